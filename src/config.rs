@@ -1,0 +1,232 @@
+//! Settings from flags, environment and an optional TOML file, resolved once into a validated
+//! [`Config`]. Precedence: flag > environment variable > TOML file > built-in default.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8095";
+pub const DEFAULT_DATA_DIR: &str = "./data";
+pub const DEFAULT_URL: &str = "http://localhost:8095";
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Pretty,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// Values as given on the command line or in the environment; `None` means "not given".
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Address to listen on.
+    #[arg(long, env = "PANEL_LISTEN", global = true)]
+    pub listen: Option<String>,
+    /// Directory holding the SQLite database and the master key.
+    #[arg(long, env = "PANEL_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Optional TOML file with the same settings.
+    #[arg(long, env = "PANEL_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// Public URL of the panel (origin of passkeys, setup and callback links).
+    #[arg(long, env = "PANEL_URL", global = true)]
+    pub url: Option<String>,
+    /// Log format.
+    #[arg(long, env = "PANEL_LOG_FORMAT", global = true, value_enum)]
+    pub log_format: Option<LogFormat>,
+}
+
+/// The TOML file's schema; unknown keys are refused so a typo does not silently do nothing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    data_dir: Option<PathBuf>,
+    url: Option<String>,
+    log_format: Option<LogFormat>,
+}
+
+/// Resolved, validated settings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Public URL without a trailing slash, e.g. `http://localhost:8095`.
+    pub url: String,
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("listen: `{0}` is not an address like 127.0.0.1:8095")]
+    Listen(String),
+    #[error("url: {0}")]
+    Url(String),
+}
+
+impl Config {
+    /// Resolve flags/env over the optional file over defaults.
+    pub fn resolve(args: &ConfigArgs) -> Result<Config, ConfigError> {
+        let file = match &args.config {
+            Some(path) => read_file(path)?,
+            None => FileConfig::default(),
+        };
+        let listen_text = args
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
+        let listen = listen_text
+            .parse()
+            .map_err(|_| ConfigError::Listen(listen_text.clone()))?;
+        let data_dir = args
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+        let url = parse_url(
+            &args
+                .url
+                .clone()
+                .or(file.url)
+                .unwrap_or_else(|| DEFAULT_URL.to_owned()),
+        )?;
+        let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+        Ok(Config {
+            listen,
+            data_dir,
+            url,
+            log_format,
+        })
+    }
+
+    /// Settings for tests and embedding: the given data dir, an ephemeral port, default URL.
+    pub fn for_data_dir(data_dir: &Path) -> Config {
+        Config {
+            listen: "127.0.0.1:0".parse().expect("static address"),
+            data_dir: data_dir.to_owned(),
+            url: DEFAULT_URL.to_owned(),
+            log_format: LogFormat::Pretty,
+        }
+    }
+
+    /// Path of the panel's SQLite database inside the data dir.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("panel.sqlite")
+    }
+
+    /// True when the public URL is https, so cookies must be `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        message: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError::File {
+        path: path.to_owned(),
+        message: e.message().to_owned(),
+    })
+}
+
+/// An http(s) origin with an optional path prefix, stored without a trailing slash.
+fn parse_url(text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim_end_matches('/');
+    let uri: poem::http::Uri = trimmed
+        .parse()
+        .map_err(|_| ConfigError::Url(format!("`{text}` is not a URL")))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => {
+            return Err(ConfigError::Url(format!(
+                "`{text}` must start with http:// or https://"
+            )));
+        }
+    }
+    if uri.host().is_none_or(str::is_empty) || uri.query().is_some() {
+        return Err(ConfigError::Url(format!(
+            "`{text}` needs a host and no query"
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_given() {
+        let c = Config::resolve(&ConfigArgs::default()).unwrap();
+        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.data_dir, PathBuf::from(DEFAULT_DATA_DIR));
+        assert_eq!(c.url, DEFAULT_URL);
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn flags_win_over_file_and_file_over_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("panel.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nurl = \"https://panel.example.com/\"\nlog_format = \"json\"\n",
+        )
+        .unwrap();
+        let args = ConfigArgs {
+            listen: Some("127.0.0.1:9001".into()),
+            config: Some(file),
+            ..Default::default()
+        };
+        let c = Config::resolve(&args).unwrap();
+        assert_eq!(c.listen.port(), 9001);
+        assert_eq!(c.url, "https://panel.example.com");
+        assert!(c.is_https());
+        assert_eq!(c.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_setting_named() {
+        let bad_listen = ConfigArgs {
+            listen: Some("localhost".into()),
+            ..Default::default()
+        };
+        assert!(
+            Config::resolve(&bad_listen)
+                .unwrap_err()
+                .to_string()
+                .starts_with("listen:")
+        );
+        for url in ["ftp://x", "localhost:8095", "http://x/?a=b"] {
+            let args = ConfigArgs {
+                url: Some(url.into()),
+                ..Default::default()
+            };
+            let err = Config::resolve(&args).unwrap_err().to_string();
+            assert!(err.starts_with("url:"), "{url}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("panel.toml");
+        std::fs::write(&file, "listne = \"x\"\n").unwrap();
+        let args = ConfigArgs {
+            config: Some(file),
+            ..Default::default()
+        };
+        assert!(
+            Config::resolve(&args)
+                .unwrap_err()
+                .to_string()
+                .contains("listne")
+        );
+    }
+}

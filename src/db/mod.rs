@@ -1,0 +1,125 @@
+//! The panel's own database: an SQLite file in the data dir, opened with tuned pragmas and
+//! migrated on start. All SQL lives in this module's children, one per table group.
+
+pub mod dashboard;
+pub mod databases;
+pub mod deployments;
+pub mod selinux;
+pub mod servers;
+pub mod sites;
+pub mod ssh_keys;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use sqlx::sqlite::{
+    SqliteAutoVacuum, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+
+use crate::error::{AppError, FieldError};
+
+pub type Pool = SqlitePool;
+
+/// Connection options with every pragma the panel relies on. sqlx applies them, in this order,
+/// to every connection it opens, so pooled connections all behave alike.
+/// Pragma reference: <https://www.sqlite.org/pragma.html>.
+pub fn connect_options(path: &Path) -> SqliteConnectOptions {
+    SqliteConnectOptions::from_str("sqlite:")
+        .expect("static url")
+        .filename(path)
+        .create_if_missing(true)
+        // 32 KiB pages: fewer page reads for log/audit rows; must be set before the first table.
+        .page_size(32768)
+        // Lets `PRAGMA incremental_vacuum` return freed pages after log pruning; also pre-tables.
+        .auto_vacuum(SqliteAutoVacuum::Incremental)
+        // WAL: readers never block the writer, so SSE and job log writes run side by side.
+        .journal_mode(SqliteJournalMode::Wal)
+        // NORMAL is durable across application crashes in WAL mode and far fewer fsyncs than FULL.
+        .synchronous(SqliteSynchronous::Normal)
+        // SQLite leaves FK enforcement off by default; the schema's cascades depend on it.
+        .foreign_keys(true)
+        // Wait up to 5 s for a competing writer instead of failing with SQLITE_BUSY.
+        .busy_timeout(Duration::from_millis(5000))
+        // ~20 MB page cache per connection (negative = KiB), enough for the working set.
+        .pragma("cache_size", "-20000")
+        // Sorts and temp indices in memory: nothing sensitive lands in stray temp files.
+        .pragma("temp_store", "MEMORY")
+        // Memory-map up to 2 GiB of the file: reads skip a syscall + copy per page.
+        .pragma("mmap_size", "2147483648")
+}
+
+/// Open (creating if needed) the database in `data_dir` and apply pending migrations.
+pub async fn open(data_dir: &Path) -> anyhow::Result<Pool> {
+    ensure_private_dir(data_dir)?;
+    let path = data_dir.join("panel.sqlite");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(connect_options(&path))
+        .await
+        .with_context(|| format!("opening database {}", path.display()))?;
+    sqlx::migrate!("./migrations")
+        .run(&pool)
+        .await
+        .context("applying database migrations")?;
+    Ok(pool)
+}
+
+/// Checkpoint the WAL into the main file and close every connection, so a stopped panel leaves
+/// one self-contained database file.
+pub async fn close(pool: &Pool) {
+    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(pool)
+        .await
+    {
+        tracing::warn!("WAL checkpoint at shutdown failed: {e}");
+    }
+    pool.close().await;
+}
+
+/// The data dir holds the database and the master key: owner-only.
+fn ensure_private_dir(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("creating data dir {}", dir.display()))?;
+    } else {
+        let meta = std::fs::metadata(dir)?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(
+                "data dir {} is accessible to other users; consider chmod 700",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Turn a UNIQUE violation into a field error for the form that caused it. `fields` maps the
+/// `table.column` SQLite names in its message to the form field and the message the user sees.
+/// Any other error passes through unchanged.
+pub fn unique_to_field(err: sqlx::Error, fields: &[(&str, &'static str, &str)]) -> AppError {
+    if let Some(db) = err.as_database_error() {
+        if db.kind() == sqlx::error::ErrorKind::UniqueViolation {
+            let message = db.message();
+            for (column, field, text) in fields {
+                // SQLite says "UNIQUE constraint failed: servers.ip_address".
+                if message
+                    .rsplit(": ")
+                    .next()
+                    .is_some_and(|cols| cols.split(", ").any(|c| c == *column))
+                {
+                    return AppError::Invalid(vec![FieldError::new(field, *text)]);
+                }
+            }
+        }
+    }
+    AppError::from(err)
+}

@@ -1,0 +1,260 @@
+//! Enumerated columns. Each enum lists exactly the values its column's CHECK constraint allows
+//! (a test compares them with the migration), and converts to/from the stored text.
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident, $column:literal { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// `table.column` whose CHECK constraint this enum mirrors.
+            pub const COLUMN: &'static str = $column;
+
+            /// The stored text.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(format!("`{}` is not one of: {}", s.escape_debug(),
+                        [$($text),+].join(", "))),
+                }
+            }
+        }
+
+        impl sqlx::Type<sqlx::Sqlite> for $name {
+            fn type_info() -> sqlx::sqlite::SqliteTypeInfo {
+                <String as sqlx::Type<sqlx::Sqlite>>::type_info()
+            }
+        }
+
+        impl<'q> sqlx::Encode<'q, sqlx::Sqlite> for $name {
+            fn encode_by_ref(
+                &self,
+                buf: &mut Vec<sqlx::sqlite::SqliteArgumentValue<'q>>,
+            ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<'q, sqlx::Sqlite>>::encode(self.as_str(), buf)
+            }
+        }
+
+        impl<'r> sqlx::Decode<'r, sqlx::Sqlite> for $name {
+            fn decode(value: sqlx::sqlite::SqliteValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+                let s = <&str as sqlx::Decode<'r, sqlx::Sqlite>>::decode(value)?;
+                Ok(s.parse::<$name>()?)
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Operating systems Panel provisions.
+    OsVersion, "servers.os_version" {
+        Alma8 = "alma_8", Alma9 = "alma_9", Rocky8 = "rocky_8", Rocky9 = "rocky_9", Debian12 = "debian_12",
+    }
+);
+
+impl OsVersion {
+    pub fn label(self) -> &'static str {
+        match self {
+            OsVersion::Alma8 => "AlmaLinux 8",
+            OsVersion::Alma9 => "AlmaLinux 9",
+            OsVersion::Rocky8 => "Rocky Linux 8",
+            OsVersion::Rocky9 => "Rocky Linux 9",
+            OsVersion::Debian12 => "Debian 12",
+        }
+    }
+}
+
+text_enum!(
+    /// A server's lifecycle: onboarding, then active (or error/unreachable with a reason).
+    ServerStatus, "servers.status" {
+        Pending = "pending", Provisioning = "provisioning", Active = "active", Error = "error",
+        Unreachable = "unreachable",
+    }
+);
+
+text_enum!(
+    /// Web servers Panel configures.
+    WebServer, "servers.web_server" { Nginx = "nginx" }
+);
+
+text_enum!(
+    /// A site's lifecycle, as in the provisioning state diagram.
+    SiteStatus, "sites.status" {
+        Creating = "creating", Provisioning = "provisioning", Active = "active",
+        Suspended = "suspended", Error = "error", Deleting = "deleting",
+    }
+);
+
+text_enum!(
+    /// Which vhost template and layout a site gets.
+    AppType, "sites.app_type" { WordPress = "wordpress", Laravel = "laravel", Php = "php" }
+);
+
+impl AppType {
+    pub fn label(self) -> &'static str {
+        match self {
+            AppType::WordPress => "WordPress",
+            AppType::Laravel => "Laravel",
+            AppType::Php => "Generic PHP",
+        }
+    }
+}
+
+text_enum!(
+    /// Database engines.
+    DatabaseType, "databases.db_type" { MariaDb = "mariadb", PostgreSql = "postgresql" }
+);
+
+impl DatabaseType {
+    pub fn label(self) -> &'static str {
+        match self {
+            DatabaseType::MariaDb => "MariaDB",
+            DatabaseType::PostgreSql => "PostgreSQL",
+        }
+    }
+}
+
+text_enum!(
+    DatabaseStatus, "databases.status" {
+        Creating = "creating", Active = "active", Error = "error", Deleting = "deleting",
+    }
+);
+
+text_enum!(
+    DeploymentStatus, "deployments.status" {
+        Pending = "pending", Running = "running", Success = "success", Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// What started a deployment.
+    DeploymentTrigger, "deployments.triggered_by" { Ui = "ui", Webhook = "webhook", Cli = "cli" }
+);
+
+text_enum!(
+    Software, "software_installations.software" {
+        Nginx = "nginx", Php = "php", MariaDb = "mariadb", PostgreSql = "postgresql",
+        Redis = "redis", Bun = "bun",
+    }
+);
+
+text_enum!(
+    InstallStatus, "software_installations.status" {
+        Pending = "pending", Installing = "installing", Installed = "installed", Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// Severity of server log and audit rows.
+    LogLevel, "server_logs.level" { Debug = "debug", Info = "info", Warning = "warning", Error = "error" }
+);
+
+text_enum!(
+    UserStatus, "users.status" { Active = "active", Disabled = "disabled" }
+);
+
+text_enum!(
+    KeyType, "ssh_keys.key_type" { Ed25519 = "ed25519", Rsa = "rsa" }
+);
+
+text_enum!(
+    SelinuxMode, "servers.selinux_mode" {
+        Enforcing = "enforcing", Permissive = "permissive", Disabled = "disabled",
+    }
+);
+
+text_enum!(
+    PhpVersion, "sites.php_version" {
+        V74 = "7.4", V80 = "8.0", V81 = "8.1", V82 = "8.2", V83 = "8.3", V84 = "8.4",
+    }
+);
+
+/// `(column, allowed values)` for every enum, so tests can compare them with the schema.
+pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
+    fn values<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
+        all.iter().map(|v| f(*v)).collect()
+    }
+    vec![
+        (OsVersion::COLUMN, values(OsVersion::ALL, OsVersion::as_str)),
+        (
+            ServerStatus::COLUMN,
+            values(ServerStatus::ALL, ServerStatus::as_str),
+        ),
+        (WebServer::COLUMN, values(WebServer::ALL, WebServer::as_str)),
+        (
+            SiteStatus::COLUMN,
+            values(SiteStatus::ALL, SiteStatus::as_str),
+        ),
+        (AppType::COLUMN, values(AppType::ALL, AppType::as_str)),
+        (
+            DatabaseType::COLUMN,
+            values(DatabaseType::ALL, DatabaseType::as_str),
+        ),
+        (
+            DatabaseStatus::COLUMN,
+            values(DatabaseStatus::ALL, DatabaseStatus::as_str),
+        ),
+        (
+            DeploymentStatus::COLUMN,
+            values(DeploymentStatus::ALL, DeploymentStatus::as_str),
+        ),
+        (
+            DeploymentTrigger::COLUMN,
+            values(DeploymentTrigger::ALL, DeploymentTrigger::as_str),
+        ),
+        (Software::COLUMN, values(Software::ALL, Software::as_str)),
+        (
+            InstallStatus::COLUMN,
+            values(InstallStatus::ALL, InstallStatus::as_str),
+        ),
+        (LogLevel::COLUMN, values(LogLevel::ALL, LogLevel::as_str)),
+        (
+            "selinux_audit_logs.level",
+            values(LogLevel::ALL, LogLevel::as_str),
+        ),
+        (
+            UserStatus::COLUMN,
+            values(UserStatus::ALL, UserStatus::as_str),
+        ),
+        (KeyType::COLUMN, values(KeyType::ALL, KeyType::as_str)),
+        (
+            SelinuxMode::COLUMN,
+            values(SelinuxMode::ALL, SelinuxMode::as_str),
+        ),
+        (
+            PhpVersion::COLUMN,
+            values(PhpVersion::ALL, PhpVersion::as_str),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_round_trips_and_unknown_values_are_named() {
+        for v in OsVersion::ALL {
+            assert_eq!(v.as_str().parse::<OsVersion>().unwrap(), *v);
+        }
+        let err = "centos_7".parse::<OsVersion>().unwrap_err();
+        assert!(err.contains("centos_7") && err.contains("alma_9"), "{err}");
+    }
+}

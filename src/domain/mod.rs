@@ -1,0 +1,6 @@
+//! Parsed value types and the status/kind enums that mirror the schema's CHECK constraints.
+//! Code past the edge of the app holds these, never unchecked strings.
+
+pub mod enums;
+
+pub use enums::*;

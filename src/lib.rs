@@ -1,0 +1,14 @@
+//! Panel: a self-hosted, SELinux-first server management panel.
+//!
+//! `main.rs` only calls [`cli::main`]; the web app is built in [`app`], SQL lives in [`db`],
+//! parsed value types in [`domain`], and the HTTP layer in [`web`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod ids;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,116 @@
+//! Small view pieces shared by every resource: stat cards, empty states, status badges, tables,
+//! toasts and field errors.
+
+use maud::{Markup, html};
+
+use crate::domain::{
+    DatabaseStatus, DeploymentStatus, InstallStatus, LogLevel, SelinuxMode, ServerStatus,
+    SiteStatus,
+};
+use crate::error::FieldError;
+
+/// One DaisyUI `stat` inside a `stats` group.
+pub fn stat(title: &str, value: i64, desc: &str, href: &str) -> Markup {
+    html! {
+        a.stat."hover:bg-base-200" href=(href) {
+            div.stat-title { (title) }
+            div.stat-value { (value) }
+            div.stat-desc { (desc) }
+        }
+    }
+}
+
+/// What a list shows when it has nothing yet: what the thing is, and what to do next.
+pub fn empty_state(title: &str, text: &str, next: Option<(&str, &str)>) -> Markup {
+    html! {
+        div.card."bg-base-100".shadow-sm {
+            div."card-body".items-center.text-center."py-12" {
+                h2.card-title { (title) }
+                p."text-base-content/70"."max-w-prose" { (text) }
+                @if let Some((label, href)) = next {
+                    div.card-actions."mt-2" { a.btn.btn-primary href=(href) { (label) } }
+                }
+            }
+        }
+    }
+}
+
+/// A status value as a coloured badge. The colour class comes from a fixed table.
+pub fn badge(text: &str, class: &'static str) -> Markup {
+    html! { span.badge.badge-sm.(class) { (text) } }
+}
+
+pub trait StatusBadge {
+    fn badge(self) -> Markup;
+}
+
+macro_rules! status_badges {
+    ($($ty:ty { $($variant:ident => $class:literal),+ $(,)? })+) => {$(
+        impl StatusBadge for $ty {
+            fn badge(self) -> Markup {
+                let class = match self { $(<$ty>::$variant => $class),+ };
+                badge(self.as_str(), class)
+            }
+        }
+    )+};
+}
+
+status_badges! {
+    ServerStatus { Pending => "badge-ghost", Provisioning => "badge-info", Active => "badge-success",
+                   Error => "badge-error", Unreachable => "badge-warning" }
+    SiteStatus { Creating => "badge-ghost", Provisioning => "badge-info", Active => "badge-success",
+                 Suspended => "badge-warning", Error => "badge-error", Deleting => "badge-neutral" }
+    DatabaseStatus { Creating => "badge-ghost", Active => "badge-success", Error => "badge-error",
+                     Deleting => "badge-neutral" }
+    DeploymentStatus { Pending => "badge-ghost", Running => "badge-info", Success => "badge-success",
+                       Failed => "badge-error" }
+    InstallStatus { Pending => "badge-ghost", Installing => "badge-info", Installed => "badge-success",
+                    Failed => "badge-error" }
+    LogLevel { Debug => "badge-ghost", Info => "badge-info", Warning => "badge-warning",
+               Error => "badge-error" }
+    SelinuxMode { Enforcing => "badge-success", Permissive => "badge-warning", Disabled => "badge-error" }
+}
+
+/// A zebra table inside a card; `rows` are already-rendered `<tr>`s.
+pub fn table(headers: &[&str], rows: Markup) -> Markup {
+    html! {
+        div.card."bg-base-100".shadow-sm."overflow-x-auto" {
+            table.table.table-zebra {
+                thead { tr { @for h in headers { th { (h) } } } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
+/// A toast fragment for `#toasts`; `kind` is a DaisyUI alert modifier.
+pub fn toast(kind: &'static str, message: &str, fields: &[FieldError]) -> Markup {
+    html! {
+        div.alert.(kind).shadow-lg."max-w-md" role="alert" data-toast {
+            div {
+                p { (message) }
+                @if !fields.is_empty() {
+                    ul.list-disc."ml-5".text-sm {
+                        @for f in fields { li { span.font-semibold { (f.field) } ": " (f.message) } }
+                    }
+                }
+            }
+            button.btn.btn-ghost.btn-xs type="button" data-dismiss aria-label="Dismiss" { "✕" }
+        }
+    }
+}
+
+/// The error text under a form field, if that field has one.
+pub fn field_error(errors: &[FieldError], field: &str) -> Markup {
+    html! {
+        @for e in errors.iter().filter(|e| e.field == field) {
+            p.text-error.text-sm."mt-1" data-field-error=(field) { (e.message) }
+        }
+    }
+}
+
+/// Timestamps are stored as RFC 3339 UTC; show them to the minute.
+pub fn time(ts: &str) -> Markup {
+    let short = ts.get(..16).unwrap_or(ts).replace('T', " ");
+    html! { time datetime=(ts) { (short) " UTC" } }
+}

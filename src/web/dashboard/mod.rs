@@ -1,0 +1,16 @@
+//! The dashboard: counts across the panel and what to do next.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::{RouteSpec, paths};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::user(
+        Method::GET,
+        paths::DASHBOARD,
+        handlers::index,
+    )]
+}

@@ -1,0 +1,16 @@
+//! Databases: MariaDB and PostgreSQL databases of sites.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::{RouteSpec, paths};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::user(
+        Method::GET,
+        paths::DATABASES,
+        handlers::index,
+    )]
+}

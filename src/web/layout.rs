@@ -1,0 +1,227 @@
+//! The document shell: one [`Page`] builder owns `<head>`, the sidebar, the theme switch and the
+//! toast area, so every page looks and behaves the same.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::{assets, paths};
+
+/// Entries of the sidebar, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nav {
+    Dashboard,
+    Servers,
+    Sites,
+    Databases,
+    Deployments,
+    SshKeys,
+    Selinux,
+    Settings,
+}
+
+impl Nav {
+    pub const ALL: [Nav; 8] = [
+        Nav::Dashboard,
+        Nav::Servers,
+        Nav::Sites,
+        Nav::Databases,
+        Nav::Deployments,
+        Nav::SshKeys,
+        Nav::Selinux,
+        Nav::Settings,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Nav::Dashboard => "Dashboard",
+            Nav::Servers => "Servers",
+            Nav::Sites => "Sites",
+            Nav::Databases => "Databases",
+            Nav::Deployments => "Deployments",
+            Nav::SshKeys => "SSH keys",
+            Nav::Selinux => "SELinux",
+            Nav::Settings => "Settings",
+        }
+    }
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Nav::Dashboard => paths::DASHBOARD,
+            Nav::Servers => paths::SERVERS,
+            Nav::Sites => paths::SITES,
+            Nav::Databases => paths::DATABASES,
+            Nav::Deployments => paths::DEPLOYMENTS,
+            Nav::SshKeys => paths::SSH_KEYS,
+            Nav::Selinux => paths::SELINUX,
+            Nav::Settings => paths::SETTINGS,
+        }
+    }
+
+    /// A small outline icon (inline SVG path data, 24×24 viewBox).
+    fn icon(self) -> &'static str {
+        match self {
+            Nav::Dashboard => "M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10",
+            Nav::Servers => "M4 5h16v5H4zM4 14h16v5H4zM7 7.5h.01M7 16.5h.01",
+            Nav::Sites => {
+                "M12 3a9 9 0 100 18 9 9 0 000-18zM3 12h18M12 3c3 3.5 3 14.5 0 18M12 3c-3 3.5-3 14.5 0 18"
+            }
+            Nav::Databases => {
+                "M4 6c0-1.7 3.6-3 8-3s8 1.3 8 3-3.6 3-8 3-8-1.3-8-3zM4 6v12c0 1.7 3.6 3 8 3s8-1.3 8-3V6M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"
+            }
+            Nav::Deployments => "M12 3v12M7 10l5 5 5-5M4 19h16",
+            Nav::SshKeys => "M15 7a4 4 0 11-3.9 5H4v3h3v3h3v-3h1.1A4 4 0 0115 7z",
+            Nav::Selinux => "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
+            Nav::Settings => {
+                "M12 9a3 3 0 100 6 3 3 0 000-6zM4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4"
+            }
+        }
+    }
+}
+
+/// htmx settings: no inline styles (our CSP forbids them) and error responses are swapped too,
+/// because they carry the toast or the form with its field errors.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"[45]..","swap":true,"error":true}]}"#;
+
+/// A whole HTML page.
+pub struct Page {
+    title: String,
+    nav: Option<Nav>,
+    body: Markup,
+}
+
+impl Page {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            nav: None,
+            body: html! {},
+        }
+    }
+
+    /// Highlight this sidebar entry.
+    pub fn nav(mut self, nav: Nav) -> Self {
+        self.nav = Some(nav);
+        self
+    }
+
+    pub fn body(mut self, body: Markup) -> Self {
+        self.body = body;
+        self
+    }
+
+    fn head(&self) -> Markup {
+        html! {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="htmx-config" content=(HTMX_CONFIG);
+                title { (self.title) " · Panel" }
+                link rel="stylesheet" href=(assets::url("app.css"));
+                link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
+                script src=(assets::url("panel.js")) {}
+                script src=(assets::url("vendor/htmx.min.js")) defer {}
+                script src=(assets::url("vendor/sse.min.js")) defer {}
+            }
+        }
+    }
+
+    /// The application shell: sidebar, top bar, content, toasts.
+    pub fn render(self) -> Markup {
+        html! {
+            (DOCTYPE)
+            html lang="en" data-theme="light" {
+                (self.head())
+                body.min-h-screen."bg-base-200" {
+                    div.drawer."lg:drawer-open" {
+                        input #nav-drawer.drawer-toggle type="checkbox" aria-label="Toggle navigation";
+                        div."drawer-content".flex.flex-col {
+                            header.navbar."bg-base-100".shadow-sm."lg:hidden" {
+                                label.btn.btn-ghost.btn-square for="nav-drawer" aria-label="Open navigation" {
+                                    (icon("M4 6h16M4 12h16M4 18h16"))
+                                }
+                                span.text-lg.font-semibold { "Panel" }
+                            }
+                            main #main."p-4"."lg:p-8".flex.flex-col."gap-6"."max-w-7xl".w-full {
+                                div.flex.items-center.justify-between."gap-4" {
+                                    h1."text-2xl".font-bold { (self.title) }
+                                }
+                                (self.body)
+                            }
+                        }
+                        div."drawer-side".z-40 {
+                            label.drawer-overlay for="nav-drawer" aria-label="Close navigation" {}
+                            aside.min-h-full."w-64"."bg-base-100".flex.flex-col {
+                                a.flex.items-center."gap-2"."px-6"."py-5".text-xl.font-bold href=(paths::DASHBOARD) {
+                                    img."w-7"."h-7" src=(assets::url("favicon.svg")) alt="";
+                                    "Panel"
+                                }
+                                ul.menu.w-full."gap-1"."px-3" {
+                                    @for item in Nav::ALL {
+                                        li {
+                                            a.menu-active[self.nav == Some(item)] href=(item.path())
+                                                aria-current=[(self.nav == Some(item)).then_some("page")] {
+                                                (icon(item.icon()))
+                                                (item.label())
+                                            }
+                                        }
+                                    }
+                                }
+                                div.mt-auto."p-4".flex.items-center.justify-between."gap-2" {
+                                    (theme_switch())
+                                }
+                            }
+                        }
+                    }
+                    (toast_area())
+                }
+            }
+        }
+    }
+
+    /// A centred card without navigation (login, enrolment, errors for anonymous visitors).
+    pub fn render_bare(self) -> Markup {
+        html! {
+            (DOCTYPE)
+            html lang="en" data-theme="light" {
+                (self.head())
+                body.min-h-screen."bg-base-200".flex.items-center.justify-center."p-4" {
+                    main #main.card."bg-base-100".shadow-xl.w-full."max-w-md" {
+                        div."card-body".gap-4 {
+                            div.flex.items-center."gap-2" {
+                                img."w-8"."h-8" src=(assets::url("favicon.svg")) alt="";
+                                h1."card-title".text-2xl { (self.title) }
+                            }
+                            (self.body)
+                        }
+                    }
+                    (toast_area())
+                }
+            }
+        }
+    }
+}
+
+fn toast_area() -> Markup {
+    html! { div #toasts.toast.toast-end.toast-bottom."z-50" role="status" aria-live="polite" {} }
+}
+
+/// Light/dark switch. `panel.js` applies the stored choice before first paint and saves changes.
+fn theme_switch() -> Markup {
+    html! {
+        label.flex.items-center."gap-2".cursor-pointer.text-sm {
+            span { "Light" }
+            input #theme-toggle.toggle.toggle-sm type="checkbox" aria-label="Dark theme";
+            span { "Dark" }
+        }
+    }
+}
+
+/// An outline icon from SVG path data. The path is a compile-time constant, never user data.
+pub fn icon(path: &'static str) -> Markup {
+    html! {
+        svg."w-5"."h-5" xmlns="http://www.w3.org/2000/svg" fill="none" viewBox="0 0 24 24"
+            stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round"
+            aria-hidden="true" {
+            path d=(path) {}
+        }
+    }
+}

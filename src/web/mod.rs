@@ -1,0 +1,142 @@
+//! The HTTP layer: the route table, shared state and middleware. One folder per resource holds
+//! its routes (`mod.rs`), handlers and views.
+
+pub mod assets;
+pub mod components;
+pub mod errors;
+pub mod gate;
+pub mod htmx;
+pub mod layout;
+pub mod paths;
+
+mod auth;
+mod dashboard;
+mod databases;
+mod deployments;
+mod health;
+mod selinux;
+mod servers;
+mod settings;
+mod sites;
+mod ssh_keys;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use poem::endpoint::BoxEndpoint;
+use poem::http::Method;
+use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, RouteMethod};
+
+use crate::config::Config;
+use crate::db::Pool;
+pub use gate::Access;
+
+/// What handlers share: the database pool and the resolved configuration.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Pool,
+    pub config: Arc<Config>,
+}
+
+/// One row of the route table.
+pub struct RouteSpec {
+    pub method: Method,
+    /// poem path pattern, e.g. `/servers/:id`.
+    pub path: &'static str,
+    pub access: Access,
+    endpoint: BoxEndpoint<'static, Response>,
+}
+
+impl RouteSpec {
+    pub fn new<E>(method: Method, path: &'static str, access: Access, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        Self {
+            method,
+            path,
+            access,
+            endpoint: endpoint.into_endpoint().map_to_response().boxed(),
+        }
+    }
+
+    /// A page or action for logged-in users only.
+    pub fn user<E>(method: Method, path: &'static str, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        Self::new(method, path, Access::User, endpoint)
+    }
+
+    /// A route anyone may call (it must carry its own secret if it changes anything).
+    pub fn public<E>(method: Method, path: &'static str, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        Self::new(method, path, Access::Public, endpoint)
+    }
+}
+
+/// Every route of the panel. Tests walk this table, so a route cannot exist outside it.
+pub fn routes() -> Vec<RouteSpec> {
+    let mut all = Vec::new();
+    all.extend(health::routes());
+    all.extend(auth::routes());
+    all.extend(dashboard::routes());
+    all.extend(servers::routes());
+    all.extend(sites::routes());
+    all.extend(databases::routes());
+    all.extend(deployments::routes());
+    all.extend(ssh_keys::routes());
+    all.extend(selinux::routes());
+    all.extend(settings::routes());
+    all.push(RouteSpec::public(
+        Method::GET,
+        paths::STATIC_ROUTE,
+        assets::serve,
+    ));
+    all
+}
+
+/// The whole application endpoint: routes behind the gate, errors rendered, headers hardened.
+pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
+    let mut by_path: BTreeMap<&'static str, RouteMethod> = BTreeMap::new();
+    for spec in routes() {
+        let endpoint = match spec.access {
+            Access::Public => spec.endpoint,
+            Access::User => spec.endpoint.around(gate::require_user).boxed(),
+        };
+        let entry = by_path.remove(spec.path).unwrap_or_default();
+        by_path.insert(spec.path, entry.method(spec.method, endpoint));
+    }
+    let mut route = Route::new();
+    for (path, methods) in by_path {
+        route = route.at(path, methods);
+    }
+    route
+        .data(state)
+        .around(errors::render_errors)
+        .around(gate::security_headers)
+        .map_to_response()
+}
+
+/// Test helpers shared by the views' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Every `src`/`href`/`action` in `html` points into the panel itself (no CDN, no tracker).
+    pub fn assert_self_contained(html: &str) {
+        for attr in [" src=\"", " href=\"", " action=\""] {
+            for (i, _) in html.match_indices(attr) {
+                let value = &html[i + attr.len()..];
+                let value = &value[..value.find('"').unwrap_or(value.len())];
+                assert!(
+                    value.starts_with('/') && !value.starts_with("//"),
+                    "external reference {value}"
+                );
+            }
+        }
+    }
+}

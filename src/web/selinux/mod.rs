@@ -1,0 +1,16 @@
+//! SELinux: denials collected from every server.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::{RouteSpec, paths};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![RouteSpec::user(
+        Method::GET,
+        paths::SELINUX,
+        handlers::index,
+    )]
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The project's test command (README): installs what the suite needs if it is missing
+# (idempotent), then runs the format check, clippy, cargo-deny and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '\n== %s\n' "$*"; }
+
+# --- system packages -------------------------------------------------------------------------
+# Debian packages the suite uses; daemons among them are started by the tests themselves.
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing ${missing[*]}"
+  SUDO=""; [[ $(id -u) == 0 ]] || SUDO="sudo"
+  # Packages must not start daemons on install (nginx would grab port 80): policy-rc.d says no.
+  if [[ ! -x /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# --- cargo tools -----------------------------------------------------------------------------
+if ! cargo deny --version >/dev/null 2>&1; then
+  log "installing cargo-deny"
+  cargo install --locked cargo-deny
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+
+# --- checks ----------------------------------------------------------------------------------
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "cargo clippy"
+cargo clippy --all-targets --quiet -- -D warnings
+
+log "cargo deny check"
+cargo deny --log-level error check
+
+if command -v npm >/dev/null 2>&1 && [[ ${PANEL_SKIP_ASSET_CHECK:-0} != 1 ]]; then
+  log "static files match their sources"
+  static/regenerate.sh --check
+fi
+
+log "shellcheck"
+shellcheck tests/run.sh static/regenerate.sh .ci/run
+
+log "cargo test"
+cargo test --all-targets 2>&1

@@ -1,0 +1,123 @@
+//! The `panel` binary as an operator runs it: flags, environment, logs, SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn panel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_panel"))
+}
+
+/// Start `panel` with `args` and `envs`, wait for its "listening" log line, return the child,
+/// the address it reports and the log lines so far.
+#[allow(clippy::zombie_processes)] // the caller waits for the child it gets back
+fn start(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String, Vec<String>) {
+    let mut cmd = panel();
+    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("panel starts");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut lines = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(100)) {
+            let addr = line
+                .split("listening on http://")
+                .nth(1)
+                .map(|rest| rest.split([' ', '"']).next().unwrap().to_owned());
+            lines.push(line);
+            if let Some(addr) = addr {
+                // Keep draining so the child never blocks on a full pipe.
+                std::thread::spawn(move || while rx.recv().is_ok() {});
+                return (child, addr, lines);
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("panel never said it was listening: {lines:?}");
+}
+
+fn sigterm(child: &std::process::Child) {
+    let ok = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok);
+}
+
+#[tokio::test]
+async fn serve_reads_env_vars_logs_json_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (mut child, addr, lines) = start(
+        &["serve", "--log-format", "json"],
+        &[
+            ("PANEL_LISTEN", "127.0.0.1:0"),
+            ("PANEL_DATA_DIR", data.to_str().unwrap()),
+            ("PANEL_URL", "http://localhost:8095"),
+        ],
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(lines.last().unwrap()).expect("JSON log line");
+    assert_eq!(json["level"], "INFO");
+    let body = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(body.status(), 200);
+    assert!(
+        data.join("panel.sqlite").exists(),
+        "database created in PANEL_DATA_DIR"
+    );
+
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit status {status}");
+    let wal = data.join("panel.sqlite-wal");
+    assert!(
+        !wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0,
+        "WAL checkpointed"
+    );
+}
+
+#[tokio::test]
+async fn bare_panel_serves_and_a_toml_file_configures_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("panel.toml");
+    let data = dir.path().join("from-toml");
+    std::fs::write(
+        &file,
+        format!(
+            "listen = \"127.0.0.1:0\"\ndata_dir = \"{}\"\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let (mut child, addr, _) = start(&["--config", file.to_str().unwrap()], &[]);
+    let resp = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert!(data.join("panel.sqlite").exists());
+    sigterm(&child);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn bad_settings_exit_2_naming_the_setting() {
+    let out = panel().args(["--listen", "nonsense"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("listen:"));
+    let out = panel().args(["--url", "ftp://x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("url:"));
+}

@@ -1,0 +1,179 @@
+//! The HTTP skeleton: health, the anonymous gate, static assets, error rendering.
+
+use panel::web::{Access, assets, routes};
+
+use crate::harness::{TestApp, referenced_urls};
+
+#[tokio::test]
+async fn healthz_reports_the_database() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/healthz").await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(body["status"], "ok");
+    assert_eq!(body["database"], "ok");
+
+    // With the database closed underneath it, the health check says so.
+    app.db().close().await;
+    let resp = app.get("/healthz").await;
+    assert_eq!(resp.status(), 503);
+    app.stop().await;
+}
+
+/// Walk the whole route table: every non-public route refuses an anonymous request.
+#[tokio::test]
+async fn every_non_public_route_refuses_anonymous_requests() {
+    let app = TestApp::spawn().await;
+    let table = routes();
+    assert!(table.iter().any(|r| r.access == Access::User));
+    for route in table.iter().filter(|r| r.access == Access::User) {
+        let path = route.path.replace(":id", "01JD000000000000000000000A");
+        let resp = app
+            .client
+            .request(route.method.clone(), app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        if route.method == poem::http::Method::GET {
+            assert_eq!(status, 303, "GET {path}");
+            assert_eq!(resp.headers()["location"], "/login", "GET {path}");
+        } else {
+            assert_eq!(status, 401, "{} {path}", route.method);
+        }
+        // htmx requests are told where to go instead of being redirected.
+        let resp = app
+            .client
+            .request(route.method.clone(), app.url(&path))
+            .header("HX-Request", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 401, "htmx {path}");
+        assert_eq!(resp.headers()["hx-redirect"], "/login");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn login_page_says_login_is_not_set_up_and_has_no_open_registration() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/login").await;
+    assert_eq!(resp.status(), 200);
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Login is not set up yet"));
+    for path in ["/register", "/signup"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn static_assets_are_hashed_typed_and_cached_for_a_year() {
+    let app = TestApp::spawn().await;
+    let expect = [
+        ("app.css", "text/css; charset=utf-8"),
+        ("panel.js", "text/javascript; charset=utf-8"),
+        ("vendor/htmx.min.js", "text/javascript; charset=utf-8"),
+        ("vendor/sse.min.js", "text/javascript; charset=utf-8"),
+        ("favicon.svg", "image/svg+xml"),
+    ];
+    for (name, content_type) in expect {
+        let url = assets::url(name);
+        let stem = name.rsplit_once('.').unwrap().0;
+        assert!(url.starts_with(&format!("/static/{stem}.")), "{url}");
+        let resp = app.get(url).await;
+        assert_eq!(resp.status(), 200, "{url}");
+        assert_eq!(resp.headers()["content-type"], content_type, "{url}");
+        assert_eq!(
+            resp.headers()["cache-control"],
+            "public, max-age=31536000, immutable"
+        );
+        let etag = resp.headers()["etag"].to_str().unwrap().to_owned();
+        let on_disk =
+            std::fs::read(format!("{}/static/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        assert_eq!(resp.bytes().await.unwrap().as_ref(), on_disk.as_slice());
+        let again = app
+            .client
+            .get(app.url(url))
+            .header("If-None-Match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+    }
+    // Unhashed names, stale hashes and files outside the embed are not served.
+    for url in [
+        "/static/app.css",
+        "/static/app.0000000000.css",
+        "/static/regenerate.sh",
+        "/static/src/input.css",
+        "/static/../Cargo.toml",
+    ] {
+        assert_eq!(app.get(url).await.status(), 404, "{url}");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn pages_reference_nothing_outside_the_panel() {
+    let app = TestApp::spawn().await;
+    let html = app.get("/login").await.text().await.unwrap();
+    let urls = referenced_urls(&html);
+    assert!(
+        urls.iter().any(|u| u.starts_with("/static/app.")),
+        "{urls:?}"
+    );
+    for u in &urls {
+        assert!(
+            u.starts_with('/') && !u.starts_with("//"),
+            "external reference {u}"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn responses_carry_a_strict_content_security_policy() {
+    let app = TestApp::spawn().await;
+    for path in ["/login", "/healthz", "/nope", "/servers"] {
+        let resp = app.get(path).await;
+        let csp = resp.headers()["content-security-policy"].to_str().unwrap();
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
+        assert_eq!(resp.headers()["x-frame-options"], "DENY");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn errors_render_as_a_page_or_as_an_htmx_toast() {
+    let app = TestApp::spawn().await;
+    let resp = app.get("/no/such/page").await;
+    assert_eq!(resp.status(), 404);
+    let html = resp.text().await.unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("This page does not exist."));
+
+    let resp = app
+        .client
+        .get(app.url("/no/such/page"))
+        .header("HX-Request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.headers()["hx-retarget"], "#toasts");
+    assert_eq!(resp.headers()["hx-reswap"], "beforeend");
+    let fragment = resp.text().await.unwrap();
+    assert!(!fragment.contains("<html"));
+    assert!(fragment.contains("alert") && fragment.contains("This page does not exist."));
+
+    let resp = app.client.delete(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(resp.status(), 405);
+    app.stop().await;
+}

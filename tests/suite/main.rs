@@ -1,0 +1,7 @@
+//! Integration tests: one binary (fast to link) that boots the real panel and real components.
+
+mod harness;
+
+mod binary;
+mod foundation;
+mod schema;
