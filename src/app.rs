@@ -43,9 +43,11 @@ impl Running {
 /// Open the database, bind the listener and serve in a background task.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let pool = db::open(&config.data_dir).await?;
+    let secrets = crate::secrets::open_box(&pool, &config.data_dir, config.env_key()).await?;
     let state = AppState {
         db: pool.clone(),
         config: Arc::new(config.clone()),
+        secrets: Arc::new(secrets),
     };
     let acceptor = TcpListener::bind(config.listen)
         .into_acceptor()

@@ -1,10 +1,18 @@
 //! Command line: `panel` (= `panel serve`) and the operator commands run on the panel host.
+//! Shell access to the panel host is the trust root: these commands need no login.
 
+use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, ConfigArgs};
+use crate::crypto::SecretBox;
+use crate::db::{self, Pool};
+use crate::domain::KeyType;
+use crate::error::AppError;
+use crate::{keys, secrets};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -23,9 +31,101 @@ pub struct Cli {
 pub enum Command {
     /// Run the web panel (what a bare `panel` does).
     Serve,
+    /// SSH keys the panel logs in to servers with.
+    #[command(subcommand, name = "ssh-key")]
+    SshKey(SshKeyCommand),
+    /// The master key that encrypts every secret in the database.
+    #[command(subcommand)]
+    Key(KeyCommand),
 }
 
-/// Parse arguments, run the command, map failures to exit codes (2 = bad usage or input).
+#[derive(Debug, Subcommand)]
+pub enum SshKeyCommand {
+    /// Generate a key pair; prints the public key to put in authorized_keys.
+    Generate {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "type", value_enum, default_value_t = KeyTypeArg::Ed25519)]
+        key_type: KeyTypeArg,
+    },
+    /// Import an unencrypted OpenSSH private key, or a public key alone, from FILE (`-` = stdin).
+    Import {
+        #[arg(long)]
+        name: String,
+        file: PathBuf,
+    },
+    /// List keys with their SHA256 fingerprints.
+    List,
+    /// Print a key's public half (by id or name).
+    Show { key: String },
+    /// Delete a key (refused while a server uses it).
+    Delete { key: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a new master key and re-encrypt every secret with it, in one transaction.
+    Rotate,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KeyTypeArg {
+    Ed25519,
+    Rsa,
+}
+
+impl From<KeyTypeArg> for KeyType {
+    fn from(k: KeyTypeArg) -> Self {
+        match k {
+            KeyTypeArg::Ed25519 => KeyType::Ed25519,
+            KeyTypeArg::Rsa => KeyType::Rsa,
+        }
+    }
+}
+
+/// A failed command: what to print and the exit status (2 = bad input).
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl From<AppError> for Failure {
+    fn from(e: AppError) -> Self {
+        match &e {
+            AppError::Invalid(fields) => Failure {
+                code: 2,
+                message: fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            },
+            AppError::NotFound => Failure {
+                code: 1,
+                message: "no such key".into(),
+            },
+            _ if e.is_internal() => Failure {
+                code: 1,
+                message: format!("{e}"),
+            },
+            _ => Failure {
+                code: 1,
+                message: e.public_message(),
+            },
+        }
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure {
+            code: 1,
+            message: format!("{e:#}"),
+        }
+    }
+}
+
+/// Parse arguments, run the command, map failures to exit codes.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = match Config::resolve(&cli.config) {
@@ -48,15 +148,123 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command.unwrap_or(Command::Serve) {
-            Command::Serve => crate::app::serve(config).await,
+            Command::Serve => crate::app::serve(config).await.map_err(Failure::from),
+            Command::SshKey(cmd) => ssh_key(cmd, &config).await,
+            Command::Key(KeyCommand::Rotate) => rotate(&config).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!("{e:#}");
-            eprintln!("panel: {e:#}");
-            ExitCode::FAILURE
+        Err(f) => {
+            for line in f.message.lines() {
+                eprintln!("panel: {line}");
+            }
+            ExitCode::from(f.code)
         }
     }
+}
+
+async fn open(config: &Config) -> Result<(Pool, SecretBox), Failure> {
+    let pool = db::open(&config.data_dir).await?;
+    let secrets = secrets::open_box(&pool, &config.data_dir, config.env_key()).await?;
+    Ok((pool, secrets))
+}
+
+async fn ssh_key(cmd: SshKeyCommand, config: &Config) -> Result<(), Failure> {
+    let (pool, secrets) = open(config).await?;
+    let result = run_ssh_key(cmd, &pool, &secrets).await;
+    db::close(&pool).await;
+    result
+}
+
+async fn run_ssh_key(cmd: SshKeyCommand, pool: &Pool, secrets: &SecretBox) -> Result<(), Failure> {
+    match cmd {
+        SshKeyCommand::Generate { name, key_type } => {
+            let key = keys::generate(pool, secrets, &name, key_type.into(), None).await?;
+            print_key("Generated", &key);
+        }
+        SshKeyCommand::Import { name, file } => {
+            let text = read_limited(&file)?;
+            let key = keys::import(pool, secrets, &name, &text, None).await?;
+            print_key("Imported", &key);
+        }
+        SshKeyCommand::List => {
+            let all = db::ssh_keys::list(pool).await.map_err(AppError::from)?;
+            if all.is_empty() {
+                println!("No SSH keys yet. Create one with: panel ssh-key generate --name NAME");
+            } else {
+                println!(
+                    "{:<26}  {:<24}  {:<7}  {:<50}  {:<7}  USED BY",
+                    "ID", "NAME", "TYPE", "FINGERPRINT", "PRIVATE"
+                );
+                for k in all {
+                    println!(
+                        "{:<26}  {:<24}  {:<7}  {:<50}  {:<7}  {}",
+                        k.id,
+                        k.name,
+                        k.key_type.as_str(),
+                        k.fingerprint,
+                        if k.has_private_key { "yes" } else { "no" },
+                        k.used_by.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        SshKeyCommand::Show { key } => {
+            println!("{}", keys::resolve(pool, &key).await?.public_key);
+        }
+        SshKeyCommand::Delete { key } => {
+            let k = keys::resolve(pool, &key).await?;
+            keys::delete(pool, k.id).await?;
+            println!("Deleted key {} ({})", k.name, k.fingerprint);
+        }
+    }
+    Ok(())
+}
+
+fn print_key(verb: &str, key: &crate::db::ssh_keys::SshKeyPublic) {
+    println!("{verb} {} key “{}”", key.key_type, key.name);
+    println!("ID:          {}", key.id);
+    println!("Fingerprint: {}", key.fingerprint);
+    println!(
+        "Private key: {}",
+        if key.has_private_key {
+            "stored encrypted"
+        } else {
+            "none (public key only)"
+        }
+    );
+    println!("Public key:");
+    println!("{}", key.public_key);
+}
+
+/// Read a key file (or stdin for `-`), refusing anything far larger than a key before parsing.
+fn read_limited(file: &PathBuf) -> Result<String, Failure> {
+    let limit = crate::crypto::ssh::MAX_KEY_TEXT as u64 + 1;
+    let mut buf = Vec::new();
+    let read = if file.as_os_str() == "-" {
+        std::io::stdin().take(limit).read_to_end(&mut buf)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(limit).read_to_end(&mut buf))
+    };
+    read.map_err(|e| Failure {
+        code: 2,
+        message: format!("key: cannot read {}: {e}", file.display()),
+    })?;
+    String::from_utf8(buf).map_err(|_| Failure {
+        code: 2,
+        message: "key: the file is not text; expected an OpenSSH key".into(),
+    })
+}
+
+async fn rotate(config: &Config) -> Result<(), Failure> {
+    let pool = db::open(&config.data_dir).await?;
+    let result = secrets::rotate(&pool, &config.data_dir, config.env_key()).await;
+    db::close(&pool).await;
+    let report = result?;
+    println!(
+        "Rotated the master key {:08x} → {:08x}; re-encrypted {} secret(s).",
+        report.old_key_id, report.new_key_id, report.secrets
+    );
+    Ok(())
 }

@@ -59,6 +59,25 @@ pub struct Config {
     /// Public URL without a trailing slash, e.g. `http://localhost:8095`.
     pub url: String,
     pub log_format: LogFormat,
+    /// The master key from `PANEL_KEY` (base64), if set; otherwise the key file is used.
+    /// Environment only: a flag would show the key in `ps`.
+    pub panel_key: Option<EnvSecret>,
+}
+
+/// A secret read from the environment; never printed by `Debug`, wiped on drop.
+#[derive(Clone)]
+pub struct EnvSecret(zeroize::Zeroizing<String>);
+
+impl EnvSecret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for EnvSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EnvSecret(redacted)")
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,11 +118,16 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_URL.to_owned()),
         )?;
         let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+        let panel_key = std::env::var("PANEL_KEY")
+            .ok()
+            .filter(|k| !k.is_empty())
+            .map(|k| EnvSecret(zeroize::Zeroizing::new(k)));
         Ok(Config {
             listen,
             data_dir,
             url,
             log_format,
+            panel_key,
         })
     }
 
@@ -114,7 +138,13 @@ impl Config {
             data_dir: data_dir.to_owned(),
             url: DEFAULT_URL.to_owned(),
             log_format: LogFormat::Pretty,
+            panel_key: None,
         }
+    }
+
+    /// The `PANEL_KEY` value, if one was given.
+    pub fn env_key(&self) -> Option<&str> {
+        self.panel_key.as_ref().map(EnvSecret::expose)
     }
 
     /// Path of the panel's SQLite database inside the data dir.

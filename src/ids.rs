@@ -3,6 +3,20 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::Mutex;
+
+/// One generator for the process, so ids made in the same millisecond still sort in creation
+/// order (plain `Ulid::generate` randomises the low bits each time).
+static GENERATOR: Mutex<ulid::Generator> = Mutex::new(ulid::Generator::new());
+
+fn next_ulid() -> ulid::Ulid {
+    let mut generator = GENERATOR.lock().unwrap_or_else(|e| e.into_inner());
+    match generator.generate() {
+        Ok(id) => id,
+        // 2^80 ids in one millisecond: take a fresh random one rather than fail.
+        Err(overflow) => overflow.commit_overflow_random(),
+    }
+}
 
 macro_rules! ulid_id {
     ($($(#[$meta:meta])* $name:ident),+ $(,)?) => {$(
@@ -11,9 +25,9 @@ macro_rules! ulid_id {
         pub struct $name(pub ulid::Ulid);
 
         impl $name {
-            /// A fresh id; monotonic within a millisecond on this process.
+            /// A fresh id, strictly increasing within this process.
             pub fn generate() -> Self {
-                Self(ulid::Ulid::generate())
+                Self(next_ulid())
             }
         }
 

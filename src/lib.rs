@@ -6,9 +6,12 @@
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod keys;
+pub mod secrets;
 pub mod telemetry;
 pub mod web;

@@ -43,6 +43,17 @@
     }
   });
 
+  // "Copy" buttons fetch a public text (e.g. an SSH public key) and put it on the clipboard.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest("[data-copy-from]");
+    if (!btn || !navigator.clipboard) { return; }
+    fetch(btn.getAttribute("data-copy-from"), { credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+      .then(function (text) { return navigator.clipboard.writeText(text.trim()); })
+      .then(function () { var old = btn.textContent; btn.textContent = "Copied"; setTimeout(function () { btn.textContent = old; }, 1500); })
+      .catch(function () { btn.textContent = "Copy failed"; });
+  });
+
   // htmx sends the session's CSRF token (from <meta name="csrf-token">) on every request.
   document.addEventListener("htmx:configRequest", function (ev) {
     var meta = document.querySelector('meta[name="csrf-token"]');

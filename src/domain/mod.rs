@@ -4,3 +4,6 @@
 pub mod enums;
 
 pub use enums::*;
+
+pub mod names;
+pub use names::KeyName;

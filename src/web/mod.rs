@@ -28,14 +28,20 @@ use poem::http::Method;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, RouteMethod};
 
 use crate::config::Config;
+use crate::crypto::SecretBox;
 use crate::db::Pool;
 pub use gate::Access;
+
+/// Largest request body the panel reads.
+pub const MAX_BODY: usize = 2 * 1024 * 1024;
 
 /// What handlers share: the database pool and the resolved configuration.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Pool,
     pub config: Arc<Config>,
+    /// Seals and opens every secret stored in the database.
+    pub secrets: Arc<SecretBox>,
 }
 
 /// One row of the route table.
@@ -118,6 +124,9 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     }
     route
         .data(state)
+        // Above the largest legitimate body (a 1 MB paste must reach the form and get a field
+        // error); webhook routes set a tighter limit of their own.
+        .with(poem::middleware::SizeLimit::new(MAX_BODY))
         .around(errors::render_errors)
         .around(gate::security_headers)
         .map_to_response()

@@ -7,6 +7,14 @@ pub const SITES: &str = "/sites";
 pub const DATABASES: &str = "/databases";
 pub const DEPLOYMENTS: &str = "/deployments";
 pub const SSH_KEYS: &str = "/ssh-keys";
+pub const SSH_KEYS_IMPORT: &str = "/ssh-keys/import";
+pub const SSH_KEY_PUBLIC: &str = "/ssh-keys/:id/public";
+pub const SSH_KEY_DELETE: &str = "/ssh-keys/:id/delete";
+
+/// Fill the `:id` of a path pattern.
+pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
+    pattern.replacen(":id", &id.to_string(), 1)
+}
 pub const SELINUX: &str = "/selinux";
 pub const SETTINGS: &str = "/settings";
 pub const LOGIN: &str = "/login";

@@ -87,3 +87,110 @@ pub fn referenced_urls(html: &str) -> Vec<String> {
     }
     out
 }
+
+impl TestApp {
+    pub fn state(&self) -> &panel::web::AppState {
+        &self.running.as_ref().expect("running").state
+    }
+
+    pub fn secrets(&self) -> &panel::crypto::SecretBox {
+        &self.state().secrets
+    }
+}
+
+/// A real OpenSSH server on a loopback port, logging in as root with the given authorized keys.
+/// Stopped (killed) on drop.
+pub struct SshNode {
+    pub port: u16,
+    pub dir: TempDir,
+    child: std::process::Child,
+}
+
+impl SshNode {
+    pub fn start(authorized_keys: &str) -> SshNode {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        std::fs::create_dir_all("/run/sshd").expect("sshd privilege separation dir");
+        let host_key = d.join("host_ed25519");
+        let ok = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&host_key)
+            .status()
+            .expect("ssh-keygen runs")
+            .success();
+        assert!(ok, "host key generated");
+        std::fs::write(d.join("authorized_keys"), authorized_keys).unwrap();
+        std::fs::set_permissions(
+            d.join("authorized_keys"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        let port = free_port();
+        let config = format!(
+            "Port {port}\nListenAddress 127.0.0.1\nHostKey {hk}\nPidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\nPermitRootLogin prohibit-password\n\
+             PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n\
+             Subsystem sftp internal-sftp\n",
+            hk = host_key.display(),
+            d = d.display()
+        );
+        let cfg = d.join("sshd_config");
+        std::fs::write(&cfg, config).unwrap();
+        let child = std::process::Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(&cfg)
+            .stderr(std::fs::File::create(d.join("sshd.log")).unwrap())
+            .spawn()
+            .expect("sshd starts (install openssh-server)");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "sshd did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        SshNode { port, dir, child }
+    }
+
+    /// Run `command` on the node with OpenSSH's client and the private key in `key_file`.
+    pub fn ssh(&self, key_file: &Path, command: &str) -> std::process::Output {
+        std::process::Command::new("ssh")
+            .args(["-F", "/dev/null", "-i"])
+            .arg(key_file)
+            .args([
+                "-p",
+                &self.port.to_string(),
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+                "root@127.0.0.1",
+                command,
+            ])
+            .output()
+            .expect("ssh runs")
+    }
+}
+
+impl Drop for SshNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A TCP port free on loopback right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

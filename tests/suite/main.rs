@@ -4,4 +4,5 @@ mod harness;
 
 mod binary;
 mod foundation;
+mod keys;
 mod schema;

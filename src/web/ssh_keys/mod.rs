@@ -1,5 +1,7 @@
-//! SSH keys the panel uses to reach servers.
+//! SSH keys the panel uses to reach servers: list, generate, import, copy/download the public
+//! half, delete. The private half never reaches the browser.
 
+mod forms;
 mod handlers;
 mod views;
 
@@ -8,9 +10,15 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(
-        Method::GET,
-        paths::SSH_KEYS,
-        handlers::index,
-    )]
+    vec![
+        RouteSpec::user(Method::GET, paths::SSH_KEYS, handlers::index),
+        RouteSpec::user(Method::POST, paths::SSH_KEYS, handlers::generate),
+        RouteSpec::user(Method::POST, paths::SSH_KEYS_IMPORT, handlers::import),
+        RouteSpec::user(
+            Method::GET,
+            paths::SSH_KEY_PUBLIC,
+            handlers::download_public,
+        ),
+        RouteSpec::user(Method::POST, paths::SSH_KEY_DELETE, handlers::delete),
+    ]
 }
