@@ -75,3 +75,28 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     );
     Ok(resp)
 }
+
+/// Middleware: refuse request bodies over [`super::MAX_BODY`] with 413. A declared length is
+/// checked up front; a body without one (chunked) is read up to the limit before the handler
+/// sees it, so no handler can be made to buffer without bound.
+pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let too_large =
+        || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > super::MAX_BODY as u64 => return Err(too_large()),
+        Some(_) => {}
+        None if req.header(header::TRANSFER_ENCODING).is_some() => {
+            let body = req
+                .take_body()
+                .into_bytes_limit(super::MAX_BODY)
+                .await
+                .map_err(|_| too_large())?;
+            req.set_body(body);
+        }
+        None => {}
+    }
+    Ok(next.call(req).await?.into_response())
+}

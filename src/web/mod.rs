@@ -126,7 +126,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         .data(state)
         // Above the largest legitimate body (a 1 MB paste must reach the form and get a field
         // error); webhook routes set a tighter limit of their own.
-        .with(poem::middleware::SizeLimit::new(MAX_BODY))
+        .around(gate::limit_body)
         .around(errors::render_errors)
         .around(gate::security_headers)
         .map_to_response()
