@@ -48,6 +48,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         db: pool.clone(),
         config: Arc::new(config.clone()),
         secrets: Arc::new(secrets),
+        webauthn: Arc::new(crate::auth::webauthn(&config)?),
+        limiter: Arc::default(),
     };
     let acceptor = TcpListener::bind(config.listen)
         .into_acceptor()
@@ -84,6 +86,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 
 /// `panel serve`: run until SIGTERM or Ctrl-C.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
+    // Listen for signals before anything can announce readiness: a SIGTERM that arrives early
+    // must still mean "shut down cleanly", not the default "die at once".
+    let signal = shutdown_signal();
     let running = start(config.clone()).await?;
     tracing::info!(
         "panel listening on http://{} (public URL {}, data in {})",
@@ -91,32 +96,35 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.url,
         config.data_dir.display()
     );
-    let signal = shutdown_signal().await;
+    // No user yet: print a one-time link to create the first one (stdout for the operator,
+    // the log for whoever reads it later). There is no other way to register.
+    if let Some(link) = crate::auth::first_run_link(&running.state.db, &config).await? {
+        println!(
+            "\nNo users yet. Open this one-time link within 30 minutes to create the first user and their passkey:\n\n    {link}\n"
+        );
+        tracing::info!("first-run enrolment link: {link}");
+    }
+    let signal = signal.await;
     tracing::info!("{signal} received: finishing in-flight requests");
     running.stop().await
 }
 
-async fn shutdown_signal() -> &'static str {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Register for SIGTERM and Ctrl-C now (so an early signal is never lost); the returned future
+/// completes with the name of the first one received.
+fn shutdown_signal() -> impl std::future::Future<Output = &'static str> {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    ctrl_c.await;
-                    return "Ctrl-C";
-                }
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        if let Some(mut term) = term {
+            return tokio::select! {
+                _ = ctrl_c => "Ctrl-C",
+                _ = term.recv() => "SIGTERM",
             };
-        tokio::select! {
-            _ = ctrl_c => "Ctrl-C",
-            _ = term.recv() => "SIGTERM",
         }
-    }
-    #[cfg(not(unix))]
-    {
         ctrl_c.await;
         "Ctrl-C"
     }

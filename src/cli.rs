@@ -37,6 +37,27 @@ pub enum Command {
     /// The master key that encrypts every secret in the database.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Panel users (people who log in with passkeys).
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Print a one-time link that creates a user with this e-mail and their first passkey.
+    Invite {
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Print a one-time link that adds a new passkey to an existing user (lost passkey).
+    Recover { email: String },
+    /// List users.
+    List,
+    /// Disable a user: their sessions end and they cannot log in.
+    Disable { email: String },
+    /// Enable a disabled user again.
+    Enable { email: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -151,6 +172,7 @@ pub fn main() -> ExitCode {
             Command::Serve => crate::app::serve(config).await.map_err(Failure::from),
             Command::SshKey(cmd) => ssh_key(cmd, &config).await,
             Command::Key(KeyCommand::Rotate) => rotate(&config).await,
+            Command::User(cmd) => user(cmd, &config).await,
         }
     });
     match result {
@@ -255,6 +277,113 @@ fn read_limited(file: &PathBuf) -> Result<String, Failure> {
         code: 2,
         message: "key: the file is not text; expected an OpenSSH key".into(),
     })
+}
+
+async fn user(cmd: UserCommand, config: &Config) -> Result<(), Failure> {
+    let pool = db::open(&config.data_dir).await?;
+    let result = run_user(cmd, &pool, config).await;
+    db::close(&pool).await;
+    result
+}
+
+fn bad_input(field: &str, message: String) -> Failure {
+    Failure {
+        code: 2,
+        message: format!("{field}: {message}"),
+    }
+}
+
+async fn existing_user(pool: &Pool, email: &str) -> Result<crate::db::users::User, Failure> {
+    db::users::find_by_email(pool, email.trim())
+        .await
+        .map_err(AppError::from)?
+        .ok_or_else(|| bad_input("email", format!("no user with the e-mail {}", email.trim())))
+}
+
+async fn run_user(cmd: UserCommand, pool: &Pool, config: &Config) -> Result<(), Failure> {
+    use crate::auth::{self, Purpose};
+    use crate::domain::UserStatus;
+    match cmd {
+        UserCommand::Invite { email, name } => {
+            let email = auth::parse_email(&email).map_err(|m| bad_input("email", m))?;
+            let name = name
+                .map(|n| auth::parse_display_name(&n).map_err(|m| bad_input("name", m)))
+                .transpose()?;
+            if db::users::find_by_email(pool, &email)
+                .await
+                .map_err(AppError::from)?
+                .is_some()
+            {
+                return Err(bad_input(
+                    "email",
+                    format!("{email} is already a user; use `panel user recover {email}`"),
+                ));
+            }
+            let link = auth::issue_enrolment(
+                pool,
+                config,
+                Purpose::Invite,
+                Some(&email),
+                name.as_deref(),
+                None,
+            )
+            .await
+            .map_err(AppError::from)?;
+            println!("One-time enrolment link for {email} (valid 30 minutes):\n{link}");
+        }
+        UserCommand::Recover { email } => {
+            let user = existing_user(pool, &email).await?;
+            let link =
+                auth::issue_enrolment(pool, config, Purpose::Recover, None, None, Some(user.id))
+                    .await
+                    .map_err(AppError::from)?;
+            println!(
+                "One-time link to add a passkey for {} (valid 30 minutes):\n{link}",
+                user.email
+            );
+        }
+        UserCommand::List => {
+            let users = db::users::list(pool).await.map_err(AppError::from)?;
+            if users.is_empty() {
+                println!(
+                    "No users yet. `panel serve` prints a first-run link; or run `panel user invite EMAIL`."
+                );
+            } else {
+                println!(
+                    "{:<32}  {:<24}  {:<8}  {:<8}  LAST LOGIN",
+                    "EMAIL", "NAME", "STATUS", "PASSKEYS"
+                );
+                for u in users {
+                    println!(
+                        "{:<32}  {:<24}  {:<8}  {:<8}  {}",
+                        u.email,
+                        u.name,
+                        u.status.as_str(),
+                        u.passkeys,
+                        u.last_login_at.as_deref().unwrap_or("never")
+                    );
+                }
+            }
+        }
+        UserCommand::Disable { email } => {
+            let user = existing_user(pool, &email).await?;
+            db::users::set_status(pool, user.id, UserStatus::Disabled)
+                .await
+                .map_err(AppError::from)?;
+            let ended = db::sessions::delete_for_user(pool, user.id)
+                .await
+                .map_err(AppError::from)?;
+            println!("Disabled {}; ended {ended} session(s).", user.email);
+        }
+        UserCommand::Enable { email } => {
+            let user = existing_user(pool, &email).await?;
+            db::users::set_status(pool, user.id, UserStatus::Active)
+                .await
+                .map_err(AppError::from)?;
+            println!("Enabled {}.", user.email);
+        }
+    }
+    Ok(())
 }
 
 async fn rotate(config: &Config) -> Result<(), Failure> {

@@ -39,6 +39,9 @@ pub struct ConfigArgs {
     /// Log format.
     #[arg(long, env = "PANEL_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
+    /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    #[arg(long, env = "PANEL_TRUST_FORWARDED_FOR", global = true)]
+    pub trust_forwarded_for: Option<bool>,
 }
 
 /// The TOML file's schema; unknown keys are refused so a typo does not silently do nothing.
@@ -49,6 +52,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     url: Option<String>,
     log_format: Option<LogFormat>,
+    trust_forwarded_for: Option<bool>,
 }
 
 /// Resolved, validated settings.
@@ -59,6 +63,8 @@ pub struct Config {
     /// Public URL without a trailing slash, e.g. `http://localhost:8095`.
     pub url: String,
     pub log_format: LogFormat,
+    /// Whether `X-Forwarded-For` names the client (rate limits, session list).
+    pub trust_forwarded_for: bool,
     /// The master key from `PANEL_KEY` (base64), if set; otherwise the key file is used.
     /// Environment only: a flag would show the key in `ps`.
     pub panel_key: Option<EnvSecret>,
@@ -118,6 +124,10 @@ impl Config {
                 .unwrap_or_else(|| DEFAULT_URL.to_owned()),
         )?;
         let log_format = args.log_format.or(file.log_format).unwrap_or_default();
+        let trust_forwarded_for = args
+            .trust_forwarded_for
+            .or(file.trust_forwarded_for)
+            .unwrap_or(false);
         let panel_key = std::env::var("PANEL_KEY")
             .ok()
             .filter(|k| !k.is_empty())
@@ -127,6 +137,7 @@ impl Config {
             data_dir,
             url,
             log_format,
+            trust_forwarded_for,
             panel_key,
         })
     }
@@ -138,6 +149,7 @@ impl Config {
             data_dir: data_dir.to_owned(),
             url: DEFAULT_URL.to_owned(),
             log_format: LogFormat::Pretty,
+            trust_forwarded_for: false,
             panel_key: None,
         }
     }
@@ -150,6 +162,22 @@ impl Config {
     /// Path of the panel's SQLite database inside the data dir.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("panel.sqlite")
+    }
+
+    /// `scheme://host[:port]` of the public URL: what browsers send as `Origin`.
+    pub fn origin(&self) -> String {
+        let uri: poem::http::Uri = self.url.parse().expect("validated at resolve");
+        format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or("http"),
+            uri.authority().map(|a| a.as_str()).unwrap_or("")
+        )
+    }
+
+    /// Host of the public URL: the WebAuthn relying party id.
+    pub fn host(&self) -> String {
+        let uri: poem::http::Uri = self.url.parse().expect("validated at resolve");
+        uri.host().unwrap_or("localhost").to_owned()
     }
 
     /// True when the public URL is https, so cookies must be `Secure`.

@@ -104,6 +104,12 @@ ulid_id!(
     ServerLogId,
     /// A collected SELinux audit record.
     AuditLogId,
+    /// A passkey registered to a user.
+    CredentialId,
+    /// A login (or pre-login) session.
+    SessionId,
+    /// A one-time enrolment link.
+    EnrolmentTokenId,
 );
 
 #[cfg(test)]

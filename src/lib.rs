@@ -4,6 +4,7 @@
 //! parsed value types in [`domain`], and the HTTP layer in [`web`].
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -3,8 +3,8 @@
 (function () {
   "use strict";
   var KEY = "panel-theme";
-  var stored = null;
-  try { stored = localStorage.getItem(KEY); } catch (e) { /* storage disabled */ }
+  var stored = document.documentElement.getAttribute("data-theme-pref");
+  if (!stored) { try { stored = localStorage.getItem(KEY); } catch (e) { /* storage disabled */ } }
   var prefersDark = window.matchMedia && window.matchMedia("(prefers-color-scheme: dark)").matches;
   var theme = stored === "dark" || stored === "light" ? stored : (prefersDark ? "dark" : "light");
   document.documentElement.setAttribute("data-theme", theme);
@@ -21,6 +21,15 @@
         var next = toggle.checked ? "dark" : "light";
         document.documentElement.setAttribute("data-theme", next);
         try { localStorage.setItem(KEY, next); } catch (e) { /* storage disabled */ }
+        // Logged in: remember it in the user's preferences too.
+        var meta = document.querySelector('meta[name="csrf-token"]');
+        if (meta && document.querySelector("[data-user-name]")) {
+          fetch("/settings/preferences", {
+            method: "POST", credentials: "same-origin",
+            headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": meta.getAttribute("content"), "Accept": "application/json" },
+            body: "theme=" + next
+          });
+        }
       });
     }
 

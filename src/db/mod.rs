@@ -1,13 +1,17 @@
 //! The panel's own database: an SQLite file in the data dir, opened with tuned pragmas and
 //! migrated on start. All SQL lives in this module's children, one per table group.
 
+pub mod credentials;
 pub mod dashboard;
 pub mod databases;
 pub mod deployments;
+pub mod enrolment;
 pub mod selinux;
 pub mod servers;
+pub mod sessions;
 pub mod sites;
 pub mod ssh_keys;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -67,6 +71,17 @@ pub async fn open(data_dir: &Path) -> anyhow::Result<Pool> {
         .await
         .context("applying database migrations")?;
     Ok(pool)
+}
+
+/// Timestamps are stored as RFC 3339 UTC text with milliseconds, the same shape SQLite's
+/// `strftime('%Y-%m-%dT%H:%M:%fZ')` writes, so they compare correctly as text.
+pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The current time as a stored timestamp.
+pub fn now() -> String {
+    timestamp(chrono::Utc::now())
 }
 
 /// Checkpoint the WAL into the main file and close every connection, so a stopped panel leaves

@@ -14,15 +14,24 @@ use crate::error::AppError;
 /// Middleware: render errors. Wraps the whole app.
 pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
     let htmx = is_htmx(&req);
+    let wants_json = req
+        .header(header::ACCEPT)
+        .is_some_and(|a| a.starts_with("application/json"));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     match next.call(req).await {
         Ok(resp) => Ok(resp.into_response()),
-        Err(err) => Ok(render(&err, htmx, &method, &path)),
+        Err(err) => Ok(render(&err, htmx, wants_json, &method, &path)),
     }
 }
 
-fn render(err: &poem::Error, htmx: bool, method: &poem::http::Method, path: &str) -> Response {
+fn render(
+    err: &poem::Error,
+    htmx: bool,
+    wants_json: bool,
+    method: &poem::http::Method,
+    path: &str,
+) -> Response {
     let (status, message, fields) = match err.downcast_ref::<AppError>() {
         Some(app) => {
             if app.is_internal() {
@@ -42,6 +51,11 @@ fn render(err: &poem::Error, htmx: bool, method: &poem::http::Method, path: &str
             (status, generic_message(status), Vec::new())
         }
     };
+    if wants_json {
+        // fetch() callers (the passkey script) show `error` and the field messages.
+        let body = serde_json::json!({ "error": message, "fields": fields });
+        return poem::web::Json(body).with_status(status).into_response();
+    }
     if htmx {
         let kind = if status.is_client_error() {
             "alert-warning"

@@ -5,25 +5,31 @@ use maud::html;
 use poem::http::{StatusCode, header};
 use poem::{Endpoint, IntoResponse, Request, Response};
 
+use std::sync::Arc;
+
+use super::AppState;
 use super::htmx::is_htmx;
 use super::paths;
+use super::session::{CurrentUser, SessionInfo};
+use crate::error::AppError;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone: health check, static files, login. Such routes carry their own secrets if any.
+    /// Anyone, no session: health check, static files, and (later) callbacks and webhooks,
+    /// which carry their own secrets.
     Public,
-    /// A logged-in user.
+    /// Anyone with a (pre-login) session: login and enrolment. State-changing requests need
+    /// the session's CSRF token and a same-origin `Origin`.
+    Anonymous,
+    /// A logged-in user; state-changing requests need the CSRF token and a same-origin `Origin`.
     User,
 }
 
-/// The logged-in user, once passkey login exists. Until then nobody is logged in, and every
-/// non-public route sends the visitor to the login page.
-#[derive(Clone, Debug)]
-pub struct CurrentUser;
-
-fn current_user(_req: &Request) -> Option<CurrentUser> {
-    None
+fn current_user(req: &Request) -> Option<CurrentUser> {
+    req.extensions()
+        .get::<Arc<SessionInfo>>()
+        .and_then(|s| s.user.clone())
 }
 
 /// Middleware for `Access::User` routes: refuse anonymous requests. Navigation is redirected to
@@ -46,6 +52,81 @@ pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
             .content_type("text/html; charset=utf-8")
             .body(html! { p { "Please log in." } }.into_string())),
     }
+}
+
+/// Middleware for `Anonymous` and `User` routes: a state-changing request must come from the
+/// panel's own origin and carry the session's CSRF token (header `X-CSRF-Token` from htmx and
+/// fetch, or the `csrf_token` form field).
+pub async fn check_csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    use poem::http::Method;
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return Ok(next.call(req).await?.into_response());
+    }
+    let config = &req.data::<AppState>().expect("state attached").config;
+    let expected = config.origin();
+    let origin = req
+        .header(header::ORIGIN)
+        .map(str::to_owned)
+        .or_else(|| req.header(header::REFERER).map(origin_of));
+    match origin {
+        Some(o) if o == expected => {}
+        Some(o) => {
+            return Err(AppError::Forbidden(format!(
+                "This request came from {o}, but this panel's address is {}. Open the panel at {} and try again.",
+                config.url, config.url
+            ))
+            .into());
+        }
+        None => {
+            return Err(AppError::Forbidden(
+                "This request did not say where it came from (no Origin header), so it was refused.".into(),
+            )
+            .into());
+        }
+    }
+    let Some(session) = req.extensions().get::<Arc<SessionInfo>>().cloned() else {
+        return Err(AppError::Forbidden(
+            "Your session has expired. Reload the page and try again.".into(),
+        )
+        .into());
+    };
+    let mut sent = req.header("X-CSRF-Token").map(str::to_owned);
+    let is_form = req
+        .header(header::CONTENT_TYPE)
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if sent.is_none() && is_form {
+        let body = req.take_body().into_bytes().await?;
+        sent = form_field(&body, "csrf_token");
+        req.set_body(body);
+    }
+    if !sent.is_some_and(|t| constant_time_eq(t.as_bytes(), session.csrf.as_bytes())) {
+        return Err(AppError::Forbidden(
+            "This form has expired (missing or wrong security token). Reload the page and try again.".into(),
+        )
+        .into());
+    }
+    Ok(next.call(req).await?.into_response())
+}
+
+/// `scheme://host[:port]` of a URL (for a Referer).
+fn origin_of(url: &str) -> String {
+    match url.parse::<poem::http::Uri>() {
+        Ok(uri) => format!(
+            "{}://{}",
+            uri.scheme_str().unwrap_or(""),
+            uri.authority().map(|a| a.as_str()).unwrap_or("")
+        ),
+        Err(_) => String::new(),
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
+    pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Middleware for every response: a strict Content-Security-Policy (only our own scripts and

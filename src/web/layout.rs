@@ -3,7 +3,7 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{assets, paths};
+use super::{assets, paths, session};
 
 /// Entries of the sidebar, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,6 +86,7 @@ pub struct Page {
     title: String,
     nav: Option<Nav>,
     body: Markup,
+    scripts: Vec<&'static str>,
 }
 
 impl Page {
@@ -94,7 +95,14 @@ impl Page {
             title: title.into(),
             nav: None,
             body: html! {},
+            scripts: Vec::new(),
         }
+    }
+
+    /// Load one more embedded script on this page (e.g. `passkey.js`).
+    pub fn script(mut self, name: &'static str) -> Self {
+        self.scripts.push(name);
+        self
     }
 
     /// Highlight this sidebar entry.
@@ -109,26 +117,35 @@ impl Page {
     }
 
     fn head(&self) -> Markup {
+        let session = session::current();
         html! {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="htmx-config" content=(HTMX_CONFIG);
+                @if let Some(s) = &session {
+                    meta name="csrf-token" content=(s.csrf);
+                }
                 title { (self.title) " · Panel" }
                 link rel="stylesheet" href=(assets::url("app.css"));
                 link rel="icon" href=(assets::url("favicon.svg")) type="image/svg+xml";
                 script src=(assets::url("panel.js")) {}
                 script src=(assets::url("vendor/htmx.min.js")) defer {}
                 script src=(assets::url("vendor/sse.min.js")) defer {}
+                @for name in &self.scripts {
+                    script src=(assets::url(name)) defer {}
+                }
             }
         }
     }
 
     /// The application shell: sidebar, top bar, content, toasts.
     pub fn render(self) -> Markup {
+        let user = session::current().and_then(|s| s.user.clone());
+        let theme = user.as_ref().and_then(|u| u.theme.clone());
         html! {
             (DOCTYPE)
-            html lang="en" data-theme="light" {
+            html lang="en" data-theme=(theme.as_deref().unwrap_or("light")) data-theme-pref=[theme.as_deref()] {
                 (self.head())
                 body.min-h-screen."bg-base-200" {
                     div.drawer."lg:drawer-open" {
@@ -165,7 +182,19 @@ impl Page {
                                         }
                                     }
                                 }
-                                div.mt-auto."p-4".flex.items-center.justify-between."gap-2" {
+                                div.mt-auto."p-4".flex.flex-col."gap-3" {
+                                    @if let Some(u) = &user {
+                                        div.flex.items-center.justify-between."gap-2" {
+                                            div."min-w-0" {
+                                                div.font-semibold.truncate data-user-name { (u.name) }
+                                                div.text-xs."text-base-content/60".truncate { (u.email) }
+                                            }
+                                            form method="post" action=(paths::LOGOUT) {
+                                                (csrf_field())
+                                                button.btn.btn-ghost.btn-sm type="submit" { "Log out" }
+                                            }
+                                        }
+                                    }
                                     (theme_switch())
                                 }
                             }
@@ -196,6 +225,15 @@ impl Page {
                     (toast_area())
                 }
             }
+        }
+    }
+}
+
+/// The hidden CSRF field every state-changing form carries.
+pub fn csrf_field() -> Markup {
+    html! {
+        @if let Some(s) = session::current() {
+            input type="hidden" name="csrf_token" value=(s.csrf);
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod gate;
 pub mod htmx;
 pub mod layout;
 pub mod paths;
+pub mod session;
 
 mod auth;
 mod dashboard;
@@ -42,6 +43,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Seals and opens every secret stored in the database.
     pub secrets: Arc<SecretBox>,
+    /// The WebAuthn relying party (from PANEL_URL).
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// Login and enrolment attempt limits.
+    pub limiter: Arc<crate::auth::ratelimit::RateLimiter>,
 }
 
 /// One row of the route table.
@@ -74,6 +79,15 @@ impl RouteSpec {
         E::Endpoint: 'static,
     {
         Self::new(method, path, Access::User, endpoint)
+    }
+
+    /// A login/enrolment route: pre-login session, CSRF-checked.
+    pub fn anonymous<E>(method: Method, path: &'static str, endpoint: E) -> Self
+    where
+        E: IntoEndpoint,
+        E::Endpoint: 'static,
+    {
+        Self::new(method, path, Access::Anonymous, endpoint)
     }
 
     /// A route anyone may call (it must carry its own secret if it changes anything).
@@ -113,7 +127,13 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     for spec in routes() {
         let endpoint = match spec.access {
             Access::Public => spec.endpoint,
-            Access::User => spec.endpoint.around(gate::require_user).boxed(),
+            Access::Anonymous => spec.endpoint.around(gate::check_csrf).boxed(),
+            // The user check runs first, so an anonymous request is refused before its body is read.
+            Access::User => spec
+                .endpoint
+                .around(gate::check_csrf)
+                .around(gate::require_user)
+                .boxed(),
         };
         let entry = by_path.remove(spec.path).unwrap_or_default();
         by_path.insert(spec.path, entry.method(spec.method, endpoint));
@@ -123,6 +143,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         route = route.at(path, methods);
     }
     route
+        .around(session::load)
         .data(state)
         // Above the largest legitimate body (a 1 MB paste must reach the form and get a field
         // error); webhook routes set a tighter limit of their own.

@@ -10,15 +10,34 @@ pub const SSH_KEYS: &str = "/ssh-keys";
 pub const SSH_KEYS_IMPORT: &str = "/ssh-keys/import";
 pub const SSH_KEY_PUBLIC: &str = "/ssh-keys/:id/public";
 pub const SSH_KEY_DELETE: &str = "/ssh-keys/:id/delete";
-
-/// Fill the `:id` of a path pattern.
-pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
-    pattern.replacen(":id", &id.to_string(), 1)
-}
 pub const SELINUX: &str = "/selinux";
 pub const SETTINGS: &str = "/settings";
 pub const LOGIN: &str = "/login";
+pub const LOGIN_OPTIONS: &str = "/login/options";
+pub const LOGIN_FINISH: &str = "/login/finish";
+pub const LOGOUT: &str = "/logout";
+pub const ENROL: &str = "/enrol/:token";
+pub const ENROL_OPTIONS: &str = "/enrol/:token/options";
+pub const ENROL_FINISH: &str = "/enrol/:token/finish";
+pub const PASSKEY_OPTIONS: &str = "/settings/passkeys/options";
+pub const PASSKEY_FINISH: &str = "/settings/passkeys/finish";
+pub const PASSKEY_DELETE: &str = "/settings/passkeys/:id/delete";
+pub const SESSION_REVOKE: &str = "/settings/sessions/:id/revoke";
+pub const PREFERENCES: &str = "/settings/preferences";
 pub const HEALTHZ: &str = "/healthz";
 /// Prefix of embedded static files (`/static/app.<hash>.css`).
 pub const STATIC: &str = "/static";
 pub const STATIC_ROUTE: &str = "/static/*path";
+
+/// Fill the first `:param` of a path pattern (`/ssh-keys/:id/public` → `/ssh-keys/01J…/public`).
+pub fn with_id(pattern: &str, id: impl std::fmt::Display) -> String {
+    match pattern.find(':') {
+        Some(start) => {
+            let end = pattern[start..]
+                .find('/')
+                .map_or(pattern.len(), |e| start + e);
+            format!("{}{}{}", &pattern[..start], id, &pattern[end..])
+        }
+        None => pattern.to_owned(),
+    }
+}

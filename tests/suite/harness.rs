@@ -25,9 +25,14 @@ impl TestApp {
 
     /// A panel on an existing data dir (to test restarts).
     pub async fn spawn_in(dir: TempDir) -> TestApp {
-        let config = Config::for_data_dir(dir.path());
+        // Served on a free loopback port whose `localhost` URL is also the configured public
+        // URL, as passkeys and the Origin check require.
+        let port = free_port();
+        let mut config = Config::for_data_dir(dir.path());
+        config.listen = format!("127.0.0.1:{port}").parse().unwrap();
+        config.url = format!("http://localhost:{port}");
         let running = start(config).await.expect("panel starts");
-        let base = format!("http://{}", running.addr);
+        let base = format!("http://localhost:{}", running.addr.port());
         TestApp {
             running: Some(running),
             base,
@@ -193,4 +198,91 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// A user logged in through a session row made directly in the database (the passkey ceremony
+/// itself is covered by the browser test); requests carry the cookie, Origin and CSRF token.
+pub struct LoggedIn {
+    pub user_id: panel::ids::UserId,
+    pub cookie: String,
+    pub csrf: String,
+    base: String,
+    origin: String,
+}
+
+impl TestApp {
+    pub async fn login_as(&self, email: &str, name: &str) -> LoggedIn {
+        let user_id = panel::ids::UserId::generate();
+        let mut conn = self.db().acquire().await.unwrap();
+        panel::db::users::insert(&mut conn, user_id, email, name)
+            .await
+            .unwrap();
+        drop(conn);
+        let token = panel::crypto::random::token();
+        let csrf = panel::crypto::random::token();
+        panel::db::sessions::insert(
+            self.db(),
+            &panel::db::sessions::NewSession {
+                token_hash: &panel::auth::hash_token(&token),
+                user_id: Some(user_id),
+                csrf_token: &csrf,
+                ip: Some("127.0.0.1"),
+                user_agent: Some("test"),
+                expires_at: panel::auth::after(std::time::Duration::from_secs(3600)),
+            },
+        )
+        .await
+        .unwrap();
+        LoggedIn {
+            user_id,
+            cookie: token,
+            csrf,
+            base: self.base.clone(),
+            origin: self.state().config.origin(),
+        }
+    }
+}
+
+impl LoggedIn {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        client()
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", format!("panel_session={}", self.cookie))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST a form as the browser would: with the CSRF field and the panel's Origin.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf_token", &self.csrf));
+        client()
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", format!("panel_session={}", self.cookie))
+            .header("Origin", &self.origin)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&body).unwrap())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POST without any CSRF token or Origin, to check refusals.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> reqwest::Response {
+        let mut req = client()
+            .post(format!("{}{path}", self.base))
+            .header("Cookie", format!("panel_session={}", self.cookie))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap()
+    }
 }

@@ -2,7 +2,10 @@
 
 mod harness;
 
+mod auth;
 mod binary;
+mod browser;
 mod foundation;
 mod keys;
+mod passkeys;
 mod schema;

@@ -1,17 +1,21 @@
-//! Login. Passkeys are the only way in; until the passkey flow exists the page says so plainly.
+//! Login, logout and enrolment. Passkeys are the only way in; there is no registration page:
+//! a person enrols only through a one-time link printed on the panel host.
 
+mod handlers;
 mod views;
 
-use poem::handler;
 use poem::http::Method;
 
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::public(Method::GET, paths::LOGIN, login_page)]
-}
-
-#[handler]
-fn login_page() -> maud::Markup {
-    views::login_not_set_up()
+    vec![
+        RouteSpec::anonymous(Method::GET, paths::LOGIN, handlers::login_page),
+        RouteSpec::anonymous(Method::POST, paths::LOGIN_OPTIONS, handlers::login_options),
+        RouteSpec::anonymous(Method::POST, paths::LOGIN_FINISH, handlers::login_finish),
+        RouteSpec::user(Method::POST, paths::LOGOUT, handlers::logout),
+        RouteSpec::anonymous(Method::GET, paths::ENROL, handlers::enrol_page),
+        RouteSpec::anonymous(Method::POST, paths::ENROL_OPTIONS, handlers::enrol_options),
+        RouteSpec::anonymous(Method::POST, paths::ENROL_FINISH, handlers::enrol_finish),
+    ]
 }

@@ -1,4 +1,4 @@
-//! Settings: the panel's effective configuration and per-user preferences.
+//! Settings: the user's passkeys and sessions, preferences, and the panel's configuration.
 
 mod handlers;
 mod views;
@@ -8,9 +8,28 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(
-        Method::GET,
-        paths::SETTINGS,
-        handlers::index,
-    )]
+    vec![
+        RouteSpec::user(Method::GET, paths::SETTINGS, handlers::index),
+        RouteSpec::user(
+            Method::POST,
+            paths::PASSKEY_OPTIONS,
+            handlers::passkey_options,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::PASSKEY_FINISH,
+            handlers::passkey_finish,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::PASSKEY_DELETE,
+            handlers::passkey_delete,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SESSION_REVOKE,
+            handlers::session_revoke,
+        ),
+        RouteSpec::user(Method::POST, paths::PREFERENCES, handlers::preferences),
+    ]
 }

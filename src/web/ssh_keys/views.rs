@@ -4,7 +4,7 @@ use super::forms::{Flash, PageState};
 use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::KeyType;
 use crate::web::components::{badge, field_error, table, time};
-use crate::web::layout::{Nav, Page};
+use crate::web::layout::{Nav, Page, csrf_field};
 use crate::web::paths::{self, with_id};
 
 pub fn index(keys: &[SshKeySummary], state: &PageState) -> Markup {
@@ -68,6 +68,7 @@ fn list(keys: &[SshKeySummary]) -> Markup {
                                     hx-post=(with_id(paths::SSH_KEY_DELETE, k.id)) hx-target="#ssh-keys"
                                     hx-select="#ssh-keys" hx-swap="outerHTML"
                                     hx-confirm=(format!("Delete the key “{}”? Servers you added it to by hand keep it in authorized_keys.", k.name)) {
+                                    (csrf_field())
                                     button.btn.btn-ghost.btn-xs.text-error type="submit" { "Delete" }
                                 }
                             }
@@ -93,6 +94,7 @@ fn generate_form(state: &PageState) -> Markup {
             hx-post=(paths::SSH_KEYS) hx-target="#ssh-keys" hx-select="#ssh-keys" hx-swap="outerHTML"
             hx-disabled-elt="find button" {
             div.card-body {
+                (csrf_field())
                 h2.card-title { "Generate a key" }
                 p.text-sm."text-base-content/70" { "The private key is created here and stored encrypted; you only ever see the public key." }
                 fieldset.fieldset {
@@ -126,6 +128,7 @@ fn import_form(state: &PageState) -> Markup {
             hx-post=(paths::SSH_KEYS_IMPORT) hx-target="#ssh-keys" hx-select="#ssh-keys" hx-swap="outerHTML"
             hx-disabled-elt="find button" {
             div.card-body {
+                (csrf_field())
                 h2.card-title { "Import a key" }
                 p.text-sm."text-base-content/70" {
                     "Paste an OpenSSH private key without a passphrase, or just a public key line. "

@@ -1,0 +1,242 @@
+//! Server-side sessions. The cookie carries a random 256-bit token; the `sessions` table holds its
+//! SHA-256, the user, the CSRF token and any WebAuthn ceremony in progress. Logging in always
+//! creates a new row with a new token (no session fixation). Idle and absolute timeouts are
+//! checked on every request.
+
+use std::sync::Arc;
+
+use poem::http::header;
+use poem::{Endpoint, IntoResponse, Request, Response};
+
+use super::AppState;
+use crate::auth::{self, PRELOGIN_TTL, SESSION_ABSOLUTE, SESSION_IDLE};
+use crate::config::Config;
+use crate::crypto::random;
+use crate::db;
+use crate::domain::UserStatus;
+use crate::ids::{SessionId, UserId};
+
+pub const COOKIE: &str = "panel_session";
+
+/// The logged-in user, as handlers and views see it.
+#[derive(Clone, Debug)]
+pub struct CurrentUser {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    /// `light` or `dark` from the user's preferences, if set.
+    pub theme: Option<String>,
+}
+
+/// The session of this request (pre-login or logged in).
+#[derive(Clone, Debug)]
+pub struct SessionInfo {
+    pub id: SessionId,
+    pub user: Option<CurrentUser>,
+    pub csrf: String,
+}
+
+tokio::task_local! {
+    static CONTEXT: Option<Arc<SessionInfo>>;
+}
+
+/// The session of the request being handled, if any (views use it for the CSRF token and the
+/// user menu; outside a request it is `None`).
+pub fn current() -> Option<Arc<SessionInfo>> {
+    CONTEXT.try_with(Clone::clone).ok().flatten()
+}
+
+/// Paths that never need a session: no database lookup for them.
+fn sessionless(path: &str) -> bool {
+    path.starts_with(super::paths::STATIC) || path == super::paths::HEALTHZ
+}
+
+/// The session token from the request's cookies.
+pub fn cookie_token(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// Middleware: load the session (if the cookie names a live one) into the request.
+pub async fn load<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+    let info = if sessionless(req.uri().path()) {
+        None
+    } else {
+        let state = req
+            .data::<AppState>()
+            .expect("state is attached outside the session layer")
+            .clone();
+        match cookie_token(&req) {
+            Some(token) => lookup(&state, &token).await?,
+            None => None,
+        }
+    };
+    if let Some(info) = &info {
+        req.extensions_mut().insert(info.clone());
+    }
+    let resp = CONTEXT.scope(info, next.call(req)).await?;
+    Ok(resp.into_response())
+}
+
+async fn lookup(state: &AppState, token: &str) -> poem::Result<Option<Arc<SessionInfo>>> {
+    let db = &state.db;
+    let Some(row) = db::sessions::find(db, &auth::hash_token(token))
+        .await
+        .map_err(crate::error::AppError::from)?
+    else {
+        return Ok(None);
+    };
+    let now = db::now();
+    let idle_cutoff = auth::before(SESSION_IDLE);
+    if row.expires_at <= now || row.last_seen_at <= idle_cutoff {
+        db::sessions::delete(db, row.id)
+            .await
+            .map_err(crate::error::AppError::from)?;
+        return Ok(None);
+    }
+    let mut user = None;
+    if let Some(user_id) = row.user_id {
+        match db::users::get(db, user_id)
+            .await
+            .map_err(crate::error::AppError::from)?
+        {
+            Some(u) if u.status == UserStatus::Active => {
+                let prefs = db::users::preferences(db, user_id)
+                    .await
+                    .map_err(crate::error::AppError::from)?;
+                user = Some(CurrentUser {
+                    id: u.id,
+                    email: u.email,
+                    name: u.name,
+                    theme: prefs
+                        .into_iter()
+                        .find(|(k, _)| k == "theme")
+                        .map(|(_, v)| v),
+                });
+            }
+            // Disabled or deleted: the session ends.
+            _ => {
+                db::sessions::delete(db, row.id)
+                    .await
+                    .map_err(crate::error::AppError::from)?;
+                return Ok(None);
+            }
+        }
+        // Record activity at most once a minute: a write per request would be waste.
+        if row.last_seen_at <= auth::before(std::time::Duration::from_secs(60)) {
+            db::sessions::touch(db, row.id)
+                .await
+                .map_err(crate::error::AppError::from)?;
+        }
+    }
+    Ok(Some(Arc::new(SessionInfo {
+        id: row.id,
+        user,
+        csrf: row.csrf_token,
+    })))
+}
+
+/// The client's address: the socket peer, or the last `X-Forwarded-For` hop when the operator
+/// said a proxy sets it (a client can put anything in that header otherwise).
+pub fn client_ip(req: &Request, config: &Config) -> String {
+    if config.trust_forwarded_for {
+        if let Some(last) = req
+            .header("X-Forwarded-For")
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+        {
+            return last.chars().take(64).collect();
+        }
+    }
+    req.remote_addr()
+        .as_socket_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A new session; returns it and the `Set-Cookie` value that hands its token to the browser.
+pub async fn create(
+    state: &AppState,
+    req: &Request,
+    user_id: Option<UserId>,
+) -> Result<(SessionInfo, String), sqlx::Error> {
+    let token = random::token();
+    let csrf = random::token();
+    let ip = client_ip(req, &state.config);
+    let agent: Option<String> = req
+        .header(header::USER_AGENT)
+        .map(|a| a.chars().take(300).collect());
+    let lifetime = if user_id.is_some() {
+        SESSION_ABSOLUTE
+    } else {
+        PRELOGIN_TTL
+    };
+    let id = db::sessions::insert(
+        &state.db,
+        &db::sessions::NewSession {
+            token_hash: &auth::hash_token(&token),
+            user_id,
+            csrf_token: &csrf,
+            ip: Some(&ip),
+            user_agent: agent.as_deref(),
+            expires_at: auth::after(lifetime),
+        },
+    )
+    .await?;
+    let cookie = set_cookie(&state.config, &token, lifetime.as_secs());
+    Ok((
+        SessionInfo {
+            id,
+            user: None,
+            csrf,
+        },
+        cookie,
+    ))
+}
+
+fn set_cookie(config: &Config, token: &str, max_age: u64) -> String {
+    let secure = if config.is_https() { "; Secure" } else { "" };
+    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_cookie(config: &Config) -> String {
+    set_cookie(config, "", 0)
+}
+
+/// The request's session, or a new pre-login one (login and enrolment pages need a CSRF token
+/// and a place for the ceremony). Returns the cookie to set when one was created.
+pub async fn ensure(
+    state: &AppState,
+    req: &Request,
+) -> Result<(SessionInfo, Option<String>), sqlx::Error> {
+    match req.extensions().get::<Arc<SessionInfo>>() {
+        Some(info) => Ok(((**info).clone(), None)),
+        None => {
+            let (info, cookie) = create(state, req, None).await?;
+            Ok((info, Some(cookie)))
+        }
+    }
+}
+
+/// Log `user_id` in: the old session (pre-login) is deleted and a new one created, so the
+/// session id always changes at login.
+pub async fn login(
+    state: &AppState,
+    req: &Request,
+    old: Option<SessionId>,
+    user_id: UserId,
+) -> Result<String, sqlx::Error> {
+    if let Some(old) = old {
+        db::sessions::delete(&state.db, old).await?;
+    }
+    let (_, cookie) = create(state, req, Some(user_id)).await?;
+    Ok(cookie)
+}

@@ -1,0 +1,242 @@
+//! A small WebDriver client for Debian's Chromium through chromedriver: enough to click through
+//! pages, use the WebAuthn virtual authenticator and take screenshots.
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::harness::free_port;
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    http: reqwest::Client,
+    _profile: tempfile::TempDir,
+}
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+impl Browser {
+    /// Start chromedriver and a headless Chromium with a fresh profile.
+    pub async fn start() -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver runs (install chromium-driver)");
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await {
+                if r.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ]
+            }
+        }}});
+        let resp: Value = http
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no WebDriver session: {resp}"))
+            .to_owned();
+        Browser {
+            driver,
+            base,
+            session,
+            http,
+            _profile: profile,
+        }
+    }
+
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let mut req = self.http.request(method, url);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp: Value = req.send().await.unwrap().json().await.unwrap();
+        if let Some(err) = resp["value"].get("error") {
+            panic!("WebDriver {path}: {err} {}", resp["value"]["message"]);
+        }
+        resp["value"].clone()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn goto(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    pub async fn url(&self) -> String {
+        self.get("/url").await.as_str().unwrap().to_owned()
+    }
+
+    pub async fn source(&self) -> String {
+        self.get("/source").await.as_str().unwrap().to_owned()
+    }
+
+    pub async fn find(&self, css: &str) -> String {
+        let url = format!("{}/session/{}/element", self.base, self.session);
+        let resp: Value = self
+            .http
+            .post(url)
+            .json(&json!({"using": "css selector", "value": css}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        match resp["value"][ELEMENT_KEY].as_str() {
+            Some(id) => id.to_owned(),
+            None => {
+                let src = self.source().await;
+                panic!(
+                    "no element {css} at {} ({resp}): {}",
+                    self.url().await,
+                    &src[..src.len().min(300)]
+                );
+            }
+        }
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.find(css).await;
+        self.post(&format!("/element/{id}/click"), json!({})).await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.find(css).await;
+        self.post(&format!("/element/{id}/clear"), json!({})).await;
+        self.post(&format!("/element/{id}/value"), json!({ "text": text }))
+            .await;
+    }
+
+    /// Run a script that calls its last argument when done.
+    pub async fn execute_async(&self, script: &str) -> Value {
+        self.post("/execute/async", json!({ "script": script, "args": [] }))
+            .await
+    }
+
+    pub async fn execute(&self, script: &str) -> Value {
+        self.post("/execute/sync", json!({ "script": script, "args": [] }))
+            .await
+    }
+
+    /// Wait until `check(url, page source)` holds.
+    pub async fn wait_for(&self, what: &str, check: impl Fn(&str, &str) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let (url, src) = (self.url().await, self.source().await);
+            if check(&url, &src) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; at {url}:\n{}",
+                    &src[..src.len().min(3000)]
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    pub async fn cookie(&self, name: &str) -> Option<String> {
+        let url = format!("{}/session/{}/cookie/{name}", self.base, self.session);
+        let resp: Value = self.http.get(url).send().await.ok()?.json().await.ok()?;
+        resp["value"]["value"].as_str().map(str::to_owned)
+    }
+
+    pub async fn delete_cookie(&self, name: &str) {
+        self.call(reqwest::Method::DELETE, &format!("/cookie/{name}"), None)
+            .await;
+    }
+
+    /// Add a CTAP2 platform authenticator with resident keys and user verification.
+    pub async fn add_virtual_authenticator(&self) -> String {
+        let v = self
+            .post(
+                "/webauthn/authenticator",
+                json!({"protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                       "hasUserVerification": true, "isUserVerified": true}),
+            )
+            .await;
+        v.as_str().unwrap().to_owned()
+    }
+
+    pub async fn set_user_verified(&self, authenticator: &str, verified: bool) {
+        self.post(
+            &format!("/webauthn/authenticator/{authenticator}/uv"),
+            json!({ "isUserVerified": verified }),
+        )
+        .await;
+    }
+
+    /// Save a PNG of the viewport under `tests/artifacts/`.
+    pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
+        let b64 = self.get("/screenshot").await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(name);
+        std::fs::write(&path, png).unwrap();
+        path
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // End the browser session first: chromedriver leaves Chromium running otherwise.
+        if let Some(addr) = self.base.strip_prefix("http://") {
+            if let Ok(mut stream) = std::net::TcpStream::connect(addr) {
+                use std::io::{Read, Write};
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                let _ = write!(
+                    stream,
+                    "DELETE /session/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    self.session
+                );
+                let _ = stream.read(&mut [0u8; 512]);
+            }
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
