@@ -62,6 +62,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .context("listener has no socket address")?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
+    tokio::spawn(purge_sessions(pool.clone()));
     let task = tokio::spawn(async move {
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -82,6 +83,24 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         shutdown: Some(tx),
         task,
     })
+}
+
+/// Delete expired sessions once an hour (lookups already refuse them; this keeps the table small).
+async fn purge_sessions(pool: db::Pool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        match db::sessions::purge_expired(&pool, &crate::auth::before(crate::auth::SESSION_IDLE))
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!("removed {n} expired session(s)"),
+            Err(e) => tracing::warn!("purging expired sessions failed: {e}"),
+        }
+    }
 }
 
 /// `panel serve`: run until SIGTERM or Ctrl-C.

@@ -68,6 +68,17 @@
     return out;
   }
 
+  // The JSON shape webauthn-rs expects for a browser's credential.
+  function credentialJson(cred, response) {
+    return {
+      id: cred.id,
+      rawId: bufToB64url(cred.rawId),
+      type: cred.type,
+      extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
+      response: response
+    };
+  }
+
   function register(btn) {
     return postJson(btn.dataset.options, formFields(btn), btn).then(function (ccr) {
       var pk = ccr.publicKey;
@@ -76,17 +87,11 @@
       (pk.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
       return navigator.credentials.create({ publicKey: pk });
     }).then(function (cred) {
-      return postJson(btn.dataset.finish, {
-        id: cred.id,
-        rawId: bufToB64url(cred.rawId),
-        type: cred.type,
-        extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-        response: {
-          attestationObject: bufToB64url(cred.response.attestationObject),
-          clientDataJSON: bufToB64url(cred.response.clientDataJSON),
-          transports: cred.response.getTransports ? cred.response.getTransports() : null
-        }
-      }, btn);
+      return postJson(btn.dataset.finish, credentialJson(cred, {
+        attestationObject: bufToB64url(cred.response.attestationObject),
+        clientDataJSON: bufToB64url(cred.response.clientDataJSON),
+        transports: cred.response.getTransports ? cred.response.getTransports() : null
+      }), btn);
     });
   }
 
@@ -97,18 +102,12 @@
       (pk.allowCredentials || []).forEach(function (c) { c.id = b64urlToBuf(c.id); });
       return navigator.credentials.get({ publicKey: pk });
     }).then(function (cred) {
-      return postJson(btn.dataset.finish, {
-        id: cred.id,
-        rawId: bufToB64url(cred.rawId),
-        type: cred.type,
-        extensions: cred.getClientExtensionResults ? cred.getClientExtensionResults() : {},
-        response: {
-          authenticatorData: bufToB64url(cred.response.authenticatorData),
-          clientDataJSON: bufToB64url(cred.response.clientDataJSON),
-          signature: bufToB64url(cred.response.signature),
-          userHandle: cred.response.userHandle ? bufToB64url(cred.response.userHandle) : null
-        }
-      }, btn);
+      return postJson(btn.dataset.finish, credentialJson(cred, {
+        authenticatorData: bufToB64url(cred.response.authenticatorData),
+        clientDataJSON: bufToB64url(cred.response.clientDataJSON),
+        signature: bufToB64url(cred.response.signature),
+        userHandle: cred.response.userHandle ? bufToB64url(cred.response.userHandle) : null
+      }), btn);
     });
   }
 

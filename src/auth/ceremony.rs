@@ -165,16 +165,44 @@ pub async fn start_enrolment(
     if !errors.is_empty() {
         return Err(CeremonyError::Invalid(errors));
     }
-    let exclude: Vec<_> = existing_passkeys(pool, user_id)
+    let passkey_name = passkey_name.expect("checked above");
+    let target = Target {
+        user_id,
+        email: &shown_email,
+        name: &shown_name,
+        new_user,
+        token_id: Some(token.id),
+    };
+    begin_registration(pool, webauthn, target, passkey_name).await
+}
+
+/// Who a registration is for.
+struct Target<'a> {
+    user_id: UserId,
+    email: &'a str,
+    name: &'a str,
+    new_user: Option<NewUser>,
+    token_id: Option<EnrolmentTokenId>,
+}
+
+/// Ask the browser for a new discoverable, user-verifying passkey, excluding the ones the user
+/// already has, and keep the state for the finish step.
+async fn begin_registration(
+    pool: &Pool,
+    webauthn: &Webauthn,
+    target: Target<'_>,
+    passkey_name: String,
+) -> Result<(CreationChallengeResponse, Ceremony), CeremonyError> {
+    let exclude: Vec<_> = existing_passkeys(pool, target.user_id)
         .await?
         .iter()
         .map(|p| p.cred_id().clone())
         .collect();
     let (mut ccr, state) = webauthn
         .start_passkey_registration(
-            user_handle(user_id),
-            &shown_email,
-            &shown_name,
+            user_handle(target.user_id),
+            target.email,
+            target.name,
             (!exclude.is_empty()).then_some(exclude),
         )
         .map_err(|e| CeremonyError::Internal(anyhow::anyhow!("starting registration: {e}")))?;
@@ -183,10 +211,10 @@ pub async fn start_enrolment(
         ccr,
         Ceremony::Register {
             state,
-            user_id,
-            new_user,
-            token_id: Some(token.id),
-            passkey_name: passkey_name.expect("checked above"),
+            user_id: target.user_id,
+            new_user: target.new_user,
+            token_id: target.token_id,
+            passkey_name,
         },
     ))
 }
@@ -203,25 +231,14 @@ pub async fn start_add_passkey(
     let user = db::users::get(pool, user_id)
         .await?
         .ok_or(CeremonyError::Disabled)?;
-    let exclude: Vec<_> = existing_passkeys(pool, user_id)
-        .await?
-        .iter()
-        .map(|p| p.cred_id().clone())
-        .collect();
-    let (mut ccr, state) = webauthn
-        .start_passkey_registration(user_handle(user_id), &user.email, &user.name, Some(exclude))
-        .map_err(|e| CeremonyError::Internal(anyhow::anyhow!("starting registration: {e}")))?;
-    require_resident_key(&mut ccr);
-    Ok((
-        ccr,
-        Ceremony::Register {
-            state,
-            user_id,
-            new_user: None,
-            token_id: None,
-            passkey_name,
-        },
-    ))
+    let target = Target {
+        user_id,
+        email: &user.email,
+        name: &user.name,
+        new_user: None,
+        token_id: None,
+    };
+    begin_registration(pool, webauthn, target, passkey_name).await
 }
 
 /// Finish a registration: verify the browser's response, then (in one transaction) use up the

@@ -240,3 +240,27 @@ pub async fn login(
     let (_, cookie) = create(state, req, Some(user_id)).await?;
     Ok(cookie)
 }
+
+/// Keep a WebAuthn ceremony in the session until its finish step.
+pub async fn store_ceremony(
+    state: &AppState,
+    session: SessionId,
+    ceremony: &crate::auth::ceremony::Ceremony,
+) -> crate::error::AppResult<()> {
+    let json =
+        serde_json::to_string(ceremony).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    db::sessions::set_ceremony(&state.db, session, Some(&json)).await?;
+    Ok(())
+}
+
+/// Take the session's ceremony out (once: a replayed finish finds none).
+pub async fn take_ceremony(
+    state: &AppState,
+    session: SessionId,
+) -> crate::error::AppResult<crate::auth::ceremony::Ceremony> {
+    use crate::auth::ceremony::CeremonyError;
+    let json = db::sessions::take_ceremony(&state.db, session)
+        .await?
+        .ok_or(CeremonyError::NoCeremony)?;
+    serde_json::from_str(&json).map_err(|_| CeremonyError::NoCeremony.into())
+}

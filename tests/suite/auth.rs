@@ -381,3 +381,31 @@ fn operators_invite_recover_list_and_disable_users_from_the_cli() {
             .contains("No users yet")
     );
 }
+
+#[tokio::test]
+async fn idle_and_expired_sessions_are_refused_and_purged() {
+    let app = TestApp::spawn().await;
+    let idle = app.login_as("idle@example.com", "Idle").await;
+    let old = app.login_as("old@example.com", "Old").await;
+    assert_eq!(idle.get("/").await.status(), 200);
+    sqlx::query("UPDATE sessions SET last_seen_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?")
+        .bind(idle.user_id)
+        .execute(app.db())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00.000Z' WHERE user_id = ?")
+        .bind(old.user_id)
+        .execute(app.db())
+        .await
+        .unwrap();
+    assert_eq!(idle.get("/").await.status(), 303, "idle timeout");
+    assert_eq!(old.get("/").await.status(), 303, "absolute timeout");
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IN (?, ?)")
+        .bind(idle.user_id)
+        .bind(old.user_id)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "refused sessions are deleted");
+    app.stop().await;
+}

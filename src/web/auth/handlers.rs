@@ -7,7 +7,7 @@ use serde::Deserialize;
 use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 use super::views;
-use crate::auth::ceremony::{self, Ceremony, CeremonyError};
+use crate::auth::ceremony::{self, CeremonyError};
 use crate::auth::hash_token;
 use crate::auth::ratelimit::PER_IP_PER_MINUTE;
 use crate::db;
@@ -54,23 +54,6 @@ fn session_of(req: &Request) -> AppResult<Arc<SessionInfo>> {
         })
 }
 
-async fn store_ceremony(
-    state: &AppState,
-    session: &SessionInfo,
-    ceremony: &Ceremony,
-) -> AppResult<()> {
-    let json = serde_json::to_string(ceremony).map_err(|e| AppError::Internal(e.into()))?;
-    db::sessions::set_ceremony(&state.db, session.id, Some(&json)).await?;
-    Ok(())
-}
-
-async fn take_ceremony(state: &AppState, session: &SessionInfo) -> AppResult<Ceremony> {
-    let json = db::sessions::take_ceremony(&state.db, session.id)
-        .await?
-        .ok_or(CeremonyError::NoCeremony)?;
-    serde_json::from_str(&json).map_err(|_| CeremonyError::NoCeremony.into())
-}
-
 /// A page response that also sets the session cookie when one was just created.
 fn with_cookie(resp: impl IntoResponse, cookie: Option<String>) -> Response {
     let mut resp = resp.into_response();
@@ -114,7 +97,7 @@ pub async fn login_options(state: Data<&AppState>, req: &Request) -> AppResult<R
     rate_limit(&state, req, "login")?;
     let session = session_of(req)?;
     let (rcr, ceremony) = ceremony::start_login(&state.webauthn)?;
-    store_ceremony(&state, &session, &ceremony).await?;
+    session::store_ceremony(&state, session.id, &ceremony).await?;
     Ok(Json(rcr).into_response())
 }
 
@@ -126,7 +109,7 @@ pub async fn login_finish(
 ) -> AppResult<Response> {
     rate_limit(&state, req, "login")?;
     let session = session_of(req)?;
-    let ceremony = take_ceremony(&state, &session).await?;
+    let ceremony = session::take_ceremony(&state, session.id).await?;
     let user_id = ceremony::finish_login(
         &state.db,
         &state.webauthn,
@@ -239,7 +222,7 @@ pub async fn enrol_options(
         &fields.passkey_name,
     )
     .await?;
-    store_ceremony(&state, &session, &ceremony).await?;
+    session::store_ceremony(&state, session.id, &ceremony).await?;
     Ok(Json(ccr).into_response())
 }
 
@@ -253,7 +236,7 @@ pub async fn enrol_finish(
     rate_limit(&state, req, "enrol")?;
     let session = session_of(req)?;
     let link = usable_token(&state, &token).await?;
-    let ceremony = take_ceremony(&state, &session).await?;
+    let ceremony = session::take_ceremony(&state, session.id).await?;
     let user_id = ceremony::finish_registration(
         &state.db,
         &state.webauthn,

@@ -8,13 +8,13 @@ use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 use super::views::{self, Notice};
-use crate::auth::ceremony::{self, CeremonyError};
+use crate::auth::ceremony;
 use crate::db;
 use crate::db::credentials::DeleteOutcome;
 use crate::domain::{DatabaseType, PhpVersion};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::web::htmx::is_htmx;
-use crate::web::session::{CurrentUser, SessionInfo};
+use crate::web::session::{self, CurrentUser, SessionInfo};
 use crate::web::{AppState, paths};
 
 fn session(req: &Request) -> AppResult<(Arc<SessionInfo>, CurrentUser)> {
@@ -83,8 +83,7 @@ pub async fn passkey_options(
     let (ccr, ceremony) =
         ceremony::start_add_passkey(&state.db, &state.webauthn, user.id, &form.passkey_name)
             .await?;
-    let json = serde_json::to_string(&ceremony).map_err(|e| AppError::Internal(e.into()))?;
-    db::sessions::set_ceremony(&state.db, s.id, Some(&json)).await?;
+    session::store_ceremony(&state, s.id, &ceremony).await?;
     Ok(Json(ccr).into_response())
 }
 
@@ -95,10 +94,7 @@ pub async fn passkey_finish(
     Json(response): Json<RegisterPublicKeyCredential>,
 ) -> AppResult<Response> {
     let (s, user) = session(req)?;
-    let json = db::sessions::take_ceremony(&state.db, s.id)
-        .await?
-        .ok_or(CeremonyError::NoCeremony)?;
-    let ceremony = serde_json::from_str(&json).map_err(|_| CeremonyError::NoCeremony)?;
+    let ceremony = session::take_ceremony(&state, s.id).await?;
     ceremony::finish_registration(
         &state.db,
         &state.webauthn,
