@@ -14,5 +14,6 @@ pub mod error;
 pub mod ids;
 pub mod keys;
 pub mod secrets;
+pub mod ssh;
 pub mod telemetry;
 pub mod web;

@@ -185,6 +185,18 @@ impl SshNode {
     }
 }
 
+impl SshNode {
+    /// Kill sshd and every session process it started (as a crash or a reboot would).
+    pub fn kill_all(&mut self) {
+        // The per-connection sshd processes are the listener's children.
+        let _ = std::process::Command::new("pkill")
+            .args(["-KILL", "-P", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for SshNode {
     fn drop(&mut self) {
         let _ = self.child.kill();

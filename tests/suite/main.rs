@@ -9,3 +9,5 @@ mod foundation;
 mod keys;
 mod passkeys;
 mod schema;
+mod ssh;
+mod structure;

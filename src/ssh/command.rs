@@ -1,0 +1,346 @@
+//! The command builder. A remote command is a program and a list of arguments; rendering quotes
+//! every argument in single quotes, so no value can become shell syntax. Values with NUL, newline
+//! or carriage return are refused (a newline is how HestiaCP's cron injection worked). Operands
+//! from data go after `--`, so a value starting with `-` is never read as an option (Cockpit's
+//! CVE-2026-4631). Scripts that need pipes are files compiled into the binary; they get their
+//! data as quoted arguments and read their body from stdin, never by pasting data into them.
+
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    #[error(
+        "argument {index} of `{program}` contains a {what}, which is never allowed in a remote command"
+    )]
+    ForbiddenChar {
+        program: &'static str,
+        index: usize,
+        what: &'static str,
+    },
+    #[error("`{0}` is not a valid environment variable name")]
+    BadEnvName(&'static str),
+}
+
+/// One remote command: `program [flags and values] [-- operands]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    program: &'static str,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    sudo: bool,
+    operands_started: bool,
+}
+
+impl Command {
+    /// `program` is a compile-time constant: data can never choose what runs.
+    pub fn new(program: &'static str) -> Self {
+        Self {
+            program,
+            args: Vec::new(),
+            env: Vec::new(),
+            sudo: false,
+            operands_started: false,
+        }
+    }
+
+    /// A fixed option of the program (`-p`, `--no-pager`): compile-time constant.
+    pub fn flag(mut self, flag: &'static str) -> Self {
+        debug_assert!(!self.operands_started, "flags go before operands");
+        self.args.push(flag.to_owned());
+        self
+    }
+
+    /// A value that follows an option (`-u VALUE`); quoted like every argument.
+    pub fn value(mut self, value: impl fmt::Display) -> Self {
+        self.args.push(value.to_string());
+        self
+    }
+
+    /// An operand (file, user, database name, ...). The first one is preceded by `--`.
+    pub fn operand(mut self, value: impl fmt::Display) -> Self {
+        if !self.operands_started {
+            self.args.push("--".to_owned());
+            self.operands_started = true;
+        }
+        self.args.push(value.to_string());
+        self
+    }
+
+    /// An operand for a program that does not accept `--` (use only where that is so, and only
+    /// with values whose parsed type cannot start with `-`).
+    pub fn operand_without_separator(mut self, value: impl fmt::Display) -> Self {
+        self.args.push(value.to_string());
+        self
+    }
+
+    /// An environment variable for the program (`env NAME=value program …`).
+    pub fn env(mut self, name: &'static str, value: impl fmt::Display) -> Self {
+        self.env.push((name, value.to_string()));
+        self
+    }
+
+    /// Run through `sudo -n` (never prompts: a missing rule fails instead of hanging).
+    pub fn sudo(mut self) -> Self {
+        self.sudo = true;
+        self
+    }
+
+    pub fn program(&self) -> &'static str {
+        self.program
+    }
+
+    /// The argv that will run on the node (without sudo/env), for logs and tests.
+    pub fn argv(&self) -> Vec<&str> {
+        std::iter::once(self.program)
+            .chain(self.args.iter().map(String::as_str))
+            .collect()
+    }
+
+    /// The command line for the remote shell: every word single-quoted.
+    pub fn render(&self) -> Result<String, CommandError> {
+        let mut words: Vec<String> = Vec::new();
+        if self.sudo {
+            words.extend(["sudo", "-n", "--"].map(str::to_owned));
+        }
+        if !self.env.is_empty() {
+            words.push("env".to_owned());
+            for (name, value) in &self.env {
+                if !valid_env_name(name) {
+                    return Err(CommandError::BadEnvName(name));
+                }
+                check(self.program, 0, value)?;
+                words.push(format!("{name}={value}"));
+            }
+        }
+        words.push(self.program.to_owned());
+        for (i, arg) in self.args.iter().enumerate() {
+            check(self.program, i + 1, arg)?;
+            words.push(arg.clone());
+        }
+        Ok(words.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" "))
+    }
+}
+
+impl fmt::Display for Command {
+    /// For logs: the rendered line, or a note that it cannot be rendered.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.render() {
+            Ok(line) => f.write_str(&line),
+            Err(e) => write!(f, "<unrenderable: {e}>"),
+        }
+    }
+}
+
+/// A script compiled into the binary, run as `bash -s -- ARGS…` with its body on stdin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    name: &'static str,
+    body: &'static str,
+    args: Vec<String>,
+    sudo: bool,
+}
+
+impl Script {
+    pub fn new(name: &'static str, body: &'static str) -> Self {
+        Self {
+            name,
+            body,
+            args: Vec::new(),
+            sudo: false,
+        }
+    }
+
+    pub fn arg(mut self, value: impl fmt::Display) -> Self {
+        self.args.push(value.to_string());
+        self
+    }
+
+    pub fn sudo(mut self) -> Self {
+        self.sudo = true;
+        self
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The script's text, sent on stdin.
+    pub fn body(&self) -> &'static str {
+        self.body
+    }
+
+    /// The command that runs the script: `bash -s -- 'arg1' 'arg2'`.
+    pub fn command(&self) -> Command {
+        let mut c = Command::new("bash").flag("-s");
+        if self.sudo {
+            c = c.sudo();
+        }
+        // `bash -s -- args`: after `--` every word is a positional parameter ($1, $2, …).
+        c.args.push("--".to_owned());
+        c.operands_started = true;
+        c.args.extend(self.args.iter().cloned());
+        c
+    }
+}
+
+fn valid_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_uppercase() || c == '_')
+        && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+fn check(program: &'static str, index: usize, value: &str) -> Result<(), CommandError> {
+    let what = if value.contains('\0') {
+        "NUL byte"
+    } else if value.contains('\n') {
+        "newline"
+    } else if value.contains('\r') {
+        "carriage return"
+    } else {
+        return Ok(());
+    };
+    Err(CommandError::ForbiddenChar {
+        program,
+        index,
+        what,
+    })
+}
+
+/// POSIX single quoting: inside '…' nothing is special except ' itself, written as '\''.
+pub fn quote(word: &str) -> String {
+    let mut out = String::with_capacity(word.len() + 2);
+    out.push('\'');
+    for c in word.chars() {
+        if c == '\'' {
+            out.push_str("'\\''");
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a POSIX shell makes of a rendered line: run it through `sh` with `printf` and read
+    /// back each argument as the program would receive it.
+    fn words_as_seen_by_sh(cmd: &Command) -> Vec<String> {
+        let line = cmd.render().unwrap();
+        // Replace the program with printf so every argument is echoed, NUL-separated.
+        let prefix = quote(cmd.program());
+        let rest = line
+            .strip_prefix(&prefix)
+            .expect("no sudo/env in this test");
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf '%s\\0' {rest}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .split_terminator('\0')
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn hostile_values_reach_the_program_as_literal_arguments() {
+        let hostile = [
+            "example.com;id",
+            "ex$(id).com",
+            "ex`id`.com",
+            "-oProxyCommand=touch /tmp/x",
+            "a'b",
+            "a\"b",
+            "'; DROP USER x; --",
+            "\\",
+            "$HOME ${PATH} *",
+            "<script>alert(1)</script>",
+            "bücher.de",
+            "",
+        ];
+        let mut cmd = Command::new("useradd")
+            .flag("-m")
+            .flag("-d")
+            .value("/home/web1");
+        for h in hostile {
+            cmd = cmd.operand(h);
+        }
+        let seen = words_as_seen_by_sh(&cmd);
+        let mut expected = vec!["-m", "-d", "/home/web1", "--"];
+        expected.extend(hostile);
+        assert_eq!(seen, expected);
+        assert!(!std::path::Path::new("/tmp/x-should-not-exist").exists());
+    }
+
+    #[test]
+    fn an_option_looking_operand_comes_after_double_dash() {
+        let cmd = Command::new("ssh-keygen")
+            .flag("-lf")
+            .operand("-oProxyCommand=id");
+        assert_eq!(cmd.argv(), ["ssh-keygen", "-lf", "--", "-oProxyCommand=id"]);
+        assert_eq!(
+            cmd.render().unwrap(),
+            "'ssh-keygen' '-lf' '--' '-oProxyCommand=id'"
+        );
+    }
+
+    #[test]
+    fn nul_newline_and_carriage_return_are_refused() {
+        for bad in ["a\0b", "example.com\nserver_name evil", "a\rb"] {
+            let err = Command::new("nginx").operand(bad).render().unwrap_err();
+            assert!(
+                matches!(err, CommandError::ForbiddenChar { index: 2, .. }),
+                "{bad:?}"
+            );
+        }
+        let err = Command::new("php")
+            .env("APP_KEY", "x\ny")
+            .render()
+            .unwrap_err();
+        assert!(matches!(err, CommandError::ForbiddenChar { .. }));
+    }
+
+    #[test]
+    fn sudo_and_environment_are_quoted_too() {
+        let line = Command::new("git")
+            .sudo()
+            .env("BRANCH", "main;id")
+            .flag("fetch")
+            .render()
+            .unwrap();
+        assert_eq!(
+            line,
+            "'sudo' '-n' '--' 'env' 'BRANCH=main;id' 'git' 'fetch'"
+        );
+        assert_eq!(
+            Command::new("x").env("lower", "v").render().unwrap_err(),
+            CommandError::BadEnvName("lower")
+        );
+    }
+
+    #[test]
+    fn scripts_take_data_as_positional_arguments() {
+        let s = Script::new("health", "echo \"$1\"").arg("$(id)").arg("-x");
+        assert_eq!(
+            s.command().render().unwrap(),
+            "'bash' '-s' '--' '$(id)' '-x'"
+        );
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf '%s' {} | {}",
+                quote(s.body()),
+                s.command().render().unwrap()
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "$(id)");
+    }
+}
