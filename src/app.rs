@@ -14,6 +14,11 @@ use crate::config::Config;
 use crate::db;
 use crate::web::{self, AppState};
 
+/// Remote jobs at once, in all and per server (one at a time keeps a node's package manager and
+/// config files free of races).
+const JOBS_GLOBAL: usize = 8;
+const JOBS_PER_SERVER: usize = 1;
+
 /// How long in-flight requests get to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
 
@@ -50,7 +55,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         secrets: Arc::new(secrets),
         webauthn: Arc::new(crate::auth::webauthn(&config)?),
         limiter: Arc::default(),
+        jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
     };
+    // Jobs a crash left running are marked interrupted before anything new starts.
+    state.jobs.recover().await?;
     let acceptor = TcpListener::bind(config.listen)
         .into_acceptor()
         .await

@@ -110,6 +110,8 @@ ulid_id!(
     SessionId,
     /// A one-time enrolment link.
     EnrolmentTokenId,
+    /// A durable remote job.
+    JobId,
 );
 
 #[cfg(test)]

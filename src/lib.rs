@@ -12,6 +12,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod ids;
+pub mod jobs;
 pub mod keys;
 pub mod secrets;
 pub mod ssh;

@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod databases;
 pub mod deployments;
 pub mod enrolment;
+pub mod jobs;
 pub mod selinux;
 pub mod servers;
 pub mod sessions;

@@ -7,3 +7,6 @@ pub use enums::*;
 
 pub mod names;
 pub use names::KeyName;
+
+pub mod server;
+pub use server::{Hostname, ServerConnection, ServerIp, SshPort, SshUser};

@@ -15,11 +15,12 @@ pub enum Nav {
     Deployments,
     SshKeys,
     Selinux,
+    Jobs,
     Settings,
 }
 
 impl Nav {
-    pub const ALL: [Nav; 8] = [
+    pub const ALL: [Nav; 9] = [
         Nav::Dashboard,
         Nav::Servers,
         Nav::Sites,
@@ -27,6 +28,7 @@ impl Nav {
         Nav::Deployments,
         Nav::SshKeys,
         Nav::Selinux,
+        Nav::Jobs,
         Nav::Settings,
     ];
 
@@ -39,6 +41,7 @@ impl Nav {
             Nav::Deployments => "Deployments",
             Nav::SshKeys => "SSH keys",
             Nav::Selinux => "SELinux",
+            Nav::Jobs => "Jobs",
             Nav::Settings => "Settings",
         }
     }
@@ -52,6 +55,7 @@ impl Nav {
             Nav::Deployments => paths::DEPLOYMENTS,
             Nav::SshKeys => paths::SSH_KEYS,
             Nav::Selinux => paths::SELINUX,
+            Nav::Jobs => paths::JOBS,
             Nav::Settings => paths::SETTINGS,
         }
     }
@@ -70,6 +74,7 @@ impl Nav {
             Nav::Deployments => "M12 3v12M7 10l5 5 5-5M4 19h16",
             Nav::SshKeys => "M15 7a4 4 0 11-3.9 5H4v3h3v3h3v-3h1.1A4 4 0 0115 7z",
             Nav::Selinux => "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
+            Nav::Jobs => "M4 6h16M4 12h10M4 18h13",
             Nav::Settings => {
                 "M12 9a3 3 0 100 6 3 3 0 000-6zM4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4"
             }

@@ -15,6 +15,7 @@ mod dashboard;
 mod databases;
 mod deployments;
 mod health;
+mod jobs;
 mod selinux;
 mod servers;
 mod settings;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub webauthn: Arc<webauthn_rs::Webauthn>,
     /// Login and enrolment attempt limits.
     pub limiter: Arc<crate::auth::ratelimit::RateLimiter>,
+    /// The durable job runner (remote operations).
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// One row of the route table.
@@ -113,6 +116,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(ssh_keys::routes());
     all.extend(selinux::routes());
     all.extend(settings::routes());
+    all.extend(jobs::routes());
     all.push(RouteSpec::public(
         Method::GET,
         paths::STATIC_ROUTE,

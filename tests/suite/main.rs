@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod browser;
 mod foundation;
+mod jobs;
 mod keys;
 mod passkeys;
 mod schema;

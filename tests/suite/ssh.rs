@@ -13,7 +13,7 @@ use crate::harness::{SshNode, TestApp};
 const T: Duration = Duration::from_secs(10);
 
 /// A node that accepts a freshly generated panel key; returns (node, target, private key).
-async fn node_with_panel_key(app: &TestApp) -> (SshNode, Target, String) {
+pub async fn node_with_panel_key(app: &TestApp) -> (SshNode, Target, String) {
     let key = keys::generate(app.db(), app.secrets(), "panel", KeyType::Ed25519, None)
         .await
         .unwrap();

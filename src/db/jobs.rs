@@ -1,0 +1,129 @@
+//! `jobs` and `job_log`.
+
+use super::Pool;
+use crate::ids::{JobId, ServerId, UserId};
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Job {
+    pub id: JobId,
+    pub server_id: Option<ServerId>,
+    pub kind: String,
+    pub args: String,
+    pub title: String,
+    pub status: String,
+    pub exit_code: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct LogLine {
+    pub seq: i64,
+    pub stream: String,
+    pub line: String,
+}
+
+pub struct NewJob<'a> {
+    pub server_id: Option<ServerId>,
+    pub actor_id: Option<UserId>,
+    pub kind: &'a str,
+    pub args: &'a str,
+    pub title: &'a str,
+}
+
+pub async fn insert(pool: &Pool, job: &NewJob<'_>) -> sqlx::Result<JobId> {
+    let id = JobId::generate();
+    sqlx::query(
+        "INSERT INTO jobs (id, server_id, actor_id, kind, args, title) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(job.server_id)
+    .bind(job.actor_id)
+    .bind(job.kind)
+    .bind(job.args)
+    .bind(job.title)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+const COLUMNS: &str = "id, server_id, kind, args, title, status, exit_code, error, created_at, started_at, finished_at";
+
+pub async fn get(pool: &Pool, id: JobId) -> sqlx::Result<Option<Job>> {
+    sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn recent(pool: &Pool, limit: i64) -> sqlx::Result<Vec<Job>> {
+    sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn mark_running(pool: &Pool, id: JobId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?")
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn finish(
+    pool: &Pool,
+    id: JobId,
+    status: &str,
+    exit_code: Option<i64>,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE jobs SET status = ?, exit_code = ?, error = ?, finished_at = ? WHERE id = ?",
+    )
+    .bind(status)
+    .bind(exit_code)
+    .bind(error)
+    .bind(super::now())
+    .bind(id)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn append_log(pool: &Pool, id: JobId, stream: &str, line: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO job_log (job_id, stream, line) VALUES (?, ?, ?) RETURNING seq")
+        .bind(id)
+        .bind(stream)
+        .bind(line)
+        .fetch_one(pool)
+        .await
+}
+
+/// Log lines after `after_seq`, in order.
+pub async fn log_since(pool: &Pool, id: JobId, after_seq: i64) -> sqlx::Result<Vec<LogLine>> {
+    sqlx::query_as(
+        "SELECT seq, stream, line FROM job_log WHERE job_id = ? AND seq > ? ORDER BY seq",
+    )
+    .bind(id)
+    .bind(after_seq)
+    .fetch_all(pool)
+    .await
+}
+
+/// Jobs a crash left queued or running: mark them interrupted and return them.
+pub async fn interrupt_unfinished(pool: &Pool) -> sqlx::Result<Vec<JobId>> {
+    sqlx::query_scalar(
+        "UPDATE jobs SET status = 'interrupted', finished_at = ?,
+                error = 'the panel stopped while this job was running'
+         WHERE status IN ('queued', 'running') RETURNING id",
+    )
+    .bind(super::now())
+    .fetch_all(pool)
+    .await
+}

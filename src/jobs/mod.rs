@@ -1,0 +1,300 @@
+//! Durable jobs. Every remote operation runs as a job: a row in `jobs`, every output line stored
+//! in `job_log` and broadcast (for SSE) as it arrives, a per-server and a global concurrency
+//! limit, and on start-up any job a crash left running is marked `interrupted`, never forgotten.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, broadcast, mpsc};
+
+use crate::db::{self, Pool};
+use crate::ids::{JobId, ServerId, UserId};
+use crate::ssh::client::{Output, Session, SshError, Stream};
+use crate::ssh::{Command, Script};
+
+/// Longest stored log line (node output is untrusted and can be huge).
+pub const MAX_LOG_LINE: usize = 8 * 1024;
+
+/// Something that happened to a job, for live views.
+#[derive(Clone, Debug)]
+pub enum JobEvent {
+    Line {
+        job: JobId,
+        seq: i64,
+        stream: &'static str,
+        line: String,
+    },
+    Status {
+        job: JobId,
+        status: &'static str,
+    },
+}
+
+impl JobEvent {
+    pub fn job(&self) -> JobId {
+        match self {
+            JobEvent::Line { job, .. } | JobEvent::Status { job, .. } => *job,
+        }
+    }
+}
+
+/// Why a job failed, shown on the job page.
+#[derive(Debug, Clone)]
+pub struct JobFailure {
+    pub message: String,
+    pub exit_code: Option<i64>,
+}
+
+impl JobFailure {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            exit_code: None,
+        }
+    }
+}
+
+impl From<SshError> for JobFailure {
+    fn from(e: SshError) -> Self {
+        JobFailure::new(e.to_string())
+    }
+}
+
+impl From<sqlx::Error> for JobFailure {
+    fn from(e: sqlx::Error) -> Self {
+        tracing::error!("job database error: {e}");
+        JobFailure::new("the panel's database failed; see the panel log")
+    }
+}
+
+/// What a job is, before it runs.
+pub struct JobSpec {
+    pub server_id: Option<ServerId>,
+    pub actor_id: Option<UserId>,
+    pub kind: &'static str,
+    pub args: serde_json::Value,
+    pub title: String,
+}
+
+#[derive(Clone)]
+pub struct Jobs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    events: broadcast::Sender<JobEvent>,
+    global: Arc<Semaphore>,
+    per_server: Mutex<HashMap<ServerId, Arc<Semaphore>>>,
+    per_server_limit: usize,
+}
+
+impl Jobs {
+    /// `global` jobs at once in all, at most `per_server` on one server.
+    pub fn new(pool: Pool, global: usize, per_server: usize) -> Self {
+        let (events, _) = broadcast::channel(4096);
+        Self {
+            inner: Arc::new(Inner {
+                pool,
+                events,
+                global: Arc::new(Semaphore::new(global)),
+                per_server: Mutex::new(HashMap::new()),
+                per_server_limit: per_server,
+            }),
+        }
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<JobEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// After a restart: jobs left queued or running are marked `interrupted` with a log line
+    /// that says so. Their steps are idempotent, so the retry button can run them again.
+    pub async fn recover(&self) -> sqlx::Result<Vec<JobId>> {
+        let ids = db::jobs::interrupt_unfinished(&self.inner.pool).await?;
+        for id in &ids {
+            db::jobs::append_log(
+                &self.inner.pool,
+                *id,
+                "panel",
+                "The panel stopped while this job was running; it was marked interrupted.",
+            )
+            .await?;
+            tracing::warn!(job = %id, "job interrupted by a panel restart");
+        }
+        Ok(ids)
+    }
+
+    fn server_slot(&self, server: ServerId) -> Arc<Semaphore> {
+        let mut map = self
+            .inner
+            .per_server
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.entry(server)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.per_server_limit)))
+            .clone()
+    }
+
+    /// Record the job and run `work` in the background once its slots are free.
+    pub async fn submit<F, Fut>(&self, spec: JobSpec, work: F) -> sqlx::Result<JobId>
+    where
+        F: FnOnce(JobContext) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), JobFailure>> + Send + 'static,
+    {
+        let args = spec.args.to_string();
+        let id = db::jobs::insert(
+            &self.inner.pool,
+            &db::jobs::NewJob {
+                server_id: spec.server_id,
+                actor_id: spec.actor_id,
+                kind: spec.kind,
+                args: &args,
+                title: &spec.title,
+            },
+        )
+        .await?;
+        let jobs = self.clone();
+        let server_slot = spec.server_id.map(|s| self.server_slot(s));
+        tokio::spawn(async move {
+            let _global = jobs.inner.global.clone().acquire_owned().await;
+            let _server = match server_slot {
+                Some(s) => Some(s.acquire_owned().await),
+                None => None,
+            };
+            jobs.run(id, work).await;
+        });
+        Ok(id)
+    }
+
+    async fn run<F, Fut>(&self, id: JobId, work: F)
+    where
+        F: FnOnce(JobContext) -> Fut,
+        Fut: Future<Output = Result<(), JobFailure>>,
+    {
+        let pool = &self.inner.pool;
+        if let Err(e) = db::jobs::mark_running(pool, id).await {
+            tracing::error!(job = %id, "cannot start job: {e}");
+            return;
+        }
+        let _ = self.inner.events.send(JobEvent::Status {
+            job: id,
+            status: "running",
+        });
+        let (ctx, writer) = JobContext::start(id, pool.clone(), self.inner.events.clone());
+        let result = work(ctx.clone()).await;
+        if let Err(f) = &result {
+            ctx.log("panel", &format!("Failed: {}", f.message));
+        }
+        drop(ctx);
+        let _ = writer.await;
+        let (status, exit, error) = match &result {
+            Ok(()) => ("success", None, None),
+            Err(f) => ("failed", f.exit_code, Some(f.message.as_str())),
+        };
+        if let Err(e) = db::jobs::finish(pool, id, status, exit, error).await {
+            tracing::error!(job = %id, "cannot record the end of the job: {e}");
+        }
+        let _ = self.inner.events.send(JobEvent::Status { job: id, status });
+    }
+}
+
+/// Handed to a job's work: log lines (stored in order, then broadcast) and run commands.
+#[derive(Clone)]
+pub struct JobContext {
+    id: JobId,
+    lines: mpsc::UnboundedSender<(&'static str, String)>,
+}
+
+impl JobContext {
+    fn start(
+        id: JobId,
+        pool: Pool,
+        events: broadcast::Sender<JobEvent>,
+    ) -> (JobContext, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, String)>();
+        // One writer per job keeps lines in arrival order in the table and on the wire.
+        let writer = tokio::spawn(async move {
+            while let Some((stream, line)) = rx.recv().await {
+                match db::jobs::append_log(&pool, id, stream, &line).await {
+                    Ok(seq) => {
+                        let _ = events.send(JobEvent::Line {
+                            job: id,
+                            seq,
+                            stream,
+                            line,
+                        });
+                    }
+                    Err(e) => tracing::error!(job = %id, "cannot store a log line: {e}"),
+                }
+            }
+        });
+        (JobContext { id, lines: tx }, writer)
+    }
+
+    pub fn id(&self) -> JobId {
+        self.id
+    }
+
+    /// Store and broadcast one line (`stdout`, `stderr` or `panel`), bounded in length.
+    pub fn log(&self, stream: &'static str, line: &str) {
+        let line = match line.char_indices().nth(MAX_LOG_LINE) {
+            Some((cut, _)) => format!("{} [line truncated]", &line[..cut]),
+            None => line.to_owned(),
+        };
+        let _ = self.lines.send((stream, line));
+    }
+
+    fn sink(&self) -> impl FnMut(Stream, &str) + Send + use<> {
+        let ctx = self.clone();
+        move |stream, line| {
+            ctx.log(
+                match stream {
+                    Stream::Stdout => "stdout",
+                    Stream::Stderr => "stderr",
+                },
+                line,
+            )
+        }
+    }
+
+    /// Run a command on the node, logging it and its output; a non-zero exit fails the job.
+    pub async fn run(
+        &self,
+        session: &Session,
+        command: &Command,
+        timeout: Duration,
+    ) -> Result<Output, JobFailure> {
+        self.log("panel", &format!("$ {command}"));
+        let out = session.run(command, timeout, self.sink()).await?;
+        check_exit(command.program(), out)
+    }
+
+    /// Run an embedded script on the node, logging its output.
+    pub async fn run_script(
+        &self,
+        session: &Session,
+        script: &Script,
+        timeout: Duration,
+    ) -> Result<Output, JobFailure> {
+        self.log(
+            "panel",
+            &format!("$ {} (script {})", script.command(), script.name()),
+        );
+        let out = session.run_script(script, timeout, self.sink()).await?;
+        check_exit(script.name(), out)
+    }
+}
+
+fn check_exit(what: &str, out: Output) -> Result<Output, JobFailure> {
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(JobFailure {
+            message: format!("`{what}` exited with status {}", out.exit_code),
+            exit_code: Some(out.exit_code.into()),
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! Jobs: every remote operation with its live log.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::{RouteSpec, paths};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::user(Method::GET, paths::JOBS, handlers::index),
+        RouteSpec::user(Method::GET, paths::JOB, handlers::show),
+        RouteSpec::user(Method::GET, paths::JOB_EVENTS, handlers::events),
+    ]
+}

@@ -1,0 +1,81 @@
+use maud::{Markup, html};
+
+use crate::db::jobs::{Job, LogLine};
+use crate::web::components::{badge, empty_state, table, time};
+use crate::web::layout::{Nav, Page};
+use crate::web::paths::{self, with_id};
+
+pub fn status_badge(status: &str) -> Markup {
+    let class = match status {
+        "queued" => "badge-ghost",
+        "running" => "badge-info",
+        "success" => "badge-success",
+        "failed" => "badge-error",
+        _ => "badge-warning",
+    };
+    html! { span #job-status { (badge(status, class)) } }
+}
+
+/// One log line; text from a node is escaped here (maud) and never interpreted.
+pub fn log_line(stream: &str, line: &str) -> Markup {
+    let class = match stream {
+        "stderr" => "text-warning",
+        "panel" => "text-info",
+        _ => "",
+    };
+    html! { div.whitespace-pre-wrap.break-all.(class) data-stream=(stream) { (line) } }
+}
+
+pub fn index(jobs: &[Job]) -> Markup {
+    let body = if jobs.is_empty() {
+        empty_state(
+            "No jobs yet",
+            "Every change the panel makes on a server (onboarding, installs, sites, deployments) runs \
+             as a job with a live, stored log. They will be listed here.",
+            Some(("Go to servers", paths::SERVERS)),
+        )
+    } else {
+        table(
+            &["Job", "Started", "Status"],
+            html! {
+                @for j in jobs {
+                    tr {
+                        td { a.link href=(with_id(paths::JOB, j.id)) { (j.title) } }
+                        td { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
+                        td { (status_badge(&j.status)) }
+                    }
+                }
+            },
+        )
+    };
+    Page::new("Jobs").nav(Nav::Jobs).body(body).render()
+}
+
+pub fn show(job: &Job, lines: &[LogLine]) -> Markup {
+    let last = lines.last().map_or(0, |l| l.seq);
+    let live = matches!(job.status.as_str(), "queued" | "running");
+    Page::new(job.title.clone())
+        .nav(Nav::Jobs)
+        .body(html! {
+            section.card."bg-base-100".shadow-sm
+                hx-ext=[live.then_some("sse")]
+                sse-connect=[live.then(|| format!("{}?after={last}", with_id(paths::JOB_EVENTS, job.id)))]
+                sse-close=[live.then_some("done")] {
+                div.card-body {
+                    div.flex.items-center."gap-3" {
+                        span sse-swap=[live.then_some("status")] hx-swap="outerHTML" hx-target="#job-status" {
+                            (status_badge(&job.status))
+                        }
+                        span.text-sm."text-base-content/60" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
+                        @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
+                    }
+                    @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
+                    div #job-log.mockup-code.font-mono.text-xs."p-4"."max-h-[70vh]"."overflow-y-auto"
+                        sse-swap=[live.then_some("line")] hx-swap="beforeend" {
+                        @for l in lines { (log_line(&l.stream, &l.line)) }
+                    }
+                }
+            }
+        })
+        .render()
+}

@@ -1,0 +1,272 @@
+//! Durable jobs: a script on a real node, its log stored and streamed over SSE, failures with
+//! reasons, per-server serialisation, and jobs interrupted by a restart.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use panel::ids::ServerId;
+use panel::jobs::{JobFailure, JobSpec};
+use panel::ssh::client::{Session, probe_host_key};
+use panel::ssh::{Command, Script};
+
+use crate::harness::TestApp;
+use crate::ssh::node_with_panel_key;
+
+const T: Duration = Duration::from_secs(10);
+
+fn spec(title: &str, server: Option<ServerId>) -> JobSpec {
+    JobSpec {
+        server_id: server,
+        actor_id: None,
+        kind: "test.script",
+        args: serde_json::json!({}),
+        title: title.to_owned(),
+    }
+}
+
+async fn wait_final(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let job = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
+        if matches!(job.status.as_str(), "success" | "failed" | "interrupted") {
+            return job;
+        }
+        assert!(Instant::now() < deadline, "job never finished: {job:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn server_row(app: &TestApp, ip: &str) -> ServerId {
+    let id = ServerId::generate();
+    sqlx::query("INSERT INTO servers (id, name, ip_address, hostname, os_version) VALUES (?, 'n', ?, 'n', 'debian_12')")
+        .bind(id)
+        .bind(ip)
+        .execute(app.db())
+        .await
+        .unwrap();
+    id
+}
+
+#[tokio::test]
+async fn a_job_runs_a_script_on_a_node_and_streams_its_log_over_sse() {
+    let app = TestApp::spawn().await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    let (_node, target, private) = node_with_panel_key(&app).await;
+    let pinned = probe_host_key(&target, T).await.unwrap();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let id = app
+        .state()
+        .jobs
+        .submit(spec("Say hello", None), move |ctx| async move {
+            // Wait until the test is listening, so the lines are seen live.
+            let _ = go_rx.await;
+            let session = Session::connect(&target, &private, &pinned, T).await?;
+            let script = Script::new(
+                "hello",
+                "echo 'hello from the node'; echo '<script>alert(1)</script>'; echo warn >&2; sleep 0.3; echo bye",
+            );
+            ctx.run_script(&session, &script, T).await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+
+    let mut resp = user.get(&format!("/jobs/{id}/events")).await;
+    assert_eq!(resp.status(), 200);
+    assert!(
+        resp.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    go_tx.send(()).unwrap();
+    let mut body = String::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !body.contains("event: done") {
+        assert!(Instant::now() < deadline, "no end of stream: {body}");
+        match tokio::time::timeout(Duration::from_secs(10), resp.chunk()).await {
+            Ok(Ok(Some(chunk))) => body.push_str(&String::from_utf8_lossy(&chunk)),
+            other => panic!("stream ended early ({other:?}): {body}"),
+        }
+    }
+    let hello = body.find("hello from the node").expect("stdout line");
+    let bye = body.find(">bye<").expect("last line");
+    assert!(hello < bye, "in order");
+    assert!(
+        body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "node output is escaped"
+    );
+    assert!(!body.contains("<script>alert"));
+    assert!(body.contains("data-stream=\"stderr\">warn<"));
+    assert!(body.contains("event: status"));
+
+    let job = wait_final(&app, id).await;
+    assert_eq!(job.status, "success");
+    let lines = panel::db::jobs::log_since(app.db(), id, 0).await.unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.stream == "panel" && l.line.starts_with("$ 'bash' '-s' '--'"))
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.stream == "stdout" && l.line == "<script>alert(1)</script>"),
+        "stored as data"
+    );
+
+    // The finished job's page shows the stored log; its stream replays it and ends.
+    let page = user.get(&format!("/jobs/{id}")).await.text().await.unwrap();
+    assert!(page.contains("hello from the node") && page.contains("&lt;script&gt;"));
+    let replay = user
+        .get(&format!("/jobs/{id}/events"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(replay.contains("hello from the node") && replay.contains("event: done"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn job_events_need_a_session_and_the_panel_origin() {
+    let app = TestApp::spawn().await;
+    let id = app
+        .state()
+        .jobs
+        .submit(spec("noop", None), |_| async { Ok(()) })
+        .await
+        .unwrap();
+    let anonymous = app.get(&format!("/jobs/{id}/events")).await;
+    assert_eq!(anonymous.status(), 303);
+    let user = app.login_as("o@example.com", "O").await;
+    let foreign = crate::harness::client()
+        .get(app.url(&format!("/jobs/{id}/events")))
+        .header("Cookie", format!("panel_session={}", user.cookie))
+        .header("Origin", "http://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(foreign.status(), 403);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn failures_carry_the_reason_exit_code_and_a_killed_sshd() {
+    let app = TestApp::spawn().await;
+    let (mut node, target, private) = node_with_panel_key(&app).await;
+    let pinned = probe_host_key(&target, T).await.unwrap();
+    let (t2, p2, k2) = (target.clone(), private.clone(), pinned.clone());
+    let failing = app
+        .state()
+        .jobs
+        .submit(spec("Exit 3", None), move |ctx| async move {
+            let session = Session::connect(&t2, &p2, &k2, T).await?;
+            ctx.run_script(&session, &Script::new("three", "echo before; exit 3"), T)
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let job = wait_final(&app, failing).await;
+    assert_eq!((job.status.as_str(), job.exit_code), ("failed", Some(3)));
+    assert!(job.error.unwrap().contains("exited with status 3"));
+
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+    let killed = app
+        .state()
+        .jobs
+        .submit(spec("Long sleep", None), move |ctx| async move {
+            let session = Session::connect(&target, &private, &pinned, T).await?;
+            let _ = started_tx.send(());
+            ctx.run(
+                &session,
+                &Command::new("sleep").operand("30"),
+                Duration::from_secs(20),
+            )
+            .await?;
+            Ok::<(), JobFailure>(())
+        })
+        .await
+        .unwrap();
+    started_rx.await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    node.kill_all();
+    let job = wait_final(&app, killed).await;
+    assert_eq!(job.status, "failed");
+    let error = job.error.unwrap();
+    assert!(
+        error.contains("broke") && error.contains("sleep"),
+        "{error}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn jobs_on_one_server_run_one_at_a_time() {
+    let app = TestApp::spawn().await;
+    let a = server_row(&app, "192.0.2.1").await;
+    let b = server_row(&app, "192.0.2.2").await;
+    let spans: Arc<Mutex<Vec<(ServerId, Instant, Instant)>>> = Arc::default();
+    let mut ids = Vec::new();
+    for server in [a, a, b] {
+        let spans = spans.clone();
+        ids.push(
+            app.state()
+                .jobs
+                .submit(spec("wait", Some(server)), move |_| async move {
+                    let start = Instant::now();
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    spans.lock().unwrap().push((server, start, Instant::now()));
+                    Ok(())
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    for id in ids {
+        assert_eq!(wait_final(&app, id).await.status, "success");
+    }
+    let spans = spans.lock().unwrap().clone();
+    let on_a: Vec<_> = spans.iter().filter(|s| s.0 == a).collect();
+    assert!(
+        on_a[0].2 <= on_a[1].1 || on_a[1].2 <= on_a[0].1,
+        "server A's jobs overlapped"
+    );
+    let on_b = spans.iter().find(|s| s.0 == b).unwrap();
+    assert!(
+        on_b.1 < on_a[0].2.max(on_a[1].2),
+        "another server's job did not wait"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn jobs_left_running_by_a_crash_are_marked_interrupted_at_start() {
+    let app = TestApp::spawn().await;
+    for status in ["running", "queued", "success"] {
+        sqlx::query(
+            "INSERT INTO jobs (id, kind, title, status) VALUES (?, 'server.onboard', 't', ?)",
+        )
+        .bind(panel::ids::JobId::generate())
+        .bind(status)
+        .execute(app.db())
+        .await
+        .unwrap();
+    }
+    let dir = app.stop().await;
+    let app = TestApp::spawn_in(dir).await;
+    let statuses: Vec<String> = sqlx::query_scalar("SELECT status FROM jobs ORDER BY id")
+        .fetch_all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(statuses, ["interrupted", "interrupted", "success"]);
+    let notes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM job_log WHERE stream = 'panel' AND line LIKE '%interrupted%'",
+    )
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(notes, 2);
+    app.stop().await;
+}
