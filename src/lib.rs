@@ -15,6 +15,7 @@ pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod secrets;
+pub mod servers;
 pub mod ssh;
 pub mod telemetry;
 pub mod web;

@@ -19,6 +19,7 @@ use crate::db::Pool;
 pub const SECRET_COLUMNS: &[(&str, &str)] = &[
     ("ssh_keys", "private_key_encrypted"),
     ("databases", "password_encrypted"),
+    ("servers", "callback_secret_encrypted"),
 ];
 
 /// Open the secret box for `data_dir`. With `PANEL_KEY` given, that key is the only one.

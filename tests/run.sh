@@ -58,7 +58,7 @@ if command -v npm >/dev/null 2>&1 && [[ ${PANEL_SKIP_ASSET_CHECK:-0} != 1 ]]; th
 fi
 
 log "shellcheck"
-shellcheck tests/run.sh static/regenerate.sh .ci/run
+shellcheck tests/run.sh static/regenerate.sh .ci/run setup/*.sh
 
 log "cargo test"
 cargo test --all-targets 2>&1

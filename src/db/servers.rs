@@ -26,3 +26,188 @@ pub async fn list(pool: &Pool) -> sqlx::Result<Vec<ServerSummary>> {
     .fetch_all(pool)
     .await
 }
+
+/// Everything the panel needs to reach and manage a server.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Server {
+    pub id: ServerId,
+    pub name: String,
+    pub ip_address: String,
+    pub hostname: String,
+    pub os_version: OsVersion,
+    pub ssh_port: i64,
+    pub ssh_user: String,
+    pub ssh_key_id: Option<crate::ids::SshKeyId>,
+    pub host_key: Option<String>,
+    pub status: ServerStatus,
+    pub status_reason: Option<String>,
+    pub selinux_mode: Option<SelinuxMode>,
+    pub created_at: String,
+}
+
+const SERVER_COLUMNS: &str = "id, name, ip_address, hostname, os_version, ssh_port, ssh_user, ssh_key_id, \
+     host_key, status, status_reason, selinux_mode, created_at";
+
+pub struct NewServer<'a> {
+    pub id: ServerId,
+    pub name: &'a str,
+    pub ip_address: &'a str,
+    pub hostname: &'a str,
+    pub os_version: OsVersion,
+    pub ssh_port: u16,
+    pub ssh_user: &'a str,
+    pub ssh_key_id: crate::ids::SshKeyId,
+    pub callback_secret_encrypted: &'a [u8],
+}
+
+pub async fn insert(pool: &Pool, s: &NewServer<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO servers (id, name, ip_address, hostname, os_version, ssh_port, ssh_user, ssh_key_id,
+                              callback_secret_encrypted)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.id)
+    .bind(s.name)
+    .bind(s.ip_address)
+    .bind(s.hostname)
+    .bind(s.os_version)
+    .bind(i64::from(s.ssh_port))
+    .bind(s.ssh_user)
+    .bind(s.ssh_key_id)
+    .bind(s.callback_secret_encrypted)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+pub async fn get(pool: &Pool, id: ServerId) -> sqlx::Result<Option<Server>> {
+    sqlx::query_as(&format!(
+        "SELECT {SERVER_COLUMNS} FROM servers WHERE id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn callback_secret(pool: &Pool, id: ServerId) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT callback_secret_encrypted FROM servers WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+        .map(Option::flatten)
+}
+
+pub async fn set_status(
+    pool: &Pool,
+    id: ServerId,
+    status: ServerStatus,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(reason)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Record what first contact found: the pinned host key and the SELinux mode.
+pub async fn record_contact(
+    pool: &Pool,
+    id: ServerId,
+    host_key: &str,
+    selinux: Option<SelinuxMode>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET host_key = ?, selinux_mode = ?, updated_at = ? WHERE id = ?")
+        .bind(host_key)
+        .bind(selinux)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn log(
+    pool: &Pool,
+    id: ServerId,
+    level: crate::domain::LogLevel,
+    message: &str,
+    context: &serde_json::Value,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO server_logs (id, server_id, level, message, context) VALUES (?, ?, ?, ?, ?)",
+    )
+    .bind(crate::ids::ServerLogId::generate())
+    .bind(id)
+    .bind(level)
+    .bind(message)
+    .bind(context.to_string())
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ServerLog {
+    pub level: crate::domain::LogLevel,
+    pub message: String,
+    pub context: String,
+    pub created_at: String,
+}
+
+pub async fn logs(pool: &Pool, id: ServerId, limit: i64) -> sqlx::Result<Vec<ServerLog>> {
+    sqlx::query_as(
+        "SELECT level, message, context, created_at FROM server_logs WHERE server_id = ?
+         ORDER BY created_at DESC, id DESC LIMIT ?",
+    )
+    .bind(id)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn insert_setup_token(
+    pool: &Pool,
+    server: ServerId,
+    token_hash: &str,
+    expires_at: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO setup_tokens (id, server_id, token_hash, expires_at) VALUES (?, ?, ?, ?)",
+    )
+    .bind(crate::ids::SetupTokenId::generate())
+    .bind(server)
+    .bind(token_hash)
+    .bind(expires_at)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// Use up a setup token: the server it belongs to, if it was unused and unexpired.
+pub async fn redeem_setup_token(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<ServerId>> {
+    sqlx::query_scalar(
+        "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
+         RETURNING server_id",
+    )
+    .bind(super::now())
+    .bind(token_hash)
+    .bind(super::now())
+    .fetch_optional(pool)
+    .await
+}
+
+/// Remember a callback's nonce; false if it was seen before (a replay).
+pub async fn use_nonce(pool: &Pool, server: ServerId, nonce: &str) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "INSERT INTO callback_nonces (nonce, server_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(nonce)
+    .bind(server)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -3,6 +3,11 @@
 
 pub const DASHBOARD: &str = "/";
 pub const SERVERS: &str = "/servers";
+pub const SERVER_NEW: &str = "/servers/new";
+pub const SERVER: &str = "/servers/:id";
+pub const SERVER_SETUP_URL: &str = "/servers/:id/setup-url";
+pub const SETUP_SCRIPT: &str = "/setup/:token";
+pub const CALLBACK_SERVER_READY: &str = "/api/callbacks/server-ready";
 pub const SITES: &str = "/sites";
 pub const DATABASES: &str = "/databases";
 pub const DEPLOYMENTS: &str = "/deployments";

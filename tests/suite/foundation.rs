@@ -32,6 +32,9 @@ const NOT_LOGGED_IN: &[(&str, &str, Access)] = &[
     ("GET", "/enrol/:token", Access::Anonymous),
     ("POST", "/enrol/:token/options", Access::Anonymous),
     ("POST", "/enrol/:token/finish", Access::Anonymous),
+    // Carry their own secrets: a one-time token, an HMAC signature.
+    ("GET", "/setup/:token", Access::Public),
+    ("POST", "/api/callbacks/server-ready", Access::Public),
 ];
 
 /// Walk the whole route table: every route that is not on the short public list refuses an

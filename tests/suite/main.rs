@@ -10,5 +10,6 @@ mod jobs;
 mod keys;
 mod passkeys;
 mod schema;
+mod servers;
 mod ssh;
 mod structure;

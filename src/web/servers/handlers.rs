@@ -1,13 +1,175 @@
+use std::sync::Arc;
+
 use maud::Markup;
-use poem::handler;
-use poem::web::Data;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Json, Path};
+use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+use crate::ids::ServerId;
+use crate::servers::{self, CallbackError, ServerForm};
 use crate::web::AppState;
+use crate::web::session::{self, SessionInfo};
+
+fn actor(req: &Request) -> Option<crate::ids::UserId> {
+    req.extensions()
+        .get::<Arc<SessionInfo>>()
+        .and_then(|s| s.user.as_ref().map(|u| u.id))
+}
 
 #[handler]
 pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
-    Ok(views::index(&db::servers::list(&state.db).await?))
+    let usable_keys = db::ssh_keys::list(&state.db)
+        .await?
+        .iter()
+        .any(|k| k.has_private_key);
+    Ok(views::index(
+        &db::servers::list(&state.db).await?,
+        usable_keys,
+    ))
+}
+
+#[handler]
+pub async fn new(state: Data<&AppState>) -> AppResult<Markup> {
+    let keys = db::ssh_keys::list(&state.db).await?;
+    let form = ServerForm {
+        ssh_port: "22".into(),
+        ssh_user: "panel".into(),
+        os_version: "alma_9".into(),
+        ..Default::default()
+    };
+    Ok(views::new(&keys, &form, &[]))
+}
+
+#[handler]
+pub async fn create(
+    state: Data<&AppState>,
+    req: &Request,
+    Form(form): Form<ServerForm>,
+) -> AppResult<Response> {
+    match servers::create(&state.db, &state.secrets, &state.config, &form, actor(req)).await {
+        Ok((id, url)) => {
+            let server = db::servers::get(&state.db, id)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let logs = db::servers::logs(&state.db, id, 50).await?;
+            Ok(views::show(&server, &logs, Some(&url))
+                .with_status(StatusCode::CREATED)
+                .into_response())
+        }
+        Err(AppError::Invalid(errors)) => {
+            let keys = db::ssh_keys::list(&state.db).await?;
+            Ok(views::new(&keys, &form, &errors)
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn parse_id(id: &str) -> AppResult<ServerId> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+#[handler]
+pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let logs = db::servers::logs(&state.db, id, 50).await?;
+    Ok(views::show(&server, &logs, None))
+}
+
+#[handler]
+pub async fn setup_url(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let url = servers::new_setup_url(&state.db, &state.config, id).await?;
+    let logs = db::servers::logs(&state.db, id, 50).await?;
+    Ok(views::show(&server, &logs, Some(&url)))
+}
+
+/// `GET /setup/{token}`: the rendered setup script, once. Unknown, used and expired tokens all
+/// get the same plain 404.
+#[handler]
+pub async fn setup_script(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(token): Path<String>,
+) -> AppResult<Response> {
+    let ip = session::client_ip(req, &state.config);
+    match servers::render_setup(&state.db, &state.secrets, &state.config, &token, &ip).await? {
+        Some(script) => Ok(Response::builder()
+            .content_type("text/x-shellscript; charset=utf-8")
+            .header("Cache-Control", "no-store")
+            .body(script)),
+        None => {
+            tracing::info!(ip, "setup URL refused (unknown, used or expired)");
+            Ok(Response::builder()
+                .status(StatusCode::NOT_FOUND)
+                .content_type("text/plain; charset=utf-8")
+                .body("This setup link is not valid: it is unknown, already used or expired. Create a new one on the server's page.\n"))
+        }
+    }
+}
+
+/// Largest callback body read.
+const CALLBACK_LIMIT: usize = 16 * 1024;
+
+/// `POST /api/callbacks/server-ready`: the setup script's signed "done"; the panel then connects.
+#[handler]
+pub async fn server_ready(
+    state: Data<&AppState>,
+    req: &Request,
+    body: Body,
+) -> AppResult<Response> {
+    let body = body
+        .into_bytes_limit(CALLBACK_LIMIT)
+        .await
+        .map_err(|_| AppError::BadRequest("callback body too large".into()))?;
+    let verified = servers::verify_ready(
+        &state.db,
+        &state.secrets,
+        req.header("X-Panel-Timestamp"),
+        req.header("X-Panel-Nonce"),
+        req.header("X-Panel-Signature"),
+        &body,
+    )
+    .await;
+    let (id, report) = match verified {
+        Ok(v) => v,
+        Err(CallbackError::Malformed) => {
+            return Err(AppError::BadRequest("malformed callback".into()));
+        }
+        Err(CallbackError::Refused) => {
+            tracing::warn!(ip = %session::client_ip(req, &state.config), "server-ready callback refused");
+            return Ok(
+                Json(serde_json::json!({ "error": "invalid or expired signature" }))
+                    .with_status(StatusCode::UNAUTHORIZED)
+                    .into_response(),
+            );
+        }
+    };
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    db::servers::log(
+        &state.db,
+        id,
+        crate::domain::LogLevel::Info,
+        "setup finished on the server",
+        &serde_json::json!({ "os": report.os, "selinux": report.selinux }),
+    )
+    .await?;
+    let job = servers::onboard(&state.jobs, &state.db, &state.secrets, &server, None).await?;
+    Ok(
+        Json(serde_json::json!({ "status": "accepted", "job": job }))
+            .with_status(StatusCode::ACCEPTED)
+            .into_response(),
+    )
 }

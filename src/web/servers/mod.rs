@@ -1,4 +1,4 @@
-//! Servers: the machines Panel manages over SSH.
+//! Servers: the machines Panel manages over SSH; onboarding with a one-time setup URL.
 
 mod handlers;
 mod views;
@@ -8,9 +8,18 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(
-        Method::GET,
-        paths::SERVERS,
-        handlers::index,
-    )]
+    vec![
+        RouteSpec::user(Method::GET, paths::SERVERS, handlers::index),
+        RouteSpec::user(Method::GET, paths::SERVER_NEW, handlers::new),
+        RouteSpec::user(Method::POST, paths::SERVERS, handlers::create),
+        RouteSpec::user(Method::GET, paths::SERVER, handlers::show),
+        RouteSpec::user(Method::POST, paths::SERVER_SETUP_URL, handlers::setup_url),
+        // The setup URL and the callback carry their own secrets (token, HMAC signature).
+        RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
+        RouteSpec::public(
+            Method::POST,
+            paths::CALLBACK_SERVER_READY,
+            handlers::server_ready,
+        ),
+    ]
 }

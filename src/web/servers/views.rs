@@ -1,38 +1,185 @@
 use maud::{Markup, html};
 
-use crate::db::servers::ServerSummary;
-use crate::web::components::{StatusBadge, empty_state, table};
-use crate::web::layout::{Nav, Page};
-use crate::web::paths;
+use crate::db::servers::{Server, ServerLog, ServerSummary};
+use crate::db::ssh_keys::SshKeySummary;
+use crate::domain::{OsVersion, ServerStatus};
+use crate::error::FieldError;
+use crate::servers::{ServerForm, setup_command};
+use crate::web::components::{StatusBadge, empty_state, field_error, table, time};
+use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::paths::{self, with_id};
 
-pub fn index(servers: &[ServerSummary]) -> Markup {
+pub fn index(servers: &[ServerSummary], usable_keys: bool) -> Markup {
     let body = if servers.is_empty() {
-        empty_state(
-            "No servers yet",
-            "A server joins the panel with a one-line setup command that hardens it and installs \
-             nginx, PHP, databases and the SELinux policy. The panel logs in with one of your SSH \
-             keys, so start by adding a key.",
-            Some(("Add an SSH key", paths::SSH_KEYS)),
-        )
+        if usable_keys {
+            empty_state(
+                "No servers yet",
+                "A server joins the panel with a one-line setup command that hardens it, installs what \
+                 sites need and tells the panel it is ready.",
+                Some(("Add a server", paths::SERVER_NEW)),
+            )
+        } else {
+            empty_state(
+                "No servers yet",
+                "The panel logs in to servers with one of your SSH keys, kept encrypted. Generate or \
+                 import a key first, then add a server.",
+                Some(("Add an SSH key", paths::SSH_KEYS)),
+            )
+        }
     } else {
-        table(
-            &["Name", "Address", "OS", "SELinux", "Sites", "Status"],
-            html! {
-                @for s in servers {
-                    tr {
-                        td.font-semibold { (s.name) div.text-xs."text-base-content/60" { (s.hostname) } }
-                        td.font-mono { (s.ip_address) }
-                        td { (s.os_version.label()) }
-                        td { @match s.selinux_mode { Some(m) => (m.badge()), None => span."text-base-content/50" { "unknown" } } }
-                        td { (s.site_count) }
-                        td {
-                            (s.status.badge())
-                            @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+        html! {
+            div.flex.justify-end { a.btn.btn-primary href=(paths::SERVER_NEW) { "Add a server" } }
+            (table(
+                &["Name", "Address", "OS", "SELinux", "Sites", "Status"],
+                html! {
+                    @for s in servers {
+                        tr {
+                            td.font-semibold {
+                                a.link href=(with_id(paths::SERVER, s.id)) { (s.name) }
+                                div.text-xs."text-base-content/60" { (s.hostname) }
+                            }
+                            td.font-mono { (s.ip_address) }
+                            td { (s.os_version.label()) }
+                            td { @match s.selinux_mode { Some(m) => (m.badge()), None => span."text-base-content/50" { "unknown" } } }
+                            td { (s.site_count) }
+                            td {
+                                (s.status.badge())
+                                @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+                            }
+                        }
+                    }
+                },
+            ))
+        }
+    };
+    Page::new("Servers").nav(Nav::Servers).body(body).render()
+}
+
+fn text_field(
+    label: &str,
+    name: &'static str,
+    value: &str,
+    errors: &[FieldError],
+    hint: &str,
+) -> Markup {
+    let invalid = errors.iter().any(|e| e.field == name);
+    html! {
+        fieldset.fieldset {
+            label.label for=(name) { (label) }
+            input.input.w-full.input-error[invalid] id=(name) name=(name) value=(value) required;
+            @if !hint.is_empty() { p.label.text-xs { (hint) } }
+            (field_error(errors, name))
+        }
+    }
+}
+
+pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> Markup {
+    Page::new("Add a server")
+        .nav(Nav::Servers)
+        .body(html! {
+            form.card."bg-base-100".shadow-sm."max-w-2xl" method="post" action=(paths::SERVERS) {
+                div.card-body {
+                    (csrf_field())
+                    (text_field("Name", "name", &form.name, errors, "How the panel shows it, e.g. web-1"))
+                    div.grid."gap-4"."md:grid-cols-2" {
+                        (text_field("IP address", "ip_address", &form.ip_address, errors, ""))
+                        (text_field("Host name", "hostname", &form.hostname, errors, "e.g. web1.example.com"))
+                    }
+                    fieldset.fieldset {
+                        label.label for="os_version" { "Operating system" }
+                        select #os_version.select.w-full name="os_version" {
+                            @for os in OsVersion::ALL {
+                                option value=(os.as_str()) selected[os.as_str() == form.os_version] { (os.label()) }
+                            }
+                        }
+                        (field_error(errors, "os_version"))
+                    }
+                    div.grid."gap-4"."md:grid-cols-2" {
+                        (text_field("SSH port", "ssh_port", &form.ssh_port, errors, ""))
+                        (text_field("SSH user", "ssh_user", &form.ssh_user, errors, "The setup script creates it"))
+                    }
+                    fieldset.fieldset {
+                        label.label for="ssh_key_id" { "SSH key the panel logs in with" }
+                        select #ssh_key_id.select.w-full name="ssh_key_id" {
+                            @for k in keys.iter().filter(|k| k.has_private_key) {
+                                option value=(k.id) selected[k.id.to_string() == form.ssh_key_id] { (k.name) " — " (k.fingerprint) }
+                            }
+                        }
+                        (field_error(errors, "ssh_key_id"))
+                    }
+                    div.card-actions.justify-end { button.btn.btn-primary type="submit" { "Add server" } }
+                }
+            }
+        })
+        .render()
+}
+
+pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Markup {
+    let onboarding = matches!(
+        server.status,
+        ServerStatus::Pending | ServerStatus::Provisioning | ServerStatus::Error
+    );
+    Page::new(server.name.clone())
+        .nav(Nav::Servers)
+        .body(html! {
+            section.card."bg-base-100".shadow-sm {
+                div.card-body {
+                    div.flex.items-center."gap-3" {
+                        span #server-status { (server.status.badge()) }
+                        @if let Some(r) = &server.status_reason { span.text-error.text-sm { (r) } }
+                    }
+                    dl.grid."grid-cols-[max-content_1fr]"."gap-x-6"."gap-y-1".text-sm {
+                        dt.font-semibold { "Address" } dd.font-mono { (server.ip_address) ":" (server.ssh_port) }
+                        dt.font-semibold { "Host name" } dd.font-mono { (server.hostname) }
+                        dt.font-semibold { "OS" } dd { (server.os_version.label()) }
+                        dt.font-semibold { "SSH user" } dd.font-mono { (server.ssh_user) }
+                        dt.font-semibold { "SELinux" } dd { @match server.selinux_mode { Some(m) => (m.badge()), None => "not known yet" } }
+                        dt.font-semibold { "Host key" } dd.font-mono.text-xs.break-all data-host-key {
+                            @match server.host_key.as_deref().and_then(crate::ssh::client::HostKey::parse) {
+                                Some(k) => (k.fingerprint()),
+                                None => "pinned at first contact",
+                            }
                         }
                     }
                 }
-            },
-        )
-    };
-    Page::new("Servers").nav(Nav::Servers).body(body).render()
+            }
+            @if let Some(url) = setup_url {
+                section.card."bg-base-100".shadow-sm #setup-command {
+                    div.card-body {
+                        h2.card-title { "Run this on the server as root" }
+                        p.text-sm."text-base-content/70" {
+                            "The link works once, within an hour. The script is idempotent; when it is done it "
+                            "tells the panel, which connects, pins the host key and marks the server active."
+                        }
+                        pre.mockup-code.text-sm."p-4".whitespace-pre-wrap.break-all data-setup-command { code { (setup_command(url)) } }
+                    }
+                }
+            } @else if onboarding {
+                form method="post" action=(with_id(paths::SERVER_SETUP_URL, server.id)) {
+                    (csrf_field())
+                    button.btn.btn-outline type="submit" { "Show a new setup command" }
+                }
+            }
+            section.card."bg-base-100".shadow-sm {
+                div.card-body {
+                    h2.card-title { "Server log" }
+                    @if logs.is_empty() { p."text-base-content/60" { "Nothing logged yet." } }
+                    @else {
+                        table.table.table-sm {
+                            tbody {
+                                @for l in logs {
+                                    tr {
+                                        td.whitespace-nowrap { (time(&l.created_at)) }
+                                        td { (l.level.badge()) }
+                                        td { (l.message) }
+                                        td.font-mono.text-xs.break-all { (l.context) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        })
+        .render()
 }

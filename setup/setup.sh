@@ -1,0 +1,246 @@
+#!/usr/bin/env bash
+# Panel node setup: joins this server to a Panel and prepares it for sites.
+#
+#   curl -fsSL https://panel.example.com/setup/TOKEN | sudo bash     (the panel renders the values)
+#   sudo bash setup.sh --dry-run                                     (print what would change)
+#
+# Idempotent: every step checks first and changes only what differs; a second run reports
+# "no changes". Steps that need the internet say "skipped: no network" when it cannot be reached.
+set -euo pipefail
+
+DRY_RUN=0
+for arg in "$@"; do
+  case "$arg" in
+    --dry-run) DRY_RUN=1 ;;
+    *) echo "unknown option: $arg (only --dry-run)" >&2; exit 2 ;;
+  esac
+done
+
+: "${PANEL_URL:?the panel renders PANEL_URL into this script}"
+: "${PANEL_SERVER_ID:?the panel renders PANEL_SERVER_ID into this script}"
+: "${PANEL_SSH_KEY:?the panel renders PANEL_SSH_KEY into this script}"
+: "${PANEL_CALLBACK_SECRET:?the panel renders PANEL_CALLBACK_SECRET into this script}"
+PANEL_SSH_USER=${PANEL_SSH_USER:-panel}
+PANEL_OS=${PANEL_OS:-}
+PANEL_PHP_VERSIONS=${PANEL_PHP_VERSIONS:-8.3}
+OS_RELEASE=${PANEL_OS_RELEASE:-/etc/os-release}
+
+CHANGES=0
+step() { printf '\n==> %s\n' "$*"; }
+ok() { printf '    ok: %s\n' "$*"; }
+skipped() { printf '    skipped: %s\n' "$*"; }
+
+# change DESCRIPTION COMMAND [ARGS…]: run it (or, with --dry-run, say it would).
+change() {
+  local what=$1
+  shift
+  CHANGES=$((CHANGES + 1))
+  if ((DRY_RUN)); then
+    printf '    would: %s\n' "$what"
+  else
+    printf '    change: %s\n' "$what"
+    "$@"
+  fi
+}
+
+write_file() { # PATH MODE CONTENT
+  install -d -m 0755 "$(dirname "$1")"
+  printf '%s\n' "$3" >"$1.panel-new"
+  chmod "$2" "$1.panel-new"
+  mv -f "$1.panel-new" "$1"
+}
+
+# ensure_file PATH MODE CONTENT: write it unless it already has exactly this content and mode.
+ensure_file() {
+  if [[ -f $1 ]] && [[ "$(cat "$1")" == "$2$3" || "$(cat "$1")" == "$3" ]] && [[ $(stat -c %a "$1") == "${2#0}" ]]; then
+    ok "$1"
+    return 0
+  fi
+  change "write $1" write_file "$1" "$2" "$3"
+}
+
+detect_os() {
+  step "Detecting the operating system"
+  # shellcheck disable=SC1090 # the node's os-release file
+  . "$OS_RELEASE"
+  case "${ID:-}:${VERSION_ID%%.*}" in
+    almalinux:8) OS=alma_8 FAMILY=el ;;
+    almalinux:9) OS=alma_9 FAMILY=el ;;
+    rocky:8) OS=rocky_8 FAMILY=el ;;
+    rocky:9) OS=rocky_9 FAMILY=el ;;
+    debian:12) OS=debian_12 FAMILY=debian ;;
+    *) echo "unsupported operating system: ${PRETTY_NAME:-unknown} (Panel supports AlmaLinux/Rocky Linux 8 and 9, Debian 12)" >&2; exit 1 ;;
+  esac
+  ok "$OS"
+  if [[ -n $PANEL_OS && $PANEL_OS != "$OS" ]]; then
+    echo "    warning: the panel was told this is $PANEL_OS; it is $OS" >&2
+  fi
+}
+
+have_network() {
+  local probe
+  case "$FAMILY" in
+    debian) probe=https://deb.debian.org/ ;;
+    el) probe=https://mirrors.almalinux.org/ ;;
+  esac
+  curl -fsS --max-time 5 -o /dev/null "$probe" 2>/dev/null
+}
+
+packages() {
+  step "Packages"
+  local wanted=() missing=()
+  if [[ $FAMILY == debian ]]; then
+    wanted=(sudo curl openssl nginx mariadb-server postgresql redis-server firewalld)
+    local v
+    for v in $PANEL_PHP_VERSIONS; do wanted+=("php$v-fpm" "php$v-cli" "php$v-mysql" "php$v-pgsql"); done
+    local p
+    for p in "${wanted[@]}"; do
+      dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    if ((${#missing[@]} == 0)); then ok "all installed"; return; fi
+    if ! have_network; then skipped "no network (missing: ${missing[*]})"; return; fi
+    change "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+  else
+    wanted=(sudo curl openssl nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils)
+    local p
+    for p in "${wanted[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    if ((${#missing[@]} == 0)); then ok "all installed"; return; fi
+    if ! have_network; then skipped "no network (missing: ${missing[*]})"; return; fi
+    rpm -q epel-release >/dev/null 2>&1 || change "install EPEL" dnf -y install epel-release
+    if [[ $OS == *_9 ]]; then
+      change "enable CRB" dnf config-manager --set-enabled crb
+    else
+      change "enable PowerTools" dnf config-manager --set-enabled powertools
+    fi
+    change "dnf install ${missing[*]}" dnf -y install "${missing[@]}"
+  fi
+}
+
+panel_user() {
+  step "The $PANEL_SSH_USER user the panel logs in as"
+  if id -u "$PANEL_SSH_USER" >/dev/null 2>&1; then
+    ok "user $PANEL_SSH_USER"
+  else
+    change "create user $PANEL_SSH_USER" useradd --create-home --shell /bin/bash -- "$PANEL_SSH_USER"
+  fi
+  local home
+  home=$(getent passwd "$PANEL_SSH_USER" | cut -d: -f6 || true)
+  home=${home:-/home/$PANEL_SSH_USER}
+  if [[ -f $home/.ssh/authorized_keys ]] && grep -qxF -- "$PANEL_SSH_KEY" "$home/.ssh/authorized_keys"; then
+    ok "the panel's key is authorized"
+  else
+    change "authorize the panel's SSH key" add_key "$home"
+  fi
+  # What the panel runs as root, by absolute path. Writing site and service files (install) and
+  # managing packages are root-equivalent by nature; the list keeps everything else out.
+  ensure_file /etc/sudoers.d/panel 0440 "# Managed by Panel: the commands the panel user may run as root.
+Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf, /usr/bin/rpm
+Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod, /usr/sbin/groupadd
+Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
+Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill
+Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce
+Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql, /usr/bin/psql, /usr/bin/runuser
+Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat
+$PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ"
+}
+
+add_key() {
+  install -d -m 0700 -o "$PANEL_SSH_USER" -g "$PANEL_SSH_USER" "$1/.ssh"
+  printf '%s\n' "$PANEL_SSH_KEY" >>"$1/.ssh/authorized_keys"
+  chown "$PANEL_SSH_USER:" "$1/.ssh/authorized_keys"
+  chmod 0600 "$1/.ssh/authorized_keys"
+}
+
+reload_sshd() {
+  sshd -t
+  systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null || pkill -HUP -x sshd || true
+}
+
+hardening() {
+  step "SSH and kernel hardening"
+  local before=$CHANGES
+  ensure_file /etc/ssh/sshd_config.d/50-panel.conf 0644 "# Managed by Panel: keys only.
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+# Site users get SFTP only, jailed in their home.
+Match Group panel-sftp
+    ChrootDirectory %h
+    ForceCommand internal-sftp
+    AllowTcpForwarding no
+    X11Forwarding no"
+  if ((CHANGES > before)); then change "check and reload sshd" reload_sshd; fi
+  before=$CHANGES
+  if getent group panel-sftp >/dev/null; then
+    ok "group panel-sftp"
+  else
+    change "create group panel-sftp" groupadd --system panel-sftp
+  fi
+  ensure_file /etc/sysctl.d/90-panel.conf 0644 "# Managed by Panel.
+net.ipv4.conf.all.accept_redirects = 0
+net.ipv4.conf.all.send_redirects = 0
+net.ipv4.conf.all.rp_filter = 1
+net.ipv4.tcp_syncookies = 1
+kernel.kptr_restrict = 2
+kernel.dmesg_restrict = 1
+fs.protected_symlinks = 1
+fs.protected_hardlinks = 1"
+  if ((CHANGES > before)); then change "apply kernel settings" sysctl -q --system; fi
+}
+
+selinux() {
+  step "SELinux"
+  if [[ $FAMILY != el ]]; then skipped "SELinux disabled on $OS"; return; fi
+  local mode
+  mode=$(getenforce 2>/dev/null || echo Disabled)
+  if [[ $mode == Disabled ]]; then
+    skipped "SELinux disabled in the kernel; enable it in /etc/selinux/config and reboot"
+  elif [[ $mode == Permissive || $mode == Enforcing ]]; then
+    ok "$mode (the panel moves to enforcing after a window without denials)"
+  fi
+}
+
+firewall() {
+  step "Firewall"
+  if ! command -v firewall-cmd >/dev/null 2>&1; then skipped "firewalld not installed"; return; fi
+  if ! firewall-cmd --state >/dev/null 2>&1; then skipped "firewalld not running"; return; fi
+  local s
+  for s in ssh http https; do
+    if firewall-cmd --permanent --query-service="$s" >/dev/null 2>&1; then ok "service $s"; else change "open $s" firewall-cmd --permanent --add-service="$s"; fi
+  done
+  if firewall-cmd --permanent --query-port=8095/tcp >/dev/null 2>&1; then ok "port 8095"; else change "open 8095/tcp" firewall-cmd --permanent --add-port=8095/tcp; fi
+}
+
+callback() {
+  step "Telling the panel this server is ready"
+  if ((DRY_RUN)); then
+    printf '    would: POST %s/api/callbacks/server-ready\n' "$PANEL_URL"
+    return
+  fi
+  local selinux_mode body ts nonce sig
+  selinux_mode=$(getenforce 2>/dev/null | tr '[:upper:]' '[:lower:]' || true)
+  body=$(printf '{"server_id":"%s","os":"%s","selinux":"%s"}' "$PANEL_SERVER_ID" "$OS" "${selinux_mode:-disabled}")
+  ts=$(date +%s)
+  nonce=$(openssl rand -hex 16)
+  sig=$(printf '%s.%s.%s' "$ts" "$nonce" "$body" | openssl dgst -sha256 -hmac "$PANEL_CALLBACK_SECRET" -r | cut -d' ' -f1)
+  curl -fsS --max-time 30 -X POST \
+    -H 'Content-Type: application/json' \
+    -H "X-Panel-Timestamp: $ts" -H "X-Panel-Nonce: $nonce" -H "X-Panel-Signature: sha256=$sig" \
+    --data-binary "$body" "$PANEL_URL/api/callbacks/server-ready" >/dev/null
+  ok "the panel will now connect and mark the server active"
+}
+
+detect_os
+packages
+panel_user
+hardening
+selinux
+firewall
+if ((CHANGES == 0)); then
+  printf '\nNo changes: this server is already set up.\n'
+elif ((DRY_RUN)); then
+  printf '\n%d change(s) would be made.\n' "$CHANGES"
+else
+  printf '\n%d change(s) made.\n' "$CHANGES"
+fi
+callback

@@ -1,0 +1,447 @@
+//! Servers: adding one (with its one-time setup URL), serving the rendered setup script,
+//! verifying the script's signed "ready" callback, and the onboarding job that pins the host key
+//! and marks the server active.
+
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use crate::config::Config;
+use crate::crypto::{SecretBox, SecretContext, random};
+use crate::db::servers::{NewServer, Server};
+use crate::db::{self, Pool};
+use crate::domain::{KeyName, LogLevel, OsVersion, SelinuxMode, ServerConnection, ServerStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::{ServerId, SshKeyId, UserId};
+use crate::jobs::{JobFailure, JobSpec, Jobs};
+use crate::ssh::Script;
+use crate::ssh::client::{Session, Target, probe_host_key};
+
+/// A setup URL works this long.
+pub const SETUP_TTL: Duration = Duration::from_secs(60 * 60);
+/// Callbacks older or newer than this (clock skew included) are refused.
+pub const CALLBACK_WINDOW: i64 = 300;
+/// The node setup script, rendered with the server's values in front of it.
+pub const SETUP_SCRIPT: &str = include_str!("../setup/setup.sh");
+/// Reads the facts the panel records at first contact.
+const FACTS_SCRIPT: &str = include_str!("../setup/facts.sh");
+
+const SECRET_TABLE: &str = "servers";
+const SECRET_COLUMN: &str = "callback_secret_encrypted";
+
+/// The "Add server" form as submitted.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ServerForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub ip_address: String,
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub os_version: String,
+    #[serde(default)]
+    pub ssh_port: String,
+    #[serde(default)]
+    pub ssh_user: String,
+    #[serde(default)]
+    pub ssh_key_id: String,
+}
+
+/// Add a server: every field checked (all errors at once), the row stored `pending` with a fresh
+/// callback secret, and a one-time setup URL returned.
+pub async fn create(
+    pool: &Pool,
+    secrets: &SecretBox,
+    config: &Config,
+    form: &ServerForm,
+    actor: Option<UserId>,
+) -> AppResult<(ServerId, String)> {
+    let mut errors = Vec::new();
+    let name = KeyName::parse(&form.name)
+        .map_err(|m| errors.push(FieldError::new("name", m.replace("the key", "the server"))))
+        .ok();
+    let conn = ServerConnection::parse(
+        &form.ip_address,
+        &form.hostname,
+        &form.ssh_port,
+        &form.ssh_user,
+    )
+    .map_err(|e| errors.extend(e))
+    .ok();
+    let os = form
+        .os_version
+        .parse::<OsVersion>()
+        .map_err(|_| {
+            errors.push(FieldError::new(
+                "os_version",
+                "choose an operating system from the list",
+            ))
+        })
+        .ok();
+    let key = match form.ssh_key_id.parse::<SshKeyId>() {
+        Ok(id) => match db::ssh_keys::get(pool, id).await? {
+            Some(k) if k.has_private_key => Some(k),
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "ssh_key_id",
+                    "this key has no private half; the panel cannot log in with it",
+                ));
+                None
+            }
+            None => {
+                errors.push(FieldError::new("ssh_key_id", "choose one of your SSH keys"));
+                None
+            }
+        },
+        Err(_) => {
+            errors.push(FieldError::new("ssh_key_id", "choose one of your SSH keys"));
+            None
+        }
+    };
+    let (Some(name), Some(conn), Some(os), Some(key)) = (name, conn, os, key) else {
+        return Err(AppError::Invalid(errors));
+    };
+    let id = ServerId::generate();
+    let id_text = id.to_string();
+    let secret = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random::bytes::<32>());
+    let sealed = secrets.seal(
+        secret.as_bytes(),
+        SecretContext::new(SECRET_TABLE, SECRET_COLUMN, &id_text),
+    );
+    db::servers::insert(
+        pool,
+        &NewServer {
+            id,
+            name: name.as_str(),
+            ip_address: &conn.ip.to_string(),
+            hostname: conn.hostname.as_str(),
+            os_version: os,
+            ssh_port: conn.port.get(),
+            ssh_user: conn.user.as_str(),
+            ssh_key_id: key.id,
+            callback_secret_encrypted: &sealed,
+        },
+    )
+    .await
+    .map_err(|e| {
+        db::unique_to_field(
+            e,
+            &[(
+                "servers.ip_address",
+                "ip_address",
+                "A server with this IP address is already in the panel.",
+            )],
+        )
+    })?;
+    db::servers::log(
+        pool,
+        id,
+        LogLevel::Info,
+        "server added",
+        &serde_json::json!({ "actor": actor }),
+    )
+    .await?;
+    let url = new_setup_url(pool, config, id).await?;
+    Ok((id, url))
+}
+
+/// A fresh one-time setup URL for a server (the page offers a new one when the last expired).
+pub async fn new_setup_url(pool: &Pool, config: &Config, id: ServerId) -> AppResult<String> {
+    let token = random::token();
+    db::servers::insert_setup_token(
+        pool,
+        id,
+        &crate::auth::hash_token(&token),
+        &crate::auth::after(SETUP_TTL),
+    )
+    .await?;
+    Ok(format!("{}/setup/{token}", config.url))
+}
+
+/// The command an operator runs on the new server, built like every other command line.
+pub fn setup_command(url: &str) -> String {
+    use crate::ssh::Command;
+    let fetch = Command::new("curl")
+        .flag("-fsSL")
+        .operand_without_separator(url);
+    let run = Command::new("sudo").flag("bash");
+    [fetch.to_string(), run.to_string()].join(" | ")
+}
+
+/// Redeem a setup token and render the script for its server. `None` for unknown, used and
+/// expired tokens alike.
+pub async fn render_setup(
+    pool: &Pool,
+    secrets: &SecretBox,
+    config: &Config,
+    token: &str,
+    client_ip: &str,
+) -> AppResult<Option<String>> {
+    if token.len() > 128 {
+        return Ok(None);
+    }
+    let Some(id) = db::servers::redeem_setup_token(pool, &crate::auth::hash_token(token)).await?
+    else {
+        return Ok(None);
+    };
+    let server = db::servers::get(pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let key_id = server
+        .ssh_key_id
+        .ok_or_else(|| AppError::Conflict("this server has no SSH key".into()))?;
+    let key = db::ssh_keys::get(pool, key_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let secret = open_secret(pool, secrets, id).await?;
+    db::servers::set_status(pool, id, ServerStatus::Provisioning, None).await?;
+    db::servers::log(
+        pool,
+        id,
+        LogLevel::Info,
+        "setup script fetched",
+        &serde_json::json!({ "ip": client_ip, "at": db::now() }),
+    )
+    .await?;
+    Ok(Some(render_script(
+        config,
+        &server,
+        &key.public_key,
+        &secret,
+    )))
+}
+
+/// The script with the server's values assigned at the top, each single-quoted.
+pub fn render_script(
+    config: &Config,
+    server: &Server,
+    panel_public_key: &str,
+    secret: &str,
+) -> String {
+    use crate::ssh::command::quote;
+    let assignments = [
+        ("PANEL_URL", config.url.as_str()),
+        ("PANEL_SERVER_ID", &server.id.to_string()),
+        ("PANEL_OS", server.os_version.as_str()),
+        ("PANEL_SSH_USER", &server.ssh_user),
+        ("PANEL_SSH_KEY", panel_public_key),
+        ("PANEL_CALLBACK_SECRET", secret),
+    ]
+    .map(|(k, v)| format!("{k}={}\n", quote(v)))
+    .concat();
+    let body = SETUP_SCRIPT
+        .strip_prefix("#!/usr/bin/env bash\n")
+        .unwrap_or(SETUP_SCRIPT);
+    format!(
+        "#!/usr/bin/env bash\n# Rendered by Panel for server {} ({}).\n{assignments}{body}",
+        server.id, server.os_version
+    )
+}
+
+async fn open_secret(pool: &Pool, secrets: &SecretBox, id: ServerId) -> AppResult<String> {
+    let sealed = db::servers::callback_secret(pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let id_text = id.to_string();
+    let plain = secrets
+        .open(
+            &sealed,
+            SecretContext::new(SECRET_TABLE, SECRET_COLUMN, &id_text),
+        )
+        .map_err(|e| AppError::Internal(e.into()))?;
+    String::from_utf8(plain.to_vec()).map_err(|e| AppError::Internal(e.into()))
+}
+
+/// What the setup script reports when it is done.
+#[derive(Debug, Deserialize)]
+pub struct ReadyReport {
+    pub server_id: String,
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub selinux: String,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CallbackError {
+    /// Unknown server, bad or missing signature, replay, stale timestamp: one answer for all.
+    #[error("invalid or expired signature")]
+    Refused,
+    #[error("malformed callback body")]
+    Malformed,
+}
+
+/// Verify a `server-ready` callback: HMAC-SHA256 over `TIMESTAMP.NONCE.BODY` with the server's
+/// secret, a timestamp within the window, a nonce never seen before, a server being set up.
+pub async fn verify_ready(
+    pool: &Pool,
+    secrets: &SecretBox,
+    timestamp: Option<&str>,
+    nonce: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> Result<(ServerId, ReadyReport), CallbackError> {
+    let (Some(timestamp), Some(nonce), Some(signature)) = (timestamp, nonce, signature) else {
+        return Err(CallbackError::Refused);
+    };
+    let report: ReadyReport = serde_json::from_slice(body).map_err(|_| CallbackError::Malformed)?;
+    let id: ServerId = report
+        .server_id
+        .parse()
+        .map_err(|_| CallbackError::Refused)?;
+    let ts: i64 = timestamp.parse().map_err(|_| CallbackError::Refused)?;
+    if (chrono::Utc::now().timestamp() - ts).abs() > CALLBACK_WINDOW {
+        return Err(CallbackError::Refused);
+    }
+    if !(16..=128).contains(&nonce.len())
+        || !nonce
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(CallbackError::Refused);
+    }
+    let secret = match open_secret(pool, secrets, id).await {
+        Ok(s) => s,
+        Err(_) => return Err(CallbackError::Refused),
+    };
+    let expected = sign(&secret, timestamp, nonce, body);
+    let given = signature.strip_prefix("sha256=").unwrap_or(signature);
+    let Ok(given) = hex::decode(given) else {
+        return Err(CallbackError::Refused);
+    };
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(&signed_bytes(timestamp, nonce, body));
+    if mac.verify_slice(&given).is_err() {
+        let _ = expected;
+        return Err(CallbackError::Refused);
+    }
+    match db::servers::use_nonce(pool, id, nonce).await {
+        Ok(true) => Ok((id, report)),
+        _ => Err(CallbackError::Refused),
+    }
+}
+
+fn signed_bytes(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 2);
+    v.extend_from_slice(timestamp.as_bytes());
+    v.push(b'.');
+    v.extend_from_slice(nonce.as_bytes());
+    v.push(b'.');
+    v.extend_from_slice(body);
+    v
+}
+
+/// `hex(HMAC-SHA256(secret, TIMESTAMP.NONCE.BODY))`, as the setup script computes it.
+pub fn sign(secret: &str, timestamp: &str, nonce: &str, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("any key length");
+    mac.update(&signed_bytes(timestamp, nonce, body));
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Test and tooling access to a server's callback secret (the setup script gets it rendered).
+pub async fn callback_secret(pool: &Pool, secrets: &SecretBox, id: ServerId) -> AppResult<String> {
+    open_secret(pool, secrets, id).await
+}
+
+/// First contact as a job: read and pin the host key, log in with the panel's key, read the
+/// node's facts, mark the server active (or `error` with the reason).
+pub async fn onboard(
+    jobs: &Jobs,
+    pool: &Pool,
+    secrets: &SecretBox,
+    server: &Server,
+    actor: Option<UserId>,
+) -> sqlx::Result<crate::ids::JobId> {
+    let pool = pool.clone();
+    let secrets = secrets.clone();
+    let server = server.clone();
+    let spec = JobSpec {
+        server_id: Some(server.id),
+        actor_id: actor,
+        kind: "server.onboard",
+        args: serde_json::json!({ "server_id": server.id }),
+        title: format!("Connect to {}", server.name),
+    };
+    jobs.submit(spec, move |ctx| async move {
+        let result = first_contact(&ctx, &pool, &secrets, &server).await;
+        let (status, reason) = match &result {
+            Ok(()) => (ServerStatus::Active, None),
+            Err(f) => (ServerStatus::Error, Some(f.message.as_str())),
+        };
+        let level = if result.is_ok() {
+            LogLevel::Info
+        } else {
+            LogLevel::Error
+        };
+        let message = if result.is_ok() {
+            "server is active"
+        } else {
+            "first contact failed"
+        };
+        db::servers::log(
+            &pool,
+            server.id,
+            level,
+            message,
+            &serde_json::json!({ "job": ctx.id(), "reason": reason }),
+        )
+        .await?;
+
+        // The log row first: whoever sees the new status finds its reason logged.
+        db::servers::set_status(&pool, server.id, status, reason).await?;
+        result
+    })
+    .await
+}
+
+async fn first_contact(
+    ctx: &crate::jobs::JobContext,
+    pool: &Pool,
+    secrets: &SecretBox,
+    server: &Server,
+) -> Result<(), JobFailure> {
+    const T: Duration = Duration::from_secs(20);
+    let target = Target {
+        host: server.ip_address.clone(),
+        port: u16::try_from(server.ssh_port).map_err(|_| JobFailure::new("bad SSH port"))?,
+        user: server.ssh_user.clone(),
+    };
+    let key_id = server
+        .ssh_key_id
+        .ok_or_else(|| JobFailure::new("the server has no SSH key"))?;
+    let private = crate::keys::private_key(pool, secrets, key_id)
+        .await
+        .map_err(|e| JobFailure::new(e.public_message()))?
+        .ok_or_else(|| JobFailure::new("the server's SSH key has no private half"))?;
+    // Pin on first contact; later connections must present the same key.
+    let host_key = match server
+        .host_key
+        .as_deref()
+        .and_then(crate::ssh::client::HostKey::parse)
+    {
+        Some(k) => k,
+        None => {
+            ctx.log("panel", &format!("Reading the host key of {target}"));
+            let k = probe_host_key(&target, T).await?;
+            ctx.log("panel", &format!("Pinned host key {}", k.fingerprint()));
+            k
+        }
+    };
+    let session = Session::connect(&target, &private, &host_key, T).await?;
+    let facts = ctx
+        .run_script(&session, &Script::new("facts", FACTS_SCRIPT), T)
+        .await?;
+    let selinux = facts
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("selinux="))
+        .and_then(|m| m.trim().parse::<SelinuxMode>().ok());
+    db::servers::record_contact(pool, server.id, &host_key.to_openssh(), selinux).await?;
+    session.disconnect().await;
+    ctx.log("panel", "The server is active.");
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! Servers over HTTP: the add form (hostile values refused per field), the one-time setup URL,
+//! the signed ready callback (forged, unsigned, replayed and stale ones refused), and first
+//! contact against a real sshd: host key pinned, server active.
+
+use std::time::{Duration, Instant};
+
+use panel::ids::ServerId;
+use panel::servers::{callback_secret, sign};
+
+use crate::harness::{LoggedIn, SshNode, TestApp, client};
+
+/// A panel user with a generated key, and a node (loopback sshd) that accepts that key.
+async fn user_key_and_node(app: &TestApp) -> (LoggedIn, String, SshNode) {
+    let user = app.login_as("ops@example.com", "Ops").await;
+    assert_eq!(
+        user.post_form("/ssh-keys", &[("name", "panel"), ("key_type", "ed25519")])
+            .await
+            .status(),
+        303
+    );
+    let key = &panel::db::ssh_keys::list(app.db()).await.unwrap()[0];
+    let public = panel::db::ssh_keys::get(app.db(), key.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .public_key;
+    let node = SshNode::start(&format!("{public}\n"));
+    (user, key.id.to_string(), node)
+}
+
+async fn add_server(user: &LoggedIn, key_id: &str, ip: &str, port: u16) -> reqwest::Response {
+    user.post_form(
+        "/servers",
+        &[
+            ("name", "web-1"),
+            ("ip_address", ip),
+            ("hostname", "web1.example.com"),
+            ("os_version", "debian_12"),
+            ("ssh_port", &port.to_string()),
+            ("ssh_user", "root"),
+            ("ssh_key_id", key_id),
+        ],
+    )
+    .await
+}
+
+fn setup_url_from(html: &str) -> String {
+    let start = html
+        .find("data-setup-command")
+        .expect("setup command shown");
+    let rest = &html[start..];
+    let url = &rest[rest.find("http").unwrap()..];
+    url[..url.find(['\'', '&']).unwrap()].to_owned()
+}
+
+async fn post_callback(app: &TestApp, ts: &str, nonce: &str, sig: Option<&str>, body: &str) -> u16 {
+    let mut req = client()
+        .post(app.url("/api/callbacks/server-ready"))
+        .header("Content-Type", "application/json")
+        .header("X-Panel-Timestamp", ts)
+        .header("X-Panel-Nonce", nonce)
+        .body(body.to_owned());
+    if let Some(s) = sig {
+        req = req.header("X-Panel-Signature", format!("sha256={s}"));
+    }
+    req.send().await.unwrap().status().as_u16()
+}
+
+async fn wait_status(app: &TestApp, id: ServerId, want: &str) -> panel::db::servers::Server {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let s = panel::db::servers::get(app.db(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        if s.status.as_str() == want {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "server stuck at {:?}: {:?}",
+            s.status,
+            s.status_reason
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn onboarding_setup_url_signed_callback_and_first_contact() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, node) = user_key_and_node(&app).await;
+    let resp = add_server(&user, &key_id, "127.0.0.1", node.port).await;
+    assert_eq!(resp.status(), 201);
+    let html = resp.text().await.unwrap();
+    let url = setup_url_from(&html);
+    assert!(url.starts_with(&format!("{}/setup/", app.base)), "{url}");
+    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+
+    // The setup script: served once, with the server's values single-quoted at the top.
+    let script = client().get(&url).send().await.unwrap();
+    assert_eq!(script.status(), 200);
+    let script = script.text().await.unwrap();
+    assert!(script.starts_with("#!/usr/bin/env bash\n"));
+    assert!(script.contains(&format!("PANEL_SERVER_ID='{id}'")));
+    assert!(script.contains("PANEL_SSH_KEY='ssh-ed25519 "));
+    let check = std::process::Command::new("bash")
+        .args(["-n", "-c", &script])
+        .status()
+        .unwrap();
+    assert!(check.success(), "the rendered script parses");
+    let again = client().get(&url).send().await.unwrap();
+    assert_eq!(again.status(), 404, "single use");
+    let unknown = client()
+        .get(app.url(&format!("/setup/{}", "x".repeat(43))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    assert_eq!(
+        again.text().await.unwrap(),
+        unknown.text().await.unwrap(),
+        "one answer"
+    );
+    wait_status(&app, id, "provisioning").await;
+
+    // The signed callback; then the panel connects, pins the host key and marks it active.
+    let secret = callback_secret(app.db(), app.secrets(), id).await.unwrap();
+    let body = format!(r#"{{"server_id":"{id}","os":"debian_12","selinux":"disabled"}}"#);
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = "0123456789abcdef0123456789abcdef";
+    let sig = sign(&secret, &ts, nonce, body.as_bytes());
+    assert_eq!(
+        post_callback(&app, &ts, nonce, Some(&sig), &body).await,
+        202
+    );
+    let server = wait_status(&app, id, "active").await;
+    let pinned = panel::ssh::client::HostKey::parse(server.host_key.as_deref().unwrap()).unwrap();
+    let expected = std::process::Command::new("ssh-keygen")
+        .arg("-lf")
+        .arg(node.dir.path().join("host_ed25519.pub"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&expected.stdout).contains(&pinned.fingerprint()));
+    let page = user
+        .get(&format!("/servers/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("setup script fetched") && page.contains("server is active"));
+    assert!(page.contains(&pinned.fingerprint()));
+
+    // Replaying the same accepted callback is refused.
+    assert_eq!(
+        post_callback(&app, &ts, nonce, Some(&sig), &body).await,
+        401
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn forged_unsigned_stale_and_cross_server_callbacks_are_refused() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, node) = user_key_and_node(&app).await;
+    add_server(&user, &key_id, "127.0.0.1", node.port).await;
+    add_server(&user, &key_id, "127.0.0.2", node.port).await;
+    let ids: Vec<ServerId> = sqlx::query_scalar("SELECT id FROM servers ORDER BY ip_address")
+        .fetch_all(app.db())
+        .await
+        .unwrap();
+    let (a, b) = (ids[0], ids[1]);
+    let secret_a = callback_secret(app.db(), app.secrets(), a).await.unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let body_a = format!(r#"{{"server_id":"{a}"}}"#);
+    let body_b = format!(r#"{{"server_id":"{b}"}}"#);
+    let n = |i: u8| format!("nonce-{i:02}-0123456789abcdef");
+    let ts = now.to_string();
+    // No signature; a wrong one; A's secret signing B's id; a stale timestamp; an unknown id.
+    assert_eq!(post_callback(&app, &ts, &n(1), None, &body_a).await, 401);
+    assert_eq!(
+        post_callback(&app, &ts, &n(2), Some(&"0".repeat(64)), &body_a).await,
+        401
+    );
+    let forged = sign(&secret_a, &ts, &n(3), body_b.as_bytes());
+    assert_eq!(
+        post_callback(&app, &ts, &n(3), Some(&forged), &body_b).await,
+        401
+    );
+    let old = (now - 3600).to_string();
+    let stale = sign(&secret_a, &old, &n(4), body_a.as_bytes());
+    assert_eq!(
+        post_callback(&app, &old, &n(4), Some(&stale), &body_a).await,
+        401
+    );
+    let ghost = format!(r#"{{"server_id":"{}"}}"#, ServerId::generate());
+    let sig = sign(&secret_a, &ts, &n(5), ghost.as_bytes());
+    assert_eq!(
+        post_callback(&app, &ts, &n(5), Some(&sig), &ghost).await,
+        401
+    );
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM jobs")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(jobs, 0, "nothing was started");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn hostile_server_fields_are_field_errors_and_nothing_is_stored() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, _node) = user_key_and_node(&app).await;
+    let cases = [
+        ("ip_address", "-oProxyCommand=touch /tmp/x"),
+        ("ip_address", "host -p 22"),
+        ("ip_address", "root@evil"),
+        ("hostname", "-oProxyCommand=id"),
+        ("hostname", "a..b.com"),
+        ("ssh_port", "22;id"),
+        ("ssh_port", "0"),
+        ("ssh_port", "65536"),
+        ("ssh_user", "-l"),
+        ("ssh_user", "a:b"),
+        ("ssh_user", "a/b"),
+        ("os_version", "centos_7"),
+        ("ssh_key_id", "not-a-key"),
+    ];
+    for (field, value) in cases {
+        let mut form = vec![
+            ("name", "web"),
+            ("ip_address", "192.0.2.50"),
+            ("hostname", "web.example.com"),
+            ("os_version", "rocky_9"),
+            ("ssh_port", "22"),
+            ("ssh_user", "panel"),
+            ("ssh_key_id", key_id.as_str()),
+        ];
+        for f in form.iter_mut() {
+            if f.0 == field {
+                f.1 = value;
+            }
+        }
+        let resp = user.post_form("/servers", &form).await;
+        assert_eq!(resp.status(), 422, "{field}={value}");
+        let html = resp.text().await.unwrap();
+        assert!(
+            html.contains(&format!("data-field-error=\"{field}\"")),
+            "{field}={value}"
+        );
+    }
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    assert!(!std::path::Path::new("/tmp/x").exists());
+
+    // A duplicate IP is a field error too.
+    let ok = add_server(&user, &key_id, "192.0.2.60", 22).await;
+    assert_eq!(ok.status(), 201);
+    let dup = add_server(&user, &key_id, "192.0.2.60", 22).await;
+    assert_eq!(dup.status(), 422);
+    assert!(dup.text().await.unwrap().contains("already in the panel"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_changed_host_key_is_refused_and_logged() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, node) = user_key_and_node(&app).await;
+    add_server(&user, &key_id, "127.0.0.1", node.port).await;
+    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    // Pin a different key, as if the server had been swapped for another machine.
+    let other = SshNode::start("");
+    let target = panel::ssh::client::Target {
+        host: "127.0.0.1".into(),
+        port: other.port,
+        user: "root".into(),
+    };
+    let foreign = panel::ssh::client::probe_host_key(&target, Duration::from_secs(5))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE servers SET host_key = ? WHERE id = ?")
+        .bind(foreign.to_openssh())
+        .bind(id)
+        .execute(app.db())
+        .await
+        .unwrap();
+    let server = panel::db::servers::get(app.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    panel::servers::onboard(&app.state().jobs, app.db(), app.secrets(), &server, None)
+        .await
+        .unwrap();
+    let server = wait_status(&app, id, "error").await;
+    assert!(
+        server.status_reason.unwrap().contains("host key"),
+        "reason shown"
+    );
+    let logs = panel::db::servers::logs(app.db(), id, 10).await.unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.level == panel::domain::LogLevel::Error && l.context.contains("host key"))
+    );
+    app.stop().await;
+}
+
+#[test]
+fn setup_script_is_shellcheck_clean_and_dry_run_changes_nothing() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let sc = std::process::Command::new("shellcheck")
+        .arg(format!("{root}/setup/setup.sh"))
+        .arg(format!("{root}/setup/facts.sh"))
+        .output()
+        .expect("shellcheck installed by tests/run.sh");
+    assert!(
+        sc.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sc.stdout)
+    );
+
+    // A dry run for an EL node (fake os-release) says what it would do and touches nothing.
+    let dir = tempfile::tempdir().unwrap();
+    let os_release = dir.path().join("os-release");
+    std::fs::write(
+        &os_release,
+        "ID=almalinux\nVERSION_ID=\"9.4\"\nPRETTY_NAME=\"AlmaLinux 9.4\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new("bash")
+        .arg(format!("{root}/setup/setup.sh"))
+        .arg("--dry-run")
+        .env("PANEL_URL", "http://localhost:8095")
+        .env("PANEL_SERVER_ID", ServerId::generate().to_string())
+        .env("PANEL_SSH_KEY", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2FYtXTElgudHhceVSR+xAW9GT9VoklanzrubzbEZOq panel")
+        .env("PANEL_CALLBACK_SECRET", "s3cret")
+        .env("PANEL_SSH_USER", "panel-dry-run-user")
+        .env("PANEL_OS_RELEASE", &os_release)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("ok: alma_9"));
+    assert!(stdout.contains("would: create user panel-dry-run-user"));
+    assert!(stdout.contains("would: POST http://localhost:8095/api/callbacks/server-ready"));
+    assert!(stdout.contains("change(s) would be made"));
+    assert!(!stdout.contains("s3cret"), "the secret is never printed");
+    let exists = std::process::Command::new("id")
+        .arg("panel-dry-run-user")
+        .output()
+        .unwrap();
+    assert!(!exists.status.success(), "dry run created nothing");
+}
