@@ -363,3 +363,89 @@ fn setup_script_is_shellcheck_clean_and_dry_run_changes_nothing() {
         .unwrap();
     assert!(!exists.status.success(), "dry run created nothing");
 }
+
+/// kB of `key` in /proc/meminfo of this machine (the loopback node is this machine).
+fn meminfo_kb(key: &str) -> u64 {
+    let text = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let line = text.lines().find(|l| l.starts_with(key)).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn health_numbers_match_what_the_node_reports() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, node) = user_key_and_node(&app).await;
+    add_server(&user, &key_id, "127.0.0.1", node.port).await;
+    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    // Before first contact there is nothing to read, and the page says why.
+    let early = user
+        .get(&format!("/servers/{id}/health"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(early.contains("data-health-unavailable"));
+
+    let server = panel::db::servers::get(app.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    panel::servers::onboard(&app.state().jobs, app.db(), app.secrets(), &server, None)
+        .await
+        .unwrap();
+    wait_status(&app, id, "active").await;
+    let page = user
+        .get(&format!("/servers/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("hx-get=\"/servers/{id}/health\"")),
+        "the page polls its health"
+    );
+    let html = user
+        .get(&format!("/servers/{id}/health"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let attr = |name: &str| -> u64 {
+        let start = html
+            .find(&format!("{name}=\""))
+            .unwrap_or_else(|| panic!("{name} in {html}"))
+            + name.len()
+            + 2;
+        html[start..start + html[start..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(attr("data-mem-total-kb"), meminfo_kb("MemTotal:"));
+    let df = std::process::Command::new("df")
+        .args(["-Pk", "/"])
+        .output()
+        .unwrap();
+    let df = String::from_utf8(df.stdout).unwrap();
+    let total: u64 = df
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(attr("data-disk-total-kb"), total);
+    let uptime: f64 = std::fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((attr("data-uptime") as f64 - uptime).abs() < 30.0);
+    app.stop().await;
+}

@@ -173,3 +173,18 @@ pub async fn server_ready(
             .into_response(),
     )
 }
+
+/// The health fragment (the server page polls it).
+#[handler]
+pub async fn health(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(
+        match servers::health(&state.db, &state.secrets, &server).await {
+            Ok(h) => views::health(&h),
+            Err(e) => views::health_unavailable(&e.public_message()),
+        },
+    )
+}

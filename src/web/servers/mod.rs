@@ -14,6 +14,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::POST, paths::SERVERS, handlers::create),
         RouteSpec::user(Method::GET, paths::SERVER, handlers::show),
         RouteSpec::user(Method::POST, paths::SERVER_SETUP_URL, handlers::setup_url),
+        RouteSpec::user(Method::GET, paths::SERVER_HEALTH, handlers::health),
         // The setup URL and the callback carry their own secrets (token, HMAC signature).
         RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
         RouteSpec::public(

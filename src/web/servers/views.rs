@@ -4,7 +4,7 @@ use crate::db::servers::{Server, ServerLog, ServerSummary};
 use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::{OsVersion, ServerStatus};
 use crate::error::FieldError;
-use crate::servers::{ServerForm, setup_command};
+use crate::servers::{Health, ServerForm, setup_command};
 use crate::web::components::{StatusBadge, empty_state, field_error, table, time};
 use crate::web::layout::{Nav, Page, csrf_field};
 use crate::web::paths::{self, with_id};
@@ -143,6 +143,11 @@ pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Mar
                     }
                 }
             }
+            @if server.status == ServerStatus::Active {
+                section #health hx-get=(with_id(paths::SERVER_HEALTH, server.id)) hx-trigger="load, every 15s" hx-swap="innerHTML" {
+                    div.skeleton.h-24.w-full {}
+                }
+            }
             @if let Some(url) = setup_url {
                 section.card."bg-base-100".shadow-sm #setup-command {
                     div.card-body {
@@ -182,4 +187,57 @@ pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Mar
             }
         })
         .render()
+}
+
+fn kib(kb: u64) -> String {
+    let gib = kb as f64 / 1024.0 / 1024.0;
+    if gib >= 1.0 {
+        format!("{gib:.1} GiB")
+    } else {
+        format!("{:.0} MiB", kb as f64 / 1024.0)
+    }
+}
+
+fn duration(seconds: u64) -> String {
+    let (d, h, m) = (seconds / 86_400, seconds / 3600 % 24, seconds / 60 % 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h {m} min")
+    } else {
+        format!("{m} min")
+    }
+}
+
+/// Health numbers as DaisyUI stats; the numbers come from the node and are rendered as text.
+pub fn health(h: &Health) -> Markup {
+    html! {
+        div.stats.stats-vertical."lg:stats-horizontal".shadow-sm."bg-base-100".w-full data-health {
+            div.stat {
+                div.stat-title { "Uptime" }
+                div.stat-value.text-2xl data-uptime=(h.uptime_seconds) { (duration(h.uptime_seconds)) }
+                div.stat-desc { "load " (format!("{:.2} {:.2} {:.2}", h.load[0], h.load[1], h.load[2])) " · " (h.cpus) " CPUs" }
+            }
+            div.stat {
+                div.stat-title { "Memory" }
+                div.stat-value.text-2xl { (h.mem_used_percent()) "%" }
+                div.stat-desc data-mem-total-kb=(h.mem_total_kb) { (kib(h.mem_total_kb - h.mem_available_kb.min(h.mem_total_kb))) " of " (kib(h.mem_total_kb)) " used" }
+                progress.progress.progress-primary value=(h.mem_used_percent()) max="100" {}
+            }
+            div.stat {
+                div.stat-title { "Disk /" }
+                div.stat-value.text-2xl { (h.disk_used_percent()) "%" }
+                div.stat-desc data-disk-total-kb=(h.disk_total_kb) { (kib(h.disk_used_kb)) " of " (kib(h.disk_total_kb)) " used" }
+                progress.progress.progress-primary[h.disk_used_percent() < 90].progress-error[h.disk_used_percent() >= 90] value=(h.disk_used_percent()) max="100" {}
+            }
+            div.stat {
+                div.stat-title { "SELinux" }
+                div.stat-value.text-2xl { @match h.selinux { Some(m) => (m.badge()), None => "unknown" } }
+            }
+        }
+    }
+}
+
+pub fn health_unavailable(reason: &str) -> Markup {
+    html! { div.alert.alert-warning role="status" data-health-unavailable { span { "Health is not available: " (reason) } } }
 }
