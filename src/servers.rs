@@ -501,7 +501,7 @@ impl Health {
 }
 
 fn percent(part: u64, whole: u64) -> u64 {
-    if whole == 0 { 0 } else { part * 100 / whole }
+    (part * 100).checked_div(whole).unwrap_or(0)
 }
 
 const HEALTH_SCRIPT: &str = include_str!("../setup/health.sh");
