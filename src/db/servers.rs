@@ -159,14 +159,38 @@ pub struct ServerLog {
 }
 
 pub async fn logs(pool: &Pool, id: ServerId, limit: i64) -> sqlx::Result<Vec<ServerLog>> {
+    logs_filtered(pool, id, None, None, limit).await
+}
+
+/// Log rows of a server, newest first, optionally of one level and containing `text`.
+pub async fn logs_filtered(
+    pool: &Pool,
+    id: ServerId,
+    level: Option<crate::domain::LogLevel>,
+    text: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<Vec<ServerLog>> {
     sqlx::query_as(
-        "SELECT level, message, context, created_at FROM server_logs WHERE server_id = ?
-         ORDER BY created_at DESC, id DESC LIMIT ?",
+        "SELECT level, message, context, created_at FROM server_logs
+         WHERE server_id = ?1 AND (?2 IS NULL OR level = ?2)
+           AND (?3 IS NULL OR instr(lower(message), lower(?3)) > 0 OR instr(lower(context), lower(?3)) > 0)
+         ORDER BY created_at DESC, id DESC LIMIT ?4",
     )
     .bind(id)
+    .bind(level)
+    .bind(text)
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// Delete a server; the schema cascades to its sites, databases, installs, logs and jobs.
+pub async fn delete(pool: &Pool, id: ServerId) -> sqlx::Result<bool> {
+    let done = sqlx::query("DELETE FROM servers WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 pub async fn insert_setup_token(

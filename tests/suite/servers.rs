@@ -449,3 +449,80 @@ async fn health_numbers_match_what_the_node_reports() {
     assert!((attr("data-uptime") as f64 - uptime).abs() < 30.0);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn server_logs_filter_and_delete_needs_the_typed_name() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, _node) = user_key_and_node(&app).await;
+    add_server(&user, &key_id, "192.0.2.70", 22).await;
+    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    for (level, message) in [
+        ("error", "disk full on /var"),
+        ("warning", "load high"),
+        ("info", "<b>hello</b>"),
+    ] {
+        panel::db::servers::log(
+            app.db(),
+            id,
+            level.parse().unwrap(),
+            message,
+            &serde_json::json!({"k": "v"}),
+        )
+        .await
+        .unwrap();
+    }
+    let rows = |html: &str| html.matches("data-log-row").count();
+    let all = user
+        .get(&format!("/servers/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rows(&all), 4, "three logged + 'server added'");
+    assert!(all.contains("&lt;b&gt;hello&lt;/b&gt;"), "escaped");
+    let errors = user
+        .get(&format!("/servers/{id}?level=error"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rows(&errors), 1);
+    assert!(errors.contains("disk full"));
+    let search = user
+        .get(&format!("/servers/{id}?q=LOAD"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rows(&search), 1);
+
+    let wrong = user
+        .post_form(&format!("/servers/{id}/delete"), &[("confirm", "web-2")])
+        .await;
+    assert_eq!(wrong.status(), 422);
+    assert!(
+        panel::db::servers::get(app.db(), id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    let done = user
+        .post_form(&format!("/servers/{id}/delete"), &[("confirm", "web-1")])
+        .await;
+    assert_eq!(done.status(), 303);
+    assert!(
+        panel::db::servers::get(app.db(), id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let logs: i64 = sqlx::query_scalar("SELECT count(*) FROM server_logs")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(logs, 0, "its logs went with it");
+    app.stop().await;
+}

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use maud::Markup;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Json, Path};
+use poem::web::{Data, Form, Json, Path, Query};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::views;
@@ -73,14 +73,72 @@ fn parse_id(id: &str) -> AppResult<ServerId> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct LogFilter {
+    level: Option<String>,
+    q: Option<String>,
+}
+
 #[handler]
-pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+pub async fn show(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Query(filter): Query<LogFilter>,
+) -> AppResult<Markup> {
     let id = parse_id(&id)?;
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let logs = db::servers::logs(&state.db, id, 50).await?;
+    let level = filter
+        .level
+        .as_deref()
+        .filter(|l| !l.is_empty())
+        .and_then(|l| l.parse().ok());
+    let text = filter
+        .q
+        .as_deref()
+        .map(str::trim)
+        .filter(|q| !q.is_empty())
+        .map(|q| q.chars().take(200).collect::<String>());
+    let logs = db::servers::logs_filtered(&state.db, id, level, text.as_deref(), 200).await?;
+    // The filter form asks htmx for the log card only.
+    if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
+        return Ok(views::log_card(id, &logs, level, text.as_deref()));
+    }
     Ok(views::show(&server, &logs, None))
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Delete after the server's name is typed to confirm; everything on it goes with it.
+#[handler]
+pub async fn delete(
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+    Form(form): Form<DeleteForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if form.confirm.trim() != server.name {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+            "confirm",
+            format!("type the server's name, {}, to confirm", server.name),
+        )]));
+    }
+    db::servers::delete(&state.db, id).await?;
+    tracing::info!(server = %id, "server deleted");
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header("Location", crate::web::paths::SERVERS)
+        .header("HX-Redirect", crate::web::paths::SERVERS)
+        .finish())
 }
 
 #[handler]

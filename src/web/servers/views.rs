@@ -165,23 +165,19 @@ pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Mar
                     button.btn.btn-outline type="submit" { "Show a new setup command" }
                 }
             }
-            section.card."bg-base-100".shadow-sm {
-                div.card-body {
-                    h2.card-title { "Server log" }
-                    @if logs.is_empty() { p."text-base-content/60" { "Nothing logged yet." } }
-                    @else {
-                        table.table.table-sm {
-                            tbody {
-                                @for l in logs {
-                                    tr {
-                                        td.whitespace-nowrap { (time(&l.created_at)) }
-                                        td { (l.level.badge()) }
-                                        td { (l.message) }
-                                        td.font-mono.text-xs.break-all { (l.context) }
-                                    }
-                                }
-                            }
-                        }
+            (log_card(server.id, logs, None, None))
+            section.card."bg-base-100".shadow-sm."border-error/30".border {
+                form.card-body method="post" action=(with_id(paths::SERVER_DELETE, server.id))
+                    hx-post=(with_id(paths::SERVER_DELETE, server.id)) {
+                    (csrf_field())
+                    h2.card-title.text-error { "Delete this server" }
+                    p.text-sm {
+                        "Removes the server from the panel with its sites, databases, jobs and logs. "
+                        "Nothing is changed on the machine itself. Type " span.font-mono { (server.name) } " to confirm."
+                    }
+                    div.flex."gap-2" {
+                        input.input name="confirm" autocomplete="off" aria-label="Server name";
+                        button.btn.btn-error type="submit" { "Delete" }
                     }
                 }
             }
@@ -240,4 +236,46 @@ pub fn health(h: &Health) -> Markup {
 
 pub fn health_unavailable(reason: &str) -> Markup {
     html! { div.alert.alert-warning role="status" data-health-unavailable { span { "Health is not available: " (reason) } } }
+}
+
+/// The server log with its filter (level, text); htmx refreshes just this card.
+pub fn log_card(
+    id: crate::ids::ServerId,
+    logs: &[ServerLog],
+    level: Option<crate::domain::LogLevel>,
+    text: Option<&str>,
+) -> Markup {
+    html! {
+        section #server-log.card."bg-base-100".shadow-sm {
+            div.card-body {
+                h2.card-title { "Server log" }
+                form.flex.flex-wrap."gap-2" method="get" action=(with_id(paths::SERVER, id))
+                    hx-get=(with_id(paths::SERVER, id)) hx-target="#server-log" hx-swap="outerHTML"
+                    hx-trigger="change, keyup changed delay:400ms from:input" {
+                    select.select.select-sm name="level" aria-label="Level" {
+                        option value="" selected[level.is_none()] { "All levels" }
+                        @for l in crate::domain::LogLevel::ALL {
+                            option value=(l.as_str()) selected[level == Some(*l)] { (l.as_str()) }
+                        }
+                    }
+                    input.input.input-sm name="q" value=(text.unwrap_or("")) placeholder="Search messages and context" aria-label="Search";
+                }
+                @if logs.is_empty() { p."text-base-content/60" { "Nothing logged" @if level.is_some() || text.is_some() { " that matches" } "." } }
+                @else {
+                    table.table.table-sm {
+                        tbody {
+                            @for l in logs {
+                                tr data-log-row {
+                                    td.whitespace-nowrap { (time(&l.created_at)) }
+                                    td { (l.level.badge()) }
+                                    td { (l.message) }
+                                    td.font-mono.text-xs.break-all { (l.context) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
