@@ -153,7 +153,15 @@ add_key() {
 
 reload_sshd() {
   sshd -t
-  systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null || pkill -HUP -x sshd || true
+  if systemctl reload sshd 2>/dev/null || systemctl reload ssh 2>/dev/null; then return; fi
+  # Without systemd: signal only the listening daemon (its pid file), never the per-connection
+  # sshd processes, one of which may be running this very script.
+  if [[ -f /run/sshd.pid ]]; then kill -HUP "$(cat /run/sshd.pid)"; fi
+}
+
+# Containers share the host's kernel: kernel-wide settings are the host's to make.
+in_container() {
+  [[ -e /run/.containerenv || -e /.dockerenv ]] || grep -qa 'container=' /proc/1/environ 2>/dev/null
 }
 
 hardening() {
@@ -185,7 +193,13 @@ kernel.kptr_restrict = 2
 kernel.dmesg_restrict = 1
 fs.protected_symlinks = 1
 fs.protected_hardlinks = 1"
-  if ((CHANGES > before)); then change "apply kernel settings" sysctl -q --system; fi
+  if ((CHANGES > before)); then
+    if in_container; then
+      skipped "applying kernel settings: this is a container, they belong to its host"
+    else
+      change "apply kernel settings" sysctl -q --system
+    fi
+  fi
 }
 
 selinux() {

@@ -53,7 +53,16 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         db: pool.clone(),
         config: Arc::new(config.clone()),
         secrets: Arc::new(secrets),
-        webauthn: Arc::new(crate::auth::webauthn(&config)?),
+        webauthn: match crate::auth::webauthn(&config) {
+            Ok(w) => Some(Arc::new(w)),
+            Err(e) => {
+                tracing::warn!(
+                    "passkey login is unavailable ({e}): {}",
+                    crate::auth::NO_PASSKEYS_HINT
+                );
+                None
+            }
+        },
         limiter: Arc::default(),
         jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
     };

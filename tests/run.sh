@@ -8,7 +8,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------------------
 # Debian packages the suite uses; daemons among them are started by the tests themselves.
-APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver)
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -24,6 +24,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# --- isolated test nodes --------------------------------------------------------------------
+# A Debian 12 rootfs for network-namespace nodes (cached; built once per machine).
+log "test node rootfs"
+tests/nodes/build-rootfs.sh
 
 # --- cargo tools -----------------------------------------------------------------------------
 if ! cargo deny --version >/dev/null 2>&1; then
@@ -58,7 +63,7 @@ if command -v npm >/dev/null 2>&1 && [[ ${PANEL_SKIP_ASSET_CHECK:-0} != 1 ]]; th
 fi
 
 log "shellcheck"
-shellcheck tests/run.sh static/regenerate.sh .ci/run setup/*.sh
+shellcheck tests/run.sh tests/nodes/*.sh static/regenerate.sh .ci/run setup/*.sh
 
 log "cargo test"
 cargo test --all-targets 2>&1

@@ -23,6 +23,9 @@ pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// A pre-login session (CSRF token + ceremony) lives this long.
 pub const PRELOGIN_TTL: Duration = Duration::from_secs(30 * 60);
 
+/// Shown when PANEL_URL cannot be a WebAuthn relying party.
+pub const NO_PASSKEYS_HINT: &str = "Passkeys need the panel to be reached by a host name, not an IP address. Set PANEL_URL to a name such as https://panel.example.com (or http://localhost:8095 on this machine) and restart the panel.";
+
 /// Tokens are stored as the hex SHA-256 of the token, never the token itself.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))

@@ -44,12 +44,22 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Seals and opens every secret stored in the database.
     pub secrets: Arc<SecretBox>,
-    /// The WebAuthn relying party (from PANEL_URL).
-    pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// The WebAuthn relying party (from PANEL_URL); `None` when the URL cannot be one (an IP
+    /// address), in which case login explains what to change.
+    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Login and enrolment attempt limits.
     pub limiter: Arc<crate::auth::ratelimit::RateLimiter>,
     /// The durable job runner (remote operations).
     pub jobs: crate::jobs::Jobs,
+}
+
+impl AppState {
+    /// The relying party, or a clear refusal when PANEL_URL cannot host passkeys.
+    pub fn webauthn(&self) -> crate::error::AppResult<&webauthn_rs::Webauthn> {
+        self.webauthn.as_deref().ok_or_else(|| {
+            crate::error::AppError::Conflict(crate::auth::NO_PASSKEYS_HINT.to_owned())
+        })
+    }
 }
 
 /// One row of the route table.

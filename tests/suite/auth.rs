@@ -409,3 +409,40 @@ async fn idle_and_expired_sessions_are_refused_and_purged() {
     assert_eq!(left, 0, "refused sessions are deleted");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn an_ip_address_url_starts_the_panel_and_explains_that_passkeys_need_a_name() {
+    let port = crate::harness::free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let app = TestApp::spawn_at(
+        tempfile::tempdir().unwrap(),
+        &format!("127.0.0.1:{port}"),
+        &url,
+    )
+    .await;
+    let (cookie, csrf) = prelogin(&app).await;
+    let page = client()
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-passkeys-unavailable") && page.contains("host name, not an IP address")
+    );
+    let resp = client()
+        .post(app.url("/login/options"))
+        .header("Cookie", format!("panel_session={cookie}"))
+        .header("Origin", &url)
+        .header("X-CSRF-Token", &csrf)
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 409);
+    app.stop().await;
+}

@@ -28,11 +28,21 @@ impl TestApp {
         // Served on a free loopback port whose `localhost` URL is also the configured public
         // URL, as passkeys and the Origin check require.
         let port = free_port();
+        Self::spawn_at(
+            dir,
+            &format!("127.0.0.1:{port}"),
+            &format!("http://localhost:{port}"),
+        )
+        .await
+    }
+
+    /// A panel listening on `listen` with public URL `url` (e.g. a test node's gateway address).
+    pub async fn spawn_at(dir: TempDir, listen: &str, url: &str) -> TestApp {
         let mut config = Config::for_data_dir(dir.path());
-        config.listen = format!("127.0.0.1:{port}").parse().unwrap();
-        config.url = format!("http://localhost:{port}");
+        config.listen = listen.parse().unwrap();
+        config.url = url.to_owned();
         let running = start(config).await.expect("panel starts");
-        let base = format!("http://localhost:{}", running.addr.port());
+        let base = url.to_owned();
         TestApp {
             running: Some(running),
             base,
@@ -296,5 +306,94 @@ impl LoggedIn {
             req = req.header(*k, *v);
         }
         req.send().await.unwrap()
+    }
+}
+
+/// An isolated Debian node (network, mount, PID and UTS namespaces over the cached rootfs; see
+/// tests/nodes/node.sh): reachable at `ip` (10.200.K.2), the machine at `gateway` (10.200.K.1).
+pub struct IsolatedNode {
+    pub number: u32,
+    pub ip: String,
+    pub gateway: String,
+    /// Root's key for the node, to run things as an operator would.
+    pub root_key: std::path::PathBuf,
+    _keys: TempDir,
+}
+
+static NODE_NUMBERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(20);
+
+impl IsolatedNode {
+    pub fn start() -> IsolatedNode {
+        let number = NODE_NUMBERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let keys = tempfile::tempdir().unwrap();
+        let root_key = keys.path().join("root");
+        let ok = std::process::Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+            .arg(&root_key)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok);
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nodes/node.sh");
+        let out = std::process::Command::new(script)
+            .args(["start", &number.to_string()])
+            .arg(root_key.with_extension("pub"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "node {number} did not start (tests/run.sh builds its rootfs): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        IsolatedNode {
+            number,
+            ip: format!("10.200.{number}.2"),
+            gateway: format!("10.200.{number}.1"),
+            root_key,
+            _keys: keys,
+        }
+    }
+
+    /// Run `command` as root on the node, with `stdin` piped in.
+    pub fn root(&self, command: &str, stdin: &str) -> std::process::Output {
+        use std::io::Write;
+        let mut child = std::process::Command::new("ssh")
+            .args(["-F", "/dev/null", "-i"])
+            .arg(&self.root_key)
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+            ])
+            .arg(format!("root@{}", self.ip))
+            .arg(command)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for IsolatedNode {
+    fn drop(&mut self) {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nodes/node.sh");
+        let _ = std::process::Command::new(script)
+            .args(["stop", &self.number.to_string()])
+            .status();
     }
 }

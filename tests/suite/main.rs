@@ -8,6 +8,7 @@ mod browser;
 mod foundation;
 mod jobs;
 mod keys;
+mod nodes;
 mod passkeys;
 mod schema;
 mod servers;

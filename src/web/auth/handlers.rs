@@ -84,10 +84,15 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Resp
         return Ok(redirect(paths::DASHBOARD));
     }
     let (info, cookie) = session::ensure(&state, req).await?;
+    let unavailable = state
+        .webauthn
+        .is_none()
+        .then_some(crate::auth::NO_PASSKEYS_HINT);
     let page = views::login(
         &info.csrf,
         wrong_address(&state, req).as_deref(),
         &state.config.url,
+        unavailable,
     );
     Ok(with_cookie(page, cookie))
 }
@@ -96,7 +101,7 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Resp
 pub async fn login_options(state: Data<&AppState>, req: &Request) -> AppResult<Response> {
     rate_limit(&state, req, "login")?;
     let session = session_of(req)?;
-    let (rcr, ceremony) = ceremony::start_login(&state.webauthn)?;
+    let (rcr, ceremony) = ceremony::start_login(state.webauthn()?)?;
     session::store_ceremony(&state, session.id, &ceremony).await?;
     Ok(Json(rcr).into_response())
 }
@@ -112,7 +117,7 @@ pub async fn login_finish(
     let ceremony = session::take_ceremony(&state, session.id).await?;
     let user_id = ceremony::finish_login(
         &state.db,
-        &state.webauthn,
+        state.webauthn()?,
         &state.limiter,
         ceremony,
         &response,
@@ -215,7 +220,7 @@ pub async fn enrol_options(
     let link = usable_token(&state, &token).await?;
     let (ccr, ceremony) = ceremony::start_enrolment(
         &state.db,
-        &state.webauthn,
+        state.webauthn()?,
         &link,
         &fields.email,
         &fields.name,
@@ -239,7 +244,7 @@ pub async fn enrol_finish(
     let ceremony = session::take_ceremony(&state, session.id).await?;
     let user_id = ceremony::finish_registration(
         &state.db,
-        &state.webauthn,
+        state.webauthn()?,
         ceremony,
         &response,
         Some(link.id),

@@ -20,11 +20,14 @@ fn error_box() -> Markup {
     html! { div #passkey-error.alert.alert-error role="alert" hidden {} }
 }
 
-pub fn login(csrf: &str, wrong: Option<&str>, url: &str) -> Markup {
+pub fn login(csrf: &str, wrong: Option<&str>, url: &str, unavailable: Option<&str>) -> Markup {
     Page::new("Log in")
         .script("passkey.js")
         .body(html! {
             (address_warning(wrong, url))
+            @if let Some(hint) = unavailable {
+                div.alert.alert-error role="alert" data-passkeys-unavailable { span { (hint) } }
+            }
             p."text-base-content/70" {
                 "Panel has no passwords. Log in with the passkey you created when you enrolled: "
                 "your browser will ask you to confirm with your fingerprint, face, PIN or security key."

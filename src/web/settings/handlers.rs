@@ -81,7 +81,7 @@ pub async fn passkey_options(
 ) -> AppResult<Response> {
     let (s, user) = session(req)?;
     let (ccr, ceremony) =
-        ceremony::start_add_passkey(&state.db, &state.webauthn, user.id, &form.passkey_name)
+        ceremony::start_add_passkey(&state.db, state.webauthn()?, user.id, &form.passkey_name)
             .await?;
     session::store_ceremony(&state, s.id, &ceremony).await?;
     Ok(Json(ccr).into_response())
@@ -97,7 +97,7 @@ pub async fn passkey_finish(
     let ceremony = session::take_ceremony(&state, s.id).await?;
     ceremony::finish_registration(
         &state.db,
-        &state.webauthn,
+        state.webauthn()?,
         ceremony,
         &response,
         None,

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# An isolated test node: its own network namespace (10.200.K.2, the machine is 10.200.K.1), its own
+# mount/PID/UTS namespaces and an overlay over the cached Debian rootfs, running sshd. Users,
+# files and services inside are invisible to the machine and to other nodes.
+#   node.sh start K AUTHORIZED_KEYS_FILE     node.sh stop K
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
+ROOTFS=$CACHE/rootfs-bookworm
+cmd=${1:?start|stop|init}
+K=${2:?node number 1-250}
+if ! [[ $K =~ ^[0-9]+$ ]] || ((K < 1 || K > 250)); then
+  echo "node number 1-250" >&2
+  exit 2
+fi
+NAME=panel-node$K
+DIR=/run/panel-nodes/$NAME
+
+start() {
+  local keys=$1
+  [[ -f $ROOTFS/.panel-rootfs ]] || { echo "no node rootfs: run tests/nodes/build-rootfs.sh" >&2; exit 1; }
+  stop_node 2>/dev/null || true
+  mkdir -p "$DIR"/{upper,work,root}
+  install -d -m 0700 "$DIR/upper/root/.ssh"
+  install -m 0600 "$keys" "$DIR/upper/root/.ssh/authorized_keys"
+  ip netns add "$NAME"
+  ip link add "pv$K" type veth peer name "pn$K"
+  ip link set "pn$K" netns "$NAME"
+  ip addr add "10.200.$K.1/24" dev "pv$K"
+  ip link set "pv$K" up
+  ip netns exec "$NAME" ip addr add "10.200.$K.2/24" dev "pn$K"
+  ip netns exec "$NAME" ip link set "pn$K" up
+  ip netns exec "$NAME" ip link set lo up
+  ip netns exec "$NAME" unshare --mount --uts --pid --fork --kill-child --propagation private \
+    "$HERE/node.sh" init "$K" >"$DIR/node.log" 2>&1 &
+  echo $! >"$DIR/pid"
+  for _ in $(seq 100); do
+    if (exec 3<>"/dev/tcp/10.200.$K.2/22") 2>/dev/null; then return 0; fi
+    sleep 0.1
+  done
+  cat "$DIR/node.log" >&2
+  echo "node $NAME did not start sshd" >&2
+  exit 1
+}
+
+# Runs inside the node's new namespaces.
+init() {
+  mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$DIR/upper,workdir=$DIR/work" "$DIR/root"
+  mount -t proc proc "$DIR/root/proc"
+  mount -t sysfs sysfs "$DIR/root/sys"
+  mount --rbind /dev "$DIR/root/dev"
+  mount -t tmpfs tmpfs "$DIR/root/run"
+  mount -t tmpfs tmpfs "$DIR/root/tmp"
+  hostname "$NAME"
+  mkdir -p "$DIR/root/run/sshd"
+  # The usual container marker: setup.sh leaves kernel-wide settings to the host.
+  touch "$DIR/root/run/.containerenv"
+  chroot "$DIR/root" ssh-keygen -A >/dev/null
+  exec chroot "$DIR/root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/sshd -D -e
+}
+
+stop_node() {
+  if [[ -f $DIR/pid ]]; then
+    kill "$(cat "$DIR/pid")" 2>/dev/null || true
+    sleep 0.2
+  fi
+  ip netns del "$NAME" 2>/dev/null || true
+  ip link del "pv$K" 2>/dev/null || true
+  rm -rf "$DIR"
+}
+
+case "$cmd" in
+  start) start "${3:?authorized_keys file}" ;;
+  init) init ;;
+  stop) stop_node ;;
+  *) echo "usage: node.sh start|stop K [AUTHORIZED_KEYS_FILE]" >&2; exit 2 ;;
+esac
