@@ -558,3 +558,176 @@ mod tests {
         assert_eq!(Health::parse("").disk_used_percent(), 0);
     }
 }
+
+const AUTHORIZED_KEYS_SCRIPT: &str = include_str!("../setup/authorized-keys.sh");
+
+/// For tests: make the rotation authorize a key other than the one it then logs in with, as if
+/// the node had refused the new key, to exercise the rollback.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRotationFault {
+    NewKeyRejected,
+}
+
+/// Rotate the SSH key of a server (as a job): generate a key, authorize it on the node, prove a
+/// login with it, switch the server over, then remove the old key from the node. If the new key
+/// cannot log in, everything is rolled back and the server keeps its old key: the panel is never
+/// locked out.
+pub async fn rotate_key(
+    jobs: &Jobs,
+    pool: &Pool,
+    secrets: &SecretBox,
+    server: &Server,
+    actor: Option<UserId>,
+    fault: Option<KeyRotationFault>,
+) -> sqlx::Result<crate::ids::JobId> {
+    let (pool, secrets, server) = (pool.clone(), secrets.clone(), server.clone());
+    let spec = JobSpec {
+        server_id: Some(server.id),
+        actor_id: actor,
+        kind: "server.rotate_key",
+        args: serde_json::json!({ "server_id": server.id }),
+        title: format!("Rotate the SSH key of {}", server.name),
+    };
+    jobs.submit(spec, move |ctx| async move {
+        let result = rotate(&ctx, &pool, &secrets, &server, actor, fault).await;
+        let (level, message) = match &result {
+            Ok(()) => (LogLevel::Info, "SSH key rotated"),
+            Err(_) => (
+                LogLevel::Error,
+                "SSH key rotation failed; the old key is still in use",
+            ),
+        };
+        let reason = result.as_ref().err().map(|f| f.message.clone());
+        db::servers::log(
+            &pool,
+            server.id,
+            level,
+            message,
+            &serde_json::json!({ "job": ctx.id(), "reason": reason }),
+        )
+        .await?;
+        result
+    })
+    .await
+}
+
+async fn rotate(
+    ctx: &crate::jobs::JobContext,
+    pool: &Pool,
+    secrets: &SecretBox,
+    server: &Server,
+    actor: Option<UserId>,
+    fault: Option<KeyRotationFault>,
+) -> Result<(), JobFailure> {
+    const T: Duration = Duration::from_secs(20);
+    let target = Target {
+        host: server.ip_address.clone(),
+        port: u16::try_from(server.ssh_port).map_err(|_| JobFailure::new("bad SSH port"))?,
+        user: server.ssh_user.clone(),
+    };
+    let host_key = server
+        .host_key
+        .as_deref()
+        .and_then(crate::ssh::client::HostKey::parse)
+        .ok_or_else(|| JobFailure::new("the server has not been contacted yet"))?;
+    let old_id = server
+        .ssh_key_id
+        .ok_or_else(|| JobFailure::new("the server has no SSH key"))?;
+    let old_private = crate::keys::private_key(pool, secrets, old_id)
+        .await
+        .map_err(|e| JobFailure::new(e.public_message()))?
+        .ok_or_else(|| JobFailure::new("the current key has no private half"))?;
+    let old_public = db::ssh_keys::get(pool, old_id)
+        .await?
+        .ok_or_else(|| JobFailure::new("current key missing"))?;
+
+    let name = format!(
+        "{} (rotated {})",
+        server.name,
+        chrono::Utc::now().format("%Y-%m-%d %H:%M")
+    );
+    let new_key =
+        crate::keys::generate(pool, secrets, &name, crate::domain::KeyType::Ed25519, actor)
+            .await
+            .map_err(|e| JobFailure::new(e.public_message()))?;
+    ctx.log(
+        "panel",
+        &format!("New key {} generated", new_key.fingerprint),
+    );
+    let new_private = crate::keys::private_key(pool, secrets, new_key.id)
+        .await
+        .map_err(|e| JobFailure::new(e.public_message()))?
+        .ok_or_else(|| JobFailure::new("new key has no private half"))?;
+
+    let session = Session::connect(&target, &old_private, &host_key, T).await?;
+    let authorize = match fault {
+        // A stand-in key: the node authorizes something, but not the key we then log in with.
+        Some(KeyRotationFault::NewKeyRejected) => {
+            crate::crypto::ssh::generate(crate::domain::KeyType::Ed25519, "decoy").public_openssh
+        }
+        None => new_key.public_key.clone(),
+    };
+    let add = Script::new("authorized-keys", AUTHORIZED_KEYS_SCRIPT)
+        .arg("add")
+        .arg(&authorize);
+    ctx.run_script(&session, &add, T).await?;
+
+    // Prove the new key works before anything depends on it.
+    let proof = async {
+        let s = Session::connect(&target, &new_private, &host_key, T).await?;
+        let out = s
+            .run(&crate::ssh::Command::new("true"), T, |_, _| {})
+            .await?;
+        s.disconnect().await;
+        Ok::<_, crate::ssh::client::SshError>(out.success())
+    }
+    .await;
+    if !matches!(proof, Ok(true)) {
+        let why = match proof {
+            Err(e) => e.to_string(),
+            Ok(_) => "the test command failed".into(),
+        };
+        ctx.log(
+            "panel",
+            &format!("The new key could not log in ({why}); rolling back"),
+        );
+        let undo = Script::new("authorized-keys", AUTHORIZED_KEYS_SCRIPT)
+            .arg("remove")
+            .arg(&authorize);
+        if let Err(e) = ctx.run_script(&session, &undo, T).await {
+            ctx.log(
+                "panel",
+                &format!("Could not remove the new key from the node: {}", e.message),
+            );
+        }
+        let _ = crate::keys::delete(pool, new_key.id).await;
+        session.disconnect().await;
+        return Err(JobFailure::new(format!(
+            "the new key could not log in ({why}); nothing was changed"
+        )));
+    }
+    ctx.log("panel", "Logged in with the new key");
+
+    sqlx::query("UPDATE servers SET ssh_key_id = ?, updated_at = ? WHERE id = ?")
+        .bind(new_key.id)
+        .bind(db::now())
+        .bind(server.id)
+        .execute(pool)
+        .await?;
+    ctx.log("panel", "The server now uses the new key");
+    session.disconnect().await;
+
+    // Remove the old key with the new one, so the old key's loss is proven harmless.
+    let session = Session::connect(&target, &new_private, &host_key, T).await?;
+    let remove = Script::new("authorized-keys", AUTHORIZED_KEYS_SCRIPT)
+        .arg("remove")
+        .arg(&old_public.public_key);
+    if let Err(e) = ctx.run_script(&session, &remove, T).await {
+        ctx.log(
+            "panel",
+            &format!("The old key is still authorized on the node: {}", e.message),
+        );
+    }
+    session.disconnect().await;
+    Ok(())
+}

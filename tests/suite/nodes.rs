@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 
 use panel::ids::ServerId;
 
-use crate::harness::{IsolatedNode, TestApp, client, free_port};
+use crate::harness::{IsolatedNode, LoggedIn, TestApp, client, free_port};
 
-// Multi-threaded: the node's callback reaches the panel while the test waits on `ssh`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
+/// A node, a panel on its gateway, a logged-in user and a server row for the node; returns the
+/// rendered setup script too.
+async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
     let node = IsolatedNode::start();
-    // The panel listens where the node can reach it: the node's gateway address.
     let port = free_port();
     let url = format!("http://{}:{port}", node.gateway);
     let app = TestApp::spawn_at(
@@ -54,9 +53,6 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
         .fetch_one(app.db())
         .await
         .unwrap();
-
-    // What `curl -fsSL URL | sudo bash` does, with the script fetched here and piped over SSH
-    // (the node's only route is to the panel, which is where the callback goes).
     let script = client()
         .get(setup_url)
         .send()
@@ -65,6 +61,61 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
         .text()
         .await
         .unwrap();
+    (node, app, user, id, script)
+}
+
+async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::servers::Server {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = panel::db::servers::get(app.db(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        if s.status.as_str() == status {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not {status}: {:?} {:?}",
+            s.status,
+            s.status_reason
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn wait_job(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let j = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
+        if matches!(j.status.as_str(), "success" | "failed" | "interrupted") {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job stuck: {j:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Key blobs in the panel user's authorized_keys on the node.
+fn authorized_blobs(node: &IsolatedNode) -> Vec<String> {
+    let out = node.root("cat /home/panel/.ssh/authorized_keys", "");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_owned))
+        .collect()
+}
+
+fn blob(line: &str) -> String {
+    line.split_whitespace().nth(1).unwrap().to_owned()
+}
+
+// Multi-threaded: the node's callback reaches the panel while the test waits on `ssh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
+    let (node, app, _user, id, script) = panel_for_node().await;
+
+    // What `curl -fsSL URL | sudo bash` does, with the script fetched here and piped over SSH
+    // (the node's only route is to the panel, which is where the callback goes).
     let run = node.root("bash -s", &script);
     let out = String::from_utf8_lossy(&run.stdout).into_owned();
     assert!(
@@ -81,23 +132,7 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
         "package step reports the missing route: {out}"
     );
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let server = loop {
-        let s = panel::db::servers::get(app.db(), id)
-            .await
-            .unwrap()
-            .unwrap();
-        if s.status.as_str() == "active" {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not active: {:?} {:?}",
-            s.status,
-            s.status_reason
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let server = wait_for(&app, id, "active").await;
     // The pinned key is the node's own host key.
     let node_key = node.root("cat /etc/ssh/ssh_host_ed25519_key.pub", "");
     let node_key =
@@ -123,5 +158,87 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
         "{out}"
     );
     assert!(!out.contains("change:"), "{out}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back() {
+    let (node, app, user, id, script) = panel_for_node().await;
+    assert!(node.root("bash -s", &script).status.success());
+    let server = wait_for(&app, id, "active").await;
+    let old_key = panel::db::ssh_keys::get(app.db(), server.ssh_key_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(authorized_blobs(&node), [blob(&old_key.public_key)]);
+
+    // A rotation whose new key cannot log in changes nothing.
+    let job = panel::servers::rotate_key(
+        &app.state().jobs,
+        app.db(),
+        app.secrets(),
+        &server,
+        None,
+        Some(panel::servers::KeyRotationFault::NewKeyRejected),
+    )
+    .await
+    .unwrap();
+    let job = wait_job(&app, job).await;
+    assert_eq!(job.status, "failed");
+    assert!(job.error.unwrap().contains("could not log in"));
+    let after = panel::db::servers::get(app.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.ssh_key_id, server.ssh_key_id, "still the old key");
+    assert_eq!(
+        authorized_blobs(&node),
+        [blob(&old_key.public_key)],
+        "node as before"
+    );
+    assert_eq!(
+        panel::db::ssh_keys::list(app.db()).await.unwrap().len(),
+        1,
+        "the unused new key is gone"
+    );
+
+    // The real thing, from the server page.
+    let resp = user
+        .post_form(&format!("/servers/{id}/rotate-key"), &[])
+        .await;
+    assert_eq!(resp.status(), 303);
+    let job_url = resp.headers()["location"].to_str().unwrap().to_owned();
+    let job_id: panel::ids::JobId = job_url.rsplit('/').next().unwrap().parse().unwrap();
+    let job = wait_job(&app, job_id).await;
+    assert_eq!(
+        job.status,
+        "success",
+        "{:?}",
+        panel::db::jobs::log_since(app.db(), job_id, 0)
+            .await
+            .unwrap()
+    );
+    let after = panel::db::servers::get(app.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    let new_key = panel::db::ssh_keys::get(app.db(), after.ssh_key_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(new_key.id, old_key.id);
+    assert_eq!(
+        authorized_blobs(&node),
+        [blob(&new_key.public_key)],
+        "only the new key is authorized"
+    );
+    // And the panel still gets in.
+    let health = user
+        .get(&format!("/servers/{id}/health"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(health.contains("data-health"), "{health}");
     app.stop().await;
 }

@@ -246,3 +246,36 @@ pub async fn health(state: Data<&AppState>, Path(id): Path<String>) -> AppResult
         },
     )
 }
+
+/// Start a key rotation job and show its live log.
+#[handler]
+pub async fn rotate_key(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if server.status != crate::domain::ServerStatus::Active {
+        return Err(AppError::Conflict(
+            "Only an active server's key can be rotated.".into(),
+        ));
+    }
+    let job = servers::rotate_key(
+        &state.jobs,
+        &state.db,
+        &state.secrets,
+        &server,
+        actor(req),
+        None,
+    )
+    .await?;
+    let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header("Location", to.as_str())
+        .header("HX-Redirect", to.as_str())
+        .finish())
+}

@@ -16,6 +16,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::POST, paths::SERVER_SETUP_URL, handlers::setup_url),
         RouteSpec::user(Method::GET, paths::SERVER_HEALTH, handlers::health),
         RouteSpec::user(Method::POST, paths::SERVER_DELETE, handlers::delete),
+        RouteSpec::user(Method::POST, paths::SERVER_ROTATE_KEY, handlers::rotate_key),
         // The setup URL and the callback carry their own secrets (token, HMAC signature).
         RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
         RouteSpec::public(

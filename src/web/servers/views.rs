@@ -144,6 +144,10 @@ pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Mar
                 }
             }
             @if server.status == ServerStatus::Active {
+                form.flex.justify-end method="post" action=(with_id(paths::SERVER_ROTATE_KEY, server.id)) {
+                    (csrf_field())
+                    button.btn.btn-outline.btn-sm type="submit" { "Rotate SSH key" }
+                }
                 section #health hx-get=(with_id(paths::SERVER_HEALTH, server.id)) hx-trigger="load, every 15s" hx-swap="innerHTML" {
                     div.skeleton.h-24.w-full {}
                 }
