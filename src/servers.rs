@@ -731,3 +731,43 @@ async fn rotate(
     session.disconnect().await;
     Ok(())
 }
+
+/// Run an interrupted or failed job again, rebuilt from its kind and arguments. Steps are
+/// idempotent (checked before applied), so a retry resumes rather than repeats.
+pub async fn retry_job(
+    jobs: &Jobs,
+    pool: &Pool,
+    secrets: &SecretBox,
+    job: &db::jobs::Job,
+    actor: Option<UserId>,
+) -> AppResult<crate::ids::JobId> {
+    if !matches!(job.status.as_str(), "failed" | "interrupted") {
+        return Err(AppError::Conflict(
+            "Only a failed or interrupted job can be retried.".into(),
+        ));
+    }
+    let args: serde_json::Value =
+        serde_json::from_str(&job.args).map_err(|e| AppError::Internal(e.into()))?;
+    let server_id: ServerId = args["server_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| AppError::Conflict("This job cannot be retried.".into()))?;
+    let server = db::servers::get(pool, server_id)
+        .await?
+        .ok_or_else(|| AppError::Conflict("The job's server no longer exists.".into()))?;
+    let id = match job.kind.as_str() {
+        "server.onboard" => onboard(jobs, pool, secrets, &server, actor).await?,
+        "server.rotate_key" => rotate_key(jobs, pool, secrets, &server, actor, None).await?,
+        _ => {
+            return Err(AppError::Conflict(
+                "This kind of job cannot be retried.".into(),
+            ));
+        }
+    };
+    Ok(id)
+}
+
+/// Job kinds `retry_job` can run again.
+pub fn is_retryable(kind: &str) -> bool {
+    matches!(kind, "server.onboard" | "server.rotate_key")
+}

@@ -23,6 +23,7 @@ pub const SETTINGS: &str = "/settings";
 pub const JOBS: &str = "/jobs";
 pub const JOB: &str = "/jobs/:id";
 pub const JOB_EVENTS: &str = "/jobs/:id/events";
+pub const JOB_RETRY: &str = "/jobs/:id/retry";
 pub const LOGIN: &str = "/login";
 pub const LOGIN_OPTIONS: &str = "/login/options";
 pub const LOGIN_FINISH: &str = "/login/finish";

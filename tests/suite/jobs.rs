@@ -270,3 +270,152 @@ async fn jobs_left_running_by_a_crash_are_marked_interrupted_at_start() {
     assert_eq!(notes, 2);
     app.stop().await;
 }
+
+/// The panel binary is SIGKILLed while a job runs; after a restart the job is `interrupted`,
+/// and retrying it succeeds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
+    use panel::{auth, config::Config, db, keys, secrets, servers};
+    let data = tempfile::tempdir().unwrap();
+    let port = crate::harness::free_port();
+    let url = format!("http://localhost:{port}");
+
+    // A "server" that accepts TCP but never speaks SSH: first contact hangs there.
+    let tarpit = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tarpit_port = tarpit.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in tarpit.incoming().flatten() {
+            held.push(s);
+        }
+    });
+
+    // Prepare with the library on the same data dir: a key, the server, a logged-in session.
+    let pool = db::open(data.path()).await.unwrap();
+    let sbox = secrets::open_box(&pool, data.path(), None).await.unwrap();
+    let mut config = Config::for_data_dir(data.path());
+    config.url = url.clone();
+    let key = keys::generate(&pool, &sbox, "panel", panel::domain::KeyType::Ed25519, None)
+        .await
+        .unwrap();
+    let form = servers::ServerForm {
+        name: "slow".into(),
+        ip_address: "127.0.0.1".into(),
+        hostname: "slow.example.com".into(),
+        os_version: "debian_12".into(),
+        ssh_port: tarpit_port.to_string(),
+        ssh_user: "root".into(),
+        ssh_key_id: key.id.to_string(),
+    };
+    let (server_id, _) = servers::create(&pool, &sbox, &config, &form, None)
+        .await
+        .unwrap();
+    let secret = servers::callback_secret(&pool, &sbox, server_id)
+        .await
+        .unwrap();
+    let user = panel::ids::UserId::generate();
+    db::users::insert(
+        &mut pool.acquire().await.unwrap(),
+        user,
+        "ops@example.com",
+        "Ops",
+    )
+    .await
+    .unwrap();
+    let (cookie, csrf) = (
+        panel::crypto::random::token(),
+        panel::crypto::random::token(),
+    );
+    db::sessions::insert(
+        &pool,
+        &db::sessions::NewSession {
+            token_hash: &auth::hash_token(&cookie),
+            user_id: Some(user),
+            csrf_token: &csrf,
+            ip: None,
+            user_agent: None,
+            expires_at: auth::after(Duration::from_secs(3600)),
+        },
+    )
+    .await
+    .unwrap();
+
+    let panel_process = crate::passkeys::PanelProcess::start(data.path(), port);
+    let body = format!(r#"{{"server_id":"{server_id}"}}"#);
+    let ts = chrono::Utc::now().timestamp().to_string();
+    let nonce = "sigkill-test-nonce-0001";
+    let resp = crate::harness::client()
+        .post(format!("{url}/api/callbacks/server-ready"))
+        .header("X-Panel-Timestamp", &ts)
+        .header("X-Panel-Nonce", nonce)
+        .header(
+            "X-Panel-Signature",
+            format!(
+                "sha256={}",
+                servers::sign(&secret, &ts, nonce, body.as_bytes())
+            ),
+        )
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 202);
+    let job_id: panel::ids::JobId =
+        serde_json::from_str::<serde_json::Value>(&resp.text().await.unwrap()).unwrap()["job"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while db::jobs::get(&pool, job_id).await.unwrap().unwrap().status != "running" {
+        assert!(Instant::now() < deadline, "job never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(panel_process); // SIGKILL: no chance to clean up
+
+    let panel_process = crate::passkeys::PanelProcess::start(data.path(), port);
+    let job = db::jobs::get(&pool, job_id).await.unwrap().unwrap();
+    assert_eq!(job.status, "interrupted");
+
+    // The server is reachable now; the retry resumes and succeeds.
+    let node = crate::harness::SshNode::start(&format!("{}\n", key.public_key));
+    sqlx::query("UPDATE servers SET ssh_port = ? WHERE id = ?")
+        .bind(i64::from(node.port))
+        .bind(server_id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let retry = crate::harness::client()
+        .post(format!("{url}/jobs/{job_id}/retry"))
+        .header("Cookie", format!("panel_session={cookie}"))
+        .header("Origin", &url)
+        .header("X-CSRF-Token", &csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), 303);
+    let new_job: panel::ids::JobId = retry.headers()["location"]
+        .to_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let j = db::jobs::get(&pool, new_job).await.unwrap().unwrap();
+        if j.status == "success" {
+            break;
+        }
+        assert!(
+            j.status != "failed" && Instant::now() < deadline,
+            "retry: {j:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let server = db::servers::get(&pool, server_id).await.unwrap().unwrap();
+    assert_eq!(server.status.as_str(), "active");
+    panel_process.stop();
+    db::close(&pool).await;
+}

@@ -11,13 +11,13 @@ use crate::browser::Browser;
 use crate::harness::{client, free_port};
 
 /// The real `panel serve`, with its stdout read for the first-run link.
-struct PanelProcess {
+pub(crate) struct PanelProcess {
     child: Child,
     lines: std::sync::mpsc::Receiver<String>,
 }
 
 impl PanelProcess {
-    fn start(data: &std::path::Path, port: u16) -> PanelProcess {
+    pub(crate) fn start(data: &std::path::Path, port: u16) -> PanelProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_panel"))
             .arg("serve")
             .env("PANEL_LISTEN", format!("127.0.0.1:{port}"))
@@ -57,7 +57,7 @@ impl PanelProcess {
         panic!("no enrolment link printed");
     }
 
-    fn stop(mut self) {
+    pub(crate) fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();

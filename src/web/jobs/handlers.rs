@@ -142,3 +142,28 @@ fn done_event() -> Event {
 fn status_event(status: &str) -> Event {
     Event::message(views::status_badge(status).into_string()).event_type("status")
 }
+
+/// Retry a failed or interrupted job; go to the new job's page.
+#[handler]
+pub async fn retry(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<poem::Response> {
+    let id = parse_id(&id)?;
+    let job = db::jobs::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let actor = req
+        .extensions()
+        .get::<std::sync::Arc<crate::web::session::SessionInfo>>()
+        .and_then(|s| s.user.as_ref().map(|u| u.id));
+    let new =
+        crate::servers::retry_job(&state.jobs, &state.db, &state.secrets, &job, actor).await?;
+    let to = crate::web::paths::with_id(crate::web::paths::JOB, new);
+    Ok(poem::Response::builder()
+        .status(poem::http::StatusCode::SEE_OTHER)
+        .header("Location", to.as_str())
+        .header("HX-Redirect", to.as_str())
+        .finish())
+}

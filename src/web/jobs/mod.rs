@@ -12,5 +12,6 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::GET, paths::JOBS, handlers::index),
         RouteSpec::user(Method::GET, paths::JOB, handlers::show),
         RouteSpec::user(Method::GET, paths::JOB_EVENTS, handlers::events),
+        RouteSpec::user(Method::POST, paths::JOB_RETRY, handlers::retry),
     ]
 }

@@ -70,6 +70,12 @@ pub fn show(job: &Job, lines: &[LogLine]) -> Markup {
                         @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
                     }
                     @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
+                    @if matches!(job.status.as_str(), "failed" | "interrupted") && crate::servers::is_retryable(&job.kind) {
+                        form method="post" action=(with_id(paths::JOB_RETRY, job.id)) {
+                            (crate::web::layout::csrf_field())
+                            button.btn.btn-primary.btn-sm type="submit" { "Retry" }
+                        }
+                    }
                     div #job-log.mockup-code.font-mono.text-xs."p-4"."max-h-[70vh]"."overflow-y-auto"
                         sse-swap=[live.then_some("line")] hx-swap="beforeend" {
                         @for l in lines { (log_line(&l.stream, &l.line)) }
