@@ -242,3 +242,64 @@ async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back()
     assert!(health.contains("data-health"), "{health}");
     app.stop().await;
 }
+
+/// `setup.sh --dry-run` for EL renderings, run in a fresh node that reports itself as that OS
+/// (a fake os-release): the output is compared with `tests/snapshots/`. Set UPDATE_SNAPSHOTS=1
+/// to rewrite them after an intended change.
+#[test]
+fn dry_run_of_el_renderings_matches_the_snapshots() {
+    use panel::domain::OsVersion;
+    for (os, id, version) in [
+        (OsVersion::Alma9, "almalinux", "9.4"),
+        (OsVersion::Rocky8, "rocky", "8.10"),
+    ] {
+        let node = IsolatedNode::start();
+        let mut config = panel::config::Config::for_data_dir(std::path::Path::new("/nonexistent"));
+        config.url = "https://panel.example.com".into();
+        let server = panel::db::servers::Server {
+            id: "01JD0000000000000000000000".parse().unwrap(),
+            name: "web-1".into(),
+            ip_address: "203.0.113.10".into(),
+            hostname: "web1.example.com".into(),
+            os_version: os,
+            ssh_port: 22,
+            ssh_user: "panel".into(),
+            ssh_key_id: None,
+            host_key: None,
+            status: panel::domain::ServerStatus::Provisioning,
+            status_reason: None,
+            selinux_mode: None,
+            created_at: String::new(),
+        };
+        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2FYtXTElgudHhceVSR+xAW9GT9VoklanzrubzbEZOq panel:web";
+        let script = panel::servers::render_script(&config, &server, key, "not-a-real-secret");
+        let os_release =
+            format!("ID={id}\nVERSION_ID=\"{version}\"\nPRETTY_NAME=\"{id} {version}\"\n");
+        let write = node.root("cat > /tmp/os-release", &os_release);
+        assert!(write.status.success());
+        let run = node.root(
+            "PANEL_OS_RELEASE=/tmp/os-release bash -s -- --dry-run",
+            &script,
+        );
+        let out = String::from_utf8_lossy(&run.stdout).into_owned();
+        assert!(
+            run.status.success(),
+            "{out}\n{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        assert!(!out.contains("not-a-real-secret"));
+        let check = node.root("id panel 2>&1; ls /etc/sudoers.d/panel 2>&1", "");
+        assert!(!check.status.success(), "the dry run changed nothing");
+        let path = format!(
+            "{}/tests/snapshots/setup-dry-run-{}.txt",
+            env!("CARGO_MANIFEST_DIR"),
+            os.as_str()
+        );
+        if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+            std::fs::write(&path, &out).unwrap();
+        }
+        let expected = std::fs::read_to_string(&path)
+            .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+        assert_eq!(out, expected, "dry run for {os} differs from {path}");
+    }
+}
