@@ -141,6 +141,7 @@ Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill
 Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce
 Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql, /usr/bin/psql, /usr/bin/runuser
 Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat
+Defaults:$PANEL_SSH_USER env_keep += \"DEBIAN_FRONTEND\"
 $PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ"
 }
 

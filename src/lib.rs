@@ -16,6 +16,7 @@ pub mod jobs;
 pub mod keys;
 pub mod secrets;
 pub mod servers;
+pub mod software;
 pub mod ssh;
 pub mod telemetry;
 pub mod web;

@@ -99,9 +99,8 @@ impl Command {
     /// The command line for the remote shell: every word single-quoted.
     pub fn render(&self) -> Result<String, CommandError> {
         let mut words: Vec<String> = Vec::new();
-        if self.sudo {
-            words.extend(["sudo", "-n", "--"].map(str::to_owned));
-        }
+        // `env` goes first, so that sudo runs the program itself (the sudoers list names
+        // programs, not `env`); sudo keeps only variables its policy allows (`env_keep`).
         if !self.env.is_empty() {
             words.push("env".to_owned());
             for (name, value) in &self.env {
@@ -111,6 +110,9 @@ impl Command {
                 check(self.program, 0, value)?;
                 words.push(format!("{name}={value}"));
             }
+        }
+        if self.sudo {
+            words.extend(["sudo", "-n", "--"].map(str::to_owned));
         }
         words.push(self.program.to_owned());
         for (i, arg) in self.args.iter().enumerate() {
@@ -317,7 +319,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             line,
-            "'sudo' '-n' '--' 'env' 'BRANCH=main;id' 'git' 'fetch'"
+            "'env' 'BRANCH=main;id' 'sudo' '-n' '--' 'git' 'fetch'"
         );
         assert_eq!(
             Command::new("x").env("lower", "v").render().unwrap_err(),

@@ -9,6 +9,7 @@ pub const SERVER_SETUP_URL: &str = "/servers/:id/setup-url";
 pub const SERVER_HEALTH: &str = "/servers/:id/health";
 pub const SERVER_DELETE: &str = "/servers/:id/delete";
 pub const SERVER_ROTATE_KEY: &str = "/servers/:id/rotate-key";
+pub const SERVER_SOFTWARE: &str = "/servers/:id/software";
 pub const SETUP_SCRIPT: &str = "/setup/:token";
 pub const CALLBACK_SERVER_READY: &str = "/api/callbacks/server-ready";
 pub const SITES: &str = "/sites";

@@ -5,9 +5,12 @@
 set -euo pipefail
 CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
 PACKAGES=openssh-server,iproute2,sudo,curl,openssl,ca-certificates,procps,passwd
+# Downloaded into the rootfs's apt cache but not installed: nodes have no route out, so the
+# panel's installs (software, sites) are served from this cache, as from a local mirror.
+CACHED="nginx redis-server mariadb-server postgresql php8.2-fpm php8.2-cli php8.2-mysql php8.2-pgsql"
 ROOTFS=$CACHE/rootfs-bookworm
 STAMP=$ROOTFS/.panel-rootfs
-if [[ -f $STAMP && $(cat "$STAMP") == "$PACKAGES" ]]; then
+if [[ -f $STAMP && $(cat "$STAMP") == "$PACKAGES $CACHED" ]]; then
   echo "node rootfs ready: $ROOTFS"
   exit 0
 fi
@@ -16,9 +19,17 @@ rm -rf "$ROOTFS.tmp"
 mkdir -p "$CACHE"
 debootstrap --variant=minbase --include="$PACKAGES" bookworm "$ROOTFS.tmp" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1 \
   || { tail -20 "$CACHE/debootstrap.log"; exit 1; }
-# Nodes start sshd by hand: no host keys baked in (each node makes its own), no policy-rc.d games.
+# Package lists and the cached downloads (the host's network, the rootfs's apt).
+cp /etc/resolv.conf "$ROOTFS.tmp/etc/resolv.conf"
+# shellcheck disable=SC2086 # the package list splits on purpose
+chroot "$ROOTFS.tmp" sh -c "apt-get update -qq && apt-get install -y -qq --download-only $CACHED" >>"$CACHE/debootstrap.log" 2>&1 \
+  || { tail -20 "$CACHE/debootstrap.log"; exit 1; }
+# Packages must not start daemons when a node installs them (no init system in a node).
+printf '#!/bin/sh\nexit 101\n' >"$ROOTFS.tmp/usr/sbin/policy-rc.d"
+chmod +x "$ROOTFS.tmp/usr/sbin/policy-rc.d"
+# Nodes start sshd by hand: no host keys baked in (each node makes its own).
 rm -f "$ROOTFS.tmp"/etc/ssh/ssh_host_*
-echo "$PACKAGES" >"$ROOTFS.tmp/.panel-rootfs"
+echo "$PACKAGES $CACHED" >"$ROOTFS.tmp/.panel-rootfs"
 rm -rf "$ROOTFS"
 mv "$ROOTFS.tmp" "$ROOTFS"
 echo "node rootfs built: $ROOTFS"

@@ -303,3 +303,104 @@ fn dry_run_of_el_renderings_matches_the_snapshots() {
         assert_eq!(out, expected, "dry run for {os} differs from {path}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn software_is_installed_upgraded_and_removed_through_jobs() {
+    let (node, app, user, id, script) = panel_for_node().await;
+    assert!(node.root("bash -s", &script).status.success());
+    wait_for(&app, id, "active").await;
+    let act = |software: &'static str, version: &'static str, action: &'static str| {
+        let user = &user;
+        async move {
+            let resp = user
+                .post_form(
+                    &format!("/servers/{id}/software"),
+                    &[
+                        ("software", software),
+                        ("version", version),
+                        ("action", action),
+                    ],
+                )
+                .await;
+            assert_eq!(resp.status(), 303, "{software} {action}");
+            let job: panel::ids::JobId = resp.headers()["location"]
+                .to_str()
+                .unwrap()
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            job
+        }
+    };
+    let rows = || async { panel::software::list(app.db(), id).await.unwrap() };
+
+    let job = wait_job(&app, act("redis", "", "install").await).await;
+    assert_eq!(
+        job.status,
+        "success",
+        "{:?}",
+        panel::db::jobs::log_since(app.db(), job.id, 0)
+            .await
+            .unwrap()
+    );
+    let installed = rows().await;
+    assert_eq!(
+        (installed[0].software.as_str(), installed[0].status.as_str()),
+        ("redis", "installed")
+    );
+    assert!(
+        node.root("redis-server --version", "").status.success(),
+        "redis is on the node"
+    );
+    let page = user
+        .get(&format!("/servers/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-software=\"redis\""));
+
+    assert_eq!(
+        wait_job(&app, act("redis", "", "upgrade").await)
+            .await
+            .status,
+        "success"
+    );
+    assert_eq!(
+        wait_job(&app, act("redis", "", "remove").await)
+            .await
+            .status,
+        "success"
+    );
+    assert!(rows().await.is_empty(), "removed");
+    assert!(
+        !node
+            .root("test -x /usr/bin/redis-server", "")
+            .status
+            .success()
+    );
+
+    // Debian 12 has no PHP 8.3 package: the install fails and says why.
+    let job = wait_job(&app, act("php", "8.3", "install").await).await;
+    assert_eq!(job.status, "failed");
+    let row = &rows().await[0];
+    assert_eq!(row.status.as_str(), "failed");
+    assert!(
+        row.status_reason.as_deref().unwrap().contains("apt-get"),
+        "{row:?}"
+    );
+    let bad = user
+        .post_form(
+            &format!("/servers/{id}/software"),
+            &[
+                ("software", "php"),
+                ("version", "8.3;id"),
+                ("action", "install"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status(), 422);
+    app.stop().await;
+}

@@ -106,7 +106,8 @@ pub async fn show(
     if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
         return Ok(views::log_card(id, &logs, level, text.as_deref()));
     }
-    Ok(views::show(&server, &logs, None))
+    let installed = crate::software::list(&state.db, id).await?;
+    Ok(views::show_with_software(&server, &logs, None, &installed))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -270,6 +271,59 @@ pub async fn rotate_key(
         &server,
         actor(req),
         None,
+    )
+    .await?;
+    let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
+    Ok(Response::builder()
+        .status(StatusCode::SEE_OTHER)
+        .header("Location", to.as_str())
+        .header("HX-Redirect", to.as_str())
+        .finish())
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SoftwareForm {
+    #[serde(default)]
+    software: String,
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    action: String,
+}
+
+/// Install, upgrade or remove software: queue the job and show its live log.
+#[handler]
+pub async fn software(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<SoftwareForm>,
+) -> AppResult<Response> {
+    use crate::software::{Action, Item};
+    let id = parse_id(&id)?;
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let item = Item::parse(&form.software, &form.version).map_err(AppError::Invalid)?;
+    let action = match form.action.as_str() {
+        "install" => Action::Install,
+        "upgrade" => Action::Upgrade,
+        "remove" => Action::Remove,
+        _ => {
+            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+                "action",
+                "install, upgrade or remove",
+            )]));
+        }
+    };
+    let job = crate::software::submit(
+        &state.jobs,
+        &state.db,
+        &state.secrets,
+        &server,
+        item,
+        action,
+        actor(req),
     )
     .await?;
     let to = crate::web::paths::with_id(crate::web::paths::JOB, job);

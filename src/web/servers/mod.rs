@@ -17,6 +17,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::GET, paths::SERVER_HEALTH, handlers::health),
         RouteSpec::user(Method::POST, paths::SERVER_DELETE, handlers::delete),
         RouteSpec::user(Method::POST, paths::SERVER_ROTATE_KEY, handlers::rotate_key),
+        RouteSpec::user(Method::POST, paths::SERVER_SOFTWARE, handlers::software),
         // The setup URL and the callback carry their own secrets (token, HMAC signature).
         RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
         RouteSpec::public(

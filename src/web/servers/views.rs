@@ -115,6 +115,15 @@ pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> 
 }
 
 pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Markup {
+    show_with_software(server, logs, setup_url, &[])
+}
+
+pub fn show_with_software(
+    server: &Server,
+    logs: &[ServerLog],
+    setup_url: Option<&str>,
+    software: &[crate::software::Installation],
+) -> Markup {
     let onboarding = matches!(
         server.status,
         ServerStatus::Pending | ServerStatus::Provisioning | ServerStatus::Error
@@ -149,8 +158,9 @@ pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Mar
                     button.btn.btn-outline.btn-sm type="submit" { "Rotate SSH key" }
                 }
                 section #health hx-get=(with_id(paths::SERVER_HEALTH, server.id)) hx-trigger="load, every 15s" hx-swap="innerHTML" {
-                    div.skeleton.h-24.w-full {}
+                    div.skeleton."h-24".w-full {}
                 }
+                (software_card(server, software))
             }
             @if let Some(url) = setup_url {
                 section.card."bg-base-100".shadow-sm #setup-command {
@@ -278,6 +288,75 @@ pub fn log_card(
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+fn software_form(
+    server: &Server,
+    software: &str,
+    version: &str,
+    action: &'static str,
+    label: &str,
+    class: &'static str,
+) -> Markup {
+    html! {
+        form.inline method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id)) {
+            (csrf_field())
+            input type="hidden" name="software" value=(software);
+            input type="hidden" name="version" value=(version);
+            input type="hidden" name="action" value=(action);
+            button.btn.btn-xs.(class) type="submit" { (label) }
+        }
+    }
+}
+
+/// Installed software with its status, and a form to install more.
+fn software_card(server: &Server, software: &[crate::software::Installation]) -> Markup {
+    use crate::domain::{PhpVersion, Software};
+    html! {
+        section #software.card."bg-base-100".shadow-sm {
+            div.card-body {
+                h2.card-title { "Software" }
+                @if software.is_empty() {
+                    p."text-base-content/60" { "Nothing installed through the panel yet." }
+                } @else {
+                    table.table.table-sm {
+                        tbody {
+                            @for s in software {
+                                tr data-software=(s.software.as_str()) {
+                                    td.font-semibold { (s.software.as_str()) " " (s.version) }
+                                    td { (s.status.badge()) @if let Some(r) = &s.status_reason { div.text-xs.text-error { (r) } } }
+                                    td.text-right.whitespace-nowrap {
+                                        (software_form(server, s.software.as_str(), &s.version, "upgrade", "Upgrade", "btn-ghost"))
+                                        (software_form(server, s.software.as_str(), &s.version, "remove", "Remove", "btn-ghost"))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                form.flex.flex-wrap.items-end."gap-2" method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id)) {
+                    (csrf_field())
+                    input type="hidden" name="action" value="install";
+                    fieldset.fieldset {
+                        label.label for="install-software" { "Software" }
+                        select #install-software.select.select-sm name="software" {
+                            @for sw in Software::ALL.iter().filter(|s| **s != Software::Bun) {
+                                option value=(sw.as_str()) { (sw.as_str()) }
+                            }
+                        }
+                    }
+                    fieldset.fieldset {
+                        label.label for="install-version" { "PHP version" }
+                        select #install-version.select.select-sm name="version" {
+                            option value="" { "—" }
+                            @for v in PhpVersion::ALL.iter().rev() { option value=(v.as_str()) { (v.as_str()) } }
+                        }
+                    }
+                    button.btn.btn-primary.btn-sm type="submit" { "Install" }
                 }
             }
         }
