@@ -22,7 +22,8 @@ done
 : "${PANEL_CALLBACK_SECRET:?the panel renders PANEL_CALLBACK_SECRET into this script}"
 PANEL_SSH_USER=${PANEL_SSH_USER:-panel}
 PANEL_OS=${PANEL_OS:-}
-PANEL_PHP_VERSIONS=${PANEL_PHP_VERSIONS:-8.3}
+# PHP versions to install side by side (the panel renders the ones chosen). Debian 12 ships 8.2.
+PANEL_PHP_VERSIONS=${PANEL_PHP_VERSIONS:-}
 OS_RELEASE=${PANEL_OS_RELEASE:-/etc/os-release}
 
 CHANGES=0
@@ -72,6 +73,9 @@ detect_os() {
     *) echo "unsupported operating system: ${PRETTY_NAME:-unknown} (Panel supports AlmaLinux/Rocky Linux 8 and 9, Debian 12)" >&2; exit 1 ;;
   esac
   ok "$OS"
+  if [[ -z $PANEL_PHP_VERSIONS ]]; then
+    if [[ $FAMILY == debian ]]; then PANEL_PHP_VERSIONS=8.2; else PANEL_PHP_VERSIONS=8.3; fi
+  fi
   if [[ -n $PANEL_OS && $PANEL_OS != "$OS" ]]; then
     echo "    warning: the panel was told this is $PANEL_OS; it is $OS" >&2
   fi
@@ -102,18 +106,57 @@ packages() {
     change "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   else
     wanted=(sudo curl openssl nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils)
+    local v
+    for v in $PANEL_PHP_VERSIONS; do
+      local xy=${v/./}
+      wanted+=("php$xy-php-fpm" "php$xy-php-cli" "php$xy-php-mysqlnd" "php$xy-php-pgsql")
+    done
     local p
     for p in "${wanted[@]}"; do rpm -q "$p" >/dev/null 2>&1 || missing+=("$p"); done
     if ((${#missing[@]} == 0)); then ok "all installed"; return; fi
     if ! have_network; then skipped "no network (missing: ${missing[*]})"; return; fi
-    rpm -q epel-release >/dev/null 2>&1 || change "install EPEL" dnf -y install epel-release
-    if [[ $OS == *_9 ]]; then
-      change "enable CRB" dnf config-manager --set-enabled crb
-    else
-      change "enable PowerTools" dnf config-manager --set-enabled powertools
-    fi
+    el_repositories
+    change "update installed packages" dnf -y -q update
     change "dnf install ${missing[*]}" dnf -y install "${missing[@]}"
   fi
+}
+
+# EPEL, CRB/PowerTools, Remi (PHP versions side by side) and nginx.org's own repository.
+el_repositories() {
+  local major=${OS##*_}
+  rpm -q epel-release >/dev/null 2>&1 || change "install EPEL" dnf -y install epel-release
+  if [[ $major == 9 ]]; then
+    dnf repolist --enabled 2>/dev/null | grep -q '^crb' || change "enable CRB" dnf config-manager --set-enabled crb
+  else
+    dnf repolist --enabled 2>/dev/null | grep -q '^powertools' || change "enable PowerTools" dnf config-manager --set-enabled powertools
+  fi
+  rpm -q remi-release >/dev/null 2>&1 \
+    || change "add the Remi repository" dnf -y install "https://rpms.remirepo.net/enterprise/remi-release-$major.rpm"
+  ensure_file /etc/yum.repos.d/nginx.repo 0644 "[nginx-stable]
+name=nginx stable repo
+baseurl=https://nginx.org/packages/centos/\$releasever/\$basearch/
+gpgcheck=1
+enabled=1
+gpgkey=https://nginx.org/keys/nginx_signing.key
+module_hotfixes=true"
+}
+
+# Bun (≥ 1.3.6) builds sites' front-end assets.
+bun_runtime() {
+  step "Bun"
+  local have
+  have=$(/usr/local/bin/bun --version 2>/dev/null || true)
+  if [[ -n $have ]] && printf '%s\n%s\n' 1.3.6 "$have" | sort -V -C; then ok "bun $have"; return; fi
+  if ! have_network; then skipped "no network (bun ${have:-not installed})"; return; fi
+  change "install bun to /usr/local" install_bun
+}
+
+install_bun() {
+  local tmp
+  tmp=$(mktemp)
+  curl -fsSL --max-time 60 -o "$tmp" https://bun.sh/install
+  BUN_INSTALL=/usr/local bash "$tmp" >/dev/null
+  rm -f "$tmp"
 }
 
 panel_user() {
@@ -203,16 +246,36 @@ fs.protected_hardlinks = 1"
   fi
 }
 
+# SELinux starts permissive: denials are collected and explained, nothing breaks, and the panel
+# offers enforcing after a window without denials. A server already enforcing stays enforcing:
+# setup never lowers protection.
 selinux() {
   step "SELinux"
   if [[ $FAMILY != el ]]; then skipped "SELinux disabled on $OS"; return; fi
-  local mode
+  local mode configured
   mode=$(getenforce 2>/dev/null || echo Disabled)
-  if [[ $mode == Disabled ]]; then
-    skipped "SELinux disabled in the kernel; enable it in /etc/selinux/config and reboot"
-  elif [[ $mode == Permissive || $mode == Enforcing ]]; then
-    ok "$mode (the panel moves to enforcing after a window without denials)"
+  configured=$(sed -n 's/^SELINUX=//p' /etc/selinux/config 2>/dev/null || true)
+  case "$mode" in
+    Enforcing) ok "enforcing (kept)" ;;
+    Permissive) ok "permissive (the panel moves to enforcing after a window without denials)" ;;
+    *)
+      if [[ $configured == permissive ]]; then
+        ok "permissive from the next boot (a relabel runs then)"
+      else
+        change "configure SELinux permissive (takes effect after a reboot, with a relabel)" selinux_permissive
+      fi
+      ;;
+  esac
+}
+
+selinux_permissive() {
+  if grep -q '^SELINUX=' /etc/selinux/config 2>/dev/null; then
+    sed -i 's/^SELINUX=.*/SELINUX=permissive/' /etc/selinux/config
+  else
+    install -d /etc/selinux
+    printf 'SELINUX=permissive\nSELINUXTYPE=targeted\n' >>/etc/selinux/config
   fi
+  touch /.autorelabel
 }
 
 firewall() {
@@ -249,6 +312,7 @@ detect_os
 packages
 panel_user
 hardening
+bun_runtime
 selinux
 firewall
 if ((CHANGES == 0)); then
