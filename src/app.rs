@@ -65,6 +65,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         },
         limiter: Arc::default(),
         jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
+        ssh: Arc::default(),
     };
     // Jobs a crash left running are marked interrupted before anything new starts.
     state.jobs.recover().await?;

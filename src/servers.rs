@@ -506,8 +506,14 @@ fn percent(part: u64, whole: u64) -> u64 {
 
 const HEALTH_SCRIPT: &str = include_str!("../setup/health.sh");
 
-/// Read a server's health now (a read, not a change: not recorded as a job).
-pub async fn health(pool: &Pool, secrets: &SecretBox, server: &Server) -> AppResult<Health> {
+/// Read a server's health now (a read, not a change: not recorded as a job), over the server's
+/// cached connection.
+pub async fn health(
+    pool: &Pool,
+    secrets: &SecretBox,
+    sessions: &crate::ssh::pool::SessionPool,
+    server: &Server,
+) -> AppResult<Health> {
     const T: Duration = Duration::from_secs(10);
     let unavailable = |m: String| AppError::Conflict(m);
     let host_key = server
@@ -526,15 +532,21 @@ pub async fn health(pool: &Pool, secrets: &SecretBox, server: &Server) -> AppRes
         port: u16::try_from(server.ssh_port).unwrap_or(22),
         user: server.ssh_user.clone(),
     };
-    let session = Session::connect(&target, &private, &host_key, T)
+    let session = sessions
+        .get(server.id, &target, key_id, &private, &host_key, T)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
-    let out = session
+    match session
         .run_script(&Script::new("health", HEALTH_SCRIPT), T, |_, _| {})
         .await
-        .map_err(|e| unavailable(e.to_string()))?;
-    session.disconnect().await;
-    Ok(Health::parse(&out.stdout))
+    {
+        Ok(out) => Ok(Health::parse(&out.stdout)),
+        Err(e) => {
+            // A broken cached connection is not reused.
+            sessions.forget(server.id);
+            Err(unavailable(e.to_string()))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,5 +3,6 @@
 
 pub mod client;
 pub mod command;
+pub mod pool;
 
 pub use command::{Command, CommandError, Script};

@@ -51,6 +51,8 @@ pub struct AppState {
     pub limiter: Arc<crate::auth::ratelimit::RateLimiter>,
     /// The durable job runner (remote operations).
     pub jobs: crate::jobs::Jobs,
+    /// Reused SSH connections per server.
+    pub ssh: Arc<crate::ssh::pool::SessionPool>,
 }
 
 impl AppState {

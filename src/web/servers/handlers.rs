@@ -134,6 +134,7 @@ pub async fn delete(
         )]));
     }
     db::servers::delete(&state.db, id).await?;
+    state.ssh.forget(id);
     tracing::info!(server = %id, "server deleted");
     Ok(Response::builder()
         .status(StatusCode::SEE_OTHER)
@@ -241,7 +242,7 @@ pub async fn health(state: Data<&AppState>, Path(id): Path<String>) -> AppResult
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(
-        match servers::health(&state.db, &state.secrets, &server).await {
+        match servers::health(&state.db, &state.secrets, &state.ssh, &server).await {
             Ok(h) => views::health(&h),
             Err(e) => views::health_unavailable(&e.public_message()),
         },
