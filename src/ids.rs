@@ -112,6 +112,8 @@ ulid_id!(
     EnrolmentTokenId,
     /// A durable remote job.
     JobId,
+    /// One step of a job.
+    JobStepId,
     /// A one-time setup URL of a server.
     SetupTokenId,
 );

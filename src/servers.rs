@@ -418,22 +418,38 @@ async fn first_contact(
         .map_err(|e| JobFailure::new(e.public_message()))?
         .ok_or_else(|| JobFailure::new("the server's SSH key has no private half"))?;
     // Pin on first contact; later connections must present the same key.
-    let host_key = match server
-        .host_key
-        .as_deref()
-        .and_then(crate::ssh::client::HostKey::parse)
-    {
-        Some(k) => k,
-        None => {
-            ctx.log("panel", &format!("Reading the host key of {target}"));
-            let k = probe_host_key(&target, T).await?;
-            ctx.log("panel", &format!("Pinned host key {}", k.fingerprint()));
-            k
-        }
-    };
-    let session = Session::connect(&target, &private, &host_key, T).await?;
+    let host_key = ctx
+        .step("Read and pin the host key", async {
+            match server
+                .host_key
+                .as_deref()
+                .and_then(crate::ssh::client::HostKey::parse)
+            {
+                Some(k) => {
+                    ctx.log(
+                        "panel",
+                        &format!("Host key already pinned: {}", k.fingerprint()),
+                    );
+                    Ok(k)
+                }
+                None => {
+                    let k = probe_host_key(&target, T).await?;
+                    ctx.log("panel", &format!("Pinned host key {}", k.fingerprint()));
+                    Ok(k)
+                }
+            }
+        })
+        .await?;
+    let session = ctx
+        .step("Log in with the panel's key", async {
+            Ok(Session::connect(&target, &private, &host_key, T).await?)
+        })
+        .await?;
     let facts = ctx
-        .run_script(&session, &Script::new("facts", FACTS_SCRIPT), T)
+        .step(
+            "Read the server's facts",
+            ctx.run_script(&session, &Script::new("facts", FACTS_SCRIPT), T),
+        )
         .await?;
     let selinux = facts
         .stdout
@@ -685,6 +701,7 @@ async fn rotate(
     ctx.run_script(&session, &add, T).await?;
 
     // Prove the new key works before anything depends on it.
+    let step = db::jobs::start_step(pool, ctx.id(), "Log in with the new key").await?;
     let proof = async {
         let s = Session::connect(&target, &new_private, &host_key, T).await?;
         let out = s
@@ -694,6 +711,16 @@ async fn rotate(
         Ok::<_, crate::ssh::client::SshError>(out.success())
     }
     .await;
+    db::jobs::finish_step(
+        pool,
+        step,
+        if matches!(proof, Ok(true)) {
+            "done"
+        } else {
+            "failed"
+        },
+    )
+    .await?;
     if !matches!(proof, Ok(true)) {
         let why = match proof {
             Err(e) => e.to_string(),

@@ -127,3 +127,59 @@ pub async fn interrupt_unfinished(pool: &Pool) -> sqlx::Result<Vec<JobId>> {
     .fetch_all(pool)
     .await
 }
+
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Step {
+    pub position: i64,
+    pub description: String,
+    pub status: String,
+}
+
+/// Start the next step of a job; returns its id.
+pub async fn start_step(
+    pool: &Pool,
+    job: JobId,
+    description: &str,
+) -> sqlx::Result<crate::ids::JobStepId> {
+    let id = crate::ids::JobStepId::generate();
+    sqlx::query(
+        "INSERT INTO job_steps (id, job_id, position, description)
+         VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM job_steps WHERE job_id = ?), ?)",
+    )
+    .bind(id)
+    .bind(job)
+    .bind(job)
+    .bind(description)
+    .execute(pool)
+    .await?;
+    Ok(id)
+}
+
+pub async fn finish_step(pool: &Pool, id: crate::ids::JobStepId, status: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE job_steps SET status = ?, finished_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Steps still `running` when their job ended (failed or interrupted) are marked failed.
+pub async fn close_open_steps(pool: &Pool, job: JobId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE job_steps SET status = 'failed', finished_at = ? WHERE job_id = ? AND status = 'running'")
+        .bind(super::now())
+        .bind(job)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn steps(pool: &Pool, job: JobId) -> sqlx::Result<Vec<Step>> {
+    sqlx::query_as(
+        "SELECT position, description, status FROM job_steps WHERE job_id = ? ORDER BY position",
+    )
+    .bind(job)
+    .fetch_all(pool)
+    .await
+}

@@ -194,6 +194,9 @@ impl Jobs {
             Ok(()) => ("success", None, None),
             Err(f) => ("failed", f.exit_code, Some(f.message.as_str())),
         };
+        if let Err(e) = db::jobs::close_open_steps(pool, id).await {
+            tracing::error!(job = %id, "cannot close the job's steps: {e}");
+        }
         if let Err(e) = db::jobs::finish(pool, id, status, exit, error).await {
             tracing::error!(job = %id, "cannot record the end of the job: {e}");
         }
@@ -205,6 +208,7 @@ impl Jobs {
 #[derive(Clone)]
 pub struct JobContext {
     id: JobId,
+    pool: Pool,
     lines: mpsc::UnboundedSender<(&'static str, String)>,
 }
 
@@ -215,6 +219,7 @@ impl JobContext {
         events: broadcast::Sender<JobEvent>,
     ) -> (JobContext, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, String)>();
+        let writer_pool = pool.clone();
         // One writer per job keeps lines in arrival order in the table and on the wire.
         let writer = tokio::spawn(async move {
             while let Some((stream, line)) = rx.recv().await {
@@ -231,11 +236,33 @@ impl JobContext {
                 }
             }
         });
-        (JobContext { id, lines: tx }, writer)
+        (
+            JobContext {
+                id,
+                pool: writer_pool,
+                lines: tx,
+            },
+            writer,
+        )
     }
 
     pub fn id(&self) -> JobId {
         self.id
+    }
+
+    /// Run one named step: recorded in `job_steps` (running → done | failed) and announced in
+    /// the log, so the job page shows where a job is and where it stopped.
+    pub async fn step<T>(
+        &self,
+        description: &str,
+        work: impl Future<Output = Result<T, JobFailure>>,
+    ) -> Result<T, JobFailure> {
+        let step = db::jobs::start_step(&self.pool, self.id, description).await?;
+        self.log("panel", &format!("▶ {description}"));
+        let result = work.await;
+        let status = if result.is_ok() { "done" } else { "failed" };
+        db::jobs::finish_step(&self.pool, step, status).await?;
+        result
     }
 
     /// Store and broadcast one line (`stdout`, `stderr` or `panel`), bounded in length.

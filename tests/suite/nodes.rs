@@ -186,6 +186,17 @@ async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back()
     let job = wait_job(&app, job).await;
     assert_eq!(job.status, "failed");
     assert!(job.error.unwrap().contains("could not log in"));
+    let steps = panel::db::jobs::steps(app.db(), job.id).await.unwrap();
+    let failed: Vec<_> = steps
+        .iter()
+        .filter(|s| s.status == "failed")
+        .map(|s| s.description.as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        ["Log in with the new key"],
+        "the job shows where it stopped"
+    );
     let after = panel::db::servers::get(app.db(), id)
         .await
         .unwrap()

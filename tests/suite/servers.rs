@@ -154,6 +154,33 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
     assert!(page.contains("setup script fetched") && page.contains("server is active"));
     assert!(page.contains(&pinned.fingerprint()));
 
+    // The onboarding job recorded its steps, all done, and its page shows them.
+    let job: panel::ids::JobId =
+        sqlx::query_scalar("SELECT id FROM jobs WHERE kind = 'server.onboard'")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+    let steps = panel::db::jobs::steps(app.db(), job).await.unwrap();
+    let names: Vec<_> = steps
+        .iter()
+        .map(|s| (s.description.as_str(), s.status.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("Read and pin the host key", "done"),
+            ("Log in with the panel's key", "done"),
+            ("Read the server's facts", "done")
+        ]
+    );
+    let job_page = user
+        .get(&format!("/jobs/{job}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(job_page.contains("data-steps") && job_page.contains("data-step-status=\"done\""));
+
     // Replaying the same accepted callback is refused.
     assert_eq!(
         post_callback(&app, &ts, nonce, Some(&sig), &body).await,

@@ -33,7 +33,8 @@ pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<M
         .await?
         .ok_or(AppError::NotFound)?;
     let lines = db::jobs::log_since(&state.db, id, 0).await?;
-    Ok(views::show(&job, &lines))
+    let steps = db::jobs::steps(&state.db, id).await?;
+    Ok(views::show(&job, &steps, &lines))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -1,6 +1,6 @@
 use maud::{Markup, html};
 
-use crate::db::jobs::{Job, LogLine};
+use crate::db::jobs::{Job, LogLine, Step};
 use crate::web::components::{badge, empty_state, table, time};
 use crate::web::layout::{Nav, Page};
 use crate::web::paths::{self, with_id};
@@ -51,7 +51,7 @@ pub fn index(jobs: &[Job]) -> Markup {
     Page::new("Jobs").nav(Nav::Jobs).body(body).render()
 }
 
-pub fn show(job: &Job, lines: &[LogLine]) -> Markup {
+pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
     let last = lines.last().map_or(0, |l| l.seq);
     let live = matches!(job.status.as_str(), "queued" | "running");
     Page::new(job.title.clone())
@@ -68,6 +68,14 @@ pub fn show(job: &Job, lines: &[LogLine]) -> Markup {
                         }
                         span.text-sm."text-base-content/60" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
                         @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
+                    }
+                    @if !steps.is_empty() {
+                        ul.steps.steps-vertical."lg:steps-horizontal".w-full data-steps {
+                            @for st in steps {
+                                li.step.step-primary[st.status == "done"].step-error[st.status == "failed"]
+                                    data-step-status=(st.status) { (st.description) }
+                            }
+                        }
                     }
                     @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
                     @if matches!(job.status.as_str(), "failed" | "interrupted") && crate::servers::is_retryable(&job.kind) {
