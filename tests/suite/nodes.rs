@@ -9,7 +9,7 @@ use panel::ids::ServerId;
 use crate::harness::{IsolatedNode, LoggedIn, TestApp, client, free_port};
 
 /// A node, a panel on its gateway, a logged-in user and a server row for the node; returns the
-/// rendered setup script too.
+/// one-time setup URL too.
 async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
     let node = IsolatedNode::start();
     let port = free_port();
@@ -53,15 +53,8 @@ async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String)
         .fetch_one(app.db())
         .await
         .unwrap();
-    let script = client()
-        .get(setup_url)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    (node, app, user, id, script)
+    let setup_url = setup_url.to_owned();
+    (node, app, user, id, setup_url)
 }
 
 async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::servers::Server {
@@ -112,11 +105,12 @@ fn blob(line: &str) -> String {
 // Multi-threaded: the node's callback reaches the panel while the test waits on `ssh`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
-    let (node, app, _user, id, script) = panel_for_node().await;
+    let (node, app, _user, id, setup_url) = panel_for_node().await;
 
-    // What `curl -fsSL URL | sudo bash` does, with the script fetched here and piped over SSH
-    // (the node's only route is to the panel, which is where the callback goes).
-    let run = node.root("bash -s", &script);
+    // The operator's command, run as root on the node (its only route is to the panel); `tee`
+    // keeps the script for the second run, since the link works once.
+    let command = format!("set -o pipefail; curl -fsSL '{setup_url}' | tee /root/setup.sh | bash");
+    let run = node.root(&command, "");
     let out = String::from_utf8_lossy(&run.stdout).into_owned();
     assert!(
         run.status.success(),
@@ -150,7 +144,7 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
     assert!(sshd.contains("passwordauthentication no"), "{sshd}");
 
     // Idempotent: the same script again changes nothing, and says so.
-    let again = node.root("bash -s", &script);
+    let again = node.root("bash /root/setup.sh", "");
     let out = String::from_utf8_lossy(&again.stdout);
     assert!(again.status.success(), "{out}");
     assert!(
@@ -163,7 +157,15 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back() {
-    let (node, app, user, id, script) = panel_for_node().await;
+    let (node, app, user, id, setup_url) = panel_for_node().await;
+    let script = client()
+        .get(&setup_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(node.root("bash -s", &script).status.success());
     let server = wait_for(&app, id, "active").await;
     let old_key = panel::db::ssh_keys::get(app.db(), server.ssh_key_id.unwrap())
@@ -317,7 +319,15 @@ fn dry_run_of_el_renderings_matches_the_snapshots() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn software_is_installed_upgraded_and_removed_through_jobs() {
-    let (node, app, user, id, script) = panel_for_node().await;
+    let (node, app, user, id, setup_url) = panel_for_node().await;
+    let script = client()
+        .get(&setup_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(node.root("bash -s", &script).status.success());
     wait_for(&app, id, "active").await;
     let act = |software: &'static str, version: &'static str, action: &'static str| {
