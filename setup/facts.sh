@@ -11,4 +11,12 @@ else
   echo "selinux=disabled"
 fi
 echo "kernel=$(uname -r)"
+# PHP-FPM versions present: Debian's php-fpmX.Y, Remi's /opt/remi/phpXY.
+for f in /usr/sbin/php-fpm[0-9]* /opt/remi/php[0-9]*/root/usr/sbin/php-fpm; do
+  [[ -x $f ]] || continue
+  case "$f" in
+    /usr/sbin/php-fpm*) echo "php=${f#/usr/sbin/php-fpm}" ;;
+    *) v=${f#/opt/remi/php}; v=${v%%/*}; echo "php=${v:0:1}.${v:1}" ;;
+  esac
+done
 echo "uptime_seconds=$(cut -d. -f1 /proc/uptime)"

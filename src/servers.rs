@@ -49,6 +49,38 @@ pub struct ServerForm {
     pub ssh_user: String,
     #[serde(default)]
     pub ssh_key_id: String,
+    /// PHP versions to install side by side, separated by spaces or commas (e.g. `8.2 8.3`).
+    #[serde(default)]
+    pub php_versions: String,
+}
+
+/// Parse the PHP versions field for an OS: known versions, no duplicates; Debian 12 ships 8.2
+/// only (other versions need a third-party repository the panel does not add).
+pub fn parse_php_versions(
+    text: &str,
+    os: Option<OsVersion>,
+) -> Result<Vec<crate::domain::PhpVersion>, String> {
+    let mut out = Vec::new();
+    for token in text.split([' ', ',']).filter(|t| !t.is_empty()) {
+        let v: crate::domain::PhpVersion = token.parse().map_err(|_| {
+            format!(
+                "`{}` is not a PHP version the panel offers (7.4, 8.0–8.4)",
+                token.escape_debug()
+            )
+        })?;
+        if os == Some(OsVersion::Debian12) && v != crate::domain::PhpVersion::V82 {
+            return Err(format!(
+                "Debian 12 ships PHP 8.2 only; PHP {v} is not available there"
+            ));
+        }
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    if out.len() > 6 {
+        return Err("at most six versions".into());
+    }
+    Ok(out)
 }
 
 /// Add a server: every field checked (all errors at once), the row stored `pending` with a fresh
@@ -102,7 +134,11 @@ pub async fn create(
             None
         }
     };
-    let (Some(name), Some(conn), Some(os), Some(key)) = (name, conn, os, key) else {
+    let php = parse_php_versions(&form.php_versions, os)
+        .map_err(|m| errors.push(FieldError::new("php_versions", m)))
+        .ok();
+    let (Some(name), Some(conn), Some(os), Some(key), Some(php)) = (name, conn, os, key, php)
+    else {
         return Err(AppError::Invalid(errors));
     };
     let id = ServerId::generate();
@@ -137,6 +173,14 @@ pub async fn create(
             )],
         )
     })?;
+    for v in &php {
+        sqlx::query("INSERT INTO software_installations (id, server_id, software, version) VALUES (?, ?, 'php', ?)")
+            .bind(crate::ids::SoftwareInstallationId::generate())
+            .bind(id)
+            .bind(v.as_str())
+            .execute(pool)
+            .await?;
+    }
     db::servers::log(
         pool,
         id,
@@ -207,12 +251,23 @@ pub async fn render_setup(
         &serde_json::json!({ "ip": client_ip, "at": db::now() }),
     )
     .await?;
-    Ok(Some(render_script(
-        config,
-        &server,
-        &key.public_key,
-        &secret,
-    )))
+    let php: Vec<String> = sqlx::query_scalar(
+        "SELECT version FROM software_installations WHERE server_id = ? AND software = 'php' ORDER BY version",
+    )
+    .bind(id)
+    .fetch_all(pool)
+    .await?;
+    let mut script = render_script(config, &server, &key.public_key, &secret);
+    if !php.is_empty() {
+        // Versions were validated when chosen; quoted like every other value.
+        let line = format!(
+            "PANEL_PHP_VERSIONS={}\n",
+            crate::ssh::command::quote(&php.join(" "))
+        );
+        let at = script.find("PANEL_URL=").unwrap_or(0);
+        script.insert_str(at, &line);
+    }
+    Ok(Some(script))
 }
 
 /// The script with the server's values assigned at the top, each single-quoted.
@@ -457,6 +512,36 @@ async fn first_contact(
         .find_map(|l| l.strip_prefix("selinux="))
         .and_then(|m| m.trim().parse::<SelinuxMode>().ok());
     db::servers::record_contact(pool, server.id, &host_key.to_openssh(), selinux).await?;
+    // The PHP versions chosen at creation: installed if the node has their FPM binary.
+    let present: Vec<&str> = facts
+        .stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("php="))
+        .collect();
+    let wanted: Vec<(crate::ids::SoftwareInstallationId, String)> = sqlx::query_as(
+        "SELECT id, version FROM software_installations WHERE server_id = ? AND software = 'php'",
+    )
+    .bind(server.id)
+    .fetch_all(pool)
+    .await?;
+    for (row, version) in wanted {
+        let (status, reason) = if present.contains(&version.as_str()) {
+            ("installed", None)
+        } else {
+            (
+                "failed",
+                Some("not installed by the setup script (no network, or no package for this OS)"),
+            )
+        };
+        sqlx::query("UPDATE software_installations SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+            .bind(status)
+            .bind(reason)
+            .bind(db::now())
+            .bind(row)
+            .execute(pool)
+            .await?;
+        ctx.log("panel", &format!("PHP {version}: {status}"));
+    }
     session.disconnect().await;
     ctx.log("panel", "The server is active.");
     Ok(())

@@ -306,6 +306,7 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
         ssh_port: tarpit_port.to_string(),
         ssh_user: "root".into(),
         ssh_key_id: key.id.to_string(),
+        php_versions: String::new(),
     };
     let (server_id, _) = servers::create(&pool, &sbox, &config, &form, None)
         .await

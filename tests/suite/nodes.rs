@@ -41,6 +41,7 @@ async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String)
                 ("ssh_port", "22"),
                 ("ssh_user", "panel"),
                 ("ssh_key_id", &key_id),
+                ("php_versions", "8.2"),
             ],
         )
         .await;
@@ -134,6 +135,20 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
     let pinned = panel::ssh::client::HostKey::parse(server.host_key.as_deref().unwrap()).unwrap();
     assert_eq!(pinned.fingerprint(), node_key.fingerprint());
     assert_eq!(server.selinux_mode.map(|m| m.as_str()), Some("disabled"));
+    // PHP 8.2 was chosen; the node had no route to install it, and the panel says so.
+    let php = panel::software::list(app.db(), id).await.unwrap();
+    assert_eq!(
+        (php[0].version.as_str(), php[0].status.as_str()),
+        ("8.2", "failed"),
+        "{php:?}"
+    );
+    assert!(
+        php[0]
+            .status_reason
+            .as_deref()
+            .unwrap()
+            .contains("not installed")
+    );
 
     // The node now refuses passwords and lets the panel user in with the panel's key only.
     let sshd = node.root(
@@ -355,7 +370,15 @@ async fn software_is_installed_upgraded_and_removed_through_jobs() {
             job
         }
     };
-    let rows = || async { panel::software::list(app.db(), id).await.unwrap() };
+    // Rows other than the PHP 8.2 chosen at creation (which the offline node could not install).
+    let rows = || async {
+        panel::software::list(app.db(), id)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| !(r.software.as_str() == "php" && r.version == "8.2"))
+            .collect::<Vec<_>>()
+    };
 
     let job = wait_job(&app, act("redis", "", "install").await).await;
     assert_eq!(

@@ -255,6 +255,8 @@ async fn hostile_server_fields_are_field_errors_and_nothing_is_stored() {
         ("ssh_user", "a/b"),
         ("os_version", "centos_7"),
         ("ssh_key_id", "not-a-key"),
+        ("php_versions", "8.3;id"),
+        ("php_versions", "5.6"),
     ];
     for (field, value) in cases {
         let mut form = vec![
@@ -265,6 +267,7 @@ async fn hostile_server_fields_are_field_errors_and_nothing_is_stored() {
             ("ssh_port", "22"),
             ("ssh_user", "panel"),
             ("ssh_key_id", key_id.as_str()),
+            ("php_versions", "8.3"),
         ];
         for f in form.iter_mut() {
             if f.0 == field {
@@ -551,5 +554,53 @@ async fn server_logs_filter_and_delete_needs_the_typed_name() {
         .await
         .unwrap();
     assert_eq!(logs, 0, "its logs went with it");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn php_versions_are_checked_against_the_os_and_rendered_into_the_script() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, _node) = user_key_and_node(&app).await;
+    let form = |os: &'static str, php: &'static str, ip: &'static str| {
+        vec![
+            ("name", "web"),
+            ("ip_address", ip),
+            ("hostname", "web.example.com"),
+            ("os_version", os),
+            ("ssh_port", "22"),
+            ("ssh_user", "panel"),
+            ("ssh_key_id", key_id.as_str()),
+            ("php_versions", php),
+        ]
+    };
+    let debian = user
+        .post_form("/servers", &form("debian_12", "8.3", "192.0.2.80"))
+        .await;
+    assert_eq!(debian.status(), 422);
+    assert!(
+        debian
+            .text()
+            .await
+            .unwrap()
+            .contains("Debian 12 ships PHP 8.2")
+    );
+    let alma = user
+        .post_form("/servers", &form("alma_9", "8.3, 7.4 8.3", "192.0.2.81"))
+        .await;
+    assert_eq!(alma.status(), 201);
+    let html = alma.text().await.unwrap();
+    let url = setup_url_from(&html);
+    let script = client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        script.contains("PANEL_PHP_VERSIONS='7.4 8.3'"),
+        "deduplicated, sorted, quoted"
+    );
     app.stop().await;
 }

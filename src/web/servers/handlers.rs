@@ -38,6 +38,7 @@ pub async fn new(state: Data<&AppState>) -> AppResult<Markup> {
         ssh_port: "22".into(),
         ssh_user: "panel".into(),
         os_version: "alma_9".into(),
+        php_versions: "8.3".into(),
         ..Default::default()
     };
     Ok(views::new(&keys, &form, &[]))

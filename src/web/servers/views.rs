@@ -94,6 +94,8 @@ pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> 
                         }
                         (field_error(errors, "os_version"))
                     }
+                    (text_field("PHP versions", "php_versions", &form.php_versions, errors,
+                        "Installed side by side, e.g. 8.2 8.3 (from Remi on AlmaLinux/Rocky; Debian 12 ships 8.2)"))
                     div.grid."gap-4"."md:grid-cols-2" {
                         (text_field("SSH port", "ssh_port", &form.ssh_port, errors, ""))
                         (text_field("SSH user", "ssh_user", &form.ssh_user, errors, "The setup script creates it"))
