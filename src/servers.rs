@@ -402,6 +402,45 @@ pub async fn callback_secret(pool: &Pool, secrets: &SecretBox, id: ServerId) -> 
     open_secret(pool, secrets, id).await
 }
 
+/// How to reach a server: its address, the decrypted private key of its SSH key, and (once
+/// contacted) its pinned host key. Errors are sentences for a job log or the page.
+pub struct Reach {
+    pub target: Target,
+    pub key_id: SshKeyId,
+    pub private_key: zeroize::Zeroizing<String>,
+    pub host_key: Option<crate::ssh::client::HostKey>,
+}
+
+pub async fn reach(pool: &Pool, secrets: &SecretBox, server: &Server) -> Result<Reach, String> {
+    let key_id = server.ssh_key_id.ok_or("the server has no SSH key")?;
+    let private_key = crate::keys::private_key(pool, secrets, key_id)
+        .await
+        .map_err(|e| e.public_message())?
+        .ok_or("the server's SSH key has no private half")?;
+    Ok(Reach {
+        target: Target {
+            host: server.ip_address.clone(),
+            port: u16::try_from(server.ssh_port).map_err(|_| "bad SSH port")?,
+            user: server.ssh_user.clone(),
+        },
+        key_id,
+        private_key,
+        host_key: server
+            .host_key
+            .as_deref()
+            .and_then(crate::ssh::client::HostKey::parse),
+    })
+}
+
+impl Reach {
+    /// The pinned host key, required for everything after first contact.
+    pub fn pinned(&self) -> Result<&crate::ssh::client::HostKey, String> {
+        self.host_key
+            .as_ref()
+            .ok_or_else(|| "the server has not been contacted yet".to_owned())
+    }
+}
+
 /// First contact as a job: read and pin the host key, log in with the panel's key, read the
 /// node's facts, mark the server active (or `error` with the reason).
 pub async fn onboard(
@@ -460,26 +499,18 @@ async fn first_contact(
     server: &Server,
 ) -> Result<(), JobFailure> {
     const T: Duration = Duration::from_secs(20);
-    let target = Target {
-        host: server.ip_address.clone(),
-        port: u16::try_from(server.ssh_port).map_err(|_| JobFailure::new("bad SSH port"))?,
-        user: server.ssh_user.clone(),
-    };
-    let key_id = server
-        .ssh_key_id
-        .ok_or_else(|| JobFailure::new("the server has no SSH key"))?;
-    let private = crate::keys::private_key(pool, secrets, key_id)
+    let Reach {
+        target,
+        private_key: private,
+        host_key: pinned,
+        ..
+    } = reach(pool, secrets, server)
         .await
-        .map_err(|e| JobFailure::new(e.public_message()))?
-        .ok_or_else(|| JobFailure::new("the server's SSH key has no private half"))?;
+        .map_err(JobFailure::new)?;
     // Pin on first contact; later connections must present the same key.
     let host_key = ctx
         .step("Read and pin the host key", async {
-            match server
-                .host_key
-                .as_deref()
-                .and_then(crate::ssh::client::HostKey::parse)
-            {
+            match pinned {
                 Some(k) => {
                     ctx.log(
                         "panel",
@@ -617,24 +648,10 @@ pub async fn health(
 ) -> AppResult<Health> {
     const T: Duration = Duration::from_secs(10);
     let unavailable = |m: String| AppError::Conflict(m);
-    let host_key = server
-        .host_key
-        .as_deref()
-        .and_then(crate::ssh::client::HostKey::parse)
-        .ok_or_else(|| unavailable("The server has not been contacted yet.".into()))?;
-    let key_id = server
-        .ssh_key_id
-        .ok_or_else(|| unavailable("The server has no SSH key.".into()))?;
-    let private = crate::keys::private_key(pool, secrets, key_id)
-        .await?
-        .ok_or_else(|| unavailable("The server's SSH key has no private half.".into()))?;
-    let target = Target {
-        host: server.ip_address.clone(),
-        port: u16::try_from(server.ssh_port).unwrap_or(22),
-        user: server.ssh_user.clone(),
-    };
+    let r = reach(pool, secrets, server).await.map_err(unavailable)?;
+    let host_key = r.pinned().map_err(unavailable)?;
     let session = sessions
-        .get(server.id, &target, key_id, &private, &host_key, T)
+        .get(server.id, &r.target, r.key_id, &r.private_key, host_key, T)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
     match session
@@ -733,23 +750,11 @@ async fn rotate(
     fault: Option<KeyRotationFault>,
 ) -> Result<(), JobFailure> {
     const T: Duration = Duration::from_secs(20);
-    let target = Target {
-        host: server.ip_address.clone(),
-        port: u16::try_from(server.ssh_port).map_err(|_| JobFailure::new("bad SSH port"))?,
-        user: server.ssh_user.clone(),
-    };
-    let host_key = server
-        .host_key
-        .as_deref()
-        .and_then(crate::ssh::client::HostKey::parse)
-        .ok_or_else(|| JobFailure::new("the server has not been contacted yet"))?;
-    let old_id = server
-        .ssh_key_id
-        .ok_or_else(|| JobFailure::new("the server has no SSH key"))?;
-    let old_private = crate::keys::private_key(pool, secrets, old_id)
+    let current = reach(pool, secrets, server)
         .await
-        .map_err(|e| JobFailure::new(e.public_message()))?
-        .ok_or_else(|| JobFailure::new("the current key has no private half"))?;
+        .map_err(JobFailure::new)?;
+    let host_key = current.pinned().map_err(JobFailure::new)?.clone();
+    let (target, old_id, old_private) = (current.target, current.key_id, current.private_key);
     let old_public = db::ssh_keys::get(pool, old_id)
         .await?
         .ok_or_else(|| JobFailure::new("current key missing"))?;

@@ -11,7 +11,7 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{JobId, SoftwareInstallationId, UserId};
 use crate::jobs::{JobFailure, JobSpec, Jobs};
 use crate::ssh::Command;
-use crate::ssh::client::{HostKey, Session, Target};
+use crate::ssh::client::Session;
 
 /// A package operation may take this long (a first MariaDB install on a slow mirror).
 const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -256,30 +256,29 @@ async fn run(
     item: Item,
     action: Action,
 ) -> Result<(), JobFailure> {
-    let host_key = server
-        .host_key
-        .as_deref()
-        .and_then(HostKey::parse)
-        .ok_or_else(|| JobFailure::new("the server has not been contacted yet"))?;
-    let key = server
-        .ssh_key_id
-        .ok_or_else(|| JobFailure::new("the server has no SSH key"))?;
-    let private = crate::keys::private_key(pool, secrets, key)
+    let r = crate::servers::reach(pool, secrets, server)
         .await
-        .map_err(|e| JobFailure::new(e.public_message()))?
-        .ok_or_else(|| JobFailure::new("the server's key has no private half"))?;
-    let target = Target {
-        host: server.ip_address.clone(),
-        port: u16::try_from(server.ssh_port).unwrap_or(22),
-        user: server.ssh_user.clone(),
-    };
-    let session = Session::connect(&target, &private, &host_key, Duration::from_secs(20)).await?;
+        .map_err(JobFailure::new)?;
+    let host_key = r.pinned().map_err(JobFailure::new)?.clone();
+    let session = ctx
+        .step("Connect to the server", async {
+            Ok(Session::connect(
+                &r.target,
+                &r.private_key,
+                &host_key,
+                Duration::from_secs(20),
+            )
+            .await?)
+        })
+        .await?;
+    let what = format!(
+        "{} {}",
+        action.verb(),
+        packages(server.os_version, item).join(" ")
+    );
+    let command = command(server.os_version, action, item);
     let result = ctx
-        .run(
-            &session,
-            &command(server.os_version, action, item),
-            PACKAGE_TIMEOUT,
-        )
+        .step(&what, ctx.run(&session, &command, PACKAGE_TIMEOUT))
         .await;
     session.disconnect().await;
     result.map(|_| ())

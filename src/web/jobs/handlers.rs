@@ -162,9 +162,5 @@ pub async fn retry(
     let new =
         crate::servers::retry_job(&state.jobs, &state.db, &state.secrets, &job, actor).await?;
     let to = crate::web::paths::with_id(crate::web::paths::JOB, new);
-    Ok(poem::Response::builder()
-        .status(poem::http::StatusCode::SEE_OTHER)
-        .header("Location", to.as_str())
-        .header("HX-Redirect", to.as_str())
-        .finish())
+    Ok(crate::web::htmx::redirect(&to))
 }

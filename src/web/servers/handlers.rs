@@ -137,11 +137,7 @@ pub async fn delete(
     db::servers::delete(&state.db, id).await?;
     state.ssh.forget(id);
     tracing::info!(server = %id, "server deleted");
-    Ok(Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header("Location", crate::web::paths::SERVERS)
-        .header("HX-Redirect", crate::web::paths::SERVERS)
-        .finish())
+    Ok(crate::web::htmx::redirect(crate::web::paths::SERVERS))
 }
 
 #[handler]
@@ -276,11 +272,7 @@ pub async fn rotate_key(
     )
     .await?;
     let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
-    Ok(Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header("Location", to.as_str())
-        .header("HX-Redirect", to.as_str())
-        .finish())
+    Ok(crate::web::htmx::redirect(&to))
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -329,9 +321,5 @@ pub async fn software(
     )
     .await?;
     let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
-    Ok(Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header("Location", to.as_str())
-        .header("HX-Redirect", to.as_str())
-        .finish())
+    Ok(crate::web::htmx::redirect(&to))
 }
