@@ -40,6 +40,27 @@ pub enum Command {
     /// Panel users (people who log in with passkeys).
     #[command(subcommand)]
     User(UserCommand),
+    /// SELinux tools that work on audit logs.
+    #[command(subcommand)]
+    Selinux(SelinuxCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SelinuxCommand {
+    /// Print one line per SELinux record (AVC, USER_AVC, SELINUX_ERR, MAC_STATUS,
+    /// MAC_CONFIG_CHANGE) of an audit log; skipped lines are summarised on stderr.
+    Parse {
+        /// The log file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum OutputFormat {
+    Json,
+    Text,
 }
 
 #[derive(Debug, Subcommand)]
@@ -173,6 +194,7 @@ pub fn main() -> ExitCode {
             Command::SshKey(cmd) => ssh_key(cmd, &config).await,
             Command::Key(KeyCommand::Rotate) => rotate(&config).await,
             Command::User(cmd) => user(cmd, &config).await,
+            Command::Selinux(SelinuxCommand::Parse { file, format }) => selinux_parse(file, format),
         }
     });
     match result {
@@ -395,5 +417,46 @@ async fn rotate(config: &Config) -> Result<(), Failure> {
         "Rotated the master key {:08x} → {:08x}; re-encrypted {} secret(s).",
         report.old_key_id, report.new_key_id, report.secrets
     );
+    Ok(())
+}
+
+fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut bytes = Vec::new();
+    let read = match &file {
+        Some(p) if p.as_os_str() != "-" => {
+            std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut bytes))
+        }
+        _ => std::io::stdin().read_to_end(&mut bytes),
+    };
+    read.map_err(|e| Failure {
+        code: 1,
+        message: format!(
+            "cannot read {}: {e}",
+            file.as_deref()
+                .map_or("standard input".into(), |p| p.display().to_string())
+        ),
+    })?;
+    // Invalid UTF-8 from a node becomes U+FFFD, never a failure.
+    let text = String::from_utf8_lossy(&bytes);
+    let (records, skipped) = crate::selinux::audit::parse(&text);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for r in &records {
+        let line = match format {
+            OutputFormat::Json => serde_json::to_string(r).unwrap_or_default(),
+            OutputFormat::Text => crate::selinux::audit::to_text(r),
+        };
+        if writeln!(out, "{line}").is_err() {
+            break; // a closed pipe (e.g. `| head`) ends the output quietly
+        }
+    }
+    let _ = out.flush();
+    if skipped.overlong + skipped.malformed > 0 {
+        eprintln!(
+            "panel: skipped {} malformed and {} overlong (> 64 KiB) lines",
+            skipped.malformed, skipped.overlong
+        );
+    }
     Ok(())
 }

@@ -15,6 +15,7 @@ pub mod ids;
 pub mod jobs;
 pub mod keys;
 pub mod secrets;
+pub mod selinux;
 pub mod servers;
 pub mod software;
 pub mod ssh;

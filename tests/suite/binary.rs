@@ -121,3 +121,49 @@ fn bad_settings_exit_2_naming_the_setting() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("url:"));
 }
+
+#[test]
+fn selinux_parse_prints_one_json_line_per_record_and_summarises_skips() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut text = String::new();
+    text.push_str("type=AVC msg=audit(1732279999.123:1): avc:  denied  { read write } for  pid=7 comm=\"php-fpm\" name=\"<img src=x onerror=alert(1)>\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0\n");
+    text.push_str("type=SYSCALL msg=audit(1732279999.123:1): arch=c000003e syscall=2 success=no exe=\"/usr/sbin/php-fpm\"\n");
+    text.push_str("type=MAC_CONFIG_CHANGE msg=audit(1732280000.000:2): bool=httpd_can_network_connect val=1 old_val=0\n");
+    text.push_str("not an audit line\n");
+    std::fs::write(&log, text.as_bytes()).unwrap();
+    let mut bytes = std::fs::read(&log).unwrap();
+    bytes.extend_from_slice(b"\xff\xfe invalid utf-8\n");
+    std::fs::write(&log, bytes).unwrap();
+    let out = panel()
+        .args(["selinux", "parse"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["record_type"], "AVC");
+    assert_eq!(
+        lines[0]["permissions"],
+        serde_json::json!(["read", "write"])
+    );
+    assert_eq!(lines[0]["exe"], "/usr/sbin/php-fpm");
+    assert_eq!(lines[0]["success"], false);
+    assert_eq!(
+        lines[0]["name"], "<img src=x onerror=alert(1)>",
+        "kept literally as data"
+    );
+    assert_eq!(lines[1]["bool"], "httpd_can_network_connect");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipped 2 malformed"), "{stderr}");
+    let missing = panel()
+        .args(["selinux", "parse", "/nonexistent/audit.log"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+}
