@@ -8,7 +8,7 @@ log() { printf '\n== %s\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------------------
 # Debian packages the suite uses; daemons among them are started by the tests themselves.
-APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2)
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
