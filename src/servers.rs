@@ -466,22 +466,13 @@ pub async fn onboard(
             Ok(()) => (ServerStatus::Active, None),
             Err(f) => (ServerStatus::Error, Some(f.message.as_str())),
         };
-        let level = if result.is_ok() {
-            LogLevel::Info
-        } else {
-            LogLevel::Error
-        };
-        let message = if result.is_ok() {
-            "server is active"
-        } else {
-            "first contact failed"
-        };
-        db::servers::log(
+        log_outcome(
             &pool,
             server.id,
-            level,
-            message,
-            &serde_json::json!({ "job": ctx.id(), "reason": reason }),
+            &ctx,
+            &result,
+            "server is active",
+            "first contact failed",
         )
         .await?;
 
@@ -489,6 +480,31 @@ pub async fn onboard(
         db::servers::set_status(&pool, server.id, status, reason).await?;
         result
     })
+    .await
+}
+
+/// Record how a server job ended in the server's log (with the job and the reason), so the
+/// server page tells the story even without opening the job.
+async fn log_outcome(
+    pool: &Pool,
+    server: ServerId,
+    ctx: &crate::jobs::JobContext,
+    result: &Result<(), JobFailure>,
+    done: &str,
+    failed: &str,
+) -> sqlx::Result<()> {
+    let (level, message) = match result {
+        Ok(()) => (LogLevel::Info, done),
+        Err(_) => (LogLevel::Error, failed),
+    };
+    let reason = result.as_ref().err().map(|f| f.message.as_str());
+    db::servers::log(
+        pool,
+        server,
+        level,
+        message,
+        &serde_json::json!({ "job": ctx.id(), "reason": reason }),
+    )
     .await
 }
 
@@ -720,22 +736,8 @@ pub async fn rotate_key(
     };
     jobs.submit(spec, move |ctx| async move {
         let result = rotate(&ctx, &pool, &secrets, &server, actor, fault).await;
-        let (level, message) = match &result {
-            Ok(()) => (LogLevel::Info, "SSH key rotated"),
-            Err(_) => (
-                LogLevel::Error,
-                "SSH key rotation failed; the old key is still in use",
-            ),
-        };
-        let reason = result.as_ref().err().map(|f| f.message.clone());
-        db::servers::log(
-            &pool,
-            server.id,
-            level,
-            message,
-            &serde_json::json!({ "job": ctx.id(), "reason": reason }),
-        )
-        .await?;
+        let failed = "SSH key rotation failed; the old key is still in use";
+        log_outcome(&pool, server.id, &ctx, &result, "SSH key rotated", failed).await?;
         result
     })
     .await
