@@ -18,6 +18,18 @@ async fn page(state: &AppState, page_state: &PageState) -> AppResult<Markup> {
     ))
 }
 
+/// The page again, with the form's errors or a notice, and the status that says why.
+async fn again(
+    state: &AppState,
+    page_state: &PageState,
+    status: StatusCode,
+) -> AppResult<Response> {
+    Ok(page(state, page_state)
+        .await?
+        .with_status(status)
+        .into_response())
+}
+
 #[handler]
 pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
     page(&state, &PageState::default()).await
@@ -64,10 +76,7 @@ pub async fn generate(
                 generate: Some((form, errors)),
                 ..Default::default()
             };
-            Ok(page(&state, &page_state)
-                .await?
-                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-                .into_response())
+            again(&state, &page_state, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
@@ -96,10 +105,7 @@ pub async fn import(
                 import: Some((ImportName(name), errors)),
                 ..Default::default()
             };
-            Ok(page(&state, &page_state)
-                .await?
-                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-                .into_response())
+            again(&state, &page_state, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
     }
@@ -155,10 +161,7 @@ pub async fn delete(
                 flash: Some((Flash::Error, message)),
                 ..Default::default()
             };
-            Ok(page(&state, &page_state)
-                .await?
-                .with_status(StatusCode::CONFLICT)
-                .into_response())
+            again(&state, &page_state, StatusCode::CONFLICT).await
         }
         Err(e) => Err(e),
     }
