@@ -11,6 +11,8 @@ else
   echo "selinux=disabled"
 fi
 echo "kernel=$(uname -r)"
+# How services are controlled: systemd when it runs, otherwise the binaries directly.
+if [[ -d /run/systemd/system ]]; then echo "init=systemd"; else echo "init=none"; fi
 # PHP-FPM versions present: Debian's php-fpmX.Y, Remi's /opt/remi/phpXY.
 for f in /usr/sbin/php-fpm[0-9]* /opt/remi/php[0-9]*/root/usr/sbin/php-fpm; do
   [[ -x $f ]] || continue

@@ -180,12 +180,14 @@ panel_user() {
 Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf, /usr/bin/rpm
 Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod, /usr/sbin/groupadd
 Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
-Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill
+Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill, /usr/bin/pkill, /usr/sbin/php-fpm*, /opt/remi/php*/root/usr/sbin/php-fpm
 Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce
-Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql, /usr/bin/psql, /usr/bin/runuser
-Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat
+Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql
+Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat, /usr/bin/sha256sum, /usr/bin/readlink
 Defaults:$PANEL_SSH_USER env_keep += \"DEBIAN_FRONTEND\"
-$PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ"
+$PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ
+# PostgreSQL by peer authentication as its own superuser: psql only, never a shell.
+$PANEL_SSH_USER ALL=(postgres) NOPASSWD: /usr/bin/psql"
 }
 
 add_key() {

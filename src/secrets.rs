@@ -20,6 +20,7 @@ pub const SECRET_COLUMNS: &[(&str, &str)] = &[
     ("ssh_keys", "private_key_encrypted"),
     ("databases", "password_encrypted"),
     ("servers", "callback_secret_encrypted"),
+    ("sites", "env_encrypted"),
 ];
 
 /// Open the secret box for `data_dir`. With `PANEL_KEY` given, that key is the only one.

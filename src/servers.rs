@@ -340,12 +340,30 @@ pub async fn verify_ready(
     signature: Option<&str>,
     body: &[u8],
 ) -> Result<(ServerId, ReadyReport), CallbackError> {
+    verify_signed(
+        pool,
+        secrets,
+        [timestamp, nonce, signature],
+        body,
+        |r: &ReadyReport| r.server_id.as_str(),
+    )
+    .await
+}
+
+/// Verify any signed node callback (server-ready, site-created): the body names its server,
+/// whose secret must have signed it, within the time window, with a fresh nonce.
+pub async fn verify_signed<T: serde::de::DeserializeOwned>(
+    pool: &Pool,
+    secrets: &SecretBox,
+    [timestamp, nonce, signature]: [Option<&str>; 3],
+    body: &[u8],
+    server_of: impl Fn(&T) -> &str,
+) -> Result<(ServerId, T), CallbackError> {
     let (Some(timestamp), Some(nonce), Some(signature)) = (timestamp, nonce, signature) else {
         return Err(CallbackError::Refused);
     };
-    let report: ReadyReport = serde_json::from_slice(body).map_err(|_| CallbackError::Malformed)?;
-    let id: ServerId = report
-        .server_id
+    let report: T = serde_json::from_slice(body).map_err(|_| CallbackError::Malformed)?;
+    let id: ServerId = server_of(&report)
         .parse()
         .map_err(|_| CallbackError::Refused)?;
     let ts: i64 = timestamp.parse().map_err(|_| CallbackError::Refused)?;
@@ -439,6 +457,29 @@ impl Reach {
             .as_ref()
             .ok_or_else(|| "the server has not been contacted yet".to_owned())
     }
+}
+
+/// Log in to an active server for a job (as a recorded step), with its pinned host key.
+pub async fn open_session(
+    ctx: &crate::jobs::JobContext,
+    pool: &Pool,
+    secrets: &SecretBox,
+    server: &Server,
+) -> Result<Session, JobFailure> {
+    let r = reach(pool, secrets, server)
+        .await
+        .map_err(JobFailure::new)?;
+    let host_key = r.pinned().map_err(JobFailure::new)?.clone();
+    ctx.step("Connect to the server", async {
+        Ok(Session::connect(
+            &r.target,
+            &r.private_key,
+            &host_key,
+            Duration::from_secs(20),
+        )
+        .await?)
+    })
+    .await
 }
 
 /// First contact as a job: read and pin the host key, log in with the panel's key, read the
@@ -558,7 +599,13 @@ async fn first_contact(
         .lines()
         .find_map(|l| l.strip_prefix("selinux="))
         .and_then(|m| m.trim().parse::<SelinuxMode>().ok());
-    db::servers::record_contact(pool, server.id, &host_key.to_openssh(), selinux).await?;
+    let driver = if facts.stdout.lines().any(|l| l.trim() == "init=systemd") {
+        crate::domain::ServiceDriver::Systemd
+    } else {
+        crate::domain::ServiceDriver::Direct
+    };
+    ctx.log("panel", &format!("Service control: {driver}"));
+    db::servers::record_contact(pool, server.id, &host_key.to_openssh(), selinux, driver).await?;
     // The PHP versions chosen at creation: installed if the node has their FPM binary.
     let present: Vec<&str> = facts
         .stdout

@@ -11,7 +11,6 @@ use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{JobId, SoftwareInstallationId, UserId};
 use crate::jobs::{JobFailure, JobSpec, Jobs};
 use crate::ssh::Command;
-use crate::ssh::client::Session;
 
 /// A package operation may take this long (a first MariaDB install on a slow mirror).
 const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -256,21 +255,7 @@ async fn run(
     item: Item,
     action: Action,
 ) -> Result<(), JobFailure> {
-    let r = crate::servers::reach(pool, secrets, server)
-        .await
-        .map_err(JobFailure::new)?;
-    let host_key = r.pinned().map_err(JobFailure::new)?.clone();
-    let session = ctx
-        .step("Connect to the server", async {
-            Ok(Session::connect(
-                &r.target,
-                &r.private_key,
-                &host_key,
-                Duration::from_secs(20),
-            )
-            .await?)
-        })
-        .await?;
+    let session = crate::servers::open_session(ctx, pool, secrets, server).await?;
     let what = format!(
         "{} {}",
         action.verb(),

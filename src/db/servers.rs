@@ -42,11 +42,12 @@ pub struct Server {
     pub status: ServerStatus,
     pub status_reason: Option<String>,
     pub selinux_mode: Option<SelinuxMode>,
+    pub service_driver: crate::domain::ServiceDriver,
     pub created_at: String,
 }
 
 const SERVER_COLUMNS: &str = "id, name, ip_address, hostname, os_version, ssh_port, ssh_user, ssh_key_id, \
-     host_key, status, status_reason, selinux_mode, created_at";
+     host_key, status, status_reason, selinux_mode, service_driver, created_at";
 
 pub struct NewServer<'a> {
     pub id: ServerId,
@@ -119,10 +120,12 @@ pub async fn record_contact(
     id: ServerId,
     host_key: &str,
     selinux: Option<SelinuxMode>,
+    driver: crate::domain::ServiceDriver,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE servers SET host_key = ?, selinux_mode = ?, updated_at = ? WHERE id = ?")
+    sqlx::query("UPDATE servers SET host_key = ?, selinux_mode = ?, service_driver = ?, updated_at = ? WHERE id = ?")
         .bind(host_key)
         .bind(selinux)
+        .bind(driver)
         .bind(super::now())
         .bind(id)
         .execute(pool)

@@ -1,8 +1,8 @@
-//! `sites`.
+//! `sites`, with their system user and database.
 
 use super::Pool;
-use crate::domain::{AppType, PhpVersion, SiteStatus};
-use crate::ids::SiteId;
+use crate::domain::{AppType, DatabaseType, PhpVersion, SiteStatus};
+use crate::ids::{DatabaseId, JobId, ServerId, SiteId, SystemUserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SiteSummary {
@@ -24,4 +24,228 @@ pub async fn list(pool: &Pool) -> sqlx::Result<Vec<SiteSummary>> {
     )
     .fetch_all(pool)
     .await
+}
+
+/// A site with everything provisioning needs.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Site {
+    pub id: SiteId,
+    pub server_id: ServerId,
+    pub server_name: String,
+    pub domain: String,
+    pub aliases: String,
+    pub app_type: AppType,
+    pub php_version: PhpVersion,
+    pub status: SiteStatus,
+    pub status_reason: Option<String>,
+    pub username: Option<String>,
+    pub uid: Option<i64>,
+    pub env_encrypted: Option<Vec<u8>>,
+    pub last_job_id: Option<JobId>,
+    pub confirmed_at: Option<String>,
+    pub created_at: String,
+    pub db_id: Option<DatabaseId>,
+    pub db_type: Option<DatabaseType>,
+    pub db_name: Option<String>,
+    pub db_username: Option<String>,
+    pub db_password_encrypted: Option<Vec<u8>>,
+}
+
+const SITE_SELECT: &str =
+    "SELECT si.id, si.server_id, se.name AS server_name, si.domain, si.aliases,
+        si.app_type, si.php_version, si.status, si.status_reason, su.username, su.uid,
+        si.env_encrypted, si.last_job_id, si.confirmed_at, si.created_at,
+        d.id AS db_id, d.db_type, d.name AS db_name, d.username AS db_username,
+        d.password_encrypted AS db_password_encrypted
+     FROM sites si
+     JOIN servers se ON se.id = si.server_id
+     LEFT JOIN system_users su ON su.id = si.system_user_id
+     LEFT JOIN databases d ON d.site_id = si.id";
+
+pub async fn get(pool: &Pool, id: SiteId) -> sqlx::Result<Option<Site>> {
+    sqlx::query_as(&format!("{SITE_SELECT} WHERE si.id = ?"))
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn for_server(pool: &Pool, server: ServerId) -> sqlx::Result<Vec<Site>> {
+    sqlx::query_as(&format!(
+        "{SITE_SELECT} WHERE si.server_id = ? ORDER BY si.domain"
+    ))
+    .bind(server)
+    .fetch_all(pool)
+    .await
+}
+
+/// Names of the system users a server has (to pick the next free `webN`).
+pub async fn usernames(pool: &Pool, server: ServerId) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar("SELECT username FROM system_users WHERE server_id = ?")
+        .bind(server)
+        .fetch_all(pool)
+        .await
+}
+
+pub struct NewSite<'a> {
+    pub id: SiteId,
+    pub server_id: ServerId,
+    pub user_id: SystemUserId,
+    pub username: &'a str,
+    pub home: &'a str,
+    pub domain: &'a str,
+    pub aliases: &'a str,
+    pub app_type: AppType,
+    pub php_version: PhpVersion,
+    pub document_root: &'a str,
+    pub database: Option<NewDatabase<'a>>,
+}
+
+pub struct NewDatabase<'a> {
+    pub id: DatabaseId,
+    pub db_type: DatabaseType,
+    pub name: &'a str,
+    pub username: &'a str,
+    pub password_encrypted: &'a [u8],
+}
+
+/// The site, its user and its database in one transaction: all or nothing.
+pub async fn insert(pool: &Pool, s: &NewSite<'_>) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("INSERT INTO system_users (id, server_id, username, home_dir) VALUES (?, ?, ?, ?)")
+        .bind(s.user_id)
+        .bind(s.server_id)
+        .bind(s.username)
+        .bind(s.home)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sites (id, server_id, system_user_id, domain, aliases, app_type, php_version,
+                            document_root)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(s.id)
+    .bind(s.server_id)
+    .bind(s.user_id)
+    .bind(s.domain)
+    .bind(s.aliases)
+    .bind(s.app_type)
+    .bind(s.php_version)
+    .bind(s.document_root)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(d) = &s.database {
+        sqlx::query(
+            "INSERT INTO databases (id, server_id, site_id, db_type, name, username, password_encrypted)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(d.id)
+        .bind(s.server_id)
+        .bind(s.id)
+        .bind(d.db_type)
+        .bind(d.name)
+        .bind(d.username)
+        .bind(d.password_encrypted)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+pub async fn set_status(
+    pool: &Pool,
+    id: SiteId,
+    status: SiteStatus,
+    reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
+        .bind(status)
+        .bind(reason)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_last_job(pool: &Pool, id: SiteId, job: JobId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET last_job_id = ? WHERE id = ?")
+        .bind(job)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_database_status(pool: &Pool, site: SiteId, status: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE databases SET status = ?, updated_at = ? WHERE site_id = ?")
+        .bind(status)
+        .bind(super::now())
+        .bind(site)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_uid(pool: &Pool, site: SiteId, uid: i64) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE system_users SET uid = ? WHERE id = (SELECT system_user_id FROM sites WHERE id = ?)",
+    )
+    .bind(uid)
+    .bind(site)
+    .execute(pool)
+    .await
+    .map(|_| ())
+}
+
+/// The node's signed confirmation arrived (step 8).
+pub async fn confirm(pool: &Pool, site: SiteId, server: ServerId) -> sqlx::Result<bool> {
+    let r = sqlx::query("UPDATE sites SET confirmed_at = ? WHERE id = ? AND server_id = ?")
+        .bind(super::now())
+        .bind(site)
+        .bind(server)
+        .execute(pool)
+        .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_env(pool: &Pool, site: SiteId, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET env_encrypted = ?, updated_at = ? WHERE id = ?")
+        .bind(sealed)
+        .bind(super::now())
+        .bind(site)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+pub async fn set_db_password(pool: &Pool, db: DatabaseId, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query("UPDATE databases SET password_encrypted = ?, updated_at = ? WHERE id = ?")
+        .bind(sealed)
+        .bind(super::now())
+        .bind(db)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// The site, its database row and its system user are gone (the node is cleaned first).
+pub async fn delete(pool: &Pool, site: &Site) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    let user: Option<SystemUserId> =
+        sqlx::query_scalar("SELECT system_user_id FROM sites WHERE id = ?")
+            .bind(site.id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .flatten();
+    sqlx::query("DELETE FROM sites WHERE id = ?")
+        .bind(site.id)
+        .execute(&mut *tx)
+        .await?;
+    if let Some(u) = user {
+        sqlx::query("DELETE FROM system_users WHERE id = ?")
+            .bind(u)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await
 }

@@ -175,6 +175,13 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a server's services are started and reloaded (see `provision::service`).
+    ServiceDriver, "servers.service_driver" {
+        Systemd = "systemd", Direct = "direct",
+    }
+);
+
+text_enum!(
     SelinuxMode, "servers.selinux_mode" {
         Enforcing = "enforcing", Permissive = "permissive", Disabled = "disabled",
     }
@@ -193,6 +200,10 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     }
     vec![
         (OsVersion::COLUMN, values(OsVersion::ALL, OsVersion::as_str)),
+        (
+            ServiceDriver::COLUMN,
+            values(ServiceDriver::ALL, ServiceDriver::as_str),
+        ),
         (
             ServerStatus::COLUMN,
             values(ServerStatus::ALL, ServerStatus::as_str),

@@ -8,5 +8,8 @@ pub use enums::*;
 pub mod names;
 pub use names::KeyName;
 
+pub mod site;
+pub use site::{DbName, EnvKey, SiteDomain, SiteUser};
+
 pub mod server;
 pub use server::{Hostname, ServerConnection, ServerIp, SshPort, SshUser};

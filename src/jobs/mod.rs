@@ -274,7 +274,7 @@ impl JobContext {
         let _ = self.lines.send((stream, line));
     }
 
-    fn sink(&self) -> impl FnMut(Stream, &str) + Send + use<> {
+    pub(crate) fn sink(&self) -> impl FnMut(Stream, &str) + Send + use<> {
         let ctx = self.clone();
         move |stream, line| {
             ctx.log(

@@ -202,14 +202,31 @@ impl Session {
         timeout: Duration,
         on_line: impl FnMut(Stream, &str) + Send,
     ) -> Result<Output, SshError> {
-        self.exec(&script.command(), Some(script.body()), timeout, on_line)
-            .await
+        self.exec(
+            &script.command(),
+            Some(script.body().as_bytes().to_vec()),
+            timeout,
+            on_line,
+        )
+        .await
+    }
+
+    /// Run a command with `stdin` as its standard input (file contents, SQL with a password:
+    /// data that must not appear in the command line, where `ps` would show it).
+    pub async fn run_with_stdin(
+        &self,
+        command: &Command,
+        stdin: Vec<u8>,
+        timeout: Duration,
+        on_line: impl FnMut(Stream, &str) + Send,
+    ) -> Result<Output, SshError> {
+        self.exec(command, Some(stdin), timeout, on_line).await
     }
 
     async fn exec(
         &self,
         command: &Command,
-        stdin: Option<&'static str>,
+        stdin: Option<Vec<u8>>,
         timeout: Duration,
         mut on_line: impl FnMut(Stream, &str) + Send,
     ) -> Result<Output, SshError> {
@@ -219,7 +236,7 @@ impl Session {
         let stdin_rx = stdin.map(|body| {
             let (tx, rx) = mpsc::channel::<Vec<u8>>(2);
             tokio::spawn(async move {
-                let _ = tx.send(body.as_bytes().to_vec()).await;
+                let _ = tx.send(body).await;
                 // An empty message closes stdin (EOF) for the remote side.
                 let _ = tx.send(Vec::new()).await;
             });

@@ -28,6 +28,8 @@ pub struct Command {
     args: Vec<String>,
     env: Vec<(&'static str, String)>,
     sudo: bool,
+    /// Run as this account instead of root (`sudo -u USER`).
+    sudo_user: Option<&'static str>,
     operands_started: bool,
 }
 
@@ -39,6 +41,7 @@ impl Command {
             args: Vec::new(),
             env: Vec::new(),
             sudo: false,
+            sudo_user: None,
             operands_started: false,
         }
     }
@@ -85,6 +88,13 @@ impl Command {
         self
     }
 
+    /// Run through `sudo -n -u USER` (a service account such as `postgres`).
+    pub fn sudo_as(mut self, user: &'static str) -> Self {
+        self.sudo = true;
+        self.sudo_user = Some(user);
+        self
+    }
+
     pub fn program(&self) -> &'static str {
         self.program
     }
@@ -112,7 +122,11 @@ impl Command {
             }
         }
         if self.sudo {
-            words.extend(["sudo", "-n", "--"].map(str::to_owned));
+            words.extend(["sudo", "-n"].map(str::to_owned));
+            if let Some(user) = self.sudo_user {
+                words.extend(["-u".to_owned(), user.to_owned()]);
+            }
+            words.push("--".to_owned());
         }
         words.push(self.program.to_owned());
         for (i, arg) in self.args.iter().enumerate() {

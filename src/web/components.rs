@@ -114,3 +114,23 @@ pub fn time(ts: &str) -> Markup {
     let short = ts.get(..16).unwrap_or(ts).replace('T', " ");
     html! { time datetime=(ts) { (short) " UTC" } }
 }
+
+/// A labelled text input with its hint and its field error.
+pub fn text_field(
+    label: &str,
+    name: &'static str,
+    value: &str,
+    errors: &[FieldError],
+    hint: &str,
+    required: bool,
+) -> Markup {
+    let invalid = errors.iter().any(|e| e.field == name);
+    html! {
+        fieldset.fieldset {
+            label.label for=(name) { (label) }
+            input.input.w-full.input-error[invalid] id=(name) name=(name) value=(value) required[required];
+            @if !hint.is_empty() { p.label.text-xs { (hint) } }
+            (field_error(errors, name))
+        }
+    }
+}

@@ -10,8 +10,36 @@ PACKAGES=openssh-server,iproute2,sudo,curl,openssl,ca-certificates,procps,passwd
 CACHED="nginx redis-server mariadb-server postgresql php8.2-fpm php8.2-cli php8.2-mysql php8.2-pgsql"
 ROOTFS=$CACHE/rootfs-bookworm
 STAMP=$ROOTFS/.panel-rootfs
+WEB=$CACHE/rootfs-bookworm-web
+
+# The "web" variant: the same rootfs with the cached packages installed (nginx, PHP-FPM,
+# MariaDB, PostgreSQL), for the site tests, which need them running rather than installable.
+build_web() {
+  local stamp=$WEB/.panel-rootfs
+  if [[ -f $stamp && $(cat "$stamp") == "web $(cat "$STAMP")" ]]; then
+    echo "node web rootfs ready: $WEB"
+    return 0
+  fi
+  rm -rf "$WEB.tmp"
+  cp -a "$ROOTFS" "$WEB.tmp"
+  mount -t proc proc "$WEB.tmp/proc"
+  # shellcheck disable=SC2086 # the package list splits on purpose
+  if ! chroot "$WEB.tmp" env DEBIAN_FRONTEND=noninteractive sh -c "apt-get install -y -qq --no-download $CACHED" >>"$CACHE/debootstrap.log" 2>&1; then
+    umount "$WEB.tmp/proc"
+    tail -20 "$CACHE/debootstrap.log"
+    exit 1
+  fi
+  umount "$WEB.tmp/proc"
+  chroot "$WEB.tmp" apt-get clean
+  echo "web $(cat "$STAMP")" >"$WEB.tmp/.panel-rootfs"
+  rm -rf "$WEB"
+  mv "$WEB.tmp" "$WEB"
+  echo "node web rootfs built: $WEB"
+}
+
 if [[ -f $STAMP && $(cat "$STAMP") == "$PACKAGES $CACHED" ]]; then
   echo "node rootfs ready: $ROOTFS"
+  build_web
   exit 0
 fi
 command -v debootstrap >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null; }
@@ -33,3 +61,4 @@ echo "$PACKAGES $CACHED" >"$ROOTFS.tmp/.panel-rootfs"
 rm -rf "$ROOTFS"
 mv "$ROOTFS.tmp" "$ROOTFS"
 echo "node rootfs built: $ROOTFS"
+build_web

@@ -6,7 +6,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
-ROOTFS=$CACHE/rootfs-bookworm
+# PANEL_NODE_FLAVOR=web boots the rootfs with nginx, PHP-FPM, MariaDB and PostgreSQL installed.
+ROOTFS=$CACHE/rootfs-bookworm${PANEL_NODE_FLAVOR:+-$PANEL_NODE_FLAVOR}
 cmd=${1:?start|stop|init}
 K=${2:?node number 1-250}
 if ! [[ $K =~ ^[0-9]+$ ]] || ((K < 1 || K > 250)); then
@@ -52,6 +53,8 @@ init() {
   mount -t tmpfs tmpfs "$DIR/root/run"
   mount -t tmpfs tmpfs "$DIR/root/tmp"
   hostname "$NAME"
+  # Like any server, the node resolves its own name (sudo asks for it).
+  printf '127.0.1.1\t%s\n' "$NAME" >>"$DIR/root/etc/hosts"
   mkdir -p "$DIR/root/run/sshd"
   # The usual container marker: setup.sh leaves kernel-wide settings to the host.
   touch "$DIR/root/run/.containerenv"

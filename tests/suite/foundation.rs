@@ -35,6 +35,7 @@ const NOT_LOGGED_IN: &[(&str, &str, Access)] = &[
     // Carry their own secrets: a one-time token, an HMAC signature.
     ("GET", "/setup/:token", Access::Public),
     ("POST", "/api/callbacks/server-ready", Access::Public),
+    ("POST", "/api/callbacks/site-created", Access::Public),
 ];
 
 /// Walk the whole route table: every route that is not on the short public list refuses an

@@ -324,6 +324,16 @@ static NODE_NUMBERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32
 
 impl IsolatedNode {
     pub fn start() -> IsolatedNode {
+        Self::start_flavor("")
+    }
+
+    /// A node with nginx, PHP-FPM 8.2, MariaDB and PostgreSQL installed (not running: like a
+    /// server after the packages, before its init system starts them).
+    pub fn start_web() -> IsolatedNode {
+        Self::start_flavor("web")
+    }
+
+    fn start_flavor(flavor: &str) -> IsolatedNode {
         let number = NODE_NUMBERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let keys = tempfile::tempdir().unwrap();
         let root_key = keys.path().join("root");
@@ -338,6 +348,7 @@ impl IsolatedNode {
         let out = std::process::Command::new(script)
             .args(["start", &number.to_string()])
             .arg(root_key.with_extension("pub"))
+            .env("PANEL_NODE_FLAVOR", flavor)
             .output()
             .unwrap();
         assert!(

@@ -12,5 +12,6 @@ mod nodes;
 mod passkeys;
 mod schema;
 mod servers;
+mod sites;
 mod ssh;
 mod structure;

@@ -11,7 +11,11 @@ use crate::harness::{IsolatedNode, LoggedIn, TestApp, client, free_port};
 /// A node, a panel on its gateway, a logged-in user and a server row for the node; returns the
 /// one-time setup URL too.
 async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
-    let node = IsolatedNode::start();
+    panel_for(IsolatedNode::start()).await
+}
+
+/// A panel for `node`, a logged-in user, and a server row for the node with its setup URL.
+pub async fn panel_for(node: IsolatedNode) -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
     let port = free_port();
     let url = format!("http://{}:{port}", node.gateway);
     let app = TestApp::spawn_at(
@@ -58,7 +62,7 @@ async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String)
     (node, app, user, id, setup_url)
 }
 
-async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::servers::Server {
+pub async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::servers::Server {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let s = panel::db::servers::get(app.db(), id)
@@ -78,7 +82,7 @@ async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::serve
     }
 }
 
-async fn wait_job(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
+pub async fn wait_job(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let j = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
@@ -297,6 +301,7 @@ fn dry_run_of_el_renderings_matches_the_snapshots() {
             status: panel::domain::ServerStatus::Provisioning,
             status_reason: None,
             selinux_mode: None,
+            service_driver: panel::domain::ServiceDriver::Systemd,
             created_at: String::new(),
         };
         let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2FYtXTElgudHhceVSR+xAW9GT9VoklanzrubzbEZOq panel:web";

@@ -56,9 +56,18 @@ fn no_format_macro_builds_a_shell_line() {
     for (path, text) in sources() {
         for (n, line) in text.lines().enumerate() {
             let code = line.split("//").next().unwrap_or("");
-            if let Some(i) = code.find("format!(") {
-                let args = &code[i..];
-                if shellish.iter().any(|s| args.contains(s)) {
+            if let Some(i) = code.find("format!(\"") {
+                // The format string: a command line starts with a program, or chains one
+                // after `;`, `|`, `&&` or inside `$(…)`. Paths and sentences that merely
+                // name a program (`/etc/nginx/…`, "Configure the nginx vhost") are not lines.
+                let literal = code[i + 9..].split('"').next().unwrap_or("");
+                let runs = |w: &str| {
+                    literal.trim_start().starts_with(w)
+                        || ["; ", "| ", "&& ", "$("]
+                            .iter()
+                            .any(|sep| literal.contains(&format!("{sep}{w}")))
+                };
+                if shellish.iter().any(|w| runs(w)) {
                     offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                 }
             }

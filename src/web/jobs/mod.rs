@@ -1,7 +1,7 @@
 //! Jobs: every remote operation with its live log.
 
 mod handlers;
-mod views;
+pub(crate) mod views;
 
 use poem::http::Method;
 

@@ -52,11 +52,19 @@ pub fn index(jobs: &[Job]) -> Markup {
 }
 
 pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
-    let last = lines.last().map_or(0, |l| l.seq);
-    let live = matches!(job.status.as_str(), "queued" | "running");
     Page::new(job.title.clone())
         .nav(Nav::Jobs)
-        .body(html! {
+        .body(card(job, steps, lines, true))
+        .render()
+}
+
+/// A job's status, steps (DaisyUI `steps`) and log, live over SSE while it runs. Also shown on
+/// the page of what the job changed (a site's page shows its last job). `retry`: offer the
+/// generic retry button (pages with their own retry action say no).
+pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup {
+    let last = lines.last().map_or(0, |l| l.seq);
+    let live = matches!(job.status.as_str(), "queued" | "running");
+    html! {
             section.card."bg-base-100".shadow-sm
                 hx-ext=[live.then_some("sse")]
                 sse-connect=[live.then(|| format!("{}?after={last}", with_id(paths::JOB_EVENTS, job.id)))]
@@ -78,7 +86,7 @@ pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
                         }
                     }
                     @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
-                    @if matches!(job.status.as_str(), "failed" | "interrupted") && crate::servers::is_retryable(&job.kind) {
+                    @if retry && matches!(job.status.as_str(), "failed" | "interrupted") && crate::servers::is_retryable(&job.kind) {
                         form method="post" action=(with_id(paths::JOB_RETRY, job.id)) {
                             (crate::web::layout::csrf_field())
                             button.btn.btn-primary.btn-sm type="submit" { "Retry" }
@@ -90,6 +98,5 @@ pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
                     }
                 }
             }
-        })
-        .render()
+    }
 }

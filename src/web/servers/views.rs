@@ -62,15 +62,7 @@ fn text_field(
     errors: &[FieldError],
     hint: &str,
 ) -> Markup {
-    let invalid = errors.iter().any(|e| e.field == name);
-    html! {
-        fieldset.fieldset {
-            label.label for=(name) { (label) }
-            input.input.w-full.input-error[invalid] id=(name) name=(name) value=(value) required;
-            @if !hint.is_empty() { p.label.text-xs { (hint) } }
-            (field_error(errors, name))
-        }
-    }
+    crate::web::components::text_field(label, name, value, errors, hint, true)
 }
 
 pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> Markup {

@@ -8,5 +8,31 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(Method::GET, paths::SITES, handlers::index)]
+    vec![
+        RouteSpec::user(Method::GET, paths::SITES, handlers::index),
+        RouteSpec::user(Method::GET, paths::SITE_NEW, handlers::new),
+        RouteSpec::user(Method::POST, paths::SITES, handlers::create),
+        RouteSpec::user(Method::GET, paths::SITE, handlers::show),
+        RouteSpec::user(Method::POST, paths::SITE_RETRY, handlers::retry),
+        RouteSpec::user(Method::POST, paths::SITE_SUSPEND, handlers::suspend),
+        RouteSpec::user(Method::POST, paths::SITE_RESUME, handlers::resume),
+        RouteSpec::user(Method::POST, paths::SITE_DELETE, handlers::delete),
+        RouteSpec::user(Method::POST, paths::SITE_ENV, handlers::env),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_DB_ROTATE,
+            handlers::rotate_password,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_DB_REVEAL,
+            handlers::reveal_password,
+        ),
+        // The node signs this callback with the server's secret (like server-ready).
+        RouteSpec::public(
+            Method::POST,
+            paths::CALLBACK_SITE_CREATED,
+            handlers::site_created,
+        ),
+    ]
 }

@@ -1,36 +1,248 @@
 use maud::{Markup, html};
 
-use crate::db::sites::SiteSummary;
-use crate::web::components::{StatusBadge, empty_state, table};
-use crate::web::layout::{Nav, Page};
-use crate::web::paths;
+use crate::db::jobs::{Job, LogLine, Step};
+use crate::db::sites::{Site, SiteSummary};
+use crate::domain::{AppType, DatabaseType, EnvKey, SiteStatus};
+use crate::error::FieldError;
+use crate::ids::ServerId;
+use crate::sites::SiteForm;
+use crate::web::components::{StatusBadge, empty_state, field_error, table, text_field, time};
+use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::paths::{self, with_id};
 
-pub fn index(sites: &[SiteSummary]) -> Markup {
+/// An active server the form can put a site on, with its installed PHP versions.
+pub struct ServerChoice {
+    pub id: ServerId,
+    pub name: String,
+    pub php: Vec<String>,
+}
+
+pub fn index(sites: &[SiteSummary], have_server: bool) -> Markup {
     let body = if sites.is_empty() {
+        if have_server {
+            empty_state(
+                "No sites yet",
+                "Each site gets its own Unix user, PHP-FPM pool, nginx vhost, optional database and \
+                 SELinux categories.",
+                Some(("Create a site", paths::SITE_NEW)),
+            )
+        } else {
+            empty_state(
+                "No sites yet",
+                "Each site gets its own Unix user, PHP-FPM pool, nginx vhost, optional database and \
+                 SELinux categories. Sites live on servers, so add a server first.",
+                Some(("Go to servers", paths::SERVERS)),
+            )
+        }
+    } else {
+        html! {
+            @if have_server { div.flex.justify-end { a.btn.btn-primary href=(paths::SITE_NEW) { "Create a site" } } }
+            (table(
+                &["Domain", "Server", "Type", "PHP", "Status"],
+                html! {
+                    @for s in sites {
+                        tr {
+                            td.font-semibold { a.link href=(with_id(paths::SITE, s.id)) { (s.domain) } }
+                            td { (s.server_name) }
+                            td { (s.app_type.label()) }
+                            td { (s.php_version) }
+                            td {
+                                (s.status.badge())
+                                @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+                            }
+                        }
+                    }
+                },
+            ))
+        }
+    };
+    Page::new("Sites").nav(Nav::Sites).body(body).render()
+}
+
+pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> Markup {
+    let body = if servers.is_empty() {
         empty_state(
-            "No sites yet",
-            "Each site gets its own Unix user, PHP-FPM pool, nginx vhost, optional database and \
-             SELinux categories. Sites live on servers, so add a server first.",
+            "No active server",
+            "A site needs an active server with PHP installed. Add a server and run its setup command first.",
             Some(("Go to servers", paths::SERVERS)),
         )
     } else {
-        table(
-            &["Domain", "Server", "Type", "PHP", "Status"],
-            html! {
-                @for s in sites {
-                    tr {
-                        td.font-semibold { (s.domain) }
-                        td { (s.server_name) }
-                        td { (s.app_type.label()) }
-                        td { (s.php_version) }
-                        td {
-                            (s.status.badge())
-                            @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+        let mut versions: Vec<&str> = servers
+            .iter()
+            .flat_map(|s| s.php.iter().map(String::as_str))
+            .collect();
+        versions.sort_unstable();
+        versions.dedup();
+        html! {
+            form.card."bg-base-100".shadow-sm."max-w-2xl" method="post" action=(paths::SITES) {
+                div.card-body {
+                    (csrf_field())
+                    fieldset.fieldset {
+                        label.label for="server_id" { "Server" }
+                        select #server_id.select.w-full name="server_id" {
+                            @for s in servers {
+                                option value=(s.id) selected[s.id.to_string() == form.server_id] {
+                                    (s.name) " — PHP " (s.php.join(", "))
+                                }
+                            }
+                        }
+                        (field_error(errors, "server_id"))
+                    }
+                    (text_field("Domain", "domain", &form.domain, errors, "e.g. shop.example.com; international names are stored as punycode", true))
+                    fieldset.fieldset {
+                        label.label for="aliases" { "Aliases" }
+                        textarea #aliases.textarea.w-full.textarea-error[errors.iter().any(|e| e.field == "aliases")]
+                            name="aliases" rows="2" placeholder="www.shop.example.com" { (form.aliases) }
+                        p.label.text-xs { "Other domains served by the same site, separated by spaces or new lines" }
+                        (field_error(errors, "aliases"))
+                    }
+                    div.grid."gap-4"."md:grid-cols-2" {
+                        fieldset.fieldset {
+                            label.label for="app_type" { "Application" }
+                            select #app_type.select.w-full name="app_type" {
+                                @for t in AppType::ALL {
+                                    option value=(t.as_str()) selected[t.as_str() == form.app_type] { (t.label()) }
+                                }
+                            }
+                            (field_error(errors, "app_type"))
+                        }
+                        fieldset.fieldset {
+                            label.label for="php_version" { "PHP version" }
+                            select #php_version.select.w-full name="php_version" {
+                                @for v in &versions {
+                                    option value=(v) selected[*v == form.php_version] { "PHP " (v) }
+                                }
+                            }
+                            (field_error(errors, "php_version"))
+                        }
+                    }
+                    fieldset.fieldset {
+                        label.label for="database" { "Database" }
+                        select #database.select.w-full name="database" {
+                            option value="none" selected[form.database == "none"] { "No database" }
+                            @for d in DatabaseType::ALL {
+                                option value=(d.as_str()) selected[d.as_str() == form.database] { (d.label()) }
+                            }
+                        }
+                        (field_error(errors, "database"))
+                    }
+                    details.collapse.collapse-arrow."bg-base-200" open[errors.iter().any(|e| matches!(e.field, "user" | "db_name"))] {
+                        summary.collapse-title.text-sm { "Advanced: user and database names" }
+                        div.collapse-content {
+                            (text_field("Unix user", "user", &form.user, errors, "Default: the next free webN", false))
+                            (text_field("Database name", "db_name", &form.db_name, errors, "Default: from the domain (shop_example_com); also the database user", false))
+                        }
+                    }
+                    div.card-actions.justify-end { button.btn.btn-primary type="submit" { "Create site" } }
+                }
+            }
+        }
+    };
+    Page::new("Create a site")
+        .nav(Nav::Sites)
+        .body(body)
+        .render()
+}
+
+fn action_button(site: &Site, path: &'static str, label: &str, class: &'static str) -> Markup {
+    html! {
+        form method="post" action=(with_id(path, site.id)) {
+            (csrf_field())
+            button.btn.btn-sm.(class) type="submit" { (label) }
+        }
+    }
+}
+
+pub fn show(
+    site: &Site,
+    job: Option<&(Vec<Step>, Vec<LogLine>, Job)>,
+    env: &[(EnvKey, String)],
+    revealed_password: Option<&str>,
+) -> Markup {
+    let aliases: Vec<String> = serde_json::from_str(&site.aliases).unwrap_or_default();
+    Page::new(site.domain.clone())
+        .nav(Nav::Sites)
+        .body(html! {
+            section.card."bg-base-100".shadow-sm {
+                div.card-body {
+                    div.flex.flex-wrap.items-center."gap-3" {
+                        (site.status.badge())
+                        span.text-sm { (site.app_type.label()) " · PHP " (site.php_version) " · on " (site.server_name) }
+                        @if let Some(u) = &site.username { span.text-sm.font-mono { (u) } }
+                        @if site.confirmed_at.is_some() { span.badge.badge-ghost.badge-sm { "confirmed by the node" } }
+                    }
+                    @if let Some(reason) = &site.status_reason {
+                        div.alert.alert-error role="alert" { span { (reason) } }
+                    }
+                    @if !aliases.is_empty() {
+                        p.text-sm { "Also answers to: " span.font-mono { (aliases.join(", ")) } }
+                    }
+                    div.flex.flex-wrap."gap-2" {
+                        @if site.status == SiteStatus::Error { (action_button(site, paths::SITE_RETRY, "Retry", "btn-primary")) }
+                        @if site.status == SiteStatus::Active { (action_button(site, paths::SITE_SUSPEND, "Suspend", "btn-warning")) }
+                        @if site.status == SiteStatus::Suspended { (action_button(site, paths::SITE_RESUME, "Resume", "btn-primary")) }
+                    }
+                    p.text-xs."text-base-content/60" { "created " (time(&site.created_at)) }
+                }
+            }
+            @if let Some((steps, lines, job)) = job {
+                h2.text-lg.font-semibold { a.link href=(with_id(paths::JOB, job.id)) { (job.title) } }
+                (crate::web::jobs::views::card(job, steps, lines, false))
+            }
+            @if let (Some(engine), Some(name)) = (&site.db_type, &site.db_name) {
+                section.card."bg-base-100".shadow-sm {
+                    div.card-body {
+                        h2.card-title { "Database" }
+                        p.text-sm { (engine.label()) " database " span.font-mono { (name) } ", user "
+                            span.font-mono { (site.db_username.as_deref().unwrap_or_default()) } }
+                        @if let Some(pw) = revealed_password {
+                            div.alert.alert-warning role="alert" {
+                                span { "Password: " code.font-mono data-revealed-password { (pw) } " — this reveal is recorded in the server log." }
+                            }
+                        }
+                        div.flex.flex-wrap."gap-2" {
+                            (action_button(site, paths::SITE_DB_REVEAL, "Reveal password", "btn-ghost"))
+                            (action_button(site, paths::SITE_DB_ROTATE, "Rotate password", "btn-outline"))
                         }
                     }
                 }
-            },
-        )
-    };
-    Page::new("Sites").nav(Nav::Sites).body(body).render()
+            }
+            section.card."bg-base-100".shadow-sm {
+                form.card-body method="post" action=(with_id(paths::SITE_ENV, site.id)) {
+                    h2.card-title { ".env" }
+                    p.text-sm."text-base-content/70" {
+                        "Written to " span.font-mono { "/home/" (site.username.as_deref().unwrap_or("…")) "/.env" }
+                        " (mode 600, outside the web root). APP_URL and DB_* are managed by the panel. "
+                        "One KEY=value per line; values are kept literally and quoted for dotenv."
+                    }
+                    (csrf_field())
+                    @if !env.is_empty() {
+                        ul.text-sm.font-mono data-env-keys {
+                            @for (k, v) in env { li { (k) "=" span."text-base-content/50" { "•••• (" (v.chars().count()) " characters)" } } }
+                        }
+                    }
+                    textarea.textarea.w-full.font-mono name="env" rows="5" placeholder="MAIL_HOST=smtp.example.com" {}
+                    p.label.text-xs { "Saving replaces the site's own keys with the lines above (values are not shown again)." }
+                    (field_error(&[], "env"))
+                    div.card-actions.justify-end { button.btn.btn-sm.btn-primary type="submit" { "Save .env" } }
+                }
+            }
+            section.card."bg-base-100".shadow-sm.border.border-error {
+                form.card-body method="post" action=(with_id(paths::SITE_DELETE, site.id)) {
+                    h2.card-title.text-error { "Delete this site" }
+                    p.text-sm { "Removes its vhost and PHP-FPM pool. Tick below to remove its user and files, and its database, too." }
+                    (csrf_field())
+                    label.label { input.checkbox.checkbox-sm type="checkbox" name="delete_files" value="1"; " Remove the user and all its files" }
+                    @if site.db_name.is_some() {
+                        label.label { input.checkbox.checkbox-sm type="checkbox" name="delete_database" value="1"; " Drop the database and its user" }
+                    }
+                    fieldset.fieldset {
+                        label.label for="confirm" { "Type " span.font-mono { (site.domain) } " to confirm" }
+                        input #confirm.input.w-full name="confirm" autocomplete="off" required;
+                    }
+                    div.card-actions.justify-end { button.btn.btn-sm.btn-error type="submit" { "Delete site" } }
+                }
+            }
+        })
+        .render()
 }

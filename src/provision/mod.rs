@@ -1,0 +1,373 @@
+//! Provisioning as data. A plan is a list of steps; each step says what it does (its title),
+//! how to tell it is already done (`check`), what to change (`apply`) and how to confirm the
+//! change took (`verify`). The same plan is executed over SSH by a job (`run.rs`), printed for a
+//! reviewer or rendered as a standalone bash script (`render.rs`), so what the panel does and
+//! what it shows are one thing. Every command is built with the command builder; file contents
+//! and SQL travel on stdin, never in a command line.
+
+pub mod profile;
+pub mod render;
+pub mod run;
+pub mod service;
+pub mod sql;
+pub mod steps;
+pub mod templates;
+
+use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
+use crate::ssh::Command;
+
+pub use profile::Profile;
+pub use service::Driver;
+
+/// Everything a site's files and commands are made from.
+#[derive(Clone, Debug)]
+pub struct SiteSpec {
+    pub domain: SiteDomain,
+    pub aliases: Vec<SiteDomain>,
+    pub app_type: AppType,
+    pub php: PhpVersion,
+    pub user: SiteUser,
+    pub database: Option<DbSpec>,
+    /// The site's own `.env` entries, after the ones the panel manages.
+    pub env: Vec<(EnvKey, String)>,
+}
+
+#[derive(Clone, Debug)]
+pub struct DbSpec {
+    pub engine: DatabaseType,
+    pub name: DbName,
+    pub user: DbName,
+}
+
+/// Data a command reads on stdin.
+#[derive(Clone, Debug)]
+pub struct Stdin {
+    pub text: String,
+    /// Holds a secret: never logged or printed in a text plan.
+    pub sensitive: bool,
+}
+
+/// A file written whole (`install -m MODE -o OWNER -g GROUP /dev/stdin PATH`).
+#[derive(Clone, Debug)]
+pub struct FileWrite {
+    pub path: String,
+    pub mode: &'static str,
+    pub owner: String,
+    pub group: String,
+    pub content: String,
+    pub sensitive: bool,
+}
+
+impl FileWrite {
+    pub fn new(path: String, mode: &'static str, owner: &str, content: String) -> Self {
+        let mut content = content;
+        // Every file the panel writes ends with a newline (editors and `cat` expect one).
+        if !content.ends_with('\n') {
+            content.push('\n');
+        }
+        Self {
+            path,
+            mode,
+            owner: owner.to_owned(),
+            group: owner.to_owned(),
+            content,
+            sensitive: false,
+        }
+    }
+
+    pub fn group(mut self, group: &str) -> Self {
+        self.group = group.to_owned();
+        self
+    }
+
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    pub fn command(&self) -> Command {
+        Command::new("install")
+            .sudo()
+            .flag("-m")
+            .value(self.mode)
+            .flag("-o")
+            .value(&self.owner)
+            .flag("-g")
+            .value(&self.group)
+            .operand("/dev/stdin")
+            .operand(&self.path)
+    }
+
+    pub fn stdin(&self) -> Stdin {
+        Stdin {
+            text: self.content.clone(),
+            sensitive: self.sensitive,
+        }
+    }
+
+    /// Passes when the file on the node has exactly this content (`sha256sum --check`).
+    pub fn unchanged(&self) -> Probe {
+        use sha2::Digest;
+        let sum = hex::encode(sha2::Sha256::digest(self.content.as_bytes()));
+        Probe::ok(
+            Command::new("sha256sum")
+                .sudo()
+                .flag("--check")
+                .flag("--status")
+                .flag("--strict"),
+        )
+        .stdin(format!("{sum}  {}\n", self.path), false)
+    }
+}
+
+/// What a probe's output must be.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// Exit status 0.
+    Success,
+    /// Exit 0 and stdout, trimmed, equal to this.
+    Output(String),
+    /// Exit 0 and stdout, trimmed, one of these.
+    OneOf(Vec<&'static str>),
+}
+
+/// A read-only question to the node.
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub command: Command,
+    pub stdin: Option<Stdin>,
+    pub expect: Expect,
+    /// Ask again for a few seconds before giving up (a socket or a reload that takes a moment).
+    pub wait: bool,
+}
+
+impl Probe {
+    pub fn ok(command: Command) -> Self {
+        Self {
+            command,
+            stdin: None,
+            expect: Expect::Success,
+            wait: false,
+        }
+    }
+
+    pub fn output(command: Command, expected: impl Into<String>) -> Self {
+        Self {
+            command,
+            stdin: None,
+            expect: Expect::Output(expected.into()),
+            wait: false,
+        }
+    }
+
+    pub fn one_of(command: Command, expected: Vec<&'static str>) -> Self {
+        Self {
+            command,
+            stdin: None,
+            expect: Expect::OneOf(expected),
+            wait: false,
+        }
+    }
+
+    pub fn stdin(mut self, text: String, sensitive: bool) -> Self {
+        self.stdin = Some(Stdin { text, sensitive });
+        self
+    }
+
+    pub fn waiting(mut self) -> Self {
+        self.wait = true;
+        self
+    }
+
+    /// Whether an exit status and stdout satisfy the probe.
+    pub fn accepts(&self, exit_ok: bool, stdout: &str) -> bool {
+        exit_ok
+            && match &self.expect {
+                Expect::Success => true,
+                Expect::Output(want) => stdout.trim() == want,
+                Expect::OneOf(list) => list.contains(&stdout.trim()),
+            }
+    }
+}
+
+/// A change on the node.
+#[derive(Clone, Debug)]
+pub enum Action {
+    Run {
+        command: Command,
+        stdin: Option<Stdin>,
+    },
+    Write(FileWrite),
+    /// Apply `action` only when `probe` fails (`probe || action`).
+    Unless {
+        probe: Probe,
+        action: Box<Action>,
+    },
+    /// Apply `action` only when `probe` passes.
+    When {
+        probe: Probe,
+        action: Box<Action>,
+    },
+    /// Try `first`; if it fails, `second` (whose failure fails the step).
+    OrElse(Box<Action>, Box<Action>),
+    Sequence(Vec<Action>),
+    /// Write a configuration file (and its `sites-enabled` link), run `test`; when the test
+    /// fails, put the previous file back (or remove the new one) and fail. A bad template or
+    /// a broken neighbour never leaves nginx or PHP-FPM unable to reload.
+    WriteTested {
+        file: FileWrite,
+        link: Option<String>,
+        test: Command,
+    },
+}
+
+impl Action {
+    pub fn run(command: Command) -> Self {
+        Action::Run {
+            command,
+            stdin: None,
+        }
+    }
+
+    pub fn run_with(command: Command, stdin: String, sensitive: bool) -> Self {
+        Action::Run {
+            command,
+            stdin: Some(Stdin {
+                text: stdin,
+                sensitive,
+            }),
+        }
+    }
+
+    pub fn or_else(first: Action, second: Action) -> Self {
+        Action::OrElse(Box::new(first), Box::new(second))
+    }
+
+    pub fn unless(probe: Probe, action: Action) -> Self {
+        Action::Unless {
+            probe,
+            action: Box::new(action),
+        }
+    }
+
+    pub fn when(probe: Probe, action: Action) -> Self {
+        Action::When {
+            probe,
+            action: Box::new(action),
+        }
+    }
+}
+
+/// The commands around a tested write, shared by the job and the script so both do the same.
+pub struct TestedWrite {
+    /// Passes when there is a previous version.
+    pub exists: Command,
+    /// Keep the previous version beside it (`PATH.panel-prev`).
+    pub backup: Command,
+    /// No previous version: make sure no stale backup is left to restore.
+    pub clear_backup: Command,
+    pub link: Option<Command>,
+    /// Passes when a backup was kept.
+    pub backup_exists: Command,
+    /// The test failed: the previous version goes back…
+    pub restore: Command,
+    /// …or, with none, the new file (and its link) goes away.
+    pub remove_new: Command,
+    /// The test passed: the backup is not needed.
+    pub drop_backup: Command,
+}
+
+impl TestedWrite {
+    pub fn new(file: &FileWrite, link: Option<&str>) -> Self {
+        let prev = format!("{}.panel-prev", file.path);
+        let mut remove_new = Command::new("rm").sudo().flag("-f").operand(&file.path);
+        if let Some(l) = link {
+            remove_new = remove_new.operand(l);
+        }
+        Self {
+            exists: Command::new("stat")
+                .sudo()
+                .flag("-c")
+                .flag("%n")
+                .operand(&file.path),
+            backup: Command::new("install")
+                .sudo()
+                .flag("-m")
+                .flag("0600")
+                .operand(&file.path)
+                .operand(&prev),
+            clear_backup: Command::new("rm").sudo().flag("-f").operand(&prev),
+            backup_exists: Command::new("stat")
+                .sudo()
+                .flag("-c")
+                .flag("%n")
+                .operand(&prev),
+            link: link.map(|l| {
+                Command::new("ln")
+                    .sudo()
+                    .flag("-sfn")
+                    .operand(&file.path)
+                    .operand(l)
+            }),
+            restore: Command::new("install")
+                .sudo()
+                .flag("-m")
+                .value(file.mode)
+                .flag("-o")
+                .value(&file.owner)
+                .flag("-g")
+                .value(&file.group)
+                .operand(&prev)
+                .operand(&file.path),
+            remove_new,
+            drop_backup: Command::new("rm").sudo().flag("-f").operand(prev),
+        }
+    }
+}
+
+impl std::fmt::Display for Action {
+    /// The action as shell (what the script format prints).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&render::action(self, true))
+    }
+}
+
+/// One unit of provisioning.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub title: String,
+    /// All pass → the step is already done and is skipped. Empty → always applied.
+    pub check: Vec<Probe>,
+    pub apply: Vec<Action>,
+    pub verify: Vec<Probe>,
+    /// Not applicable here (no database chosen, nothing to confirm to), and why.
+    pub skip: Option<String>,
+}
+
+impl Step {
+    pub fn new(title: impl Into<String>) -> Self {
+        Self {
+            title: title.into(),
+            check: Vec::new(),
+            apply: Vec::new(),
+            verify: Vec::new(),
+            skip: None,
+        }
+    }
+
+    pub fn skipped(title: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            skip: Some(why.into()),
+            ..Self::new(title)
+        }
+    }
+}
+
+/// A titled list of steps for one node.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub title: String,
+    pub profile: Profile,
+    pub driver: Driver,
+    pub steps: Vec<Step>,
+}

@@ -1,0 +1,305 @@
+//! A plan as text for a reviewer, or as a standalone bash script that does what the job would:
+//! every command is the command builder's quoted line, every file and SQL text is piped in as one
+//! single-quoted word (so the shell expands nothing in it), and each step is skipped when
+//! its check says it is already done.
+
+use super::{Action, Expect, Plan, Probe, Stdin};
+use crate::ssh::command::quote;
+
+/// `line` reading `stdin`: `printf '%s' 'TEXT' | line`. The text is single-quoted, so the
+/// shell expands nothing in it, and `printf` is a builtin, so it never shows in `ps`. Unlike a
+/// heredoc it is one shell word, so it fits in any condition or list.
+fn with_stdin(line: String, stdin: Option<&Stdin>) -> String {
+    match stdin {
+        None => line,
+        Some(s) => format!("printf '%s' {} | {line}", quote(&s.text)),
+    }
+}
+
+fn line(command: &crate::ssh::Command) -> String {
+    command.to_string()
+}
+
+/// A probe as a shell condition.
+pub fn probe(p: &Probe) -> String {
+    let cmd = line(&p.command);
+    let cond = match &p.expect {
+        // `test` prints nothing (and shellcheck reads `test … >` as a comparison typo).
+        Expect::Success if p.command.program() == "test" => cmd,
+        Expect::Success => with_stdin(format!("{cmd} >/dev/null 2>&1"), p.stdin.as_ref()),
+        Expect::Output(want) => format!(
+            "[ \"$({})\" = {} ]",
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            quote(want)
+        ),
+        Expect::OneOf(list) => format!(
+            "panel_one_of \"$({})\" {}",
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            list.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
+        ),
+    };
+    if p.wait {
+        // Ask again for up to ten seconds, then once more for the verdict.
+        format!("{{ for _ in $(seq 100); do {cond} && break; sleep 0.1; done; {cond}; }}")
+    } else {
+        cond
+    }
+}
+
+/// An action as shell. `top`: a statement of its own (a sequence need not be grouped).
+pub fn action(a: &Action, top: bool) -> String {
+    match a {
+        Action::Run { command, stdin } => with_stdin(line(command), stdin.as_ref()),
+        Action::Write(file) => with_stdin(line(&file.command()), Some(&file.stdin())),
+        Action::Unless {
+            probe: p,
+            action: then,
+        } => {
+            format!("if ! {}; then\n{}\nfi", probe(p), &action(then, true))
+        }
+        Action::When {
+            probe: p,
+            action: then,
+        } => {
+            format!("if {}; then\n{}\nfi", probe(p), &action(then, true))
+        }
+        Action::OrElse(first, second) => {
+            let second = match second.as_ref() {
+                Action::Run { stdin: None, .. } => action(second, false),
+                other => format!("{{\n{}\n}}", &action(other, true)),
+            };
+            format!("{} || {second}", action(first, false))
+        }
+        Action::Sequence(list) => {
+            let body = list
+                .iter()
+                .map(|a| action(a, true))
+                .collect::<Vec<_>>()
+                .join("\n");
+            if top {
+                body
+            } else {
+                format!("{{\n{}\n}}", &body)
+            }
+        }
+        Action::WriteTested { file, link, test } => {
+            let c = super::TestedWrite::new(file, link.as_deref());
+            let mut out = format!(
+                "if {} >/dev/null 2>&1; then {}; else {}; fi\n",
+                c.exists, c.backup, c.clear_backup
+            );
+            out.push_str(&action(&Action::Write(file.clone()), true));
+            out.push('\n');
+            if let Some(l) = &c.link {
+                out.push_str(&format!("{l}\n"));
+            }
+            out.push_str(&format!(
+                "if ! {test}; then\n  if {} >/dev/null 2>&1; then {}; else {}; fi\n  panel_fail {}\nfi\n{}",
+                c.backup_exists,
+                c.restore,
+                c.remove_new,
+                quote(&format!(
+                    "{} failed its test; the previous version was put back",
+                    file.path
+                )),
+                c.drop_backup,
+            ));
+            out
+        }
+    }
+}
+
+/// Describe one probe for the text format.
+fn describe_probe(p: &Probe) -> String {
+    let mut s = line(&p.command);
+    if let Some(stdin) = &p.stdin {
+        s.push_str(&stdin_note(stdin));
+    }
+    match &p.expect {
+        Expect::Success => {}
+        Expect::Output(want) => s.push_str(&format!("  ⇒ prints {want:?}")),
+        Expect::OneOf(list) => s.push_str(&format!("  ⇒ prints one of {list:?}")),
+    }
+    if p.wait {
+        s.push_str("  (waits up to 10 s)");
+    }
+    s
+}
+
+fn stdin_note(stdin: &Stdin) -> String {
+    if stdin.sensitive {
+        format!("  < {} bytes on stdin, holding a secret", stdin.text.len())
+    } else {
+        let body: Vec<String> = stdin
+            .text
+            .trim_end()
+            .lines()
+            .map(|l| format!("        | {l}"))
+            .collect();
+        format!("  < stdin:\n{}", body.join("\n"))
+    }
+}
+
+fn describe_action(a: &Action, depth: usize, out: &mut String) {
+    let pad = "    ".repeat(depth);
+    match a {
+        Action::Run { command, stdin } => {
+            out.push_str(&format!("{pad}- run {}", line(command)));
+            if let Some(s) = stdin {
+                out.push_str(&stdin_note(s));
+            }
+            out.push('\n');
+        }
+        Action::Write(f) => {
+            out.push_str(&format!(
+                "{pad}- write {} (mode {}, {}:{})",
+                f.path, f.mode, f.owner, f.group
+            ));
+            out.push_str(&stdin_note(&f.stdin()));
+            out.push('\n');
+        }
+        Action::Unless { probe, action } => {
+            out.push_str(&format!("{pad}- unless {}:\n", describe_probe(probe)));
+            describe_action(action, depth + 1, out);
+        }
+        Action::When { probe, action } => {
+            out.push_str(&format!("{pad}- when {}:\n", describe_probe(probe)));
+            describe_action(action, depth + 1, out);
+        }
+        Action::OrElse(first, second) => {
+            describe_action(first, depth, out);
+            out.push_str(&format!("{pad}  and if that fails:\n"));
+            describe_action(second, depth + 1, out);
+        }
+        Action::Sequence(list) => {
+            for a in list {
+                describe_action(a, depth, out);
+            }
+        }
+        Action::WriteTested { file, link, test } => {
+            describe_action(&Action::Write(file.clone()), depth, out);
+            if let Some(l) = link {
+                out.push_str(&format!("{pad}- link {l} -> {}\n", file.path));
+            }
+            out.push_str(&format!(
+                "{pad}- test {}; on failure put the previous {} back\n",
+                line(test),
+                file.path
+            ));
+        }
+    }
+}
+
+/// The plan for a reviewer: each step with its check, changes and verification.
+pub fn text(plan: &Plan) -> String {
+    let mut out = format!(
+        "Plan: {}\nOS profile: {}, service driver: {}\n",
+        plan.title,
+        plan.profile.name(),
+        plan.driver.name()
+    );
+    for (i, step) in plan.steps.iter().enumerate() {
+        out.push_str(&format!(
+            "\n{}/{} {}\n",
+            i + 1,
+            plan.steps.len(),
+            step.title
+        ));
+        if let Some(why) = &step.skip {
+            out.push_str(&format!("  skipped: {why}\n"));
+            continue;
+        }
+        if step.check.is_empty() {
+            out.push_str("  done when: always applied\n");
+        } else {
+            out.push_str("  done when all pass:\n");
+            for p in &step.check {
+                out.push_str(&format!("    - {}\n", describe_probe(p)));
+            }
+        }
+        out.push_str("  changes:\n");
+        for a in &step.apply {
+            describe_action(a, 1, &mut out);
+        }
+        if !step.verify.is_empty() {
+            out.push_str("  verified by:\n");
+            for p in &step.verify {
+                out.push_str(&format!("    - {}\n", describe_probe(p)));
+            }
+        }
+    }
+    out
+}
+
+/// The plan as a bash script a reviewer can read and run by hand (as the panel user, or root).
+pub fn script(plan: &Plan) -> String {
+    let mut out = format!(
+        "#!/usr/bin/env bash
+# shellcheck disable=SC2016 # file bodies and SQL are single-quoted on purpose: nothing expands
+# {title}
+# Written by `panel site plan` for {os} with the {driver} service driver. Each step checks
+# whether it is already done and is skipped if so; a failed check of the result stops the
+# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+set -euo pipefail
+
+panel_fail() {{ printf 'failed: %s\\n' \"$1\" >&2; exit 1; }}
+panel_one_of() {{
+  local got=$1 want
+  shift
+  for want in \"$@\"; do [ \"$got\" = \"$want\" ] && return 0; done
+  return 1
+}}
+",
+        title = plan.title,
+        os = plan.profile.name(),
+        driver = plan.driver.name()
+    );
+    for (i, step) in plan.steps.iter().enumerate() {
+        let n = i + 1;
+        let total = plan.steps.len();
+        let heading = format!("{n}/{total} {}", step.title);
+        out.push_str(&format!(
+            "\n# --- {heading}\necho {}\n",
+            quote(&format!("==> {heading}"))
+        ));
+        if let Some(why) = &step.skip {
+            out.push_str(&format!("echo {}\n", quote(&format!("skipped: {why}"))));
+            continue;
+        }
+        let apply = step
+            .apply
+            .iter()
+            .map(|a| action(a, true))
+            .collect::<Vec<_>>()
+            .join("\n");
+        if step.check.is_empty() {
+            out.push_str(&apply);
+            out.push('\n');
+        } else {
+            let checks = step
+                .check
+                .iter()
+                .map(probe)
+                .collect::<Vec<_>>()
+                .join(" &&\n  ");
+            out.push_str(&format!(
+                "if {checks}; then\n  echo 'skipped: already done'\nelse\n{}\nfi\n",
+                &apply
+            ));
+        }
+        for p in &step.verify {
+            out.push_str(&format!(
+                "{} || panel_fail {}\n",
+                probe(p),
+                quote(&format!("step {n}: {}", describe_short(p)))
+            ));
+        }
+    }
+    out.push_str("\necho 'done'\n");
+    out
+}
+
+fn describe_short(p: &Probe) -> String {
+    let argv = p.command.argv().join(" ");
+    format!("verify: {}", argv.chars().take(120).collect::<String>())
+}

@@ -1,0 +1,275 @@
+//! The files a site's provisioning writes: its PHP-FPM pool, its nginx vhost (one template per
+//! app type, plus the "suspended" variant), the catch-all default server and the `.env`.
+//! Every value put into them is a parsed domain type (domain, user, path from the profile), so
+//! none can add a directive: they hold only `[a-z0-9.-_]` and no whitespace or `;`.
+
+use crate::domain::site::env_line;
+use crate::domain::{AppType, EnvKey};
+
+use super::SiteSpec;
+use super::profile::{Profile, SOCKET_DIR};
+
+/// Functions a site's PHP cannot call: running programs is what turns a hacked plugin into a
+/// shell on the server.
+const DISABLED_FUNCTIONS: &str =
+    "exec,passthru,shell_exec,system,proc_open,popen,pcntl_exec,show_source";
+
+pub fn socket_path(user: &str) -> String {
+    format!("{SOCKET_DIR}/{user}.sock")
+}
+
+pub fn pool(profile: Profile, site: &SiteSpec) -> String {
+    let user = site.user.as_str();
+    let home = site.user.home();
+    let nginx = profile.nginx_user();
+    let socket = socket_path(user);
+    format!(
+        "; Managed by Panel: the PHP-FPM pool of {domain}. Rewritten on every change.
+[{user}]
+user = {user}
+group = {user}
+listen = {socket}
+; Only nginx may connect: other sites' users cannot reach this pool.
+listen.owner = {nginx}
+listen.group = {nginx}
+listen.mode = 0600
+pm = ondemand
+pm.max_children = 5
+pm.process_idle_timeout = 10s
+pm.max_requests = 500
+chdir = /
+clear_env = yes
+security.limit_extensions = .php
+php_admin_value[open_basedir] = {home}/
+php_admin_value[upload_tmp_dir] = {home}/tmp
+php_admin_value[session.save_path] = {home}/tmp
+php_admin_value[sys_temp_dir] = {home}/tmp
+php_admin_value[disable_functions] = {DISABLED_FUNCTIONS}
+php_admin_flag[allow_url_include] = off
+php_admin_flag[expose_php] = off
+php_admin_flag[log_errors] = on
+php_admin_value[error_log] = {home}/logs/php-error.log
+",
+        domain = site.domain,
+    )
+}
+
+/// The document root nginx serves.
+pub fn document_root(site: &SiteSpec) -> String {
+    match site.app_type {
+        AppType::Laravel => format!("{}/public_html/public", site.user.home()),
+        AppType::WordPress | AppType::Php => format!("{}/public_html", site.user.home()),
+    }
+}
+
+fn server_names(site: &SiteSpec) -> String {
+    std::iter::once(site.domain.as_str())
+        .chain(site.aliases.iter().map(|a| a.as_str()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Shared by every vhost: dotfiles (`.env`, `.git`, `.htaccess`) are never served; ACME
+/// challenge files are (static only, never PHP).
+const DENY_DOTFILES: &str = "    location ^~ /.well-known/acme-challenge/ {
+        default_type text/plain;
+        try_files $uri =404;
+    }
+    location ~ /\\. {
+        deny all;
+    }
+";
+
+fn fastcgi(socket: &str, extra: &str) -> String {
+    format!(
+        "        fastcgi_pass unix:{socket};
+        include fastcgi_params;
+        fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;
+        fastcgi_param DOCUMENT_ROOT $realpath_root;
+        fastcgi_param HTTP_PROXY \"\";
+{extra}"
+    )
+}
+
+pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
+    let user = site.user.as_str();
+    let domain = site.domain.as_str();
+    let names = server_names(site);
+    let root = document_root(site);
+    let socket = socket_path(user);
+    let head = format!(
+        "# Managed by Panel: {domain} ({kind}). Rewritten on every change; edits are lost.
+",
+        kind = site.app_type.label()
+    );
+    let common = format!(
+        "    listen 80;
+    listen [::]:80;
+    server_name {names};
+    root {root};
+    index index.php index.html;
+    charset utf-8;
+    client_max_body_size 64m;
+    access_log /var/log/nginx/{domain}.access.log;
+    error_log /var/log/nginx/{domain}.error.log;
+    add_header X-Content-Type-Options nosniff always;
+
+{DENY_DOTFILES}"
+    );
+    match site.app_type {
+        AppType::Php => format!(
+            "{head}server {{
+{common}
+    location / {{
+        try_files $uri $uri/ =404;
+    }}
+    location ~ \\.php$ {{
+        try_files $uri =404;
+{fcgi}    }}
+}}
+",
+            fcgi = fastcgi(&socket, "")
+        ),
+        AppType::Laravel => format!(
+            "{head}server {{
+{common}
+    location / {{
+        try_files $uri $uri/ /index.php?$query_string;
+    }}
+    # Laravel's front controller is the only PHP entry point.
+    location = /index.php {{
+{fcgi}    }}
+    location ~ \\.php$ {{
+        return 404;
+    }}
+}}
+",
+            fcgi = fastcgi(&socket, "")
+        ),
+        AppType::WordPress => {
+            let zone = format!("panel_{}", user.replace('-', "_"));
+            let cache_dir = profile.fastcgi_cache_dir(user);
+            // The key names scheme, method, host and URI: a purge for one domain or alias
+            // (nginx-helper and friends compute exactly this) never hits another's entries.
+            format!(
+                "{head}fastcgi_cache_path {cache_dir} levels=1:2 keys_zone={zone}:10m max_size=256m inactive=60m use_temp_path=off;
+
+server {{
+{common}
+    # Never cache what is personal or changing: POSTs, queries, admin, logged-in users.
+    set $panel_skip_cache 0;
+    if ($request_method = POST) {{ set $panel_skip_cache 1; }}
+    if ($query_string != \"\") {{ set $panel_skip_cache 1; }}
+    if ($request_uri ~* \"/wp-admin/|/xmlrpc\\.php|wp-.*\\.php|/feed/|sitemap(_index)?\\.xml\") {{ set $panel_skip_cache 1; }}
+    if ($http_cookie ~* \"comment_author|wordpress_[a-f0-9]+|wp-postpass|wordpress_no_cache|wordpress_logged_in|woocommerce_items_in_cart\") {{ set $panel_skip_cache 1; }}
+
+    location / {{
+        try_files $uri $uri/ /index.php?$args;
+    }}
+    # Uploaded files are data, never code.
+    location ~* /(?:uploads|files)/.*\\.php$ {{
+        deny all;
+    }}
+    location ~ \\.php$ {{
+        try_files $uri =404;
+{fcgi}    }}
+}}
+",
+                fcgi = fastcgi(
+                    &socket,
+                    &format!(
+                        "        fastcgi_cache {zone};
+        fastcgi_cache_key \"$scheme$request_method$host$request_uri\";
+        fastcgi_cache_valid 200 301 302 60m;
+        fastcgi_cache_bypass $panel_skip_cache;
+        fastcgi_no_cache $panel_skip_cache;
+        add_header X-Cache $upstream_cache_status always;
+"
+                    )
+                )
+            )
+        }
+    }
+}
+
+/// The vhost of a suspended site: every request gets a neutral 503, nothing reaches PHP.
+pub fn suspended_vhost(site: &SiteSpec) -> String {
+    let names = server_names(site);
+    format!(
+        "# Managed by Panel: {domain} is suspended. Resuming the site restores its vhost.
+server {{
+    listen 80;
+    listen [::]:80;
+    server_name {names};
+    default_type text/html;
+    add_header Retry-After 3600 always;
+    location / {{
+        return 503 '<!doctype html><meta charset=\"utf-8\"><title>Temporarily unavailable</title><p>This site is temporarily unavailable.</p>';
+    }}
+}}
+",
+        domain = site.domain
+    )
+}
+
+/// The catch-all server: a request for a Host no site serves gets no answer at all (444 closes
+/// the connection), so it can never land on some site's vhost by default.
+pub const DEFAULT_SERVER: &str =
+    "# Managed by Panel: requests for a Host no site serves get no answer.
+server {
+    listen 80 default_server;
+    listen [::]:80 default_server;
+    server_name _;
+    access_log off;
+    return 444;
+}
+";
+
+/// The name of the catch-all server's file (sorted first).
+pub const DEFAULT_SERVER_NAME: &str = "00-panel-default";
+
+/// Shown until the site's own code is deployed.
+pub fn placeholder(site: &SiteSpec) -> String {
+    format!(
+        "<!doctype html>
+<meta charset=\"utf-8\">
+<title>{domain}</title>
+<p>{domain} is ready. Deploy your code to replace this page.</p>
+",
+        domain = site.domain
+    )
+}
+
+/// The `.env`: what the panel manages (`APP_URL`, `DB_*`) first, then the site's own keys.
+pub fn env_file(site: &SiteSpec, password: Option<&str>) -> String {
+    let mut lines = vec![
+        "# Managed by Panel: edit these values in the panel; changes made here are overwritten."
+            .to_owned(),
+        env_line(
+            &EnvKey::managed("APP_URL"),
+            &format!("http://{}", site.domain),
+        ),
+    ];
+    if let Some(db) = &site.database {
+        let (connection, host, port) = match db.engine {
+            crate::domain::DatabaseType::MariaDb => ("mysql", "localhost", "3306"),
+            crate::domain::DatabaseType::PostgreSql => ("pgsql", "127.0.0.1", "5432"),
+        };
+        for (k, v) in [
+            ("DB_CONNECTION", connection),
+            ("DB_HOST", host),
+            ("DB_PORT", port),
+            ("DB_DATABASE", db.name.as_str()),
+            ("DB_USERNAME", db.user.as_str()),
+            ("DB_PASSWORD", password.unwrap_or("")),
+        ] {
+            lines.push(env_line(&EnvKey::managed(k), v));
+        }
+    }
+    for (k, v) in &site.env {
+        lines.push(env_line(k, v));
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
+}

@@ -1,0 +1,481 @@
+//! Sites end to end on an isolated Debian node with nginx, PHP-FPM 8.2, MariaDB and PostgreSQL:
+//! created through the HTTP UI, served through the node's nginx, reading their own `.env` and
+//! connecting to their own databases; isolated from each other; suspended, resumed, deleted;
+//! and resumed after a database outage with the finished steps skipped.
+
+use std::time::{Duration, Instant};
+
+use panel::domain::SiteStatus;
+use panel::ids::SiteId;
+
+use crate::harness::{IsolatedNode, LoggedIn, TestApp, client};
+use crate::nodes::{panel_for, wait_for};
+
+/// Start the node's database servers, as its init system would.
+fn start_databases(node: &IsolatedNode) {
+    let out = node.root(
+        "set -e
+        install -d -o mysql -g mysql /run/mysqld
+        pgrep -x mariadbd >/dev/null || setsid -f /usr/sbin/mariadbd --user=mysql >>/var/log/mariadbd.log 2>&1 </dev/null
+        for _ in $(seq 100); do mariadb -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
+        mariadb -e 'SELECT 1' >/dev/null
+        pg_ctlcluster 15 main status >/dev/null || pg_ctlcluster 15 main start",
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "databases did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn stop_mariadb(node: &IsolatedNode) {
+    let out = node.root(
+        "pkill -x mariadbd; for _ in $(seq 100); do pgrep -x mariadbd >/dev/null || exit 0; sleep 0.1; done; exit 1",
+        "",
+    );
+    assert!(out.status.success(), "mariadbd did not stop");
+}
+
+/// A node with a panel, onboarded and active, its databases running.
+async fn active_node() -> (IsolatedNode, TestApp, LoggedIn, panel::ids::ServerId) {
+    let (node, app, user, id, setup_url) = panel_for(IsolatedNode::start_web()).await;
+    let script = client()
+        .get(&setup_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let run = node.root("bash -s", &script);
+    assert!(
+        run.status.success(),
+        "setup failed: {}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    let server = wait_for(&app, id, "active").await;
+    assert_eq!(
+        server.service_driver.as_str(),
+        "direct",
+        "no init system on the node"
+    );
+    start_databases(&node);
+    (node, app, user, id)
+}
+
+async fn create_site(
+    app: &TestApp,
+    user: &LoggedIn,
+    server: panel::ids::ServerId,
+    fields: &[(&str, &str)],
+) -> SiteId {
+    let server = server.to_string();
+    let mut form = vec![("server_id", server.as_str())];
+    form.extend_from_slice(fields);
+    let resp = user.post_form("/sites", &form).await;
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 303, "{body}");
+    let domain = fields.iter().find(|(k, _)| *k == "domain").unwrap().1;
+    sqlx::query_scalar("SELECT id FROM sites WHERE domain = ?")
+        .bind(domain)
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+async fn wait_site(app: &TestApp, id: SiteId, want: SiteStatus) -> panel::db::sites::Site {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = panel::db::sites::get(app.db(), id).await.unwrap().unwrap();
+        if s.status == want {
+            return s;
+        }
+        // Settled: a final status and the site's last job finished (a suspend runs while the
+        // site is still `active`).
+        let job_done = match s.last_job_id {
+            Some(j) => {
+                let job = panel::db::jobs::get(app.db(), j).await.unwrap().unwrap();
+                matches!(job.status.as_str(), "success" | "failed" | "interrupted")
+            }
+            None => false,
+        };
+        let settled = job_done
+            && matches!(
+                s.status,
+                SiteStatus::Active | SiteStatus::Error | SiteStatus::Suspended
+            );
+        if settled || Instant::now() > deadline {
+            let log = match s.last_job_id {
+                Some(j) => panel::db::jobs::log_since(app.db(), j, 0)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.line.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                None => String::new(),
+            };
+            if settled && s.status != want {
+                panic!(
+                    "site is {:?} ({:?}), not {want:?}:\n{log}",
+                    s.status, s.status_reason
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "site stuck {:?}:\n{log}",
+                s.status
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// `curl` on the node against its own nginx: (status, body). Status 0: no HTTP answer at all.
+fn http(node: &IsolatedNode, host: &str, path: &str) -> (u16, String) {
+    let out = node.root(
+        &format!(
+            "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {host}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
+        ),
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (code, body) = text.split_at(3.min(text.len()));
+    (code.parse().unwrap_or(0), body.to_owned())
+}
+
+/// A page that parses the site's `.env` (as a dotenv loader would, for these plain values) and
+/// connects to the database with the generated credentials.
+const DB_PAGE: &str = r#"<?php
+$env = [];
+$path = $_SERVER['PANEL_ENV'] ?? null;
+foreach (file($path, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) as $line) {
+    if ($line[0] === '#') continue;
+    [$k, $v] = explode('=', $line, 2);
+    $env[$k] = trim($v, "'\"");
+}
+$dsn = $env['DB_CONNECTION'] === 'pgsql'
+    ? "pgsql:host={$env['DB_HOST']};port={$env['DB_PORT']};dbname={$env['DB_DATABASE']}"
+    : "mysql:host={$env['DB_HOST']};dbname={$env['DB_DATABASE']}";
+$pdo = new PDO($dsn, $env['DB_USERNAME'], $env['DB_PASSWORD']);
+$who = $env['DB_CONNECTION'] === 'pgsql'
+    ? $pdo->query('SELECT current_database() || \' \' || current_user')->fetchColumn()
+    : $pdo->query('SELECT CONCAT(DATABASE(), \' \', CURRENT_USER())')->fetchColumn();
+echo "OK {$env['APP_URL']} $who\n";
+"#;
+
+/// Put the test page where the site serves it, owned by the site user.
+fn deploy_page(node: &IsolatedNode, user: &str, root: &str, name: &str, body: &str) {
+    let page = body.replace(
+        "$_SERVER['PANEL_ENV'] ?? null",
+        &format!("'/home/{user}/.env'"),
+    );
+    let out = node.root(
+        &format!("install -m 0644 -o {user} -g {user} /dev/stdin {root}/{name}"),
+        &page,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+// Multi-threaded: the node's callbacks reach the panel while the test blocks on `ssh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sites_of_each_type_are_provisioned_isolated_suspended_and_deleted() {
+    let (node, app, user, server) = active_node().await;
+
+    let wp = create_site(
+        &app,
+        &user,
+        server,
+        &[
+            ("domain", "blog.example.com"),
+            ("aliases", "www.blog.example.com"),
+            ("app_type", "wordpress"),
+            ("php_version", "8.2"),
+            ("database", "mariadb"),
+        ],
+    )
+    .await;
+    let laravel = create_site(
+        &app,
+        &user,
+        server,
+        &[
+            ("domain", "app.example.com"),
+            ("app_type", "laravel"),
+            ("php_version", "8.2"),
+            ("database", "postgresql"),
+        ],
+    )
+    .await;
+    let php = create_site(
+        &app,
+        &user,
+        server,
+        &[
+            ("domain", "plain.example.com"),
+            ("app_type", "php"),
+            ("php_version", "8.2"),
+            ("database", "mariadb"),
+        ],
+    )
+    .await;
+    let wp = wait_site(&app, wp, SiteStatus::Active).await;
+    let laravel = wait_site(&app, laravel, SiteStatus::Active).await;
+    let php = wait_site(&app, php, SiteStatus::Active).await;
+    for s in [&wp, &laravel, &php] {
+        assert!(
+            s.confirmed_at.is_some(),
+            "{} was confirmed by the node",
+            s.domain
+        );
+        assert!(s.uid.is_some());
+    }
+    let (wp_user, lv_user, php_user) = (
+        wp.username.clone().unwrap(),
+        laravel.username.clone().unwrap(),
+        php.username.clone().unwrap(),
+    );
+    assert_eq!([&wp_user, &lv_user, &php_user], ["web1", "web2", "web3"]);
+
+    // The placeholder answers first; then each site's own PHP reads its .env and its database.
+    let (code, body) = http(&node, "plain.example.com", "/");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("plain.example.com is ready"), "{body}");
+    deploy_page(
+        &node,
+        &wp_user,
+        "/home/web1/public_html",
+        "index.php",
+        DB_PAGE,
+    );
+    deploy_page(
+        &node,
+        &lv_user,
+        "/home/web2/public_html/public",
+        "index.php",
+        DB_PAGE,
+    );
+    deploy_page(
+        &node,
+        &php_user,
+        "/home/web3/public_html",
+        "index.php",
+        DB_PAGE,
+    );
+    for (host, expect) in [
+        (
+            "blog.example.com",
+            "OK http://blog.example.com blog_example_com blog_example_com@localhost",
+        ),
+        (
+            "www.blog.example.com",
+            "OK http://blog.example.com blog_example_com",
+        ),
+        (
+            "app.example.com",
+            "OK http://app.example.com app_example_com app_example_com",
+        ),
+        (
+            "plain.example.com",
+            "OK http://plain.example.com plain_example_com plain_example_com@localhost",
+        ),
+    ] {
+        let (code, body) = http(&node, host, "/");
+        assert_eq!(code, 200, "{host}: {body}");
+        assert!(body.starts_with(expect), "{host}: {body}");
+    }
+    // Laravel's front controller answers any path.
+    let (code, body) = http(&node, "app.example.com", "/some/route");
+    assert_eq!((code, body.starts_with("OK")), (200, true), "{body}");
+
+    // Dotfiles are never served; an unknown Host gets no answer at all.
+    node.root(
+        "install -d -o web3 -g web3 /home/web3/public_html/.git /home/web3/public_html/.well-known-x && \
+         echo secret | install -o web3 -g web3 /dev/stdin /home/web3/public_html/.git/config && \
+         echo secret | install -o web3 -g web3 /dev/stdin /home/web3/public_html/.env && \
+         echo secret | install -o web3 -g web3 /dev/stdin /home/web3/public_html/.well-known-x/.env",
+        "",
+    );
+    for path in ["/.env", "/.git/config", "/.well-known-x/.env"] {
+        for host in ["plain.example.com", "blog.example.com", "app.example.com"] {
+            let (code, body) = http(&node, host, path);
+            assert!(matches!(code, 403 | 404), "{host}{path}: {code} {body}");
+            assert!(
+                !body.contains("secret") && !body.contains("DB_PASSWORD"),
+                "{body}"
+            );
+        }
+    }
+    let (code, body) = http(&node, "unknown.example.org", "/");
+    assert_eq!((code, body.as_str()), (0, ""), "unknown Host answered");
+
+    // Isolation: site 3's PHP cannot read site 1's files, nor can its Unix user.
+    let probe = r#"<?php
+$r = @file_get_contents('/home/web1/.env');
+$d = @scandir('/home/web1');
+echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
+"#;
+    deploy_page(
+        &node,
+        &php_user,
+        "/home/web3/public_html",
+        "peek.php",
+        probe,
+    );
+    let (code, body) = http(&node, "plain.example.com", "/peek.php");
+    assert_eq!((code, body.as_str()), (200, "DENIED"));
+    for cmd in [
+        "cat /home/web1/.env",
+        "ls /home/web1",
+        "cat /home/web2/public_html/public/index.php",
+    ] {
+        let out = node.root(&format!("runuser -u web3 -- {cmd}"), "");
+        assert!(!out.status.success(), "web3 could run `{cmd}`");
+    }
+    let out = node.root("stat -c '%U %G %a' /home/web1 /home/web1/.env", "");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "root web1 750\nweb1 web1 600\n"
+    );
+
+    // Suspend → 503 with a neutral page; resume → the site again.
+    let path = format!("/sites/{}/suspend", php.id);
+    assert_eq!(user.post_form(&path, &[]).await.status(), 303);
+    wait_site(&app, php.id, SiteStatus::Suspended).await;
+    let (code, body) = http(&node, "plain.example.com", "/");
+    assert_eq!(code, 503);
+    assert!(
+        body.contains("temporarily unavailable") && !body.contains("OK"),
+        "{body}"
+    );
+    let pool = node.root("test -e /etc/php/8.2/fpm/pool.d/web3.conf", "");
+    assert!(!pool.status.success(), "the pool is stopped");
+    let path = format!("/sites/{}/resume", php.id);
+    assert_eq!(user.post_form(&path, &[]).await.status(), 303);
+    wait_site(&app, php.id, SiteStatus::Active).await;
+    let (code, body) = http(&node, "plain.example.com", "/");
+    assert_eq!(code, 200, "{body}");
+
+    // The site page shows the steps and the log of the last job.
+    let page = user
+        .get(&format!("/sites/{}", php.id))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-steps") && page.contains("Reload PHP-FPM and nginx"),
+        "{page}"
+    );
+
+    // Delete, with files and database: nothing of the site is left on the node.
+    let path = format!("/sites/{}/delete", php.id);
+    let wrong = user
+        .post_form(
+            &path,
+            &[("confirm", "plain.example.org"), ("delete_files", "1")],
+        )
+        .await;
+    assert_eq!(wrong.status(), 422);
+    let resp = user
+        .post_form(
+            &path,
+            &[
+                ("confirm", "plain.example.com"),
+                ("delete_files", "1"),
+                ("delete_database", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while panel::db::sites::get(app.db(), php.id)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "site not deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left = node.root(
+        "test -e /etc/nginx/sites-available/plain.example.com.conf && echo vhost; \
+         test -e /etc/nginx/sites-enabled/plain.example.com.conf && echo link; \
+         test -e /etc/php/8.2/fpm/pool.d/web3.conf && echo pool; \
+         test -e /run/php-fpm/web3.sock && echo socket; \
+         id web3 >/dev/null 2>&1 && echo user; test -e /home/web3 && echo home; \
+         mariadb -N -e \"SELECT 'db' FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='plain_example_com' \
+                         UNION SELECT 'dbuser' FROM mysql.user WHERE User='plain_example_com'\"; true",
+        "",
+    );
+    assert_eq!(String::from_utf8_lossy(&left.stdout), "", "left behind");
+    let (code, _) = http(&node, "plain.example.com", "/");
+    assert_eq!(code, 0, "the deleted site's Host now gets no answer");
+    // The others still serve.
+    assert_eq!(http(&node, "blog.example.com", "/").0, 200);
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_outage_fails_the_site_and_retry_resumes_where_it_stopped() {
+    let (node, app, user, server) = active_node().await;
+    stop_mariadb(&node);
+    let id = create_site(
+        &app,
+        &user,
+        server,
+        &[
+            ("domain", "shop.example.com"),
+            ("app_type", "php"),
+            ("php_version", "8.2"),
+            ("database", "mariadb"),
+        ],
+    )
+    .await;
+    let failed = wait_site(&app, id, SiteStatus::Error).await;
+    let reason = failed.status_reason.unwrap();
+    assert!(
+        reason.contains("Create the MariaDB database") && reason.contains("mariadb"),
+        "{reason}"
+    );
+    start_databases(&node);
+    let path = format!("/sites/{id}/retry");
+    assert_eq!(user.post_form(&path, &[]).await.status(), 303);
+    let site = wait_site(&app, id, SiteStatus::Active).await;
+    let log: Vec<String> = panel::db::jobs::log_since(app.db(), site.last_job_id.unwrap(), 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    let skipped = log
+        .iter()
+        .find(|l| l.starts_with("Already done, skipped:"))
+        .unwrap_or_else(|| panic!("{log:#?}"));
+    for step in [
+        "Create the system user web1",
+        "Create the site's directories and .env",
+        "Configure the PHP 8.2 FPM pool",
+        "Configure the nginx vhost for shop.example.com",
+    ] {
+        assert!(skipped.contains(step), "{skipped}");
+    }
+    assert!(!skipped.contains("database"), "{skipped}");
+    let logs = panel::db::servers::logs(app.db(), server, 50)
+        .await
+        .unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.message == "shop.example.com: site provisioning failed")
+    );
+    assert!(
+        logs.iter()
+            .any(|l| l.message.contains("the node confirmed the site"))
+    );
+    app.stop().await;
+}
