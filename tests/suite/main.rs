@@ -10,6 +10,7 @@ mod jobs;
 mod keys;
 mod nodes;
 mod passkeys;
+mod plans;
 mod schema;
 mod servers;
 mod sites;

@@ -1,0 +1,288 @@
+//! `panel site plan`: the exact plan for every OS profile and app type, as snapshots; every
+//! rendered script passes `bash -n` and shellcheck; hostile input is refused with exit status 2
+//! and the field's name, or kept literally (normalised) as data.
+
+use std::process::{Command, Output};
+
+/// The password the snapshots are rendered with (a real run generates one).
+const PASSWORD: &str = "SnapshotPassw0rdSnapshotPassw0rd";
+
+fn plan(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_panel"))
+        .args(["site", "plan"])
+        .args(args)
+        .env("PANEL_PLAN_DB_PASSWORD", PASSWORD)
+        .env("PANEL_DATA_DIR", "/nonexistent-plan-touches-nothing")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// Each app type with the database and aliases it would typically have.
+const TYPES: &[(&str, &[&str])] = &[
+    (
+        "wordpress",
+        &[
+            "--db",
+            "mariadb",
+            "--alias",
+            "www.example.com",
+            "--alias",
+            "blog.example.net",
+        ],
+    ),
+    ("laravel", &["--db", "postgresql"]),
+    ("php", &["--db", "none"]),
+];
+
+const OSES: &[&str] = &["alma8", "alma9", "rocky8", "rocky9", "debian12"];
+
+#[test]
+fn scripts_for_every_profile_and_app_type_match_snapshots_and_pass_shellcheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut mismatched = Vec::new();
+    for os in OSES {
+        for (app_type, extra) in TYPES {
+            let php = if *os == "debian12" { "8.2" } else { "8.3" };
+            let mut args = vec![
+                "--os",
+                os,
+                "--domain",
+                "example.com",
+                "--app-type",
+                app_type,
+                "--php",
+                php,
+                "--format",
+                "script",
+            ];
+            args.extend_from_slice(extra);
+            let out = plan(&args);
+            let (script, err) = text(&out);
+            assert!(out.status.success(), "{os} {app_type}: {err}");
+            let file = dir.path().join(format!("{os}-{app_type}.sh"));
+            std::fs::write(&file, &script).unwrap();
+            let syntax = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+            assert!(
+                syntax.status.success(),
+                "{os} {app_type}: bash -n: {}",
+                String::from_utf8_lossy(&syntax.stderr)
+            );
+            let lint = Command::new("shellcheck").arg(&file).output().unwrap();
+            assert!(
+                lint.status.success(),
+                "{os} {app_type}: shellcheck:\n{}",
+                String::from_utf8_lossy(&lint.stdout)
+            );
+            let path = format!(
+                "{}/tests/snapshots/site-plan/{os}-{app_type}.sh",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+                std::fs::write(&path, &script).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+            if script != expected {
+                mismatched.push(path);
+            }
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "plans differ from their snapshots (UPDATE_SNAPSHOTS=1 rewrites them): {mismatched:?}"
+    );
+}
+
+#[test]
+fn each_profile_uses_its_own_paths_and_services() {
+    let (alma, _) = text(&plan(&[
+        "--os",
+        "alma9",
+        "--domain",
+        "example.com",
+        "--app-type",
+        "php",
+        "--php",
+        "8.3",
+        "--format",
+        "script",
+    ]));
+    assert!(
+        alma.contains("/etc/opt/remi/php83/php-fpm.d/web1.conf"),
+        "{alma}"
+    );
+    assert!(alma.contains("'/opt/remi/php83/root/usr/sbin/php-fpm' '-t'"));
+    assert!(alma.contains("'php83-php-fpm.service'"));
+    assert!(alma.contains("/etc/nginx/conf.d/example.com.conf"));
+    assert!(alma.contains("listen.owner = nginx"));
+    assert!(!alma.contains("sites-enabled"));
+    let (deb, _) = text(&plan(&[
+        "--os",
+        "debian12",
+        "--domain",
+        "example.com",
+        "--app-type",
+        "php",
+        "--php",
+        "8.2",
+        "--driver",
+        "direct",
+        "--format",
+        "script",
+    ]));
+    assert!(deb.contains("/etc/php/8.2/fpm/pool.d/web1.conf"));
+    assert!(deb.contains("'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'"));
+    assert!(deb.contains("listen.owner = www-data"));
+    // The direct driver signals the daemons; systemd is never called.
+    assert!(deb.contains("'pkill' '--signal' 'USR2' '--pidfile' '/run/php/php8.2-fpm.pid'"));
+    assert!(deb.contains("'nginx' '-s' 'reload'"));
+    assert!(!deb.contains("systemctl"));
+}
+
+#[test]
+fn the_text_plan_never_shows_the_password() {
+    let (out, err) = text(&plan(&[
+        "--os",
+        "rocky9",
+        "--domain",
+        "example.com",
+        "--app-type",
+        "laravel",
+        "--php",
+        "8.3",
+        "--db",
+        "mariadb",
+    ]));
+    assert!(
+        out.contains("1/8 Create the system user web1"),
+        "{out}{err}"
+    );
+    assert!(out.contains("8/8 Confirm with the panel"));
+    assert!(out.contains("holding a secret"));
+    assert!(!out.contains(PASSWORD), "{out}");
+}
+
+#[test]
+fn hostile_input_is_refused_naming_the_field() {
+    let long_label = format!("{}.com", "a".repeat(64));
+    let long_name = format!("{}.com", ["abcdefghij"; 25].join("."));
+    let base = |field: &str, value: &str| -> Vec<String> {
+        let mut args: Vec<String> = [
+            "--os",
+            "alma9",
+            "--domain",
+            "example.com",
+            "--app-type",
+            "php",
+            "--php",
+            "8.3",
+            "--db",
+            "mariadb",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        match field {
+            "domain" => args[3] = value.into(),
+            "alias" => args.extend(["--alias".into(), value.into()]),
+            "user" => args.extend(["--user".into(), value.into()]),
+            "db-name" => args.extend(["--db-name".into(), value.into()]),
+            "php" => args[7] = value.into(),
+            _ => unreachable!(),
+        }
+        args
+    };
+    let mut cases: Vec<(&str, String)> = Vec::new();
+    for v in [
+        "example.com;id",
+        "ex$(id).com",
+        "ex`id`.com",
+        "-oProxyCommand=id",
+        "example.com\nserver_name evil",
+        "..",
+        "a..b.com",
+        long_label.as_str(),
+        long_name.as_str(),
+        "*.example.com",
+        "localhost",
+        "192.0.2.1",
+    ] {
+        cases.push(("domain", v.into()));
+        cases.push(("alias", v.into()));
+    }
+    for v in [
+        "root",
+        "panel",
+        "nginx",
+        "www-data",
+        "../x",
+        "a b",
+        "-l",
+        &"a".repeat(33),
+        "Web1",
+    ] {
+        cases.push(("user", v.into()));
+    }
+    for v in [
+        "test; shutdown",
+        "x`id`",
+        "a'b",
+        "a\"b",
+        "a-b",
+        "information_schema",
+        "mysql",
+        "postgres",
+        "template0",
+        &"a".repeat(65),
+    ] {
+        cases.push(("db-name", v.into()));
+    }
+    cases.push(("php", "8.3;id".into()));
+    for (field, value) in &cases {
+        let args = base(field, value);
+        let out = plan(&args.iter().map(String::as_str).collect::<Vec<_>>());
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{field}={value:?} accepted:\n{stdout}"
+        );
+        assert!(
+            stderr.contains(&format!("{field}: ")),
+            "{field}={value:?}: the message names the field: {stderr}"
+        );
+        assert!(stdout.is_empty(), "nothing is printed for bad input");
+    }
+}
+
+#[test]
+fn domains_are_normalised_in_the_plan() {
+    let (out, err) = text(&plan(&[
+        "--os",
+        "debian12",
+        "--domain",
+        "EXAMPLE.com.",
+        "--alias",
+        "bücher.de",
+        "--app-type",
+        "wordpress",
+        "--php",
+        "8.2",
+        "--format",
+        "script",
+    ]));
+    assert!(err.is_empty(), "{err}");
+    assert!(
+        out.contains("server_name example.com xn--bcher-kva.de;"),
+        "{out}"
+    );
+    assert!(!out.contains("EXAMPLE") && !out.contains("bücher"));
+}
