@@ -8,7 +8,8 @@ log() { printf '\n== %s\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------------------
 # Debian packages the suite uses; daemons among them are started by the tests themselves.
-APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd)
+# python3-dotenv: the reference dotenv parser the .env round-trip test reads files back with.
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

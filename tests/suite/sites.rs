@@ -479,3 +479,245 @@ async fn a_database_outage_fails_the_site_and_retry_resumes_where_it_stopped() {
     );
     app.stop().await;
 }
+
+/// An active server row with PHP 8.3 installed and one existing site, without a node: the
+/// form's checks run before anything is sent anywhere.
+async fn seeded_server(app: &TestApp) -> (panel::ids::ServerId, SiteId) {
+    use panel::ids::{ServerId, SoftwareInstallationId, SystemUserId};
+    let db = app.db();
+    let server = ServerId::generate();
+    sqlx::query("INSERT INTO servers (id, name, ip_address, hostname, os_version, status) VALUES (?, 'web-1', '192.0.2.10', 'web1.example.com', 'alma_9', 'active')")
+        .bind(server)
+        .execute(db)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO software_installations (id, server_id, software, version, status) VALUES (?, ?, 'php', '8.3', 'installed')")
+        .bind(SoftwareInstallationId::generate())
+        .bind(server)
+        .execute(db)
+        .await
+        .unwrap();
+    let user = SystemUserId::generate();
+    sqlx::query("INSERT INTO system_users (id, server_id, username, home_dir) VALUES (?, ?, 'web1', '/home/web1')")
+        .bind(user)
+        .bind(server)
+        .execute(db)
+        .await
+        .unwrap();
+    let site = SiteId::generate();
+    sqlx::query("INSERT INTO sites (id, server_id, system_user_id, domain, app_type, php_version, status) VALUES (?, ?, ?, 'taken.example.com', 'php', '8.3', 'active')")
+        .bind(site)
+        .bind(server)
+        .bind(user)
+        .execute(db)
+        .await
+        .unwrap();
+    (server, site)
+}
+
+async fn site_rows(app: &TestApp) -> Vec<(String, String)> {
+    sqlx::query_as("SELECT domain, aliases FROM sites ORDER BY domain")
+        .fetch_all(app.db())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_create_form_refuses_hostile_input_field_by_field_and_stores_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    let (server, _) = seeded_server(&app).await;
+    let server = server.to_string();
+    let before = site_rows(&app).await;
+    let long_label = format!("{}.com", "a".repeat(64));
+    let long_name = format!("{}.com", ["abcdefghij"; 25].join("."));
+    let long_user = "a".repeat(33);
+    let long_db = "a".repeat(65);
+    let mut cases: Vec<(&str, &str)> = Vec::new();
+    for v in [
+        "example.com;id",
+        "ex$(id).com",
+        "ex`id`.com",
+        "-oProxyCommand=id",
+        "example.com\nserver_name evil",
+        "..",
+        "a..b.com",
+        &long_label,
+        &long_name,
+        "*.example.com",
+        "localhost",
+        "192.0.2.1",
+    ] {
+        cases.push(("domain", v));
+        cases.push(("aliases", v));
+    }
+    for v in [
+        "root", "panel", "nginx", "www-data", "../x", "a b", "-l", &long_user, "Web1", "web1",
+    ] {
+        cases.push(("user", v));
+    }
+    for v in [
+        "test; shutdown",
+        "x`id`",
+        "a'b",
+        "a\"b",
+        "a-b",
+        "information_schema",
+        "mysql",
+        "postgres",
+        "template0",
+        &long_db,
+    ] {
+        cases.push(("db_name", v));
+    }
+    cases.push(("php_version", "8.3;id"));
+    cases.push(("php_version", "8.2")); // not installed on this server
+    cases.push(("app_type", "joomla"));
+    cases.push(("database", "oracle"));
+    cases.push(("domain", "TAKEN.example.com.")); // another site has it (after normalising)
+    for (field, value) in cases {
+        let mut form = vec![
+            ("server_id", server.as_str()),
+            ("domain", "new.example.com"),
+            ("app_type", "php"),
+            ("php_version", "8.3"),
+            ("database", "mariadb"),
+        ];
+        form.retain(|(k, _)| *k != field);
+        form.push((field, value));
+        let resp = user.post_form("/sites", &form).await;
+        let status = resp.status();
+        let html = resp.text().await.unwrap();
+        assert_eq!(status, 422, "{field}={value:?} accepted");
+        // The error sits under its own field (the form marks that input as invalid).
+        assert!(
+            html.contains(&format!("data-field-error=\"{field}\"")),
+            "{field}={value:?}: no error on the field"
+        );
+        assert!(!html.contains("<script>"), "echoed values are escaped");
+        assert_eq!(
+            site_rows(&app).await,
+            before,
+            "{field}={value:?} changed something"
+        );
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_env_editor_keeps_values_literally_and_refuses_bad_keys() {
+    let app = TestApp::spawn().await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    let (_, site) = seeded_server(&app).await;
+    let path = format!("/sites/{site}/env");
+    for bad in [
+        "A B=1",
+        "1A=2",
+        "=3",
+        "PATH=/tmp",
+        "LD_PRELOAD=/x.so",
+        "DB_PASSWORD=x",
+        "no equals sign",
+    ] {
+        let resp = user.post_form(&path, &[("env", bad)]).await;
+        assert_eq!(resp.status(), 422, "{bad:?}");
+        let sealed: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT env_encrypted FROM sites WHERE id = ?")
+                .bind(site)
+                .fetch_one(app.db())
+                .await
+                .unwrap();
+        assert!(sealed.is_none(), "{bad:?} was stored");
+    }
+    // Hostile values are data: stored (sealed, never plaintext) exactly as typed.
+    let values =
+        "CMD=$(id)\nTICK=`id`\nQUOTES=\"a'b\"\nHASH=x # not a comment\nNEWKEY=a\\nINJECTED=1";
+    let resp = user.post_form(&path, &[("env", values)]).await;
+    // The server is not reachable here, so the write job fails later; the values are kept.
+    assert_eq!(resp.status(), 303);
+    let row = panel::db::sites::get(app.db(), site)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = row.env_encrypted.clone().unwrap();
+    assert!(
+        !String::from_utf8_lossy(&sealed).contains("$(id)"),
+        "sealed at rest"
+    );
+    let env = panel::sites::env_of(&row, app.secrets()).unwrap();
+    let got: Vec<(String, String)> = env
+        .into_iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("CMD", "$(id)"),
+            ("TICK", "`id`"),
+            ("QUOTES", "\"a'b\""),
+            ("HASH", "x # not a comment"),
+            ("NEWKEY", "a\\nINJECTED=1"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    );
+    app.stop().await;
+}
+
+/// Every hostile `.env` value, written as the panel writes it, reads back exactly through a
+/// standard dotenv parser (python-dotenv, Debian's) and never adds a second key.
+#[test]
+fn env_values_round_trip_through_a_standard_dotenv_parser() {
+    use panel::domain::EnvKey;
+    use panel::domain::site::env_line;
+    let values = [
+        "plain",
+        "line one\nINJECTED=1",
+        "carriage\rreturn",
+        "$(id)",
+        "`id`",
+        "double \" quote",
+        "single ' quote",
+        "both ' and \" quotes",
+        "hash # not a comment",
+        "#leading hash",
+        "back\\slash \\n not a newline",
+        "trailing backslash \\",
+        "${HOME} $PATH",
+        "= equals =",
+        "  spaces around  ",
+        "ünïcødé ✓",
+        "",
+    ];
+    let mut file = String::new();
+    for (i, v) in values.iter().enumerate() {
+        let key = EnvKey::parse(&format!("K{i}")).unwrap();
+        file.push_str(&env_line(&key, v));
+        file.push('\n');
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".env");
+    std::fs::write(&path, &file).unwrap();
+    let out = std::process::Command::new("/usr/bin/python3")
+        .args([
+            "-c",
+            "import dotenv, json, sys; print(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))",
+        ])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let parsed: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        parsed.len(),
+        values.len(),
+        "no extra keys:\n{file}\n{parsed:?}"
+    );
+    for (i, v) in values.iter().enumerate() {
+        assert_eq!(parsed[&format!("K{i}")], *v, "value {i}: {v:?}\n{file}");
+    }
+}
