@@ -525,9 +525,23 @@ async fn perform(
         Work::WriteEnv => steps::write_env(&spec, password.as_deref(), profile, driver),
     };
     let session = connect(ctx, pool, secrets, server).await?;
+    let started = std::time::Instant::now();
     let result = crate::provision::run::Runner::new(ctx, &session)
         .run(&plan)
         .await;
+    if let Ok(report) = &result {
+        // Where the time went: waiting on the node vs the panel's own work (benchmarked).
+        let total = started.elapsed();
+        ctx.log(
+            "panel",
+            &format!(
+                "Timing: {} remote commands, {} ms on the node, {} ms in the panel",
+                report.commands,
+                report.remote.as_millis(),
+                total.saturating_sub(report.remote).as_millis()
+            ),
+        );
+    }
     if let (Ok(_), Work::Provision) = (&result, work) {
         // The user's uid, for the record.
         if let Ok(out) = session

@@ -105,6 +105,30 @@ pub async fn append_log(pool: &Pool, id: JobId, stream: &str, line: &str) -> sql
         .await
 }
 
+/// Several lines in one transaction (one write lock instead of one per line); their `seq`s.
+pub async fn append_logs(
+    pool: &Pool,
+    id: JobId,
+    lines: &[(&'static str, String)],
+) -> sqlx::Result<Vec<i64>> {
+    let mut tx = pool.begin().await?;
+    let mut seqs = Vec::with_capacity(lines.len());
+    for (stream, line) in lines {
+        seqs.push(
+            sqlx::query_scalar(
+                "INSERT INTO job_log (job_id, stream, line) VALUES (?, ?, ?) RETURNING seq",
+            )
+            .bind(id)
+            .bind(*stream)
+            .bind(line)
+            .fetch_one(&mut *tx)
+            .await?,
+        );
+    }
+    tx.commit().await?;
+    Ok(seqs)
+}
+
 /// Log lines after `after_seq`, in order.
 pub async fn log_since(pool: &Pool, id: JobId, after_seq: i64) -> sqlx::Result<Vec<LogLine>> {
     sqlx::query_as(

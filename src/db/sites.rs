@@ -230,18 +230,15 @@ pub async fn set_db_password(pool: &Pool, db: DatabaseId, sealed: &[u8]) -> sqlx
 
 /// The site, its database row and its system user are gone (the node is cleaned first).
 pub async fn delete(pool: &Pool, site: &Site) -> sqlx::Result<()> {
+    // The transaction's first statement writes, so it takes the write lock (waiting its turn)
+    // instead of failing to upgrade a read snapshot while a job log is being written.
     let mut tx = pool.begin().await?;
-    let user: Option<SystemUserId> =
-        sqlx::query_scalar("SELECT system_user_id FROM sites WHERE id = ?")
+    let user: Option<Option<SystemUserId>> =
+        sqlx::query_scalar("DELETE FROM sites WHERE id = ? RETURNING system_user_id")
             .bind(site.id)
             .fetch_optional(&mut *tx)
-            .await?
-            .flatten();
-    sqlx::query("DELETE FROM sites WHERE id = ?")
-        .bind(site.id)
-        .execute(&mut *tx)
-        .await?;
-    if let Some(u) = user {
+            .await?;
+    if let Some(Some(u)) = user {
         sqlx::query("DELETE FROM system_users WHERE id = ?")
             .bind(u)
             .execute(&mut *tx)

@@ -221,18 +221,26 @@ impl JobContext {
         let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, String)>();
         let writer_pool = pool.clone();
         // One writer per job keeps lines in arrival order in the table and on the wire.
+        // Lines that arrive together are stored in one transaction: a chatty command then
+        // costs one write lock, not one per line, and the job's other writes are not starved.
         let writer = tokio::spawn(async move {
-            while let Some((stream, line)) = rx.recv().await {
-                match db::jobs::append_log(&pool, id, stream, &line).await {
-                    Ok(seq) => {
-                        let _ = events.send(JobEvent::Line {
-                            job: id,
-                            seq,
-                            stream,
-                            line,
-                        });
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 256).await > 0 {
+                match db::jobs::append_logs(&pool, id, &batch).await {
+                    Ok(seqs) => {
+                        for ((stream, line), seq) in batch.drain(..).zip(seqs) {
+                            let _ = events.send(JobEvent::Line {
+                                job: id,
+                                seq,
+                                stream,
+                                line,
+                            });
+                        }
                     }
-                    Err(e) => tracing::error!(job = %id, "cannot store a log line: {e}"),
+                    Err(e) => {
+                        tracing::error!(job = %id, "cannot store {} log line(s): {e}", batch.len());
+                        batch.clear();
+                    }
                 }
             }
         });

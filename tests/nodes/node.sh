@@ -35,7 +35,8 @@ start() {
   ip netns exec "$NAME" unshare --mount --uts --pid --fork --kill-child --propagation private \
     "$HERE/node.sh" init "$K" >"$DIR/node.log" 2>&1 &
   echo $! >"$DIR/pid"
-  for _ in $(seq 100); do
+  # Up to 30 s: a loaded 2-core machine can be slow to start the first sshd.
+  for _ in $(seq 300); do
     if (exec 3<>"/dev/tcp/10.200.$K.2/22") 2>/dev/null; then return 0; fi
     sleep 0.1
   done

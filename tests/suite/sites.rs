@@ -229,6 +229,19 @@ async fn sites_of_each_type_are_provisioned_isolated_suspended_and_deleted() {
     let laravel = wait_site(&app, laravel, SiteStatus::Active).await;
     let php = wait_site(&app, php, SiteStatus::Active).await;
     for s in [&wp, &laravel, &php] {
+        let rows: Vec<(String, String)> =
+            sqlx::query_as("SELECT created_at, line FROM job_log WHERE job_id = ? ORDER BY seq")
+                .bind(s.last_job_id.unwrap())
+                .fetch_all(app.db())
+                .await
+                .unwrap();
+        for (at, line) in rows {
+            eprintln!(
+                "{at} {}: {}",
+                s.domain,
+                line.chars().take(150).collect::<String>()
+            );
+        }
         assert!(
             s.confirmed_at.is_some(),
             "{} was confirmed by the node",
@@ -362,6 +375,73 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
     let (code, body) = http(&node, "plain.example.com", "/");
     assert_eq!(code, 200, "{body}");
 
+    // Rotate the WordPress site's database password: the server and the .env both change, and
+    // the site keeps working with the new one; revealing it is recorded in the server log.
+    let old = panel::sites::reveal_password(app.state(), wp.id, None)
+        .await
+        .unwrap();
+    let path = format!("/sites/{}/database/rotate", wp.id);
+    assert_eq!(user.post_form(&path, &[]).await.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let s = panel::db::sites::get(app.db(), wp.id)
+            .await
+            .unwrap()
+            .unwrap();
+        let job = panel::db::jobs::get(app.db(), s.last_job_id.unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        if job.kind == "site.rotate_password" && job.status == "success" {
+            break;
+        }
+        assert!(job.status != "failed", "{:?}", job.error);
+        assert!(Instant::now() < deadline, "rotation stuck");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let path = format!("/sites/{}/database/reveal", wp.id);
+    let resp = user.post_form(&path, &[]).await;
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let page = resp.text().await.unwrap();
+    let new = page
+        .split("data-revealed-password>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_owned();
+    assert!(new.len() == 32 && new != old, "a new password: {new}");
+    let env = node.root("cat /home/web1/.env", "");
+    let env = String::from_utf8_lossy(&env.stdout);
+    assert!(env.contains(&format!("DB_PASSWORD='{new}'")) && !env.contains(&old));
+    let (code, body) = http(&node, "blog.example.com", "/");
+    assert_eq!(code, 200, "{body}");
+    assert!(body.starts_with("OK http://blog.example.com"), "{body}");
+    let old_login = node.root(
+        &format!("mariadb -u blog_example_com -p'{old}' -e 'SELECT 1'"),
+        "",
+    );
+    assert!(
+        !old_login.status.success(),
+        "the old password no longer works"
+    );
+    let logs = panel::db::servers::logs(app.db(), server, 100)
+        .await
+        .unwrap();
+    assert!(
+        logs.iter()
+            .any(|l| l.message == "database password of blog.example.com revealed")
+    );
+    assert!(
+        logs.iter()
+            .all(|l| !l.message.contains(&new) && !l.context.contains(&new))
+    );
+    let leaked: i64 = sqlx::query_scalar("SELECT count(*) FROM job_log WHERE instr(line, ?) > 0")
+        .bind(&new)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(leaked, 0, "the password is never in a job log");
+
     // The site page shows the steps and the log of the last job.
     let page = user
         .get(&format!("/sites/{}", php.id))
@@ -395,12 +475,20 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
         .await;
     assert_eq!(resp.status(), 303);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while panel::db::sites::get(app.db(), php.id)
-        .await
-        .unwrap()
-        .is_some()
-    {
-        assert!(Instant::now() < deadline, "site not deleted");
+    while let Some(s) = panel::db::sites::get(app.db(), php.id).await.unwrap() {
+        if s.status == SiteStatus::Error || Instant::now() > deadline {
+            let log = panel::db::jobs::log_since(app.db(), s.last_job_id.unwrap(), 0)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|l| l.line)
+                .collect::<Vec<_>>()
+                .join("\n");
+            panic!(
+                "site not deleted: {:?} {:?}\n{log}",
+                s.status, s.status_reason
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let left = node.root(
