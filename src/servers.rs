@@ -840,7 +840,7 @@ async fn rotate(
     ctx.run_script(&session, &add, T).await?;
 
     // Prove the new key works before anything depends on it.
-    let step = db::jobs::start_step(pool, ctx.id(), "Log in with the new key").await?;
+    let (step, _) = db::jobs::start_step(pool, ctx.id(), "Log in with the new key").await?;
     let proof = async {
         let s = Session::connect(&target, &new_private, &host_key, T).await?;
         let out = s

@@ -12,13 +12,14 @@ pub struct DatabaseSummary {
     pub db_type: DatabaseType,
     pub status: DatabaseStatus,
     pub server_name: String,
+    pub site_id: Option<crate::ids::SiteId>,
     pub site_domain: Option<String>,
 }
 
 pub async fn list(pool: &Pool) -> sqlx::Result<Vec<DatabaseSummary>> {
     sqlx::query_as(
         "SELECT d.id, d.name, d.username, d.db_type, d.status, se.name AS server_name,
-                si.domain AS site_domain
+                d.site_id, si.domain AS site_domain
          FROM databases d
          JOIN servers se ON se.id = d.server_id
          LEFT JOIN sites si ON si.id = d.site_id

@@ -159,24 +159,25 @@ pub struct Step {
     pub status: String,
 }
 
-/// Start the next step of a job; returns its id.
+/// Start the next step of a job; returns its id and position.
 pub async fn start_step(
     pool: &Pool,
     job: JobId,
     description: &str,
-) -> sqlx::Result<crate::ids::JobStepId> {
+) -> sqlx::Result<(crate::ids::JobStepId, i64)> {
     let id = crate::ids::JobStepId::generate();
-    sqlx::query(
+    let position = sqlx::query_scalar(
         "INSERT INTO job_steps (id, job_id, position, description)
-         VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM job_steps WHERE job_id = ?), ?)",
+         VALUES (?, ?, (SELECT coalesce(max(position), 0) + 1 FROM job_steps WHERE job_id = ?), ?)
+         RETURNING position",
     )
     .bind(id)
     .bind(job)
     .bind(job)
     .bind(description)
-    .execute(pool)
+    .fetch_one(pool)
     .await?;
-    Ok(id)
+    Ok((id, position))
 }
 
 pub async fn finish_step(pool: &Pool, id: crate::ids::JobStepId, status: &str) -> sqlx::Result<()> {

@@ -30,12 +30,21 @@ pub enum JobEvent {
         job: JobId,
         status: &'static str,
     },
+    /// A step started (`running`) or ended (`done`, `skipped`, `failed`).
+    Step {
+        job: JobId,
+        position: i64,
+        description: String,
+        status: &'static str,
+    },
 }
 
 impl JobEvent {
     pub fn job(&self) -> JobId {
         match self {
-            JobEvent::Line { job, .. } | JobEvent::Status { job, .. } => *job,
+            JobEvent::Line { job, .. }
+            | JobEvent::Status { job, .. }
+            | JobEvent::Step { job, .. } => *job,
         }
     }
 }
@@ -210,6 +219,7 @@ pub struct JobContext {
     id: JobId,
     pool: Pool,
     lines: mpsc::UnboundedSender<(&'static str, String)>,
+    events: broadcast::Sender<JobEvent>,
 }
 
 impl JobContext {
@@ -220,6 +230,7 @@ impl JobContext {
     ) -> (JobContext, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, String)>();
         let writer_pool = pool.clone();
+        let step_events = events.clone();
         // One writer per job keeps lines in arrival order in the table and on the wire.
         // Lines that arrive together are stored in one transaction: a chatty command then
         // costs one write lock, not one per line, and the job's other writes are not starved.
@@ -249,6 +260,7 @@ impl JobContext {
                 id,
                 pool: writer_pool,
                 lines: tx,
+                events: step_events,
             },
             writer,
         )
@@ -259,18 +271,44 @@ impl JobContext {
     }
 
     /// Run one named step: recorded in `job_steps` (running → done | failed) and announced in
-    /// the log, so the job page shows where a job is and where it stopped.
+    /// the log and live, so the job page shows where a job is and where it stopped.
     pub async fn step<T>(
         &self,
         description: &str,
         work: impl Future<Output = Result<T, JobFailure>>,
     ) -> Result<T, JobFailure> {
-        let step = db::jobs::start_step(&self.pool, self.id, description).await?;
+        self.step_or_skip(description, async { work.await.map(|v| (v, false)) })
+            .await
+    }
+
+    /// Like `step`, for work that may find itself already done: `(value, true)` records the
+    /// step as `skipped`.
+    pub async fn step_or_skip<T>(
+        &self,
+        description: &str,
+        work: impl Future<Output = Result<(T, bool), JobFailure>>,
+    ) -> Result<T, JobFailure> {
+        let (step, position) = db::jobs::start_step(&self.pool, self.id, description).await?;
+        self.announce(position, description, "running");
         self.log("panel", &format!("▶ {description}"));
         let result = work.await;
-        let status = if result.is_ok() { "done" } else { "failed" };
+        let status = match &result {
+            Ok((_, false)) => "done",
+            Ok((_, true)) => "skipped",
+            Err(_) => "failed",
+        };
         db::jobs::finish_step(&self.pool, step, status).await?;
-        result
+        self.announce(position, description, status);
+        result.map(|(v, _)| v)
+    }
+
+    fn announce(&self, position: i64, description: &str, status: &'static str) {
+        let _ = self.events.send(JobEvent::Step {
+            job: self.id,
+            position,
+            description: description.to_owned(),
+            status,
+        });
     }
 
     /// Store and broadcast one line (`stdout`, `stderr` or `panel`), bounded in length.

@@ -231,7 +231,62 @@ pub fn text(plan: &Plan) -> String {
     out
 }
 
-/// The plan as a bash script a reviewer can read and run by hand (as the panel user, or root).
+/// Helpers every rendered script starts with.
+pub const PRELUDE: &str = "set -euo pipefail
+
+panel_fail() { printf 'failed: %s\\n' \"$1\" >&2; exit 1; }
+panel_one_of() {
+  local got=$1 want
+  shift
+  for want in \"$@\"; do [ \"$got\" = \"$want\" ] && return 0; done
+  return 1
+}
+";
+
+/// What a step prints when its check finds it already done.
+pub const ALREADY_DONE: &str = "skipped: already done";
+
+/// One step as shell: skipped (with a message) when its check passes, otherwise applied; then
+/// verified. `n` is its number in the plan, for failure messages.
+pub fn step_body(step: &super::Step, n: usize) -> String {
+    let mut out = String::new();
+    if let Some(why) = &step.skip {
+        out.push_str(&format!("echo {}\n", quote(&format!("skipped: {why}"))));
+        return out;
+    }
+    let apply = step
+        .apply
+        .iter()
+        .map(|a| action(a, true))
+        .collect::<Vec<_>>()
+        .join("\n");
+    if step.check.is_empty() {
+        out.push_str(&apply);
+        out.push('\n');
+    } else {
+        let checks = step
+            .check
+            .iter()
+            .map(probe)
+            .collect::<Vec<_>>()
+            .join(" &&\n  ");
+        out.push_str(&format!(
+            "if {checks}; then\n  echo {}\nelse\n{apply}\nfi\n",
+            quote(ALREADY_DONE)
+        ));
+    }
+    for p in &step.verify {
+        out.push_str(&format!(
+            "{} || panel_fail {}\n",
+            probe(p),
+            quote(&format!("step {n}: {}", describe_short(p)))
+        ));
+    }
+    out
+}
+
+/// The plan as a bash script a reviewer can read and run by hand. The job runs exactly these
+/// step bodies on the node, one step per remote command.
 pub fn script(plan: &Plan) -> String {
     let mut out = format!(
         "#!/usr/bin/env bash
@@ -240,16 +295,7 @@ pub fn script(plan: &Plan) -> String {
 # Written by `panel site plan` for {os} with the {driver} service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
-set -euo pipefail
-
-panel_fail() {{ printf 'failed: %s\\n' \"$1\" >&2; exit 1; }}
-panel_one_of() {{
-  local got=$1 want
-  shift
-  for want in \"$@\"; do [ \"$got\" = \"$want\" ] && return 0; done
-  return 1
-}}
-",
+{PRELUDE}",
         title = plan.title,
         os = plan.profile.name(),
         driver = plan.driver.name()
@@ -262,41 +308,22 @@ panel_one_of() {{
             "\n# --- {heading}\necho {}\n",
             quote(&format!("==> {heading}"))
         ));
-        if let Some(why) = &step.skip {
-            out.push_str(&format!("echo {}\n", quote(&format!("skipped: {why}"))));
-            continue;
-        }
-        let apply = step
-            .apply
-            .iter()
-            .map(|a| action(a, true))
-            .collect::<Vec<_>>()
-            .join("\n");
-        if step.check.is_empty() {
-            out.push_str(&apply);
-            out.push('\n');
-        } else {
-            let checks = step
-                .check
-                .iter()
-                .map(probe)
-                .collect::<Vec<_>>()
-                .join(" &&\n  ");
-            out.push_str(&format!(
-                "if {checks}; then\n  echo 'skipped: already done'\nelse\n{}\nfi\n",
-                &apply
-            ));
-        }
-        for p in &step.verify {
-            out.push_str(&format!(
-                "{} || panel_fail {}\n",
-                probe(p),
-                quote(&format!("step {n}: {}", describe_short(p)))
-            ));
-        }
+        out.push_str(&step_body(step, n));
     }
     out.push_str("\necho 'done'\n");
     out
+}
+
+/// One step for the job log: what it checks, changes and verifies (secrets masked).
+pub fn step_text(step: &super::Step) -> String {
+    let plan_text = text(&Plan {
+        title: String::new(),
+        profile: super::Profile::new(crate::domain::OsVersion::Debian12),
+        driver: super::Driver::Direct,
+        steps: vec![step.clone()],
+    });
+    // Drop the plan header and the step heading (the job shows the step's title already).
+    plan_text.lines().skip(4).collect::<Vec<_>>().join("\n")
 }
 
 fn describe_short(p: &Probe) -> String {

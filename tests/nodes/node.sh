@@ -32,6 +32,9 @@ start() {
   ip netns exec "$NAME" ip addr add "10.200.$K.2/24" dev "pn$K"
   ip netns exec "$NAME" ip link set "pn$K" up
   ip netns exec "$NAME" ip link set lo up
+  # Other test nodes' gateways are reachable through this one (a panel on one node's gateway
+  # serves them all); nothing beyond the test range is routed.
+  ip netns exec "$NAME" ip route add 10.200.0.0/16 via "10.200.$K.1"
   ip netns exec "$NAME" unshare --mount --uts --pid --fork --kill-child --propagation private \
     "$HERE/node.sh" init "$K" >"$DIR/node.log" 2>&1 &
   echo $! >"$DIR/pid"

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use panel::app::{Running, start};
 use panel::config::Config;
@@ -406,5 +407,237 @@ impl Drop for IsolatedNode {
         let _ = std::process::Command::new(script)
             .args(["stop", &self.number.to_string()])
             .status();
+    }
+}
+
+/// A panel for `node`, a logged-in user, and a server row for the node with its setup URL.
+pub async fn panel_for(
+    node: IsolatedNode,
+) -> (
+    IsolatedNode,
+    TestApp,
+    LoggedIn,
+    panel::ids::ServerId,
+    String,
+) {
+    let (app, user) = panel_on(&node).await;
+    let (id, setup_url) = add_server(&app, &user, &node).await;
+    (node, app, user, id, setup_url)
+}
+
+/// A panel listening on `node`'s gateway (the address nodes reach it at), a logged-in user and
+/// an SSH key for servers.
+pub async fn panel_on(node: &IsolatedNode) -> (TestApp, LoggedIn) {
+    let port = free_port();
+    let url = format!("http://{}:{port}", node.gateway);
+    let app = TestApp::spawn_at(
+        tempfile::tempdir().unwrap(),
+        &format!("{}:{port}", node.gateway),
+        &url,
+    )
+    .await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    assert_eq!(
+        user.post_form("/ssh-keys", &[("name", "panel"), ("key_type", "ed25519")])
+            .await
+            .status(),
+        303
+    );
+    (app, user)
+}
+
+/// Add `node` as a Debian 12 server with PHP 8.2 through the form; its id and setup URL.
+pub async fn add_server(
+    app: &TestApp,
+    user: &LoggedIn,
+    node: &IsolatedNode,
+) -> (panel::ids::ServerId, String) {
+    let key_id = panel::db::ssh_keys::list(app.db()).await.unwrap()[0]
+        .id
+        .to_string();
+    let name = format!("node-{}", node.number);
+    let hostname = format!("node{}.example.com", node.number);
+    let resp = user
+        .post_form(
+            "/servers",
+            &[
+                ("name", &name),
+                ("ip_address", &node.ip),
+                ("hostname", &hostname),
+                ("os_version", "debian_12"),
+                ("ssh_port", "22"),
+                ("ssh_user", "panel"),
+                ("ssh_key_id", &key_id),
+                ("php_versions", "8.2"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let html = resp.text().await.unwrap();
+    let rest = &html[html.find("data-setup-command").unwrap()..];
+    let setup_url = &rest[rest.find("http").unwrap()..];
+    let setup_url = &setup_url[..setup_url.find('\'').unwrap()];
+    let id: panel::ids::ServerId =
+        sqlx::query_scalar("SELECT id FROM servers WHERE ip_address = ?")
+            .bind(&node.ip)
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+    (id, setup_url.to_owned())
+}
+
+/// Run the setup script on `node` as its operator would, and wait for the server to be active.
+pub async fn onboard(
+    app: &TestApp,
+    node: &IsolatedNode,
+    id: panel::ids::ServerId,
+    setup_url: &str,
+) {
+    let script = client()
+        .get(setup_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let run = node.root("bash -s", &script);
+    assert!(
+        run.status.success(),
+        "setup failed: {}",
+        String::from_utf8_lossy(&run.stdout)
+    );
+    wait_for(app, id, "active").await;
+}
+
+/// Start a web node's database servers, as its init system would (idempotent).
+pub fn start_databases(node: &IsolatedNode) {
+    let out = node.root(
+        "set -e
+        install -d -o mysql -g mysql /run/mysqld
+        pgrep -x mariadbd >/dev/null || setsid -f /usr/sbin/mariadbd --user=mysql >>/var/log/mariadbd.log 2>&1 </dev/null
+        for _ in $(seq 100); do mariadb -e 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.1; done
+        mariadb -e 'SELECT 1' >/dev/null
+        pg_ctlcluster 15 main status >/dev/null || pg_ctlcluster 15 main start",
+        "",
+    );
+    assert!(
+        out.status.success(),
+        "databases did not start: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+pub async fn wait_for(
+    app: &TestApp,
+    id: panel::ids::ServerId,
+    status: &str,
+) -> panel::db::servers::Server {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let s = panel::db::servers::get(app.db(), id)
+            .await
+            .unwrap()
+            .unwrap();
+        if s.status.as_str() == status {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not {status}: {:?} {:?}",
+            s.status,
+            s.status_reason
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub async fn wait_job(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let j = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
+        if matches!(j.status.as_str(), "success" | "failed" | "interrupted") {
+            return j;
+        }
+        assert!(Instant::now() < deadline, "job stuck: {j:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Create a site through the form; its id.
+pub async fn create_site(
+    app: &TestApp,
+    user: &LoggedIn,
+    server: panel::ids::ServerId,
+    fields: &[(&str, &str)],
+) -> panel::ids::SiteId {
+    let server = server.to_string();
+    let mut form = vec![("server_id", server.as_str())];
+    form.extend_from_slice(fields);
+    let resp = user.post_form("/sites", &form).await;
+    let status = resp.status();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 303, "{body}");
+    let domain = fields.iter().find(|(k, _)| *k == "domain").unwrap().1;
+    sqlx::query_scalar("SELECT id FROM sites WHERE domain = ?")
+        .bind(domain)
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+}
+
+/// Wait until the site has `want` and its last job finished; panics with the job's log when it
+/// settles otherwise.
+pub async fn wait_site(
+    app: &TestApp,
+    id: panel::ids::SiteId,
+    want: panel::domain::SiteStatus,
+) -> panel::db::sites::Site {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let s = panel::db::sites::get(app.db(), id).await.unwrap().unwrap();
+        if s.status == want {
+            return s;
+        }
+        // Settled: a final status and the site's last job finished (a suspend runs while the
+        // site is still `active`).
+        let job_done = match s.last_job_id {
+            Some(j) => {
+                let job = panel::db::jobs::get(app.db(), j).await.unwrap().unwrap();
+                matches!(job.status.as_str(), "success" | "failed" | "interrupted")
+            }
+            None => false,
+        };
+        let settled = job_done
+            && matches!(
+                s.status,
+                panel::domain::SiteStatus::Active
+                    | panel::domain::SiteStatus::Error
+                    | panel::domain::SiteStatus::Suspended
+            );
+        if settled || Instant::now() > deadline {
+            let log = match s.last_job_id {
+                Some(j) => panel::db::jobs::log_since(app.db(), j, 0)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|l| l.line.clone())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                None => String::new(),
+            };
+            if settled && s.status != want {
+                panic!(
+                    "site is {:?} ({:?}), not {want:?}:\n{log}",
+                    s.status, s.status_reason
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "site stuck {:?}:\n{log}",
+                s.status
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -2,96 +2,14 @@
 //! script on the node as its operator would, the node's signed callback arrives, the panel pins
 //! the host key and marks the server active. A second run of the script changes nothing.
 
-use std::time::{Duration, Instant};
-
 use panel::ids::ServerId;
 
-use crate::harness::{IsolatedNode, LoggedIn, TestApp, client, free_port};
+use crate::harness::{IsolatedNode, LoggedIn, TestApp, client, panel_for, wait_for, wait_job};
 
 /// A node, a panel on its gateway, a logged-in user and a server row for the node; returns the
 /// one-time setup URL too.
 async fn panel_for_node() -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
     panel_for(IsolatedNode::start()).await
-}
-
-/// A panel for `node`, a logged-in user, and a server row for the node with its setup URL.
-pub async fn panel_for(node: IsolatedNode) -> (IsolatedNode, TestApp, LoggedIn, ServerId, String) {
-    let port = free_port();
-    let url = format!("http://{}:{port}", node.gateway);
-    let app = TestApp::spawn_at(
-        tempfile::tempdir().unwrap(),
-        &format!("{}:{port}", node.gateway),
-        &url,
-    )
-    .await;
-    let user = app.login_as("ops@example.com", "Ops").await;
-    assert_eq!(
-        user.post_form("/ssh-keys", &[("name", "panel"), ("key_type", "ed25519")])
-            .await
-            .status(),
-        303
-    );
-    let key_id = panel::db::ssh_keys::list(app.db()).await.unwrap()[0]
-        .id
-        .to_string();
-    let resp = user
-        .post_form(
-            "/servers",
-            &[
-                ("name", "node-1"),
-                ("ip_address", &node.ip),
-                ("hostname", "node1.example.com"),
-                ("os_version", "debian_12"),
-                ("ssh_port", "22"),
-                ("ssh_user", "panel"),
-                ("ssh_key_id", &key_id),
-                ("php_versions", "8.2"),
-            ],
-        )
-        .await;
-    assert_eq!(resp.status(), 201);
-    let html = resp.text().await.unwrap();
-    let rest = &html[html.find("data-setup-command").unwrap()..];
-    let setup_url = &rest[rest.find("http").unwrap()..];
-    let setup_url = &setup_url[..setup_url.find('\'').unwrap()];
-    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
-        .fetch_one(app.db())
-        .await
-        .unwrap();
-    let setup_url = setup_url.to_owned();
-    (node, app, user, id, setup_url)
-}
-
-pub async fn wait_for(app: &TestApp, id: ServerId, status: &str) -> panel::db::servers::Server {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let s = panel::db::servers::get(app.db(), id)
-            .await
-            .unwrap()
-            .unwrap();
-        if s.status.as_str() == status {
-            return s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not {status}: {:?} {:?}",
-            s.status,
-            s.status_reason
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-pub async fn wait_job(app: &TestApp, id: panel::ids::JobId) -> panel::db::jobs::Job {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let j = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
-        if matches!(j.status.as_str(), "success" | "failed" | "interrupted") {
-            return j;
-        }
-        assert!(Instant::now() < deadline, "job stuck: {j:?}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Key blobs in the panel user's authorized_keys on the node.

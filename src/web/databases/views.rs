@@ -2,8 +2,8 @@ use maud::{Markup, html};
 
 use crate::db::databases::DatabaseSummary;
 use crate::web::components::{StatusBadge, empty_state, table};
-use crate::web::layout::{Nav, Page};
-use crate::web::paths;
+use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::paths::{self, with_id};
 
 pub fn index(databases: &[DatabaseSummary]) -> Markup {
     let body = if databases.is_empty() {
@@ -15,7 +15,7 @@ pub fn index(databases: &[DatabaseSummary]) -> Markup {
         )
     } else {
         table(
-            &["Name", "User", "Engine", "Server", "Site", "Status"],
+            &["Name", "User", "Engine", "Server", "Site", "Status", ""],
             html! {
                 @for d in databases {
                     tr {
@@ -23,8 +23,29 @@ pub fn index(databases: &[DatabaseSummary]) -> Markup {
                         td.font-mono { (d.username) }
                         td { (d.db_type.label()) }
                         td { (d.server_name) }
-                        td { @if let Some(site) = &d.site_domain { (site) } @else { "—" } }
+                        td {
+                            @match (&d.site_id, &d.site_domain) {
+                                (Some(id), Some(domain)) => a.link href=(with_id(paths::SITE, id)) { (domain) },
+                                _ => "—",
+                            }
+                        }
                         td { (d.status.badge()) }
+                        td {
+                            // Reveal (audited) and rotate (the site's .env follows) act on the
+                            // site's database; the reveal shows on the site's page.
+                            @if let Some(id) = &d.site_id {
+                                div.flex."gap-2" {
+                                    form method="post" action=(with_id(paths::SITE_DB_REVEAL, id)) {
+                                        (csrf_field())
+                                        button.btn.btn-xs.btn-ghost type="submit" { "Reveal password" }
+                                    }
+                                    form method="post" action=(with_id(paths::SITE_DB_ROTATE, id)) {
+                                        (csrf_field())
+                                        button.btn.btn-xs.btn-outline type="submit" { "Rotate password" }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             },

@@ -111,6 +111,23 @@ fn follow(
                         last = seq;
                         return Some((line_event(seq, stream, &line), (rx, last, 0)));
                     }
+                    Ok(JobEvent::Step {
+                        job,
+                        position,
+                        description,
+                        status,
+                    }) if job == id => {
+                        let item = views::step_item(position, &description, status, true);
+                        let kind = if status == "running" {
+                            "step".to_owned()
+                        } else {
+                            format!("step-{position}")
+                        };
+                        return Some((
+                            Event::message(item.into_string()).event_type(kind),
+                            (rx, last, 0),
+                        ));
+                    }
                     Ok(JobEvent::Status { job, status }) if job == id => {
                         let next = if is_final(status) { 1 } else { 0 };
                         return Some((status_event(status), (rx, last, next)));

@@ -26,6 +26,19 @@ pub fn log_line(stream: &str, line: &str) -> Markup {
     html! { div.whitespace-pre-wrap.break-all.(class) data-stream=(stream) { (line) } }
 }
 
+/// One step of the DaisyUI `steps` list, coloured by its outcome.
+pub fn step_item(position: i64, description: &str, status: &str, live: bool) -> Markup {
+    let event = format!("step-{position}");
+    html! {
+        li.step.step-primary[matches!(status, "done" | "skipped")].step-error[status == "failed"]
+            data-step-status=(status) data-content=[(status == "skipped").then_some("–")]
+            sse-swap=[live.then_some(event.as_str())] hx-swap="outerHTML" {
+            (description)
+            @if status == "skipped" { span."text-base-content/50" { " (already done)" } }
+        }
+    }
+}
+
 pub fn index(jobs: &[Job]) -> Markup {
     let body = if jobs.is_empty() {
         empty_state(
@@ -77,12 +90,12 @@ pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup
                         span.text-sm."text-base-content/60" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
                         @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
                     }
-                    @if !steps.is_empty() {
-                        ul.steps.steps-vertical."lg:steps-horizontal".w-full data-steps {
-                            @for st in steps {
-                                li.step.step-primary[st.status == "done"].step-error[st.status == "failed"]
-                                    data-step-status=(st.status) { (st.description) }
-                            }
+                    @if live || !steps.is_empty() {
+                        // Live: a started step is appended (`step`), an ended one replaces
+                        // itself (`step-N`).
+                        ul.steps.steps-vertical."lg:steps-horizontal".w-full data-steps
+                            sse-swap=[live.then_some("step")] hx-swap="beforeend" {
+                            @for st in steps { (step_item(st.position, &st.description, &st.status, live)) }
                         }
                     }
                     @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
