@@ -498,11 +498,13 @@ async fn perform(
     let (spec, password) = spec_of(site, secrets).map_err(JobFailure::new)?;
     let profile = Profile::new(server.os_version);
     let driver = driver(server);
+    let mut redact: Vec<String> = password.iter().cloned().collect();
     let plan: Plan = match work {
         Work::Provision => {
             let secret = crate::servers::callback_secret(pool, secrets, server.id)
                 .await
                 .map_err(|e| JobFailure::new(e.public_message()))?;
+            redact.push(secret.clone());
             let confirm = Confirm {
                 panel_url: config.url.trim_end_matches('/').to_owned(),
                 server_id: server.id.to_string(),
@@ -521,12 +523,16 @@ async fn perform(
         }
         Work::Suspend => steps::suspend(profile, driver, &spec),
         Work::Delete(scope) => steps::delete(profile, driver, &spec, *scope),
-        Work::RotatePassword(new) => steps::rotate_password(&spec, new, profile, driver),
+        Work::RotatePassword(new) => {
+            redact.push(new.clone());
+            steps::rotate_password(&spec, new, profile, driver)
+        }
         Work::WriteEnv => steps::write_env(&spec, password.as_deref(), profile, driver),
     };
     let session = connect(ctx, pool, secrets, server).await?;
     let started = std::time::Instant::now();
     let result = crate::provision::run::Runner::new(ctx, &session)
+        .redacting(redact)
         .run(&plan)
         .await;
     if let Ok(report) = &result {

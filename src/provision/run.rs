@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::jobs::{JobContext, JobFailure};
 use crate::ssh::Command;
-use crate::ssh::client::{Output, Session};
+use crate::ssh::client::{Output, Session, Stream};
 
 use super::Plan;
 use super::render::{ALREADY_DONE, PRELUDE, step_body, step_text};
@@ -35,6 +35,17 @@ pub struct Runner<'a> {
     ctx: &'a JobContext,
     session: &'a Session,
     report: Report,
+    /// Secret values never to show in the log or a failure message, should a node echo one.
+    redact: Vec<String>,
+}
+
+/// `text` with every secret replaced by `••••`.
+fn redacted(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        out = out.replace(s.as_str(), "••••");
+    }
+    out
 }
 
 /// The last non-empty line of a command's stderr (or stdout), for a failure message: bounded
@@ -61,7 +72,14 @@ impl<'a> Runner<'a> {
             ctx,
             session,
             report: Report::default(),
+            redact: Vec::new(),
         }
+    }
+
+    /// Values (passwords, the callback secret) to mask in everything the node prints back.
+    pub fn redacting(mut self, secrets: Vec<String>) -> Self {
+        self.redact = secrets;
+        self
     }
 
     /// Run every step in order; the first failure stops the plan.
@@ -84,7 +102,7 @@ impl<'a> Runner<'a> {
                     let mut message = format!("the step exited with status {}", out.exit_code);
                     if let Some(l) = last_line(&out) {
                         message.push_str(": ");
-                        message.push_str(&l);
+                        message.push_str(&redacted(&l, &self.redact));
                     }
                     return Err(JobFailure {
                         message,
@@ -110,12 +128,35 @@ impl<'a> Runner<'a> {
     async fn exec(&mut self, body: String) -> Result<Output, JobFailure> {
         let started = Instant::now();
         let command = Command::new("bash").flag("-s");
+        let (ctx, secrets) = (self.ctx.clone(), self.redact.clone());
+        let sink = move |stream: Stream, line: &str| {
+            let stream = match stream {
+                Stream::Stdout => "stdout",
+                Stream::Stderr => "stderr",
+            };
+            ctx.log(stream, &redacted(line, &secrets));
+        };
         let out = self
             .session
-            .run_with_stdin(&command, body.into_bytes(), STEP_TIMEOUT, self.ctx.sink())
+            .run_with_stdin(&command, body.into_bytes(), STEP_TIMEOUT, sink)
             .await?;
         self.report.remote += started.elapsed();
         self.report.commands += 1;
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_echoed_by_a_node_are_masked() {
+        let secrets = vec!["s3cr3t".to_owned(), String::new()];
+        assert_eq!(
+            redacted("ERROR near 'IDENTIFIED BY 's3cr3t''", &secrets),
+            "ERROR near 'IDENTIFIED BY '••••''"
+        );
+        assert_eq!(redacted("nothing here", &secrets), "nothing here");
     }
 }
