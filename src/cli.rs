@@ -81,6 +81,9 @@ pub enum SiteCommand {
         /// How services are controlled: systemd (real servers) or direct (no init system).
         #[arg(long, default_value = "systemd")]
         driver: String,
+        /// The site's SELinux categories (the panel gives each site its own pair).
+        #[arg(long, default_value = "s0:c100,c101", allow_hyphen_values = true)]
+        mcs: String,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
@@ -520,6 +523,7 @@ fn site(cmd: SiteCommand) -> Result<(), Failure> {
         user,
         db_name,
         driver,
+        mcs,
         format,
     } = cmd;
     let form = crate::sites::SiteForm {
@@ -539,6 +543,14 @@ fn site(cmd: SiteCommand) -> Result<(), Failure> {
         .ok();
     let driver = crate::provision::Driver::parse(&driver)
         .map_err(|m| errors.push(format!("driver: {m}")))
+        .ok();
+    let mcs = crate::selinux::mcs::McsPair::parse(&mcs)
+        .ok_or_else(|| {
+            errors.push(format!(
+                "mcs: `{}` is not a site category pair (s0:cA,cB with 100 <= A < B <= 1023)",
+                mcs.chars().take(40).collect::<String>().escape_debug()
+            ))
+        })
         .ok();
     let input = crate::sites::parse_input(&form)
         .map_err(|fields| {
@@ -574,7 +586,8 @@ fn site(cmd: SiteCommand) -> Result<(), Failure> {
             crate::domain::site::MAX_ALIASES
         ));
     }
-    let (Some(profile), Some(driver), Some(mut input)) = (profile, driver, input) else {
+    let (Some(profile), Some(driver), Some(mut input), Some(mcs)) = (profile, driver, input, mcs)
+    else {
         return Err(Failure {
             code: 2,
             message: errors.join("\n"),
@@ -591,7 +604,7 @@ fn site(cmd: SiteCommand) -> Result<(), Failure> {
         .user
         .clone()
         .unwrap_or_else(|| crate::domain::SiteUser::numbered(1));
-    let spec = input.spec(user);
+    let spec = input.spec(user, mcs);
     let password = input.database.as_ref().map(|_| {
         std::env::var("PANEL_PLAN_DB_PASSWORD")
             .ok()

@@ -21,6 +21,7 @@ use crate::ids::{DatabaseId, JobId, SiteId, SystemUserId, UserId};
 use crate::jobs::{JobContext, JobFailure, JobSpec};
 use crate::provision::steps::{self, Confirm, DeleteScope, PlanSecrets};
 use crate::provision::{DbSpec, Driver, Plan, Profile, SiteSpec};
+use crate::selinux::mcs::McsPair;
 use crate::ssh::client::Session;
 use crate::web::AppState;
 
@@ -157,8 +158,9 @@ pub fn parse_input(form: &SiteForm) -> Result<SiteInput, FieldErrors> {
 }
 
 impl SiteInput {
-    pub fn spec(&self, user: SiteUser) -> SiteSpec {
+    pub fn spec(&self, user: SiteUser, mcs: McsPair) -> SiteSpec {
         SiteSpec {
+            mcs,
             domain: self.domain.clone(),
             aliases: self.aliases.clone(),
             app_type: self.app_type,
@@ -281,12 +283,11 @@ pub async fn create(state: &AppState, form: &SiteForm, actor: Option<UserId>) ->
             .secrets
             .seal(p.as_bytes(), db_secret_context(&db_id_text))
     });
-    let spec = input.spec(user.clone());
     let aliases =
         serde_json::to_string(&input.aliases.iter().map(|a| a.as_str()).collect::<Vec<_>>())
             .map_err(|e| AppError::Internal(e.into()))?;
     let home = user.home();
-    let root = crate::provision::templates::document_root(&spec);
+    let root = crate::provision::templates::root_for(input.app_type, &user);
     let new = NewSite {
         id: site_id,
         server_id: server.id,
@@ -374,8 +375,13 @@ fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<String>
         _ => (None, None),
     };
     let env = env_of(site, secrets)?;
+    let mcs = site
+        .mcs_id
+        .and_then(McsPair::from_id)
+        .ok_or_else(|| "the site has no SELinux category pair".to_owned())?;
     Ok((
         SiteSpec {
+            mcs,
             domain,
             aliases,
             app_type: site.app_type,

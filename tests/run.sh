@@ -9,7 +9,9 @@ log() { printf '\n== %s\n' "$*"; }
 # --- system packages -------------------------------------------------------------------------
 # Debian packages the suite uses; daemons among them are started by the tests themselves.
 # python3-dotenv: the reference dotenv parser the .env round-trip test reads files back with.
-APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv)
+# The SELinux tools and Debian's reference policy build and query the policy module offline.
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv
+  checkpolicy semodule-utils policycoreutils policycoreutils-python-utils setools selinux-utils selinux-policy-default selinux-policy-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

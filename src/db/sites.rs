@@ -3,6 +3,7 @@
 use super::Pool;
 use crate::domain::{AppType, DatabaseType, PhpVersion, SiteStatus};
 use crate::ids::{DatabaseId, JobId, ServerId, SiteId, SystemUserId};
+use crate::selinux::mcs::McsPair;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SiteSummary {
@@ -43,6 +44,7 @@ pub struct Site {
     pub env_encrypted: Option<Vec<u8>>,
     pub last_job_id: Option<JobId>,
     pub confirmed_at: Option<String>,
+    pub mcs_id: Option<i64>,
     pub created_at: String,
     pub db_id: Option<DatabaseId>,
     pub db_type: Option<DatabaseType>,
@@ -54,7 +56,7 @@ pub struct Site {
 const SITE_SELECT: &str =
     "SELECT si.id, si.server_id, se.name AS server_name, si.domain, si.aliases,
         si.app_type, si.php_version, si.status, si.status_reason, su.username, su.uid,
-        si.env_encrypted, si.last_job_id, si.confirmed_at, si.created_at,
+        si.env_encrypted, si.last_job_id, si.confirmed_at, si.mcs_id, si.created_at,
         d.id AS db_id, d.db_type, d.name AS db_name, d.username AS db_username,
         d.password_encrypted AS db_password_encrypted
      FROM sites si
@@ -118,10 +120,18 @@ pub async fn insert(pool: &Pool, s: &NewSite<'_>) -> sqlx::Result<()> {
         .bind(s.home)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    // The lowest free MCS pair index, chosen inside the insert itself so two sites created at
+    // once cannot get the same pair (the column is UNIQUE as well).
+    let mcs_id: i64 = sqlx::query_scalar(
         "INSERT INTO sites (id, server_id, system_user_id, domain, aliases, app_type, php_version,
-                            document_root)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            document_root, mcs_id)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?,
+                 CASE WHEN NOT EXISTS (SELECT 1 FROM sites WHERE mcs_id = 0) THEN 0
+                      ELSE (SELECT min(a.mcs_id) + 1 FROM sites a
+                            WHERE a.mcs_id IS NOT NULL
+                              AND NOT EXISTS (SELECT 1 FROM sites b WHERE b.mcs_id = a.mcs_id + 1))
+                 END)
+         RETURNING mcs_id",
     )
     .bind(s.id)
     .bind(s.server_id)
@@ -131,8 +141,14 @@ pub async fn insert(pool: &Pool, s: &NewSite<'_>) -> sqlx::Result<()> {
     .bind(s.app_type)
     .bind(s.php_version)
     .bind(s.document_root)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
+    if McsPair::from_id(mcs_id).is_none() {
+        // Every one of the 426,426 pairs is taken: refuse rather than share one.
+        return Err(sqlx::Error::Protocol(
+            "no free SELinux category pair is left for a new site".into(),
+        ));
+    }
     if let Some(d) = &s.database {
         sqlx::query(
             "INSERT INTO databases (id, server_id, site_id, db_type, name, username, password_encrypted)

@@ -8,12 +8,14 @@
 pub mod profile;
 pub mod render;
 pub mod run;
+pub mod selinux;
 pub mod service;
 pub mod sql;
 pub mod steps;
 pub mod templates;
 
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
+use crate::selinux::mcs::McsPair;
 use crate::ssh::Command;
 
 pub use profile::Profile;
@@ -30,6 +32,8 @@ pub struct SiteSpec {
     pub database: Option<DbSpec>,
     /// The site's own `.env` entries, after the ones the panel manages.
     pub env: Vec<(EnvKey, String)>,
+    /// The site's SELinux categories (its files' labels and its PHP-FPM master's level).
+    pub mcs: McsPair,
 }
 
 #[derive(Clone, Debug)]
@@ -86,8 +90,11 @@ impl FileWrite {
     }
 
     pub fn command(&self) -> Command {
+        // `-Z`: the file gets the label its path has in the policy (a site's categories
+        // included) instead of inheriting its directory's; ignored where SELinux is off.
         Command::new("install")
             .sudo()
+            .flag("-Z")
             .flag("-m")
             .value(self.mode)
             .flag("-o")
@@ -311,6 +318,7 @@ impl TestedWrite {
             }),
             restore: Command::new("install")
                 .sudo()
+                .flag("-Z")
                 .flag("-m")
                 .value(file.mode)
                 .flag("-o")
@@ -342,6 +350,9 @@ pub struct Step {
     pub verify: Vec<Probe>,
     /// Not applicable here (no database chosen, nothing to confirm to), and why.
     pub skip: Option<String>,
+    /// Applies only on nodes where this probe passes; elsewhere the step is skipped with this
+    /// reason (the SELinux steps on a node without SELinux).
+    pub only_if: Option<(Probe, String)>,
 }
 
 impl Step {
@@ -352,6 +363,7 @@ impl Step {
             apply: Vec::new(),
             verify: Vec::new(),
             skip: None,
+            only_if: None,
         }
     }
 

@@ -209,6 +209,12 @@ pub fn text(plan: &Plan) -> String {
             out.push_str(&format!("  skipped: {why}\n"));
             continue;
         }
+        if let Some((cond, why)) = &step.only_if {
+            out.push_str(&format!(
+                "  only where {} (otherwise skipped: {why})\n",
+                describe_probe(cond)
+            ));
+        }
         if step.check.is_empty() {
             out.push_str("  done when: always applied\n");
         } else {
@@ -252,6 +258,21 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
     let mut out = String::new();
     if let Some(why) = &step.skip {
         out.push_str(&format!("echo {}\n", quote(&format!("skipped: {why}"))));
+        return out;
+    }
+    if let Some((cond, why)) = &step.only_if {
+        let inner = step_body(
+            &super::Step {
+                only_if: None,
+                ..step.clone()
+            },
+            n,
+        );
+        out.push_str(&format!(
+            "if ! {}; then\n  echo {}\nelse\n{inner}fi\n",
+            probe(cond),
+            quote(&format!("skipped: {why}"))
+        ));
         return out;
     }
     let apply = step

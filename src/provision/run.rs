@@ -113,6 +113,12 @@ impl<'a> Runner<'a> {
                 if skipped {
                     self.report.skipped.push(step.title.clone());
                 }
+                // Not applicable on this node (SELinux off): recorded as skipped, not done.
+                let not_here = step.only_if.as_ref().is_some_and(|(_, why)| {
+                    let line = format!("skipped: {why}");
+                    out.stdout.lines().any(|l| l.trim() == line)
+                });
+                let skipped = skipped || not_here;
                 Ok(((), skipped))
             })
             .await

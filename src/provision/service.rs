@@ -2,11 +2,10 @@
 //! driver runs the daemons' own binaries with their pid files and signals. Both render to plain
 //! commands, so a plan shows exactly what either would do; CI executes the direct one.
 
-use crate::domain::PhpVersion;
 use crate::ssh::Command;
 
 use super::profile::Profile;
-use super::{Action, Probe};
+use super::{Action, Probe, SiteSpec, templates};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Driver {
@@ -48,57 +47,94 @@ impl Driver {
         }
     }
 
-    /// Load PHP-FPM's pools again (graceful: running requests finish), starting it if needed.
-    pub fn reload_fpm(self, profile: Profile, php: PhpVersion) -> Action {
+    /// Start the site's PHP-FPM master, or reload it gracefully (running requests finish) when
+    /// it runs already.
+    pub fn reload_site_fpm(self, profile: Profile, site: &SiteSpec) -> Action {
+        let user = site.user.as_str();
         match self {
-            Driver::Systemd => Action::run(
-                Command::new("systemctl")
-                    .sudo()
-                    .flag("reload-or-restart")
-                    .operand(format!("{}.service", profile.fpm_service(php))),
-            ),
-            Driver::Direct => {
-                let pid = profile.fpm_pid(php);
-                let pid_dir = pid.rsplit_once('/').map_or("/run", |(d, _)| d).to_owned();
-                Action::or_else(
+            Driver::Systemd => {
+                let unit = templates::fpm_unit_name(user);
+                Action::Sequence(vec![
                     Action::run(
-                        Command::new("pkill")
+                        Command::new("systemctl")
                             .sudo()
-                            .flag("--signal")
-                            .flag("USR2")
-                            .flag("--pidfile")
-                            .value(pid),
+                            .flag("enable")
+                            .flag("--quiet")
+                            .operand(&unit),
                     ),
-                    Action::Sequence(vec![
-                        Action::run(
-                            Command::new("install")
-                                .sudo()
-                                .flag("-d")
-                                .flag("-m")
-                                .flag("0755")
-                                .operand(pid_dir),
-                        ),
-                        Action::run(
-                            Command::new(profile.fpm_binary(php))
-                                .sudo()
-                                .flag("--daemonize")
-                                .flag("--fpm-config")
-                                .value(profile.fpm_config(php)),
-                        ),
-                    ]),
-                )
+                    Action::run(
+                        Command::new("systemctl")
+                            .sudo()
+                            .flag("reload-or-restart")
+                            .operand(unit),
+                    ),
+                ])
             }
+            // USR2 to the master named in the pid file; with none running it fails and the
+            // master is started (it daemonises once its socket listens).
+            Driver::Direct => Action::or_else(
+                Action::run(
+                    Command::new("pkill")
+                        .sudo()
+                        .flag("--signal")
+                        .flag("USR2")
+                        .flag("--pidfile")
+                        .value(templates::fpm_pid_path(user)),
+                ),
+                Action::run(
+                    Command::new(profile.fpm_binary(site.php))
+                        .sudo()
+                        .flag("--daemonize")
+                        .flag("--fpm-config")
+                        .value(templates::fpm_config_path(user)),
+                ),
+            ),
         }
     }
 
-    /// Whether the PHP-FPM master runs.
-    pub fn fpm_running(self, profile: Profile, php: PhpVersion) -> Probe {
+    /// Stop the site's master (gracefully) and keep it stopped across reboots.
+    pub fn stop_site_fpm(self, site: &SiteSpec) -> Action {
+        let user = site.user.as_str();
+        match self {
+            // A unit already removed (a delete that stopped half way) has nothing to stop.
+            Driver::Systemd => Action::when(
+                Probe::ok(
+                    Command::new("test")
+                        .flag("-e")
+                        .value(templates::fpm_unit_path(user)),
+                ),
+                Action::run(
+                    Command::new("systemctl")
+                        .sudo()
+                        .flag("disable")
+                        .flag("--now")
+                        .flag("--quiet")
+                        .operand(templates::fpm_unit_name(user)),
+                ),
+            ),
+            Driver::Direct => Action::when(
+                self.site_fpm_running(site),
+                Action::run(
+                    Command::new("pkill")
+                        .sudo()
+                        .flag("--signal")
+                        .flag("QUIT")
+                        .flag("--pidfile")
+                        .value(templates::fpm_pid_path(user)),
+                ),
+            ),
+        }
+    }
+
+    /// Whether the site's master runs.
+    pub fn site_fpm_running(self, site: &SiteSpec) -> Probe {
+        let user = site.user.as_str();
         match self {
             Driver::Systemd => Probe::ok(
                 Command::new("systemctl")
                     .flag("is-active")
                     .flag("--quiet")
-                    .operand(format!("{}.service", profile.fpm_service(php))),
+                    .operand(templates::fpm_unit_name(user)),
             ),
             Driver::Direct => Probe::ok(
                 Command::new("pkill")
@@ -106,7 +142,7 @@ impl Driver {
                     .flag("--signal")
                     .flag("0")
                     .flag("--pidfile")
-                    .value(profile.fpm_pid(php)),
+                    .value(templates::fpm_pid_path(user)),
             ),
         }
     }
@@ -117,18 +153,33 @@ pub fn test_nginx() -> Command {
     Command::new("nginx").sudo().flag("-t").flag("-q")
 }
 
-/// `php-fpm -t`: the main configuration with every pool it includes.
-pub fn test_fpm(profile: Profile, php: PhpVersion) -> Command {
-    Command::new(profile.fpm_binary(php))
+/// `php-fpm -t`: the site master's configuration, as its next start or reload would load it.
+pub fn test_site_fpm(profile: Profile, site: &SiteSpec) -> Command {
+    Command::new(profile.fpm_binary(site.php))
         .sudo()
         .flag("-t")
         .flag("--fpm-config")
-        .value(profile.fpm_config(php))
+        .value(templates::fpm_config_path(site.user.as_str()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{AppType, PhpVersion, SiteDomain, SiteUser};
+    use crate::selinux::mcs::McsPair;
+
+    fn site(php: PhpVersion) -> SiteSpec {
+        SiteSpec {
+            domain: SiteDomain::parse("a.example.com").unwrap(),
+            aliases: Vec::new(),
+            app_type: AppType::Php,
+            php,
+            user: SiteUser::numbered(3),
+            database: None,
+            env: Vec::new(),
+            mcs: McsPair::from_id(0).unwrap(),
+        }
+    }
 
     #[test]
     fn both_drivers_render_plain_commands() {
@@ -136,20 +187,26 @@ mod tests {
         let alma = Profile::parse("alma9").unwrap();
         assert_eq!(
             Driver::Systemd
-                .reload_fpm(alma, PhpVersion::V83)
+                .reload_site_fpm(alma, &site(PhpVersion::V83))
                 .to_string(),
-            "'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'php83-php-fpm.service'"
+            "'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
+             'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web3.service'"
         );
-        let direct = Driver::Direct.reload_fpm(deb, PhpVersion::V82).to_string();
-        assert!(
-            direct.starts_with(
-                "'sudo' '-n' '--' 'pkill' '--signal' 'USR2' '--pidfile' '/run/php/php8.2-fpm.pid' || {"
-            ),
-            "{direct}"
+        let direct = Driver::Direct
+            .reload_site_fpm(deb, &site(PhpVersion::V82))
+            .to_string();
+        assert_eq!(
+            direct,
+            "'sudo' '-n' '--' 'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web3.pid' || \
+             'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web3.conf'"
         );
-        assert!(
-            direct.contains("'/usr/sbin/php-fpm8.2' '--daemonize'"),
-            "{direct}"
+        assert_eq!(
+            Driver::Systemd
+                .stop_site_fpm(&site(PhpVersion::V83))
+                .to_string(),
+            "if 'test' '-e' '/etc/systemd/system/panel-php-fpm-web3.service'; then\n\
+             'sudo' '-n' '--' 'systemctl' 'disable' '--now' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
+             fi"
         );
         assert_eq!(
             Driver::Direct.reload_nginx().to_string(),

@@ -6,9 +6,10 @@ use crate::domain::{AppType, DatabaseType, SiteDomain};
 use crate::ssh::{Command, Script};
 
 use super::profile::SOCKET_DIR;
-use super::service::{test_fpm, test_nginx};
+use super::service::{test_nginx, test_site_fpm};
 use super::{
-    Action, DbSpec, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, sql, templates,
+    Action, DbSpec, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux, sql,
+    templates,
 };
 
 /// The node side of step 8: signs and sends the "site created" callback.
@@ -49,6 +50,7 @@ fn mkdir(mode: &'static str, owner: &str, group: &str, paths: &[String]) -> Acti
     let mut c = Command::new("install")
         .sudo()
         .flag("-d")
+        .flag("-Z")
         .flag("-m")
         .value(mode)
         .flag("-o")
@@ -182,6 +184,7 @@ fn dirs_step(site: &SiteSpec) -> Step {
             Action::run(
                 Command::new("install")
                     .sudo()
+                    .flag("-Z")
                     .flag("-m")
                     .flag("0600")
                     .flag("-o")
@@ -214,28 +217,58 @@ fn socket_dir_file() -> FileWrite {
     )
 }
 
-/// Step 3: the site's PHP-FPM pool.
-fn pool_step(profile: Profile, site: &SiteSpec) -> Step {
-    let pool = FileWrite::new(
-        format!("{}/{}.conf", profile.pool_dir(site.php), site.user),
+/// Step 3: the site's PHP-FPM master and its one pool (and, under systemd, its unit).
+fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+    let user = site.user.as_str();
+    let config = FileWrite::new(
+        templates::fpm_config_path(user),
         "0644",
         "root",
-        templates::pool(profile, site),
+        templates::fpm_config(profile, site),
     );
     let tmpfiles = socket_dir_file();
     let mut step = Step::new(format!("Configure the PHP {} FPM pool", site.php));
-    step.check = vec![pool.unchanged(), tmpfiles.unchanged()];
+    step.check = vec![config.unchanged(), tmpfiles.unchanged()];
     step.apply = vec![
-        mkdir("0755", "root", "root", &[SOCKET_DIR.to_owned()]),
-        Action::Write(tmpfiles.clone()),
+        mkdir(
+            "0755",
+            "root",
+            "root",
+            &[SOCKET_DIR.to_owned(), templates::FPM_CONFIG_DIR.to_owned()],
+        ),
+        mkdir("0750", "root", "root", &[templates::FPM_LOG_DIR.to_owned()]),
+        Action::Write(tmpfiles),
         Action::WriteTested {
-            file: pool.clone(),
+            file: config,
             link: None,
-            test: test_fpm(profile, site.php),
+            test: test_site_fpm(profile, site),
         },
     ];
-    step.verify = vec![pool.unchanged(), tmpfiles.unchanged()];
+    if driver == Driver::Systemd {
+        let unit = fpm_unit_file(profile, site);
+        step.check.push(unit.unchanged());
+        step.apply.push(Action::Write(unit));
+        step.apply.push(daemon_reload());
+    }
+    step.verify = step.check.clone();
     step
+}
+
+fn fpm_unit_file(profile: Profile, site: &SiteSpec) -> FileWrite {
+    FileWrite::new(
+        fpm_unit_path(site),
+        "0644",
+        "root",
+        templates::fpm_unit(profile, site),
+    )
+}
+
+fn fpm_unit_path(site: &SiteSpec) -> String {
+    templates::fpm_unit_path(site.user.as_str())
+}
+
+fn daemon_reload() -> Action {
+    Action::run(Command::new("systemctl").sudo().flag("daemon-reload"))
 }
 
 fn default_server(profile: Profile) -> (FileWrite, Option<String>) {
@@ -369,7 +402,7 @@ fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
 /// Step 7: reload nginx and the site's PHP-FPM, then ask nginx for the site.
 fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
     let mut step = Step::new("Reload PHP-FPM and nginx");
-    step.apply = vec![driver.reload_fpm(profile, site.php), driver.reload_nginx()];
+    step.apply = vec![driver.reload_site_fpm(profile, site), driver.reload_nginx()];
     step.verify = vec![
         Probe::ok(
             Command::new("test")
@@ -453,7 +486,8 @@ pub fn provision(
         steps: vec![
             user_step(profile, site),
             dirs_step(site),
-            pool_step(profile, site),
+            selinux::label_step(site),
+            pool_step(profile, driver, site),
             vhost_step(profile, site, false),
             database_step(site, pw),
             env_step(site, pw),
@@ -463,21 +497,21 @@ pub fn provision(
     }
 }
 
-fn pool_path(profile: Profile, site: &SiteSpec) -> String {
-    format!("{}/{}.conf", profile.pool_dir(site.php), site.user)
+fn socket_gone(site: &SiteSpec) -> Probe {
+    Probe::ok(
+        Command::new("test")
+            .flag("!")
+            .flag("-S")
+            .value(templates::socket_path(site.user.as_str())),
+    )
 }
 
-/// Suspend: the vhost answers 503 and the pool is stopped (its file removed, PHP-FPM reloaded).
+/// Suspend: the vhost answers 503 and the site's PHP-FPM master is stopped.
 pub fn suspend(profile: Profile, driver: Driver, site: &SiteSpec) -> Plan {
-    let pool = pool_path(profile, site);
-    let socket = templates::socket_path(site.user.as_str());
     let mut stop = Step::new("Stop the site's PHP-FPM pool");
-    stop.check = vec![Probe::ok(
-        Command::new("test").flag("!").flag("-e").value(&pool),
-    )];
-    stop.apply = vec![rm(&[pool]), driver.reload_fpm(profile, site.php)];
-    stop.verify =
-        vec![Probe::ok(Command::new("test").flag("!").flag("-e").value(socket)).waiting()];
+    stop.check = vec![socket_gone(site)];
+    stop.apply = vec![driver.stop_site_fpm(site)];
+    stop.verify = vec![socket_gone(site).waiting()];
     let mut reload = Step::new("Reload nginx");
     reload.apply = vec![driver.reload_nginx()];
     reload.verify = vec![Probe::output(http_status(&site.domain), "503").waiting()];
@@ -499,14 +533,28 @@ pub struct DeleteScope {
 /// Delete: vhost and pool always; the user with its files, and the database, when asked.
 pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteScope) -> Plan {
     let name = vhost_name(site);
-    let mut config = vec![profile.vhost_path(&name), pool_path(profile, site)];
+    let mut config = vec![
+        profile.vhost_path(&name),
+        templates::fpm_config_path(site.user.as_str()),
+    ];
     config.extend(profile.vhost_link(&name));
-    let mut remove = Step::new("Remove the vhost and the PHP-FPM pool");
-    remove.check = config
+    if driver == Driver::Systemd {
+        config.push(fpm_unit_path(site));
+    }
+    let mut remove = Step::new("Stop the PHP-FPM pool, remove it and the vhost");
+    let files_gone: Vec<Probe> = config
         .iter()
         .map(|p| Probe::ok(Command::new("test").flag("!").flag("-e").value(p)))
         .collect();
-    remove.apply = vec![rm(&config)];
+    remove.check = files_gone.clone();
+    remove.check.push(socket_gone(site));
+    // The master removes its socket as it exits, a moment after the signal.
+    remove.verify = files_gone;
+    remove.verify.push(socket_gone(site).waiting());
+    remove.apply = vec![driver.stop_site_fpm(site), rm(&config)];
+    if driver == Driver::Systemd {
+        remove.apply.push(daemon_reload());
+    }
     if site.app_type == AppType::WordPress {
         remove.apply.push(Action::run(
             Command::new("rm")
@@ -515,18 +563,8 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
                 .operand(profile.fastcgi_cache_dir(site.user.as_str())),
         ));
     }
-    remove.verify = remove.check.clone();
-    let mut reload = Step::new("Reload PHP-FPM and nginx");
-    reload.apply = vec![driver.reload_fpm(profile, site.php), driver.reload_nginx()];
-    reload.verify = vec![
-        Probe::ok(
-            Command::new("test")
-                .flag("!")
-                .flag("-e")
-                .value(templates::socket_path(site.user.as_str())),
-        )
-        .waiting(),
-    ];
+    let mut reload = Step::new("Reload nginx");
+    reload.apply = vec![driver.reload_nginx()];
     let db_step = match (&site.database, scope.database) {
         (Some(db), true) => {
             let mut s = Step::new(format!(
@@ -588,7 +626,13 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
         title: format!("delete {}", site.domain),
         profile,
         driver,
-        steps: vec![remove, reload, db_step, user_step],
+        steps: vec![
+            remove,
+            reload,
+            db_step,
+            selinux::unlabel_step(site),
+            user_step,
+        ],
     }
 }
 

@@ -18,13 +18,25 @@ pub fn socket_path(user: &str) -> String {
     format!("{SOCKET_DIR}/{user}.sock")
 }
 
-pub fn pool(profile: Profile, site: &SiteSpec) -> String {
+/// The site's own PHP-FPM master: a `[global]` section and the site's one pool. One master per
+/// site, because a process runs at one SELinux level and each site has its own categories; it
+/// also means a site's restart or crash never touches another site.
+pub fn fpm_config(profile: Profile, site: &SiteSpec) -> String {
     let user = site.user.as_str();
     let home = site.user.home();
     let nginx = profile.nginx_user();
     let socket = socket_path(user);
+    let pid = fpm_pid_path(user);
     format!(
-        "; Managed by Panel: the PHP-FPM pool of {domain}. Rewritten on every change.
+        "; Managed by Panel: the PHP-FPM master of {domain}. Rewritten on every change.
+[global]
+pid = {pid}
+error_log = {FPM_LOG_DIR}/{user}.log
+; A pool that keeps crashing must not take the machine with it.
+emergency_restart_threshold = 10
+emergency_restart_interval = 1m
+process_control_timeout = 10s
+
 [{user}]
 user = {user}
 group = {user}
@@ -54,11 +66,77 @@ php_admin_value[error_log] = {home}/logs/php-error.log
     )
 }
 
+/// Where the site's master keeps its pid.
+pub fn fpm_pid_path(user: &str) -> String {
+    format!("{SOCKET_DIR}/{user}.pid")
+}
+
+/// The site master's configuration file (outside the distribution's pool directory, which its
+/// own master includes).
+pub fn fpm_config_path(user: &str) -> String {
+    format!("{FPM_CONFIG_DIR}/{user}.conf")
+}
+
+/// Where the sites' masters are configured.
+pub const FPM_CONFIG_DIR: &str = "/etc/panel/php-fpm";
+/// Where the masters (running as root) write their own logs; the site's PHP errors go to its
+/// home instead.
+pub const FPM_LOG_DIR: &str = "/var/log/panel/php-fpm";
+
+/// The systemd unit of a site's master.
+pub fn fpm_unit_name(user: &str) -> String {
+    format!("panel-php-fpm-{user}.service")
+}
+
+pub fn fpm_unit_path(user: &str) -> String {
+    format!("/etc/systemd/system/{}", fpm_unit_name(user))
+}
+
+/// The systemd unit that runs a site's master. On EL it runs in the policy module's
+/// `laravel_php_fpm_t` at the site's own categories (`SELinuxContext=`); Debian does not ship
+/// SELinux enabled and the panel does not manage it there.
+pub fn fpm_unit(profile: Profile, site: &SiteSpec) -> String {
+    let user = site.user.as_str();
+    let selinux = if profile.is_el() {
+        format!(
+            "# The site's own SELinux categories: its PHP can reach only files labelled with them.\nSELinuxContext=system_u:system_r:laravel_php_fpm_t:{}\n",
+            site.mcs
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "# Managed by Panel: PHP {php} FastCGI for {domain} (site user {user}).
+[Unit]
+Description=PHP {php} FastCGI for {domain}
+After=network.target
+
+[Service]
+Type=notify
+ExecStart={binary} --nodaemonize --fpm-config {config}
+ExecReload=/bin/kill -USR2 $MAINPID
+{selinux}PrivateTmp=true
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+",
+        php = site.php,
+        domain = site.domain,
+        binary = profile.fpm_binary(site.php),
+        config = fpm_config_path(user),
+    )
+}
+
 /// The document root nginx serves.
 pub fn document_root(site: &SiteSpec) -> String {
-    match site.app_type {
-        AppType::Laravel => format!("{}/public_html/public", site.user.home()),
-        AppType::WordPress | AppType::Php => format!("{}/public_html", site.user.home()),
+    root_for(site.app_type, &site.user)
+}
+
+pub fn root_for(app_type: AppType, user: &crate::domain::SiteUser) -> String {
+    match app_type {
+        AppType::Laravel => format!("{}/public_html/public", user.home()),
+        AppType::WordPress | AppType::Php => format!("{}/public_html", user.home()),
     }
 }
 

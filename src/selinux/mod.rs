@@ -1,4 +1,5 @@
-//! Code that reasons about SELinux on managed nodes: the audit log parser (and later the AVC
-//! explanations and MCS allocation). The policy source itself lives in the top-level `selinux/`.
+//! Code that reasons about SELinux on managed nodes: the audit log parser and the per-site MCS
+//! categories. The policy module's source lives in the top-level `selinux/`.
 
 pub mod audit;
+pub mod mcs;

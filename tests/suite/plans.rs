@@ -115,12 +115,15 @@ fn each_profile_uses_its_own_paths_and_services() {
         "--format",
         "script",
     ]));
-    assert!(
-        alma.contains("/etc/opt/remi/php83/php-fpm.d/web1.conf"),
-        "{alma}"
-    );
-    assert!(alma.contains("'/opt/remi/php83/root/usr/sbin/php-fpm' '-t'"));
-    assert!(alma.contains("'php83-php-fpm.service'"));
+    // One PHP-FPM master per site (its own SELinux level), Remi's binary, a systemd unit.
+    assert!(alma.contains("/etc/panel/php-fpm/web1.conf"), "{alma}");
+    assert!(alma.contains(
+        "'/opt/remi/php83/root/usr/sbin/php-fpm' '-t' '--fpm-config' '/etc/panel/php-fpm/web1.conf'"
+    ));
+    assert!(alma.contains(
+        "ExecStart=/opt/remi/php83/root/usr/sbin/php-fpm --nodaemonize --fpm-config /etc/panel/php-fpm/web1.conf"
+    ));
+    assert!(alma.contains("'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'"));
     assert!(alma.contains("/etc/nginx/conf.d/example.com.conf"));
     assert!(alma.contains("listen.owner = nginx"));
     assert!(!alma.contains("sites-enabled"));
@@ -138,11 +141,14 @@ fn each_profile_uses_its_own_paths_and_services() {
         "--format",
         "script",
     ]));
-    assert!(deb.contains("/etc/php/8.2/fpm/pool.d/web1.conf"));
+    assert!(deb.contains(
+        "'/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'"
+    ));
+    assert!(!deb.contains("SELinuxContext"));
     assert!(deb.contains("'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'"));
     assert!(deb.contains("listen.owner = www-data"));
     // The direct driver signals the daemons; systemd is never called.
-    assert!(deb.contains("'pkill' '--signal' 'USR2' '--pidfile' '/run/php/php8.2-fpm.pid'"));
+    assert!(deb.contains("'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid'"));
     assert!(deb.contains("'nginx' '-s' 'reload'"));
     assert!(!deb.contains("systemctl"));
 }
@@ -162,10 +168,10 @@ fn the_text_plan_never_shows_the_password() {
         "mariadb",
     ]));
     assert!(
-        out.contains("1/8 Create the system user web1"),
+        out.contains("1/9 Create the system user web1"),
         "{out}{err}"
     );
-    assert!(out.contains("8/8 Confirm with the panel"));
+    assert!(out.contains("9/9 Confirm with the panel"));
     assert!(out.contains("holding a secret"));
     assert!(!out.contains(PASSWORD), "{out}");
 }
@@ -285,4 +291,68 @@ fn domains_are_normalised_in_the_plan() {
         "{out}"
     );
     assert!(!out.contains("EXAMPLE") && !out.contains("bücher"));
+}
+
+/// The EL snapshots carry the SELinux side of a site: labels at its categories and its PHP-FPM
+/// master in `laravel_php_fpm_t` at the same level; Debian's skip it when SELinux is off.
+#[test]
+fn el_plans_label_the_site_and_run_its_pool_at_its_categories() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/snapshots/site-plan");
+    let alma = std::fs::read_to_string(format!("{dir}/alma9-laravel.sh")).unwrap();
+    for line in [
+        "'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'",
+        "'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'",
+        "'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\\.env'",
+        "'restorecon' '-R' '-F' '--' '/home/web1'",
+        "SELinuxContext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101",
+        "if ! 'selinuxenabled' >/dev/null 2>&1; then\n  echo 'skipped: SELinux disabled'",
+    ] {
+        assert!(alma.contains(line), "alma9 snapshot lacks {line}");
+    }
+    let deb = std::fs::read_to_string(format!("{dir}/debian12-laravel.sh")).unwrap();
+    assert!(deb.contains("echo 'skipped: SELinux disabled'"));
+    assert!(!deb.contains("SELinuxContext"));
+
+    // Another site's pair reaches every line; a malformed one is refused by name.
+    let (other, _) = text(&plan(&[
+        "--os",
+        "rocky9",
+        "--domain",
+        "b.example.com",
+        "--app-type",
+        "php",
+        "--php",
+        "8.3",
+        "--mcs",
+        "s0:c200,c731",
+        "--format",
+        "script",
+    ]));
+    assert!(other.contains("SELinuxContext=system_u:system_r:laravel_php_fpm_t:s0:c200,c731"));
+    assert!(!other.contains("c100,c101"));
+    for bad in [
+        "s0:c101,c100",
+        "s0:c5,c6",
+        "s0:c100,c101;id",
+        "s0-s0:c0.c1023",
+        "",
+    ] {
+        let out = plan(&[
+            "--os",
+            "alma9",
+            "--domain",
+            "b.example.com",
+            "--app-type",
+            "php",
+            "--php",
+            "8.3",
+            "--mcs",
+            bad,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("mcs: "),
+            "{bad}"
+        );
+    }
 }

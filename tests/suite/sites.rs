@@ -158,6 +158,26 @@ async fn sites_of_each_type_are_provisioned_isolated_suspended_and_deleted() {
     );
     assert_eq!([&wp_user, &lv_user, &php_user], ["web1", "web2", "web3"]);
 
+    // Each site has its own PHP-FPM master (so each could run at its own SELinux level), and
+    // the SELinux step said why it did nothing on this node.
+    let masters = node.root("ps -eo args= | grep '^php-fpm: master' | sort", "");
+    assert_eq!(
+        String::from_utf8_lossy(&masters.stdout),
+        "php-fpm: master process (/etc/panel/php-fpm/web1.conf)\n\
+         php-fpm: master process (/etc/panel/php-fpm/web2.conf)\n\
+         php-fpm: master process (/etc/panel/php-fpm/web3.conf)\n"
+    );
+    let log: Vec<String> = panel::db::jobs::log_since(app.db(), php.last_job_id.unwrap(), 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    assert!(
+        log.iter().any(|l| l == "skipped: SELinux disabled"),
+        "{log:#?}"
+    );
+
     // The placeholder answers first; then each site's own PHP reads its .env and its database.
     let (code, body) = http(&node, "plain.example.com", "/");
     assert_eq!(code, 200, "{body}");
@@ -269,7 +289,10 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
         body.contains("temporarily unavailable") && !body.contains("OK"),
         "{body}"
     );
-    let pool = node.root("test -e /etc/php/8.2/fpm/pool.d/web3.conf", "");
+    let pool = node.root(
+        "test -S /run/php-fpm/web3.sock || pkill -0 --pidfile /run/php-fpm/web3.pid",
+        "",
+    );
     assert!(!pool.status.success(), "the pool is stopped");
     let path = format!("/sites/{}/resume", php.id);
     assert_eq!(user.post_form(&path, &[]).await.status(), 303);
@@ -396,7 +419,8 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
     let left = node.root(
         "test -e /etc/nginx/sites-available/plain.example.com.conf && echo vhost; \
          test -e /etc/nginx/sites-enabled/plain.example.com.conf && echo link; \
-         test -e /etc/php/8.2/fpm/pool.d/web3.conf && echo pool; \
+         test -e /etc/panel/php-fpm/web3.conf && echo pool; \
+         ps -eo args= | grep -q '^php-fpm: [m]aster process (/etc/panel/php-fpm/web3.conf)' && echo master; \
          test -e /run/php-fpm/web3.sock && echo socket; \
          id web3 >/dev/null 2>&1 && echo user; test -e /home/web3 && echo home; \
          mariadb -N -e \"SELECT 'db' FROM information_schema.SCHEMATA WHERE SCHEMA_NAME='plain_example_com' \

@@ -14,8 +14,8 @@ panel_one_of() {
   return 1
 }
 
-# --- 1/8 Create the system user web1
-echo '==> 1/8 Create the system user web1'
+# --- 1/9 Create the system user web1
+echo '==> 1/9 Create the system user web1'
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
   [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ]; then
   echo 'skipped: already done'
@@ -23,7 +23,7 @@ else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
 fi
-'sudo' '-n' '--' 'install' '-d' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
 'sudo' '-n' '--' 'usermod' '-a' '-G' 'web1' '--' 'nginx'
 if 'getent' 'group' '--' 'panel-sftp' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'usermod' '-a' '-G' 'panel-sftp' '--' 'web1'
@@ -32,8 +32,8 @@ fi
 'id' '-u' '--' 'web1' >/dev/null 2>&1 || panel_fail 'step 1: verify: id -u -- web1'
 [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] || panel_fail 'step 1: verify: stat -c %U %G %a -- /home/web1'
 
-# --- 2/8 Create the site's directories and .env
-echo '==> 2/8 Create the site'\''s directories and .env'
+# --- 2/9 Create the site's directories and .env
+echo '==> 2/9 Create the site'\''s directories and .env'
 if [ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
 web1 755
 web1 700
@@ -41,11 +41,11 @@ web1 750
 web1 600' ]; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
-'sudo' '-n' '--' 'install' '-d' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
-'sudo' '-n' '--' 'install' '-d' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
-'sudo' '-n' '--' 'install' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
+'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1; then
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1; then
@@ -53,7 +53,7 @@ printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
 fi
 fi
 fi
@@ -63,20 +63,59 @@ web1 700
 web1 750
 web1 600' ] || panel_fail 'step 2: verify: stat -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'
 
-# --- 3/8 Configure the PHP 8.3 FPM pool
-echo '==> 3/8 Configure the PHP 8.3 FPM pool'
-if printf '%s' 'f03ce0c86a38850fd1d8a96f1bb6054c564e711997c0bb596abb9ebef5e26e28  /etc/opt/remi/php83/php-fpm.d/web1.conf
+# --- 3/9 Label the site's files for SELinux (s0:c100,c101)
+echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
+if ! 'selinuxenabled' >/dev/null 2>&1; then
+  echo 'skipped: SELinux disabled'
+else
+if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] &&
+  [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
+  [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] &&
+  [ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ]; then
+  echo 'skipped: already done'
+else
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+fi
+'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
+fi
+[ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'
+[ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'
+[ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'
+[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'
+fi
+
+# --- 4/9 Configure the PHP 8.3 FPM pool
+echo '==> 4/9 Configure the PHP 8.3 FPM pool'
+if printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+  printf '%s' '36b78eb40676755b59a12a2477c348600f5f7ea3c59e31f7bad38bef6e58e06e  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/run/php-fpm'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/run/php-fpm' '/etc/panel/php-fpm'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'root' '--' '/var/log/panel/php-fpm'
 printf '%s' '# Managed by Panel: the directory of the sites'\'' PHP-FPM sockets.
 d /run/php-fpm 0755 root root -
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/tmpfiles.d/panel-php-fpm.conf'
-if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf' '/etc/opt/remi/php83/php-fpm.d/web1.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf.panel-prev'; fi
-printf '%s' '; Managed by Panel: the PHP-FPM pool of example.com. Rewritten on every change.
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/tmpfiles.d/panel-php-fpm.conf'
+if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/panel/php-fpm/web1.conf' '/etc/panel/php-fpm/web1.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'; fi
+printf '%s' '; Managed by Panel: the PHP-FPM master of example.com. Rewritten on every change.
+[global]
+pid = /run/php-fpm/web1.pid
+error_log = /var/log/panel/php-fpm/web1.log
+; A pool that keeps crashing must not take the machine with it.
+emergency_restart_threshold = 10
+emergency_restart_interval = 1m
+process_control_timeout = 10s
+
 [web1]
 user = web1
 group = web1
@@ -101,20 +140,40 @@ php_admin_flag[allow_url_include] = off
 php_admin_flag[expose_php] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = /home/web1/logs/php-error.log
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/opt/remi/php83/php-fpm.d/web1.conf'
-if ! 'sudo' '-n' '--' '/opt/remi/php83/root/usr/sbin/php-fpm' '-t' '--fpm-config' '/etc/opt/remi/php83/php-fpm.conf'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf.panel-prev' '/etc/opt/remi/php83/php-fpm.d/web1.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf'; fi
-  panel_fail '/etc/opt/remi/php83/php-fpm.d/web1.conf failed its test; the previous version was put back'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/php-fpm/web1.conf'
+if ! 'sudo' '-n' '--' '/opt/remi/php83/root/usr/sbin/php-fpm' '-t' '--fpm-config' '/etc/panel/php-fpm/web1.conf'; then
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' '/etc/panel/php-fpm/web1.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf'; fi
+  panel_fail '/etc/panel/php-fpm/web1.conf failed its test; the previous version was put back'
 fi
-'sudo' '-n' '--' 'rm' '-f' '--' '/etc/opt/remi/php83/php-fpm.d/web1.conf.panel-prev'
-fi
-printf '%s' 'f03ce0c86a38850fd1d8a96f1bb6054c564e711997c0bb596abb9ebef5e26e28  /etc/opt/remi/php83/php-fpm.d/web1.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 3: verify: sha256sum --check --status --strict'
-printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 3: verify: sha256sum --check --status --strict'
+'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'
+printf '%s' '# Managed by Panel: PHP 8.3 FastCGI for example.com (site user web1).
+[Unit]
+Description=PHP 8.3 FastCGI for example.com
+After=network.target
 
-# --- 4/8 Configure the nginx vhost for example.com
-echo '==> 4/8 Configure the nginx vhost for example.com'
+[Service]
+Type=notify
+ExecStart=/opt/remi/php83/root/usr/sbin/php-fpm --nodaemonize --fpm-config /etc/panel/php-fpm/web1.conf
+ExecReload=/bin/kill -USR2 $MAINPID
+# The site'\''s own SELinux categories: its PHP can reach only files labelled with them.
+SELinuxContext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101
+PrivateTmp=true
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/systemd/system/panel-php-fpm-web1.service'
+'sudo' '-n' '--' 'systemctl' 'daemon-reload'
+fi
+printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+printf '%s' '36b78eb40676755b59a12a2477c348600f5f7ea3c59e31f7bad38bef6e58e06e  /etc/systemd/system/panel-php-fpm-web1.service
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+
+# --- 5/9 Configure the nginx vhost for example.com
+echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' 'be758b5ffd729571bf4c0835ba4ce8ba13dccaf5c845b22e95c04625e5a99451  /etc/nginx/conf.d/example.com.conf
@@ -130,9 +189,9 @@ server {
     access_log off;
     return 444;
 }
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/00-panel-default.conf'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/00-panel-default.conf'
 if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
   panel_fail '/etc/nginx/conf.d/00-panel-default.conf failed its test; the previous version was put back'
 fi
 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'
@@ -170,44 +229,45 @@ server {
         fastcgi_param HTTP_PROXY "";
     }
 }
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
 if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
   panel_fail '/etc/nginx/conf.d/example.com.conf failed its test; the previous version was put back'
 fi
 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 printf '%s' 'be758b5ffd729571bf4c0835ba4ce8ba13dccaf5c845b22e95c04625e5a99451  /etc/nginx/conf.d/example.com.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
-# --- 5/8 Create the database
-echo '==> 5/8 Create the database'
+# --- 6/9 Create the database
+echo '==> 6/9 Create the database'
 echo 'skipped: no database chosen'
 
-# --- 6/8 Write the .env
-echo '==> 6/8 Write the .env'
+# --- 7/9 Write the .env
+echo '==> 7/9 Write the .env'
 if printf '%s' '062f44c02f28293116e8ed89651263a06d9aa887c24a829797538c0ac55b1165  /home/web1/.env
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 printf '%s' '# Managed by Panel: edit these values in the panel; changes made here are overwritten.
 APP_URL='\''http://example.com'\''
-' | 'sudo' '-n' '--' 'install' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 fi
 printf '%s' '062f44c02f28293116e8ed89651263a06d9aa887c24a829797538c0ac55b1165  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 6: verify: sha256sum --check --status --strict'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
 
-# --- 7/8 Reload PHP-FPM and nginx
-echo '==> 7/8 Reload PHP-FPM and nginx'
-'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'php83-php-fpm.service'
+# --- 8/9 Reload PHP-FPM and nginx
+echo '==> 8/9 Reload PHP-FPM and nginx'
+'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
+'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
-{ for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 7: verify: test -S /run/php-fpm/web1.sock'
-{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 7: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'
+{ for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
+{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'
 
-# --- 8/8 Confirm with the panel
-echo '==> 8/8 Confirm with the panel'
+# --- 9/9 Confirm with the panel
+echo '==> 9/9 Confirm with the panel'
 echo 'skipped: no panel to report to (a plan printed by `panel site plan`)'
 
 echo 'done'

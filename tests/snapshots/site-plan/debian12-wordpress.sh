@@ -14,8 +14,8 @@ panel_one_of() {
   return 1
 }
 
-# --- 1/8 Create the system user web1
-echo '==> 1/8 Create the system user web1'
+# --- 1/9 Create the system user web1
+echo '==> 1/9 Create the system user web1'
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
   [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ]; then
   echo 'skipped: already done'
@@ -23,7 +23,7 @@ else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
 fi
-'sudo' '-n' '--' 'install' '-d' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
 'sudo' '-n' '--' 'usermod' '-a' '-G' 'web1' '--' 'www-data'
 if 'getent' 'group' '--' 'panel-sftp' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'usermod' '-a' '-G' 'panel-sftp' '--' 'web1'
@@ -32,8 +32,8 @@ fi
 'id' '-u' '--' 'web1' >/dev/null 2>&1 || panel_fail 'step 1: verify: id -u -- web1'
 [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] || panel_fail 'step 1: verify: stat -c %U %G %a -- /home/web1'
 
-# --- 2/8 Create the site's directories and .env
-echo '==> 2/8 Create the site'\''s directories and .env'
+# --- 2/9 Create the site's directories and .env
+echo '==> 2/9 Create the site'\''s directories and .env'
 if [ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
 web1 755
 web1 700
@@ -41,11 +41,11 @@ web1 750
 web1 600' ]; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
-'sudo' '-n' '--' 'install' '-d' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
-'sudo' '-n' '--' 'install' '-d' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
-'sudo' '-n' '--' 'install' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
+'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1; then
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1; then
@@ -53,7 +53,7 @@ printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
 fi
 fi
 fi
@@ -63,20 +63,59 @@ web1 700
 web1 750
 web1 600' ] || panel_fail 'step 2: verify: stat -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'
 
-# --- 3/8 Configure the PHP 8.2 FPM pool
-echo '==> 3/8 Configure the PHP 8.2 FPM pool'
-if printf '%s' '2bf7dbf00f1ac3e3e66b71085179feed5e254fa370ca7babc58e56abdd8fb814  /etc/php/8.2/fpm/pool.d/web1.conf
+# --- 3/9 Label the site's files for SELinux (s0:c100,c101)
+echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
+if ! 'selinuxenabled' >/dev/null 2>&1; then
+  echo 'skipped: SELinux disabled'
+else
+if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] &&
+  [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
+  [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] &&
+  [ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ]; then
+  echo 'skipped: already done'
+else
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+fi
+'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
+fi
+[ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'
+[ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'
+[ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'
+[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'
+fi
+
+# --- 4/9 Configure the PHP 8.2 FPM pool
+echo '==> 4/9 Configure the PHP 8.2 FPM pool'
+if printf '%s' '533228e1a81c80c909c0d98ede7d244d43732b99a8fad5250f959b9e44bc9074  /etc/panel/php-fpm/web1.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+  printf '%s' 'a7a41f7677349b128885a22b728eb0cd4e342bcfed7f2ef3fdcefa1a0c953e44  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/run/php-fpm'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/run/php-fpm' '/etc/panel/php-fpm'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'root' '--' '/var/log/panel/php-fpm'
 printf '%s' '# Managed by Panel: the directory of the sites'\'' PHP-FPM sockets.
 d /run/php-fpm 0755 root root -
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/tmpfiles.d/panel-php-fpm.conf'
-if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/php/8.2/fpm/pool.d/web1.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/php/8.2/fpm/pool.d/web1.conf' '/etc/php/8.2/fpm/pool.d/web1.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/php/8.2/fpm/pool.d/web1.conf.panel-prev'; fi
-printf '%s' '; Managed by Panel: the PHP-FPM pool of example.com. Rewritten on every change.
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/tmpfiles.d/panel-php-fpm.conf'
+if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/panel/php-fpm/web1.conf' '/etc/panel/php-fpm/web1.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'; fi
+printf '%s' '; Managed by Panel: the PHP-FPM master of example.com. Rewritten on every change.
+[global]
+pid = /run/php-fpm/web1.pid
+error_log = /var/log/panel/php-fpm/web1.log
+; A pool that keeps crashing must not take the machine with it.
+emergency_restart_threshold = 10
+emergency_restart_interval = 1m
+process_control_timeout = 10s
+
 [web1]
 user = web1
 group = web1
@@ -101,20 +140,38 @@ php_admin_flag[allow_url_include] = off
 php_admin_flag[expose_php] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = /home/web1/logs/php-error.log
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/php/8.2/fpm/pool.d/web1.conf'
-if ! 'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '-t' '--fpm-config' '/etc/php/8.2/fpm/php-fpm.conf'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/php/8.2/fpm/pool.d/web1.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/php/8.2/fpm/pool.d/web1.conf.panel-prev' '/etc/php/8.2/fpm/pool.d/web1.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/php/8.2/fpm/pool.d/web1.conf'; fi
-  panel_fail '/etc/php/8.2/fpm/pool.d/web1.conf failed its test; the previous version was put back'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/php-fpm/web1.conf'
+if ! 'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '-t' '--fpm-config' '/etc/panel/php-fpm/web1.conf'; then
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' '/etc/panel/php-fpm/web1.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf'; fi
+  panel_fail '/etc/panel/php-fpm/web1.conf failed its test; the previous version was put back'
 fi
-'sudo' '-n' '--' 'rm' '-f' '--' '/etc/php/8.2/fpm/pool.d/web1.conf.panel-prev'
-fi
-printf '%s' '2bf7dbf00f1ac3e3e66b71085179feed5e254fa370ca7babc58e56abdd8fb814  /etc/php/8.2/fpm/pool.d/web1.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 3: verify: sha256sum --check --status --strict'
-printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 3: verify: sha256sum --check --status --strict'
+'sudo' '-n' '--' 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'
+printf '%s' '# Managed by Panel: PHP 8.2 FastCGI for example.com (site user web1).
+[Unit]
+Description=PHP 8.2 FastCGI for example.com
+After=network.target
 
-# --- 4/8 Configure the nginx vhost for example.com
-echo '==> 4/8 Configure the nginx vhost for example.com'
+[Service]
+Type=notify
+ExecStart=/usr/sbin/php-fpm8.2 --nodaemonize --fpm-config /etc/panel/php-fpm/web1.conf
+ExecReload=/bin/kill -USR2 $MAINPID
+PrivateTmp=true
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/systemd/system/panel-php-fpm-web1.service'
+'sudo' '-n' '--' 'systemctl' 'daemon-reload'
+fi
+printf '%s' '533228e1a81c80c909c0d98ede7d244d43732b99a8fad5250f959b9e44bc9074  /etc/panel/php-fpm/web1.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+printf '%s' 'a7a41f7677349b128885a22b728eb0cd4e342bcfed7f2ef3fdcefa1a0c953e44  /etc/systemd/system/panel-php-fpm-web1.service
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
+
+# --- 5/9 Configure the nginx vhost for example.com
+echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] &&
@@ -125,7 +182,7 @@ if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775
   echo 'skipped: already done'
 else
 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-enabled/default'
-'sudo' '-n' '--' 'install' '-d' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
 if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: requests for a Host no site serves get no answer.
 server {
@@ -135,10 +192,10 @@ server {
     access_log off;
     return 444;
 }
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/00-panel-default.conf'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/00-panel-default.conf'
 'sudo' '-n' '--' 'ln' '-sfn' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'
 if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' '/etc/nginx/sites-available/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'; fi
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' '/etc/nginx/sites-available/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'; fi
   panel_fail '/etc/nginx/sites-available/00-panel-default.conf failed its test; the previous version was put back'
 fi
 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'
@@ -195,24 +252,24 @@ server {
         add_header X-Cache $upstream_cache_status always;
     }
 }
-' | 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/example.com.conf'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/example.com.conf'
 'sudo' '-n' '--' 'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'
 if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' '/etc/nginx/sites-available/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'; fi
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' '/etc/nginx/sites-available/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'; fi
   panel_fail '/etc/nginx/sites-available/example.com.conf failed its test; the previous version was put back'
 fi
 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
-[ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 4: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'
-'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 4: verify: test ! -e /etc/nginx/sites-enabled/default'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'
+'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 5: verify: test ! -e /etc/nginx/sites-enabled/default'
 printf '%s' 'cd3a1db6a2e1cef48d13acff1a4eaf54c76593b79edcedbbcb4fe54613f6472f  /etc/nginx/sites-available/example.com.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
-[ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 4: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'
 
-# --- 5/8 Create the MariaDB database example_com
-echo '==> 5/8 Create the MariaDB database example_com'
+# --- 6/9 Create the MariaDB database example_com
+echo '==> 6/9 Create the MariaDB database example_com'
 if [ "$(printf '%s' 'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\''example_com'\'')
      + (SELECT COUNT(*) FROM mysql.user WHERE User = '\''example_com'\'' AND Host = '\''localhost'\'');
 ' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" = '2' ]; then
@@ -227,10 +284,10 @@ FLUSH PRIVILEGES;
 fi
 [ "$(printf '%s' 'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\''example_com'\'')
      + (SELECT COUNT(*) FROM mysql.user WHERE User = '\''example_com'\'' AND Host = '\''localhost'\'');
-' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" = '2' ] || panel_fail 'step 5: verify: mariadb --batch --skip-column-names'
+' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" = '2' ] || panel_fail 'step 6: verify: mariadb --batch --skip-column-names'
 
-# --- 6/8 Write the .env
-echo '==> 6/8 Write the .env'
+# --- 7/9 Write the .env
+echo '==> 7/9 Write the .env'
 if printf '%s' 'a58793158e76666f5a5331c88bfe3d385b6e9a10f3d3f4e9743dc787ccc15754  /home/web1/.env
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
@@ -243,20 +300,21 @@ DB_PORT='\''3306'\''
 DB_DATABASE='\''example_com'\''
 DB_USERNAME='\''example_com'\''
 DB_PASSWORD='\''SnapshotPassw0rdSnapshotPassw0rd'\''
-' | 'sudo' '-n' '--' 'install' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 fi
 printf '%s' 'a58793158e76666f5a5331c88bfe3d385b6e9a10f3d3f4e9743dc787ccc15754  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 6: verify: sha256sum --check --status --strict'
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
 
-# --- 7/8 Reload PHP-FPM and nginx
-echo '==> 7/8 Reload PHP-FPM and nginx'
-'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'php8.2-fpm.service'
+# --- 8/9 Reload PHP-FPM and nginx
+echo '==> 8/9 Reload PHP-FPM and nginx'
+'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
+'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
-{ for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 7: verify: test -S /run/php-fpm/web1.sock'
-{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 7: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'
+{ for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
+{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'
 
-# --- 8/8 Confirm with the panel
-echo '==> 8/8 Confirm with the panel'
+# --- 9/9 Confirm with the panel
+echo '==> 9/9 Confirm with the panel'
 echo 'skipped: no panel to report to (a plan printed by `panel site plan`)'
 
 echo 'done'

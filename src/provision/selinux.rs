@@ -1,0 +1,198 @@
+//! The SELinux steps of a site: its files get the policy module's types at the site's own MCS
+//! categories, as local file-context rules (`semanage fcontext -a -t TYPE -r s0:cX,cY`) and a
+//! `restorecon`, so every later relabel keeps them (`chcon` would be undone by the next one).
+//! On a node where SELinux is off the steps say so and change nothing.
+
+use crate::domain::AppType;
+use crate::ssh::Command;
+
+use super::{Action, Probe, SiteSpec, Step};
+
+/// Why the SELinux steps do nothing on a node.
+pub const DISABLED: &str = "SELinux disabled";
+
+/// One local file-context rule: files matching `regex` get `setype` at the site's level.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub regex: String,
+    pub setype: &'static str,
+    /// A path the rule is the best match for, to ask `matchpathcon` about.
+    pub sample: String,
+}
+
+/// The site's rules, most general first: local rules added later win over earlier ones.
+pub fn rules(site: &SiteSpec) -> Vec<Rule> {
+    let home = site.user.home();
+    let mut rules = vec![
+        // Everything under the home, the home itself included: code and static files.
+        Rule {
+            regex: format!("{home}(/.*)?"),
+            setype: "site_content_t",
+            sample: home.clone(),
+        },
+        // What the site's PHP writes: storage, sessions and uploads in progress, its error log.
+        Rule {
+            regex: format!("{home}/(storage|tmp|logs)(/.*)?"),
+            setype: "laravel_app_rw_t",
+            sample: format!("{home}/storage"),
+        },
+    ];
+    if site.app_type == AppType::Laravel {
+        rules.push(Rule {
+            regex: format!("{home}/public_html/(storage|bootstrap/cache)(/.*)?"),
+            setype: "laravel_app_rw_t",
+            sample: format!("{home}/public_html/bootstrap/cache"),
+        });
+    }
+    // The secrets: the site's PHP reads them, nginx's domain has no rule for this type.
+    rules.push(Rule {
+        regex: format!("{home}/\\.env"),
+        setype: "laravel_app_env_t",
+        sample: format!("{home}/.env"),
+    });
+    rules
+}
+
+fn enabled() -> Probe {
+    Probe::ok(Command::new("selinuxenabled"))
+}
+
+/// The context a rule gives its sample path, e.g. `system_u:object_r:site_content_t:s0:c100,c101`.
+pub fn context(rule: &Rule, site: &SiteSpec) -> String {
+    format!("system_u:object_r:{}:{}", rule.setype, site.mcs)
+}
+
+fn matches(rule: &Rule, site: &SiteSpec) -> Probe {
+    Probe::output(
+        Command::new("matchpathcon")
+            .flag("-n")
+            .operand(&rule.sample),
+        context(rule, site),
+    )
+}
+
+/// `semanage fcontext` adding (or, if one exists, changing) a rule.
+pub fn fcontext(op: &'static str, rule: &Rule, site: &SiteSpec) -> Command {
+    Command::new("semanage")
+        .sudo()
+        .flag("fcontext")
+        .flag(op)
+        .flag("-t")
+        .value(rule.setype)
+        .flag("-r")
+        .value(site.mcs.level())
+        .operand(&rule.regex)
+}
+
+fn restorecon(site: &SiteSpec) -> Command {
+    Command::new("restorecon")
+        .sudo()
+        .flag("-R")
+        .flag("-F")
+        .operand(site.user.home())
+}
+
+/// Passes when every file under the home already carries the label its rule gives it.
+fn labelled(site: &SiteSpec) -> Probe {
+    Probe::output(
+        Command::new("restorecon")
+            .sudo()
+            .flag("-R")
+            .flag("-F")
+            .flag("-n")
+            .flag("-v")
+            .operand(site.user.home()),
+        "",
+    )
+}
+
+/// Label the site's files with its types and categories.
+pub fn label_step(site: &SiteSpec) -> Step {
+    let rules = rules(site);
+    let mut step = Step::new(format!("Label the site's files for SELinux ({})", site.mcs));
+    step.only_if = Some((enabled(), DISABLED.to_owned()));
+    step.check = rules.iter().map(|r| matches(r, site)).collect();
+    step.check.push(labelled(site));
+    step.apply = rules
+        .iter()
+        .map(|r| {
+            Action::unless(
+                matches(r, site),
+                Action::or_else(
+                    Action::run(fcontext("-a", r, site)),
+                    Action::run(fcontext("-m", r, site)),
+                ),
+            )
+        })
+        .collect();
+    step.apply.push(Action::run(restorecon(site)));
+    step.verify = step.check.clone();
+    step
+}
+
+/// Remove the site's rules (its pair goes back to the pool) and relabel what is left of its
+/// files, so a later site given the same pair cannot read them.
+pub fn unlabel_step(site: &SiteSpec) -> Step {
+    let rules = rules(site);
+    let mut step = Step::new(format!("Remove the site's SELinux labels ({})", site.mcs));
+    step.only_if = Some((enabled(), DISABLED.to_owned()));
+    step.apply = rules
+        .iter()
+        .rev()
+        .map(|r| {
+            Action::when(
+                matches(r, site),
+                Action::run(
+                    Command::new("semanage")
+                        .sudo()
+                        .flag("fcontext")
+                        .flag("-d")
+                        .operand(&r.regex),
+                ),
+            )
+        })
+        .collect();
+    step.apply.push(Action::when(
+        Probe::ok(Command::new("test").flag("-d").value(site.user.home())),
+        Action::run(restorecon(site)),
+    ));
+    step
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{PhpVersion, SiteDomain, SiteUser};
+    use crate::selinux::mcs::McsPair;
+
+    fn site(app_type: AppType) -> SiteSpec {
+        SiteSpec {
+            domain: SiteDomain::parse("a.example.com").unwrap(),
+            aliases: Vec::new(),
+            app_type,
+            php: PhpVersion::V83,
+            user: SiteUser::numbered(7),
+            database: None,
+            env: Vec::new(),
+            mcs: McsPair::parse("s0:c100,c105").unwrap(),
+        }
+    }
+
+    #[test]
+    fn rules_cover_the_layout_with_the_sites_level() {
+        let s = site(AppType::Laravel);
+        let r = rules(&s);
+        assert_eq!(r[0].regex, "/home/web7(/.*)?");
+        assert_eq!(r.last().unwrap().regex, "/home/web7/\\.env");
+        assert_eq!(
+            fcontext("-a", &r[1], &s).to_string(),
+            "'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c105' '--' '/home/web7/(storage|tmp|logs)(/.*)?'"
+        );
+        assert!(r.iter().any(|x| x.sample.ends_with("bootstrap/cache")));
+        assert!(
+            !rules(&site(AppType::Php))
+                .iter()
+                .any(|x| x.sample.ends_with("bootstrap/cache"))
+        );
+    }
+}
