@@ -105,7 +105,8 @@ packages() {
     if ! have_network; then skipped "no network (missing: ${missing[*]})"; return; fi
     change "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   else
-    wanted=(sudo curl openssl nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils)
+    # selinux-policy-devel and make: the panel builds its policy module on the node.
+    wanted=(sudo curl openssl nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils selinux-policy-devel make)
     local v
     for v in $PANEL_PHP_VERSIONS; do
       local xy=${v/./}
@@ -181,7 +182,7 @@ Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf, /usr/bin/rpm
 Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod, /usr/sbin/groupadd
 Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
 Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill, /usr/bin/pkill, /usr/sbin/php-fpm*, /opt/remi/php*/root/usr/sbin/php-fpm
-Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce
+Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce, /usr/bin/make
 Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql
 Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat, /usr/bin/sha256sum, /usr/bin/readlink
 Defaults:$PANEL_SSH_USER env_keep += \"DEBIAN_FRONTEND\"

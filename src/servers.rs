@@ -494,6 +494,7 @@ pub async fn onboard(
     let pool = pool.clone();
     let secrets = secrets.clone();
     let server = server.clone();
+    let queue = jobs.clone();
     let spec = JobSpec {
         server_id: Some(server.id),
         actor_id: actor,
@@ -519,14 +520,42 @@ pub async fn onboard(
 
         // The log row first: whoever sees the new status finds its reason logged.
         db::servers::set_status(&pool, server.id, status, reason).await?;
+        if result.is_ok() {
+            install_selinux_module(&queue, &pool, &secrets, server.id, actor).await;
+        }
         result
     })
     .await
 }
 
+/// An EL server with SELinux on gets the panel's policy module right after onboarding, which
+/// also starts its observation window before enforcing is offered.
+async fn install_selinux_module(
+    jobs: &Jobs,
+    pool: &Pool,
+    secrets: &SecretBox,
+    id: ServerId,
+    actor: Option<UserId>,
+) {
+    let Ok(Some(server)) = db::servers::get(pool, id).await else {
+        return;
+    };
+    let selinux_on = matches!(
+        server.selinux_mode,
+        Some(SelinuxMode::Permissive | SelinuxMode::Enforcing)
+    );
+    if !crate::provision::Profile::new(server.os_version).is_el() || !selinux_on {
+        return;
+    }
+    use crate::selinux::jobs::{Task, queue};
+    if let Err(e) = queue(jobs, pool, secrets, &server, Task::InstallModule, actor).await {
+        tracing::warn!(server = %server.id, error = %e, "queueing the SELinux module install failed");
+    }
+}
+
 /// Record how a server job ended in the server's log (with the job and the reason), so the
 /// server page tells the story even without opening the job.
-async fn log_outcome(
+pub(crate) async fn log_outcome(
     pool: &Pool,
     server: ServerId,
     ctx: &crate::jobs::JobContext,
@@ -709,6 +738,21 @@ pub async fn health(
     sessions: &crate::ssh::pool::SessionPool,
     server: &Server,
 ) -> AppResult<Health> {
+    read_script(pool, secrets, sessions, server, "health", HEALTH_SCRIPT)
+        .await
+        .map(|out| Health::parse(&out))
+}
+
+/// Run a read-only script on the server over the pooled connection (pages poll these) and
+/// return its stdout; it comes from the node, so callers parse it into known values.
+pub async fn read_script(
+    pool: &Pool,
+    secrets: &SecretBox,
+    sessions: &crate::ssh::pool::SessionPool,
+    server: &Server,
+    name: &'static str,
+    body: &'static str,
+) -> AppResult<String> {
     const T: Duration = Duration::from_secs(10);
     let unavailable = |m: String| AppError::Conflict(m);
     let r = reach(pool, secrets, server).await.map_err(unavailable)?;
@@ -718,10 +762,10 @@ pub async fn health(
         .await
         .map_err(|e| unavailable(e.to_string()))?;
     match session
-        .run_script(&Script::new("health", HEALTH_SCRIPT), T, |_, _| {})
+        .run_script(&Script::new(name, body), T, |_, _| {})
         .await
     {
-        Ok(out) => Ok(Health::parse(&out.stdout)),
+        Ok(out) => Ok(out.stdout),
         Err(e) => {
             // A broken cached connection is not reused.
             sessions.forget(server.id);

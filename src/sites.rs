@@ -347,7 +347,10 @@ pub async fn create(state: &AppState, form: &SiteForm, actor: Option<UserId>) ->
 
 /// The site's spec rebuilt from its stored row (values were parsed when stored; parsing again
 /// keeps a hand-edited database from reaching a node).
-fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<String>), String> {
+pub(crate) fn spec_of(
+    site: &Site,
+    secrets: &SecretBox,
+) -> Result<(SiteSpec, Option<String>), String> {
     let domain = SiteDomain::parse(&site.domain).map_err(|e| format!("stored domain: {e}"))?;
     let aliases: Vec<String> = serde_json::from_str(&site.aliases).map_err(|e| e.to_string())?;
     let aliases = aliases

@@ -136,6 +136,8 @@ pub enum Expect {
     Output(String),
     /// Exit 0 and stdout, trimmed, one of these.
     OneOf(Vec<&'static str>),
+    /// Exit 0 and one line of stdout, trimmed, equal to this.
+    Line(String),
 }
 
 /// A read-only question to the node.
@@ -167,6 +169,15 @@ impl Probe {
         }
     }
 
+    pub fn line(command: Command, expected: impl Into<String>) -> Self {
+        Self {
+            command,
+            stdin: None,
+            expect: Expect::Line(expected.into()),
+            wait: false,
+        }
+    }
+
     pub fn one_of(command: Command, expected: Vec<&'static str>) -> Self {
         Self {
             command,
@@ -193,6 +204,7 @@ impl Probe {
                 Expect::Success => true,
                 Expect::Output(want) => stdout.trim() == want,
                 Expect::OneOf(list) => list.contains(&stdout.trim()),
+                Expect::Line(want) => stdout.lines().any(|l| l.trim() == want),
             }
     }
 }

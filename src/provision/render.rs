@@ -32,6 +32,12 @@ pub fn probe(p: &Probe) -> String {
             with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
             quote(want)
         ),
+        // The output is captured first, so `grep -q` stopping early cannot fail the pipe.
+        Expect::Line(want) => format!(
+            "printf '%s\\n' \"$({})\" | grep -qxF -- {}",
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            quote(want)
+        ),
         Expect::OneOf(list) => format!(
             "panel_one_of \"$({})\" {}",
             with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
@@ -119,6 +125,7 @@ fn describe_probe(p: &Probe) -> String {
         Expect::Success => {}
         Expect::Output(want) => s.push_str(&format!("  ⇒ prints {want:?}")),
         Expect::OneOf(list) => s.push_str(&format!("  ⇒ prints one of {list:?}")),
+        Expect::Line(want) => s.push_str(&format!("  ⇒ prints a line {want:?}")),
     }
     if p.wait {
         s.push_str("  (waits up to 10 s)");

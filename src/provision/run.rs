@@ -25,6 +25,8 @@ const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct Report {
     /// Steps found already done and skipped.
     pub skipped: Vec<String>,
+    /// Steps that do not apply on this node (their `only_if` failed, e.g. SELinux is off).
+    pub not_applicable: Vec<String>,
     /// Time spent waiting for remote commands (round trips included).
     pub remote: Duration,
     /// Remote commands run.
@@ -118,6 +120,9 @@ impl<'a> Runner<'a> {
                     let line = format!("skipped: {why}");
                     out.stdout.lines().any(|l| l.trim() == line)
                 });
+                if not_here {
+                    self.report.not_applicable.push(step.title.clone());
+                }
                 let skipped = skipped || not_here;
                 Ok(((), skipped))
             })

@@ -2,4 +2,6 @@
 //! categories. The policy module's source lives in the top-level `selinux/`.
 
 pub mod audit;
+pub mod jobs;
+pub mod manage;
 pub mod mcs;

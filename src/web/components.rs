@@ -134,3 +134,13 @@ pub fn text_field(
         }
     }
 }
+
+/// The tabs every server page shows.
+pub fn server_tabs(server: &crate::db::servers::Server, active: &str) -> Markup {
+    html! {
+        div.tabs.tabs-border role="tablist" {
+            a.tab.tab-active[active == "overview"] role="tab" href=(crate::web::paths::with_id(crate::web::paths::SERVER, server.id)) { "Overview" }
+            a.tab.tab-active[active == "selinux"] role="tab" href=(crate::web::paths::with_id(crate::web::paths::SERVER_SELINUX, server.id)) { "SELinux" }
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod deployments;
 mod health;
 mod jobs;
 mod selinux;
+mod server_selinux;
 mod servers;
 mod settings;
 mod sites;
@@ -122,6 +123,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(auth::routes());
     all.extend(dashboard::routes());
     all.extend(servers::routes());
+    all.extend(server_selinux::routes());
     all.extend(sites::routes());
     all.extend(databases::routes());
     all.extend(deployments::routes());

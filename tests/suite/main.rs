@@ -14,6 +14,7 @@ mod passkeys;
 mod plans;
 mod schema;
 mod selinux_policy;
+mod server_selinux;
 mod servers;
 mod sites;
 mod ssh;

@@ -313,7 +313,15 @@ fn file_contexts_give_each_path_its_type_and_each_site_its_categories() {
         ),
         (
             "/run/php-fpm/web1.sock",
-            "system_u:object_r:laravel_php_fpm_sock_t:s0",
+            "system_u:object_r:laravel_php_fpm_run_t:s0",
+        ),
+        (
+            "/run/php-fpm/web1.pid",
+            "system_u:object_r:laravel_php_fpm_run_t:s0",
+        ),
+        (
+            "/var/log/panel/php-fpm/web1.log",
+            "system_u:object_r:laravel_php_fpm_log_t:s0",
         ),
     ] {
         assert_eq!(matchpathcon(path), want, "{path}");

@@ -5,7 +5,7 @@ use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::{OsVersion, ServerStatus};
 use crate::error::FieldError;
 use crate::servers::{Health, ServerForm, setup_command};
-use crate::web::components::{StatusBadge, empty_state, field_error, table, time};
+use crate::web::components::{StatusBadge, empty_state, field_error, server_tabs, table, time};
 use crate::web::layout::{Nav, Page, csrf_field};
 use crate::web::paths::{self, with_id};
 
@@ -125,6 +125,7 @@ pub fn show_with_software(
     Page::new(server.name.clone())
         .nav(Nav::Servers)
         .body(html! {
+            (server_tabs(server, "overview"))
             section.card."bg-base-100".shadow-sm {
                 div.card-body {
                     div.flex.items-center."gap-3" {

@@ -1,0 +1,32 @@
+//! A server's SELinux tab: mode, the panel's policy module, its booleans, relabelling, and the
+//! checklist that must pass before the server is switched to enforcing.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::{RouteSpec, paths};
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::user(Method::GET, paths::SERVER_SELINUX, handlers::show),
+        RouteSpec::user(Method::GET, paths::SERVER_SELINUX_STATUS, handlers::status),
+        RouteSpec::user(Method::POST, paths::SERVER_SELINUX_MODULE, handlers::module),
+        RouteSpec::user(
+            Method::POST,
+            paths::SERVER_SELINUX_BOOLEAN,
+            handlers::boolean,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SERVER_SELINUX_RELABEL,
+            handlers::relabel,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SERVER_SELINUX_ENFORCE,
+            handlers::enforce,
+        ),
+    ]
+}
