@@ -67,9 +67,14 @@ init() {
 }
 
 stop_node() {
+  # `unshare --fork` ignores SIGTERM while it waits for its child, so it gets SIGKILL; its
+  # --kill-child then kills the node's init, and with it every process of the node's PID
+  # namespace (daemons a plain TERM would have left running, and spinning, forever).
   if [[ -f $DIR/pid ]]; then
-    kill "$(cat "$DIR/pid")" 2>/dev/null || true
-    sleep 0.2
+    local pid
+    pid=$(cat "$DIR/pid")
+    kill -KILL "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   fi
   ip netns del "$NAME" 2>/dev/null || true
   ip link del "pv$K" 2>/dev/null || true
