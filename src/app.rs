@@ -66,6 +66,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         limiter: Arc::default(),
         jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
         ssh: Arc::default(),
+        audit: tokio::sync::broadcast::channel(1024).0,
     };
     // Jobs a crash left running are marked interrupted before anything new starts.
     state.jobs.recover().await?;
@@ -81,6 +82,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
     tokio::spawn(purge_sessions(pool.clone()));
+    // Every active server's audit log is followed for as long as the panel runs.
+    let collector = crate::selinux::collect::Collector::new(
+        pool.clone(),
+        state.secrets.clone(),
+        state.ssh.clone(),
+        state.audit.clone(),
+    )
+    .spawn();
     let task = tokio::spawn(async move {
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -91,6 +100,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 Some(GRACE),
             )
             .await;
+        collector.abort();
         db::close(&pool).await;
         tracing::info!("panel stopped; database closed");
         served.context("HTTP server failed")

@@ -105,6 +105,14 @@ pub enum SelinuxCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
         format: OutputFormat,
     },
+    /// Explain each distinct denial of an audit log (a boolean, a mislabelled file, a
+    /// cross-site attempt, or a missing rule), most severe first.
+    Explain {
+        /// The log file; `-` or nothing reads standard input.
+        file: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -245,6 +253,9 @@ pub fn main() -> ExitCode {
             Command::Key(KeyCommand::Rotate) => rotate(&config).await,
             Command::User(cmd) => user(cmd, &config).await,
             Command::Selinux(SelinuxCommand::Parse { file, format }) => selinux_parse(file, format),
+            Command::Selinux(SelinuxCommand::Explain { file, format }) => {
+                selinux_explain(file, format)
+            }
             Command::Site(cmd) => site(cmd),
         }
     });
@@ -471,10 +482,10 @@ async fn rotate(config: &Config) -> Result<(), Failure> {
     Ok(())
 }
 
-fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
-    use std::io::Write;
+/// An audit log from a file or standard input; invalid UTF-8 from a node becomes U+FFFD.
+fn read_log(file: Option<&std::path::Path>) -> Result<String, Failure> {
     let mut bytes = Vec::new();
-    let read = match &file {
+    let read = match file {
         Some(p) if p.as_os_str() != "-" => {
             std::fs::File::open(p).and_then(|mut f| f.read_to_end(&mut bytes))
         }
@@ -484,12 +495,45 @@ fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Fail
         code: 1,
         message: format!(
             "cannot read {}: {e}",
-            file.as_deref()
-                .map_or("standard input".into(), |p| p.display().to_string())
+            file.map_or("standard input".into(), |p| p.display().to_string())
         ),
     })?;
-    // Invalid UTF-8 from a node becomes U+FFFD, never a failure.
-    let text = String::from_utf8_lossy(&bytes);
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+fn report_skipped(skipped: &crate::selinux::audit::Skipped) {
+    if skipped.overlong + skipped.malformed > 0 {
+        eprintln!(
+            "panel: skipped {} malformed and {} overlong (> 64 KiB) lines",
+            skipped.malformed, skipped.overlong
+        );
+    }
+}
+
+fn selinux_explain(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = read_log(file.as_deref())?;
+    let (records, skipped) = crate::selinux::audit::parse(&text);
+    let denials = crate::selinux::explain::group(&records);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    for d in &denials {
+        let line = match format {
+            OutputFormat::Json => serde_json::to_string(d).unwrap_or_default(),
+            OutputFormat::Text => format!("{}\n", crate::selinux::explain::to_text(d)),
+        };
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
+    }
+    let _ = out.flush();
+    report_skipped(&skipped);
+    Ok(())
+}
+
+fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
+    use std::io::Write;
+    let text = read_log(file.as_deref())?;
     let (records, skipped) = crate::selinux::audit::parse(&text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -503,12 +547,7 @@ fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Fail
         }
     }
     let _ = out.flush();
-    if skipped.overlong + skipped.malformed > 0 {
-        eprintln!(
-            "panel: skipped {} malformed and {} overlong (> 64 KiB) lines",
-            skipped.malformed, skipped.overlong
-        );
-    }
+    report_skipped(&skipped);
     Ok(())
 }
 

@@ -738,9 +738,15 @@ pub async fn health(
     sessions: &crate::ssh::pool::SessionPool,
     server: &Server,
 ) -> AppResult<Health> {
-    read_script(pool, secrets, sessions, server, "health", HEALTH_SCRIPT)
-        .await
-        .map(|out| Health::parse(&out))
+    read_script(
+        pool,
+        secrets,
+        sessions,
+        server,
+        &Script::new("health", HEALTH_SCRIPT),
+    )
+    .await
+    .map(|out| Health::parse(&out))
 }
 
 /// Run a read-only script on the server over the pooled connection (pages poll these) and
@@ -750,8 +756,7 @@ pub async fn read_script(
     secrets: &SecretBox,
     sessions: &crate::ssh::pool::SessionPool,
     server: &Server,
-    name: &'static str,
-    body: &'static str,
+    script: &Script,
 ) -> AppResult<String> {
     const T: Duration = Duration::from_secs(10);
     let unavailable = |m: String| AppError::Conflict(m);
@@ -761,10 +766,7 @@ pub async fn read_script(
         .get(server.id, &r.target, r.key_id, &r.private_key, host_key, T)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
-    match session
-        .run_script(&Script::new(name, body), T, |_, _| {})
-        .await
-    {
+    match session.run_script(script, T, |_, _| {}).await {
         Ok(out) => Ok(out.stdout),
         Err(e) => {
             // A broken cached connection is not reused.

@@ -304,11 +304,17 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
         ));
     }
     for p in &step.verify {
-        out.push_str(&format!(
-            "{} || panel_fail {}\n",
-            probe(p),
-            quote(&format!("step {n}: {}", describe_short(p)))
-        ));
+        let what = quote(&format!("step {n}: {}", describe_short(p)));
+        // A probe that expects some output says what it got instead (the command once more,
+        // its first 200 bytes), so a failure can be understood from the log alone.
+        let got = match (&p.expect, &p.stdin) {
+            (Expect::Success, _) | (_, Some(_)) => String::new(),
+            _ => format!(
+                "\"; it printed: $({} 2>&1 | head -c 200)\"",
+                line(&p.command)
+            ),
+        };
+        out.push_str(&format!("{} || panel_fail {what}{got}\n", probe(p)));
     }
     out
 }

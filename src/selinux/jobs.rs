@@ -100,8 +100,7 @@ pub async fn status(
         secrets,
         sessions,
         server,
-        "selinux-status",
-        manage::STATUS_SCRIPT,
+        &crate::ssh::Script::new("selinux-status", manage::STATUS_SCRIPT),
     )
     .await
     .map(|out| Status::parse(&out))

@@ -2,6 +2,8 @@
 //! categories. The policy module's source lives in the top-level `selinux/`.
 
 pub mod audit;
+pub mod collect;
+pub mod explain;
 pub mod jobs;
 pub mod manage;
 pub mod mcs;

@@ -205,7 +205,7 @@ impl Page {
                             }
                         }
                     }
-                    (toast_area())
+                    @if user.is_some() { (live_toast_area()) } @else { (toast_area()) }
                 }
             }
         }
@@ -245,6 +245,15 @@ pub fn csrf_field() -> Markup {
 
 fn toast_area() -> Markup {
     html! { div #toasts.toast.toast-end.toast-bottom."z-50" role="status" aria-live="polite" {} }
+}
+
+/// The toast area of a signed-in page, subscribed to the live SELinux stream: a new denial
+/// appears as a toast on whatever page is open.
+fn live_toast_area() -> Markup {
+    html! {
+        div #toasts.toast.toast-end.toast-bottom."z-50" role="status" aria-live="polite"
+            hx-ext="sse" sse-connect=(paths::SELINUX_EVENTS) sse-swap="denial" hx-swap="afterbegin" {}
+    }
 }
 
 /// Light/dark switch. `panel.js` applies the stored choice before first paint and saves changes.

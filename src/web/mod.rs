@@ -54,6 +54,8 @@ pub struct AppState {
     pub jobs: crate::jobs::Jobs,
     /// Reused SSH connections per server.
     pub ssh: Arc<crate::ssh::pool::SessionPool>,
+    /// SELinux audit records as the collector stores them (live toasts and alerts).
+    pub audit: tokio::sync::broadcast::Sender<crate::selinux::collect::LiveRecord>,
 }
 
 impl AppState {

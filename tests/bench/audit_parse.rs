@@ -1,6 +1,7 @@
 //! Benchmark: parse a generated audit log with `panel selinux parse` and with
 //! `ausearch -if FILE -m avc -i`, in the same run; print both times and the ratio
-//! (target: panel ≥ 10× faster). The measurement is
+//! (target: panel ≥ 10× faster); then `panel selinux explain` over all its denials vs
+//! `audit2why -p` (target ≥ 100× per denial). The measurement is
 //! `PANEL_BENCH_LINES=1000000 cargo bench --bench audit_parse`. Without PANEL_BENCH_LINES it
 //! runs 2,000 lines: `cargo test --all-targets` (CI) runs this target too, and then only checks
 //! that the benchmark still works.
@@ -87,5 +88,63 @@ fn main() {
             }
         }
         _ => println!("ausearch unavailable (install auditd); no comparison"),
+    }
+    explain_vs_audit2why(&log, dir.path(), lines);
+}
+
+/// `panel selinux explain` over every denial of the log vs `audit2why -p POLICY`. audit2why
+/// takes milliseconds per denial (an hour for a million-line log), so it reads the first
+/// 1,000 AVC records and the comparison is per denial.
+fn explain_vs_audit2why(log: &std::path::Path, dir: &std::path::Path, lines: usize) {
+    let text = std::fs::read_to_string(log).unwrap();
+    let denials = text.lines().filter(|l| l.contains("avc:  denied")).count();
+    let mut panel = Command::new(env!("CARGO_BIN_EXE_panel"));
+    panel.args(["selinux", "explain"]).arg(log);
+    let (ours, ok) = time(panel);
+    assert!(ok, "panel selinux explain failed");
+    let ours_each = ours.as_secs_f64() / denials as f64;
+    println!(
+        "panel selinux explain:           {ours:>10.2?} for {denials} denials ({:.2} µs each)",
+        ours_each * 1e6
+    );
+    let policy = "/etc/selinux/default/policy/policy.33";
+    if !std::path::Path::new(policy).exists() {
+        println!("no reference policy (install selinux-policy-default); no comparison");
+        return;
+    }
+    let sample: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("type=AVC "))
+        .take(1_000)
+        .collect();
+    let sample_path = dir.join("sample.log");
+    std::fs::write(&sample_path, sample.join("\n") + "\n").unwrap();
+    let mut a2w = Command::new("audit2why");
+    a2w.args(["-p", policy, "-i"]).arg(&sample_path);
+    match time(a2w) {
+        (theirs, true) => {
+            let theirs_each = theirs.as_secs_f64() / sample.len() as f64;
+            println!(
+                "audit2why -p POLICY:             {theirs:>10.2?} for {} denials ({:.0} µs each)",
+                sample.len(),
+                theirs_each * 1e6
+            );
+            let ratio = theirs_each / ours_each;
+            if lines >= 100_000 {
+                let verdict = if ratio >= 100.0 {
+                    ""
+                } else {
+                    "  — BELOW TARGET"
+                };
+                println!("explain is {ratio:.0}× faster per denial (target ≥ 100×){verdict}");
+            } else {
+                println!(
+                    "explain is {ratio:.0}× faster per denial (smoke run: too small to judge the target)"
+                );
+            }
+        }
+        _ => println!(
+            "audit2why failed or is unavailable (policycoreutils-python-utils); no comparison"
+        ),
     }
 }

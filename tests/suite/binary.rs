@@ -167,3 +167,57 @@ fn selinux_parse_prints_one_json_line_per_record_and_summarises_skips() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(1));
 }
+
+#[test]
+fn selinux_explain_groups_denials_most_severe_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let mut text = String::new();
+    for serial in 1..=3 {
+        text.push_str(&format!("type=AVC msg=audit(1732279999.{serial:03}:{serial}): avc:  denied  {{ name_connect }} for  pid=7 comm=\"php-fpm\" dest=3306 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:mysqld_port_t:s0 tclass=tcp_socket permissive=0\n"));
+    }
+    text.push_str("type=AVC msg=audit(1732280000.000:9): avc:  denied  { read } for  pid=8 comm=\"php-fpm\" name=\"$(reboot)\" path=\"/home/web2/public_html/wp-config.php\" scontext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101 tcontext=system_u:object_r:site_content_t:s0:c102,c103 tclass=file permissive=0\n");
+    text.push_str(
+        "type=MAC_STATUS msg=audit(1732280001.000:10): enforcing=0 old_enforcing=1 auid=0 ses=1\n",
+    );
+    std::fs::write(&log, &text).unwrap();
+
+    let out = panel()
+        .args(["selinux", "explain", "--format", "json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["explanation"]["kind"], "cross_site");
+    assert_eq!(lines[0]["explanation"]["severity"], "critical");
+    assert_eq!(lines[0]["example"]["name"], "$(reboot)", "kept as data");
+    assert_eq!(lines[1]["count"], 3);
+    assert_eq!(lines[1]["explanation"]["kind"], "boolean");
+    assert!(
+        lines[1]["explanation"]["suggestion"]
+            .as_str()
+            .unwrap()
+            .contains("setsebool -P httpd_can_network_connect_db on")
+    );
+
+    let text = panel()
+        .args(["selinux", "explain"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.starts_with("[critical] 1× laravel_php_fpm_t → site_content_t file { read }"),
+        "{text}"
+    );
+    assert!(
+        text.contains("[medium] 3× httpd_t → mysqld_port_t tcp_socket { name_connect }"),
+        "{text}"
+    );
+}

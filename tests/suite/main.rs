@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod audit_collect;
 mod auth;
 mod binary;
 mod browser;

@@ -8,9 +8,9 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(
-        Method::GET,
-        paths::SELINUX,
-        handlers::index,
-    )]
+    vec![
+        RouteSpec::user(Method::GET, paths::SELINUX, handlers::index),
+        RouteSpec::user(Method::GET, paths::SELINUX_EVENTS, handlers::events),
+        RouteSpec::user(Method::GET, paths::SELINUX_RECORD, handlers::record),
+    ]
 }

@@ -30,7 +30,7 @@ if 'getent' 'group' '--' 'panel-sftp' >/dev/null 2>&1; then
 fi
 fi
 'id' '-u' '--' 'web1' >/dev/null 2>&1 || panel_fail 'step 1: verify: id -u -- web1'
-[ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] || panel_fail 'step 1: verify: stat -c %U %G %a -- /home/web1'
+[ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] || panel_fail 'step 1: verify: stat -c %U %G %a -- /home/web1'"; it printed: $('stat' '-c' '%U %G %a' '--' '/home/web1' 2>&1 | head -c 200)"
 
 # --- 2/9 Create the site's directories and .env
 echo '==> 2/9 Create the site'\''s directories and .env'
@@ -61,7 +61,7 @@ fi
 web1 755
 web1 700
 web1 750
-web1 600' ] || panel_fail 'step 2: verify: stat -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'
+web1 600' ] || panel_fail 'step 2: verify: stat -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
 
 # --- 3/9 Label the site's files for SELinux (s0:c100,c101)
 echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
@@ -85,10 +85,10 @@ if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:o
 fi
 'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
 fi
-[ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'
-[ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'
-[ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'
-[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'
+[ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'"; it printed: $('matchpathcon' '-n' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/storage' 2>&1 | head -c 200)"
+[ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/.env' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
 fi
 
 # --- 4/9 Configure the PHP 8.2 FPM pool
@@ -262,11 +262,11 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-[ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>&1 | head -c 200)"
 'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 5: verify: test ! -e /etc/nginx/sites-enabled/default'
 printf '%s' 'cd3a1db6a2e1cef48d13acff1a4eaf54c76593b79edcedbbcb4fe54613f6472f  /etc/nginx/sites-available/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-[ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>&1 | head -c 200)"
 
 # --- 6/9 Create the MariaDB database example_com
 echo '==> 6/9 Create the MariaDB database example_com'
@@ -311,7 +311,7 @@ echo '==> 8/9 Reload PHP-FPM and nginx'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
 { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
-{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'
+{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
 
 # --- 9/9 Confirm with the panel
 echo '==> 9/9 Confirm with the panel'

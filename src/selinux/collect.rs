@@ -1,0 +1,279 @@
+//! Following every active server's audit log. One task per server reads what was appended
+//! since the stored position (inode + byte offset; a rotated log is finished before the new one
+//! is read, a truncated one is read again from the start), parses it, stores the SELinux
+//! records in one transaction with the new position (deduplicated on the event, so a record
+//! read twice after a dropped connection is stored once), and announces new denials to the
+//! live stream. A failed read (the connection dropped, the node rebooted) is retried with
+//! backoff from the same position: nothing is skipped.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast;
+use tokio::task::JoinHandle;
+
+use super::audit::{self, Record, RecordType};
+use super::explain::{self, Severity};
+use crate::crypto::SecretBox;
+use crate::db::selinux::NewAuditRecord;
+use crate::db::{self, Pool};
+use crate::domain::{LogLevel, ServerStatus};
+use crate::ids::{AuditLogId, ServerId};
+use crate::ssh::Script;
+use crate::ssh::pool::SessionPool;
+
+pub const READ_SCRIPT: &str = include_str!("../../setup/audit-read.sh");
+/// At most this much log per read; a bigger backlog is read in several.
+const MAX_READ: usize = 4 << 20;
+/// How often a quiet log is read again.
+const INTERVAL: Duration = Duration::from_millis(500);
+/// How often a server without an audit log is asked again.
+const NO_LOG_INTERVAL: Duration = Duration::from_secs(30);
+/// Longest stored message (the full parsed record is in the context).
+const MAX_MESSAGE: usize = 1_000;
+/// How often the set of active servers is looked at.
+const SUPERVISE: Duration = Duration::from_secs(2);
+
+/// A record just stored, for the live stream (toasts) and alerts.
+#[derive(Clone, Debug)]
+pub struct LiveRecord {
+    pub id: AuditLogId,
+    pub server_id: ServerId,
+    pub server_name: String,
+    pub level: LogLevel,
+    pub record: Record,
+    pub explanation: Option<explain::Explanation>,
+}
+
+#[derive(Clone)]
+pub struct Collector {
+    pool: Pool,
+    secrets: Arc<SecretBox>,
+    sessions: Arc<SessionPool>,
+    events: broadcast::Sender<LiveRecord>,
+}
+
+impl Collector {
+    pub fn new(
+        pool: Pool,
+        secrets: Arc<SecretBox>,
+        sessions: Arc<SessionPool>,
+        events: broadcast::Sender<LiveRecord>,
+    ) -> Self {
+        Self {
+            pool,
+            secrets,
+            sessions,
+            events,
+        }
+    }
+
+    /// Keep one reader per active server until the returned task is aborted.
+    pub fn spawn(self) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut readers: HashMap<ServerId, JoinHandle<()>> = HashMap::new();
+            loop {
+                let active: Vec<ServerId> = match db::servers::list(&self.pool).await {
+                    Ok(list) => list
+                        .into_iter()
+                        .filter(|s| s.status == ServerStatus::Active)
+                        .map(|s| s.id)
+                        .collect(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listing servers for audit collection failed");
+                        Vec::new()
+                    }
+                };
+                readers.retain(|id, task| {
+                    let keep = active.contains(id) && !task.is_finished();
+                    if !keep {
+                        task.abort();
+                    }
+                    keep
+                });
+                for id in active {
+                    readers
+                        .entry(id)
+                        .or_insert_with(|| tokio::spawn(self.clone().follow(id)));
+                }
+                tokio::time::sleep(SUPERVISE).await;
+            }
+        })
+    }
+
+    async fn follow(self, id: ServerId) {
+        let mut failures: u32 = 0;
+        loop {
+            let pause = match self.read_once(id).await {
+                Ok(Read::More) => {
+                    failures = 0;
+                    Duration::ZERO
+                }
+                Ok(Read::Done) => {
+                    failures = 0;
+                    INTERVAL
+                }
+                Ok(Read::NoLog) => NO_LOG_INTERVAL,
+                Err(e) => {
+                    failures += 1;
+                    // A broken pooled connection is not reused.
+                    self.sessions.forget(id);
+                    let wait =
+                        Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60));
+                    tracing::info!(server = %id, error = %e, "reading the audit log failed; retrying in {wait:?}");
+                    wait
+                }
+            };
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    /// Read, store and announce what was appended since the stored position.
+    pub async fn read_once(&self, id: ServerId) -> Result<Read, String> {
+        let server = db::servers::get(&self.pool, id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the server is gone")?;
+        let (inode, offset) = db::selinux::position(&self.pool, id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let script = Script::new("audit-read", READ_SCRIPT)
+            .arg(inode)
+            .arg(offset)
+            .arg(MAX_READ);
+        let out = crate::servers::read_script(
+            &self.pool,
+            &self.secrets,
+            &self.sessions,
+            &server,
+            &script,
+        )
+        .await
+        .map_err(|e| e.public_message())?;
+        let (first, text) = out.split_once('\n').unwrap_or((out.as_str(), ""));
+        if first.starts_with("error=") {
+            return Ok(Read::NoLog);
+        }
+        let position = parse_position(first).ok_or("the node's answer had no position")?;
+        let (records, _skipped) = audit::parse(text);
+        let rows: Vec<(NewAuditRecord, Option<explain::Explanation>)> = stored(&records);
+        let (new_rows, explanations): (Vec<NewAuditRecord>, Vec<Option<explain::Explanation>>) =
+            rows.into_iter().unzip();
+        let new = db::selinux::store_batch(&self.pool, id, &new_rows, position)
+            .await
+            .map_err(|e| e.to_string())?;
+        for (i, row_id) in new {
+            // No one listening is fine: the rows are stored.
+            let _ = self.events.send(LiveRecord {
+                id: row_id,
+                server_id: id,
+                server_name: server.name.clone(),
+                level: new_rows[i].level,
+                record: records[i].clone(),
+                explanation: explanations[i].clone(),
+            });
+        }
+        Ok(if text.len() >= MAX_READ / 2 {
+            Read::More
+        } else {
+            Read::Done
+        })
+    }
+}
+
+/// How a read went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Read {
+    /// There may be more to read at once.
+    More,
+    /// Caught up.
+    Done,
+    /// The server has no audit log (auditd not installed).
+    NoLog,
+}
+
+fn parse_position(line: &str) -> Option<(i64, i64)> {
+    let rest = line.strip_prefix("pos=")?;
+    let (inode, offset) = rest.trim().split_once(' ')?;
+    Some((inode.parse().ok()?, offset.parse().ok()?))
+}
+
+/// The level a record is stored at: a cross-site denial is an error, any other denial a
+/// warning, SELinux switched off a warning, the rest information.
+pub fn level(r: &Record, e: Option<&explain::Explanation>) -> LogLevel {
+    match (r.record_type, e) {
+        (_, Some(e)) if e.severity == Severity::Critical => LogLevel::Error,
+        (_, Some(_)) => LogLevel::Warning,
+        (Some(RecordType::MacStatus), _) if r.enforcing == Some(false) => LogLevel::Warning,
+        (Some(RecordType::SelinuxErr), _) => LogLevel::Warning,
+        _ => LogLevel::Info,
+    }
+}
+
+/// Rows for a batch of records: bounded message, every parsed field and the explanation in the
+/// context, and the record's place among its event's records.
+fn stored(records: &[Record]) -> Vec<(NewAuditRecord, Option<explain::Explanation>)> {
+    let mut seen: HashMap<(u64, &str), i64> = HashMap::new();
+    records
+        .iter()
+        .map(|r| {
+            let e = explain::explain(r);
+            let index = seen.entry((r.serial, r.time.as_str())).or_insert(0);
+            let event_index = *index;
+            *index += 1;
+            let text = audit::to_text(r);
+            let message: String = text.chars().take(MAX_MESSAGE).collect();
+            let mut context = serde_json::to_value(r).unwrap_or_default();
+            if let (Some(obj), Some(e)) = (context.as_object_mut(), &e) {
+                obj.insert(
+                    "explanation".into(),
+                    serde_json::to_value(e).unwrap_or_default(),
+                );
+            }
+            (
+                NewAuditRecord {
+                    level: level(r, e.as_ref()),
+                    message,
+                    context: context.to_string(),
+                    serial: i64::try_from(r.serial).unwrap_or(i64::MAX),
+                    event_time: r.time.clone(),
+                    event_index,
+                },
+                e,
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_and_levels() {
+        assert_eq!(parse_position("pos=1234 5678"), Some((1234, 5678)));
+        assert_eq!(parse_position("pos=12 x"), None);
+        assert_eq!(parse_position("type=AVC"), None);
+        let (records, _) = audit::parse(
+            "type=AVC msg=audit(1700000000.100:7): avc:  denied  { read } for  pid=1 comm=\"x\" scontext=system_u:system_r:laravel_php_fpm_t:s0:c1,c2 tcontext=system_u:object_r:site_content_t:s0:c3,c4 tclass=file permissive=0\n\
+             type=AVC msg=audit(1700000000.100:7): avc:  denied  { getattr } for  pid=1 comm=\"x\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:user_home_t:s0 tclass=file permissive=0\n\
+             type=MAC_STATUS msg=audit(1700000001.000:8): enforcing=0 old_enforcing=1 auid=0 ses=1\n\
+             type=MAC_CONFIG_CHANGE msg=audit(1700000002.000:9): bool=httpd_can_network_connect val=1 old_val=0 auid=0 ses=1\n",
+        );
+        let rows = stored(&records);
+        let levels: Vec<LogLevel> = rows.iter().map(|(r, _)| r.level).collect();
+        assert_eq!(
+            levels,
+            [
+                LogLevel::Error,
+                LogLevel::Warning,
+                LogLevel::Warning,
+                LogLevel::Info
+            ]
+        );
+        // Two AVCs of one event are told apart; the explanation travels in the context.
+        assert_eq!((rows[0].0.event_index, rows[1].0.event_index), (0, 1));
+        assert!(rows[0].0.context.contains("\"kind\":\"cross_site\""));
+    }
+}
