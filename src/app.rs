@@ -90,6 +90,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         state.audit.clone(),
     )
     .spawn();
+    let mailers = crate::alerts::spawn(
+        pool.clone(),
+        config.smtp.clone(),
+        config.url.trim_end_matches('/').to_owned(),
+        &state.audit,
+    );
     let task = tokio::spawn(async move {
         let served = poem::Server::new_with_acceptor(acceptor)
             .run_with_graceful_shutdown(
@@ -101,6 +107,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             )
             .await;
         collector.abort();
+        for m in &mailers {
+            m.abort();
+        }
         db::close(&pool).await;
         tracing::info!("panel stopped; database closed");
         served.context("HTTP server failed")

@@ -53,6 +53,98 @@ struct FileConfig {
     url: Option<String>,
     log_format: Option<LogFormat>,
     trust_forwarded_for: Option<bool>,
+    smtp: Option<SmtpFile>,
+}
+
+/// `[smtp]`: where SELinux alerts are mailed.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SmtpFile {
+    host: String,
+    port: Option<u16>,
+    tls: Option<SmtpTls>,
+    username: Option<String>,
+    /// Better given as `PANEL_SMTP_PASSWORD` than written in the file.
+    password: Option<String>,
+    from: String,
+    to: Vec<String>,
+    /// Minutes between digests of repeated denials (default 10).
+    digest_minutes: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP (a relay on localhost).
+    None,
+    /// STARTTLS on the submission port (default).
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// Alert mail settings, validated.
+#[derive(Clone, Debug)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: Option<String>,
+    pub password: Option<EnvSecret>,
+    pub from: lettre::message::Mailbox,
+    pub to: Vec<lettre::message::Mailbox>,
+    pub digest: std::time::Duration,
+}
+
+fn smtp_config(f: SmtpFile) -> Result<SmtpConfig, ConfigError> {
+    let bad = |m: String| ConfigError::Smtp(m);
+    if f.host.trim().is_empty() || f.host.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(bad("host: a host name or address".into()));
+    }
+    let tls = f.tls.unwrap_or_default();
+    let port = f.port.unwrap_or(match tls {
+        SmtpTls::None => 25,
+        SmtpTls::Starttls => 587,
+        SmtpTls::Tls => 465,
+    });
+    let from = f.from.parse().map_err(|_| {
+        bad(format!(
+            "from: `{}` is not an e-mail address",
+            f.from.escape_debug()
+        ))
+    })?;
+    if f.to.is_empty() {
+        return Err(bad("to: at least one recipient".into()));
+    }
+    let mut to = Vec::new();
+    for t in &f.to {
+        to.push(t.parse().map_err(|_| {
+            bad(format!(
+                "to: `{}` is not an e-mail address",
+                t.escape_debug()
+            ))
+        })?);
+    }
+    let password = std::env::var("PANEL_SMTP_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .or(f.password)
+        .map(|p| EnvSecret(zeroize::Zeroizing::new(p)));
+    let minutes = f.digest_minutes.unwrap_or(10);
+    if minutes == 0 || minutes > 24 * 60 {
+        return Err(bad("digest_minutes: 1 to 1440".into()));
+    }
+    Ok(SmtpConfig {
+        host: f.host,
+        port,
+        tls,
+        username: f.username,
+        password,
+        from,
+        to,
+        digest: std::time::Duration::from_secs(minutes * 60),
+    })
 }
 
 /// Resolved, validated settings.
@@ -68,6 +160,8 @@ pub struct Config {
     /// The master key from `PANEL_KEY` (base64), if set; otherwise the key file is used.
     /// Environment only: a flag would show the key in `ps`.
     pub panel_key: Option<EnvSecret>,
+    /// Where SELinux alerts are mailed; none: no mail, the SELinux page and toasts only.
+    pub smtp: Option<SmtpConfig>,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -94,6 +188,8 @@ pub enum ConfigError {
     Listen(String),
     #[error("url: {0}")]
     Url(String),
+    #[error("smtp: {0}")]
+    Smtp(String),
 }
 
 impl Config {
@@ -132,6 +228,7 @@ impl Config {
             .ok()
             .filter(|k| !k.is_empty())
             .map(|k| EnvSecret(zeroize::Zeroizing::new(k)));
+        let smtp = file.smtp.map(smtp_config).transpose()?;
         Ok(Config {
             listen,
             data_dir,
@@ -139,6 +236,7 @@ impl Config {
             log_format,
             trust_forwarded_for,
             panel_key,
+            smtp,
         })
     }
 
@@ -151,6 +249,7 @@ impl Config {
             log_format: LogFormat::Pretty,
             trust_forwarded_for: false,
             panel_key: None,
+            smtp: None,
         }
     }
 

@@ -116,6 +116,8 @@ ulid_id!(
     JobStepId,
     /// A one-time setup URL of a server.
     SetupTokenId,
+    /// A message in the alert mail outbox.
+    MailId,
 );
 
 #[cfg(test)]

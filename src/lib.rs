@@ -3,6 +3,7 @@
 //! `main.rs` only calls [`cli::main`]; the web app is built in [`app`], SQL lives in [`db`],
 //! parsed value types in [`domain`], and the HTTP layer in [`web`].
 
+pub mod alerts;
 pub mod app;
 pub mod auth;
 pub mod cli;

@@ -7,6 +7,7 @@ pub mod databases;
 pub mod deployments;
 pub mod enrolment;
 pub mod jobs;
+pub mod mail;
 pub mod selinux;
 pub mod servers;
 pub mod sessions;

@@ -11,17 +11,99 @@ pub struct AuditSummary {
     pub level: LogLevel,
     pub message: String,
     pub created_at: String,
+    pub explanation: Option<String>,
+    pub severity: Option<String>,
 }
 
-/// The most recent audit records first.
-pub async fn recent(pool: &Pool, limit: i64) -> sqlx::Result<Vec<AuditSummary>> {
+/// What the SELinux page is filtered by; every value is bound, never pasted into SQL.
+#[derive(Clone, Debug, Default)]
+pub struct Filter {
+    pub server: Option<ServerId>,
+    /// A site's level (`s0:c100,c101`): records whose source or target carries it.
+    pub level: Option<String>,
+    /// A source or target type.
+    pub setype: Option<String>,
+    pub tclass: Option<String>,
+    /// Only records stored at or after this time (RFC 3339).
+    pub since: Option<String>,
+}
+
+impl Filter {
+    /// The WHERE clause (fixed text) and its values in order.
+    fn clause(&self) -> (String, Vec<String>) {
+        let mut sql = String::from(" WHERE 1 = 1");
+        let mut binds = Vec::new();
+        if let Some(s) = self.server {
+            sql.push_str(" AND a.server_id = ?");
+            binds.push(s.to_string());
+        }
+        if let Some(l) = &self.level {
+            sql.push_str(
+                " AND (json_extract(a.context, '$.source_level') = ? OR json_extract(a.context, '$.target_level') = ?)",
+            );
+            binds.push(l.clone());
+            binds.push(l.clone());
+        }
+        if let Some(t) = &self.setype {
+            sql.push_str(
+                " AND (json_extract(a.context, '$.source_type') = ? OR json_extract(a.context, '$.target_type') = ?)",
+            );
+            binds.push(t.clone());
+            binds.push(t.clone());
+        }
+        if let Some(c) = &self.tclass {
+            sql.push_str(" AND json_extract(a.context, '$.tclass') = ?");
+            binds.push(c.clone());
+        }
+        if let Some(t) = &self.since {
+            sql.push_str(" AND a.created_at >= ?");
+            binds.push(t.clone());
+        }
+        (sql, binds)
+    }
+}
+
+/// The most recent matching records first.
+pub async fn search(pool: &Pool, filter: &Filter, limit: i64) -> sqlx::Result<Vec<AuditSummary>> {
+    let (clause, binds) = filter.clause();
+    let sql = format!(
+        "SELECT a.id, s.name AS server_name, a.level, a.message, a.created_at,
+                json_extract(a.context, '$.explanation.summary') AS explanation,
+                json_extract(a.context, '$.explanation.severity') AS severity
+         FROM selinux_audit_logs a LEFT JOIN servers s ON s.id = a.server_id{clause}
+         ORDER BY a.created_at DESC, a.id DESC LIMIT ?"
+    );
+    let mut q = sqlx::query_as(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    q.bind(limit).fetch_all(pool).await
+}
+
+/// Matching denials (warnings and errors) per day, newest day first.
+pub async fn per_day(pool: &Pool, filter: &Filter, days: i64) -> sqlx::Result<Vec<(String, i64)>> {
+    let (clause, binds) = filter.clause();
+    let sql = format!(
+        "SELECT substr(a.created_at, 1, 10) AS day, count(*) FROM selinux_audit_logs a{clause}
+           AND a.level IN ('warning', 'error')
+         GROUP BY day ORDER BY day DESC LIMIT ?"
+    );
+    let mut q = sqlx::query_as(&sql);
+    for b in &binds {
+        q = q.bind(b);
+    }
+    q.bind(days).fetch_all(pool).await
+}
+
+/// Denials per server in the last hour (the denial-rate metric).
+pub async fn rate_per_server(pool: &Pool, since: &str) -> sqlx::Result<Vec<(String, i64)>> {
     sqlx::query_as(
-        "SELECT a.id, s.name AS server_name, a.level, a.message, a.created_at
-         FROM selinux_audit_logs a LEFT JOIN servers s ON s.id = a.server_id
-         ORDER BY a.created_at DESC, a.id DESC
-         LIMIT ?",
+        "SELECT s.name, count(a.id) FROM servers s
+         LEFT JOIN selinux_audit_logs a ON a.server_id = s.id
+              AND a.level IN ('warning', 'error') AND a.created_at >= ?
+         GROUP BY s.id ORDER BY count(a.id) DESC, s.name",
     )
-    .bind(limit)
+    .bind(since)
     .fetch_all(pool)
     .await
 }

@@ -72,7 +72,7 @@ impl Collector {
     /// Keep one reader per active server until the returned task is aborted.
     pub fn spawn(self) -> JoinHandle<()> {
         tokio::spawn(async move {
-            let mut readers: HashMap<ServerId, JoinHandle<()>> = HashMap::new();
+            let mut readers = Readers::default();
             loop {
                 let active: Vec<ServerId> = match db::servers::list(&self.pool).await {
                     Ok(list) => list
@@ -85,7 +85,7 @@ impl Collector {
                         Vec::new()
                     }
                 };
-                readers.retain(|id, task| {
+                readers.0.retain(|id, task| {
                     let keep = active.contains(id) && !task.is_finished();
                     if !keep {
                         task.abort();
@@ -94,6 +94,7 @@ impl Collector {
                 });
                 for id in active {
                     readers
+                        .0
                         .entry(id)
                         .or_insert_with(|| tokio::spawn(self.clone().follow(id)));
                 }
@@ -104,7 +105,7 @@ impl Collector {
 
     async fn follow(self, id: ServerId) {
         let mut failures: u32 = 0;
-        loop {
+        while !self.pool.is_closed() {
             let pause = match self.read_once(id).await {
                 Ok(Read::More) => {
                     failures = 0;
@@ -179,6 +180,18 @@ impl Collector {
         } else {
             Read::Done
         })
+    }
+}
+
+/// The per-server readers; when the supervisor stops (the panel shuts down), so do they.
+#[derive(Default)]
+struct Readers(HashMap<ServerId, JoinHandle<()>>);
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        for task in self.0.values() {
+            task.abort();
+        }
     }
 }
 

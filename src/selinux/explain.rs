@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::audit::Record;
+use crate::ssh::Command;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -196,17 +197,29 @@ const FOREIGN_TYPES: &[&str] = &[
     "etc_t",
 ];
 
-fn quoted_path(r: &Record) -> Option<String> {
+/// The denied path, if the record has an absolute one: bounded, without control characters.
+fn denied_path(r: &Record) -> Option<String> {
     let p = r.path.as_deref().or(r.name.as_deref())?;
     let clean: String = p
         .chars()
         .filter(|c| !c.is_control())
         .take(MAX_PATH)
         .collect();
-    // Only an absolute path is worth a command; quote it for the shell it will be pasted into.
-    clean
-        .starts_with('/')
-        .then(|| format!("'{}'", clean.replace('\'', "'\\''")))
+    clean.starts_with('/').then_some(clean)
+}
+
+/// A suggested command, rendered by the command builder (every word quoted), so a path from the
+/// node is pasted as one argument and nothing else.
+fn suggest(command: Command) -> String {
+    command.to_string()
+}
+
+fn restorecon(path: &str) -> Command {
+    Command::new("restorecon")
+        .flag("-R")
+        .flag("-F")
+        .flag("-v")
+        .operand(path)
 }
 
 fn mislabel(r: &Record) -> Option<Explanation> {
@@ -215,7 +228,7 @@ fn mislabel(r: &Record) -> Option<Explanation> {
     if !WEB_DOMAINS.contains(&s) {
         return None;
     }
-    let path = quoted_path(r);
+    let path = denied_path(r);
     if s == "laravel_php_fpm_t"
         && t == "site_content_t"
         && r.permissions.iter().any(|p| {
@@ -230,9 +243,20 @@ fn mislabel(r: &Record) -> Option<Explanation> {
             kind: Kind::Mislabel,
             severity: Severity::Medium,
             summary: "a site's PHP tried to change its own code, which is read-only; if the site really must write here (an upload or cache directory), label that directory writable".into(),
-            suggestion: Some(match path {
-                Some(p) => format!("semanage fcontext -a -t laravel_app_rw_t -r {level} {p} && restorecon -RFv {p}"),
-                None => format!("semanage fcontext -a -t laravel_app_rw_t -r {level} '/home/webN/DIR(/.*)?' && restorecon -RFv /home/webN/DIR"),
+            suggestion: Some({
+                let (spec, dir) = match &path {
+                    Some(p) => (format!("{p}(/.*)?"), p.clone()),
+                    None => ("/home/webN/DIR(/.*)?".to_owned(), "/home/webN/DIR".to_owned()),
+                };
+                let label = Command::new("semanage")
+                    .flag("fcontext")
+                    .flag("-a")
+                    .flag("-t")
+                    .flag("laravel_app_rw_t")
+                    .flag("-r")
+                    .value(level)
+                    .operand(spec);
+                format!("{}, then {}", suggest(label), suggest(restorecon(&dir)))
             }),
         });
     }
@@ -245,7 +269,8 @@ fn mislabel(r: &Record) -> Option<Explanation> {
             ),
             suggestion: Some(match path {
                 Some(p) => format!(
-                    "restorecon -RFv {p}  (or Relabel the sites on the server's SELinux tab)"
+                    "{}  (or Relabel the sites on the server's SELinux tab)",
+                    suggest(restorecon(&p))
                 ),
                 None => {
                     "Relabel the sites on the server's SELinux tab (restorecon -RF on each site)"
@@ -281,7 +306,10 @@ pub fn explain(r: &Record) -> Option<Explanation> {
             kind: Kind::Boolean,
             severity: Severity::Medium,
             summary: format!("{what}; the boolean {name} allows it"),
-            suggestion: Some(format!("setsebool -P {name} on  (only if this is wanted)")),
+            suggestion: Some(format!(
+                "{}  (only if this is wanted)",
+                suggest(Command::new("setsebool").flag("-P").flag(name).flag("on"))
+            )),
         });
     }
     if let Some(e) = mislabel(r) {
@@ -472,7 +500,7 @@ mod tests {
         assert_eq!(e.kind, Kind::Boolean);
         assert_eq!(
             e.suggestion.as_deref(),
-            Some("setsebool -P httpd_can_network_connect_db on  (only if this is wanted)")
+            Some("'setsebool' '-P' 'httpd_can_network_connect_db' 'on'  (only if this is wanted)")
         );
         let reload = avc(
             "signal",
@@ -499,7 +527,7 @@ mod tests {
         assert_eq!(e.kind, Kind::Mislabel);
         assert_eq!(
             e.suggestion.unwrap(),
-            "restorecon -RFv '/home/web1/public_html/it'\\''s.php'  (or Relabel the sites on the server's SELinux tab)"
+            "'restorecon' '-R' '-F' '-v' '--' '/home/web1/public_html/it'\\''s.php'  (or Relabel the sites on the server's SELinux tab)"
         );
 
         let write = avc(
@@ -511,7 +539,10 @@ mod tests {
         );
         let e = explain(&write).unwrap();
         assert_eq!(e.kind, Kind::Mislabel);
-        assert!(e.suggestion.unwrap().starts_with("semanage fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '/home/web1/public_html/uploads'"));
+        assert_eq!(
+            e.suggestion.unwrap(),
+            "'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/uploads(/.*)?', then 'restorecon' '-R' '-F' '-v' '--' '/home/web1/public_html/uploads'"
+        );
 
         let odd = avc(
             "ioctl",

@@ -203,7 +203,7 @@ fn selinux_explain_groups_denials_most_severe_first() {
         lines[1]["explanation"]["suggestion"]
             .as_str()
             .unwrap()
-            .contains("setsebool -P httpd_can_network_connect_db on")
+            .contains("'setsebool' '-P' 'httpd_can_network_connect_db' 'on'")
     );
 
     let text = panel()

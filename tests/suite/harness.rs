@@ -39,9 +39,20 @@ impl TestApp {
 
     /// A panel listening on `listen` with public URL `url` (e.g. a test node's gateway address).
     pub async fn spawn_at(dir: TempDir, listen: &str, url: &str) -> TestApp {
+        Self::spawn_with(dir, listen, url, None).await
+    }
+
+    /// As `spawn_at`, mailing SELinux alerts through `smtp`.
+    pub async fn spawn_with(
+        dir: TempDir,
+        listen: &str,
+        url: &str,
+        smtp: Option<panel::config::SmtpConfig>,
+    ) -> TestApp {
         let mut config = Config::for_data_dir(dir.path());
         config.listen = listen.parse().unwrap();
         config.url = url.to_owned();
+        config.smtp = smtp;
         let running = start(config).await.expect("panel starts");
         let base = url.to_owned();
         TestApp {
@@ -428,12 +439,21 @@ pub async fn panel_for(
 /// A panel listening on `node`'s gateway (the address nodes reach it at), a logged-in user and
 /// an SSH key for servers.
 pub async fn panel_on(node: &IsolatedNode) -> (TestApp, LoggedIn) {
+    panel_on_with(node, None).await
+}
+
+/// As `panel_on`, with alert mail settings.
+pub async fn panel_on_with(
+    node: &IsolatedNode,
+    smtp: Option<panel::config::SmtpConfig>,
+) -> (TestApp, LoggedIn) {
     let port = free_port();
     let url = format!("http://{}:{port}", node.gateway);
-    let app = TestApp::spawn_at(
+    let app = TestApp::spawn_with(
         tempfile::tempdir().unwrap(),
         &format!("{}:{port}", node.gateway),
         &url,
+        smtp,
     )
     .await;
     let user = app.login_as("ops@example.com", "Ops").await;
@@ -639,5 +659,94 @@ pub async fn wait_site(
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A real SMTP server over TCP on loopback that keeps every message it accepts (a sink). With
+/// `refuse` set it answers MAIL FROM with a temporary failure, as a relay that is down would.
+pub struct SmtpSink {
+    pub port: u16,
+    pub messages: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> SmtpSink {
+        use std::sync::atomic::Ordering;
+        use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let refuse = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (store, refusing) = (messages.clone(), refuse.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    return;
+                };
+                let (store, refusing) = (store.clone(), refusing.clone());
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink.test ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                store.lock().unwrap().push(std::mem::take(body));
+                                data = None;
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            } else {
+                                body.push_str(line.strip_prefix('.').unwrap_or(&line));
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line
+                            .split_whitespace()
+                            .next()
+                            .unwrap_or("")
+                            .to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250-sink.test\r\n250 8BITMIME\r\n",
+                            "MAIL" if refusing.load(Ordering::SeqCst) => b"451 try again later\r\n",
+                            "MAIL" | "RCPT" | "RSET" | "NOOP" => b"250 ok\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go on\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                return;
+                            }
+                            _ => b"502 not implemented\r\n",
+                        };
+                        let _ = write.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        SmtpSink {
+            port,
+            messages,
+            refuse,
+        }
+    }
+
+    pub fn config(&self, digest: Duration) -> panel::config::SmtpConfig {
+        panel::config::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port: self.port,
+            tls: panel::config::SmtpTls::None,
+            username: None,
+            password: None,
+            from: "panel@example.com".parse().unwrap(),
+            to: vec!["ops@example.com".parse().unwrap()],
+            digest,
+        }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
     }
 }

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod alert_mail;
 mod audit_collect;
 mod auth;
 mod binary;

@@ -1,6 +1,10 @@
 use maud::{Markup, html};
 
+use super::handlers::FilterForm;
+use crate::db::mail::Mail;
 use crate::db::selinux::{AuditRecord, AuditSummary};
+use crate::db::servers::ServerSummary;
+use crate::db::sites::SiteSummary;
 use crate::selinux::collect::LiveRecord;
 use crate::web::components::{StatusBadge, empty_state, table, time};
 use crate::web::layout::{Nav, Page};
@@ -11,28 +15,162 @@ const MESSAGE_LIMIT: usize = 300;
 /// Longest text from a node in a toast.
 const TOAST_LIMIT: usize = 160;
 
-pub fn index(records: &[AuditSummary]) -> Markup {
-    let body = if records.is_empty() {
-        empty_state(
-            "No SELinux denials collected",
-            "Once a server is onboarded, its audit log is followed and every denial shows up here \
-             with a plain-language explanation. No denials is the goal for switching to enforcing.",
-            Some(("Go to servers", paths::SERVERS)),
-        )
-    } else {
-        table(
-            &["Time", "Server", "Level", "Record"],
-            html! {
-                @for r in records {
-                    tr {
-                        td.whitespace-nowrap { a.link href=(with_id(paths::SELINUX_RECORD, r.id)) { (time(&r.created_at)) } }
-                        td { @if let Some(s) = &r.server_name { (s) } @else { "panel host" } }
-                        td { (r.level.badge()) }
-                        td.font-mono.text-xs.break-all { (truncate(&r.message, MESSAGE_LIMIT)) }
+/// Alert mail: whether it is set up, and the latest messages with how their sending went.
+pub struct MailState {
+    pub configured: bool,
+    pub recent: Vec<Mail>,
+}
+
+fn mail_card(mail: &MailState) -> Markup {
+    html! {
+        section.card."bg-base-100".shadow-sm data-alert-mail {
+            div.card-body {
+                h2.card-title.text-base { "Alert mail" }
+                @if !mail.configured {
+                    p.text-sm."text-base-content/70" {
+                        "No SMTP settings: denials show here and as toasts only. Add an [smtp] section "
+                        "to the configuration file to have them mailed (see the README)."
+                    }
+                } @else if mail.recent.is_empty() {
+                    p.text-sm."text-base-content/70" { "Nothing mailed yet." }
+                } @else {
+                    ul."space-y-1".text-sm {
+                        @for m in &mail.recent {
+                            li.flex.flex-wrap."gap-2".items-center data-mail-status=(m.status) {
+                                span.badge.badge-sm.badge-success[m.status == "sent"].badge-error[m.status == "failed"].badge-ghost[m.status == "pending"] { (m.status) }
+                                span { (truncate(&m.subject, 120)) }
+                                span."text-base-content/60" { (time(&m.created_at)) }
+                                @if let Some(e) = &m.last_error {
+                                    @if m.status != "sent" {
+                                        span.text-error { "attempt " (m.attempts) " failed: " (truncate(e, 200)) "; retrying at " (time(&m.next_attempt_at)) }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
-            },
-        )
+            }
+        }
+    }
+}
+
+fn rates_card(rates: &[(String, i64)]) -> Markup {
+    html! {
+        section.card."bg-base-100".shadow-sm data-denial-rate {
+            div.card-body {
+                h2.card-title.text-base { "Denials in the last hour" }
+                ul.text-sm {
+                    @for (server, n) in rates {
+                        li.flex.justify-between."gap-4" { span { (server) } span data-rate=(n) { (n) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn index(
+    form: &FilterForm,
+    servers: &[ServerSummary],
+    sites: &[SiteSummary],
+    days: &[(String, i64)],
+    rates: &[(String, i64)],
+    records: &[AuditSummary],
+    mail: &MailState,
+) -> Markup {
+    let periods = [
+        ("1h", "last hour"),
+        ("24h", "last 24 hours"),
+        ("7d", "last 7 days"),
+        ("30d", "last 30 days"),
+        ("all", "all time"),
+    ];
+    let period = if form.period.is_empty() {
+        "7d"
+    } else {
+        form.period.as_str()
+    };
+    let max = days.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let body = html! {
+        form.card."bg-base-100".shadow-sm method="get" action=(paths::SELINUX) data-filters {
+            div.card-body.flex.flex-row.flex-wrap.items-end."gap-3" {
+                label.form-control {
+                    span.label-text.text-xs { "Server" }
+                    select.select.select-sm name="server" {
+                        option value="" { "All servers" }
+                        @for s in servers { option value=(s.id) selected[form.server == s.id.to_string()] { (s.name) } }
+                    }
+                }
+                label.form-control {
+                    span.label-text.text-xs { "Site" }
+                    select.select.select-sm name="site" {
+                        option value="" { "All sites" }
+                        @for s in sites { option value=(s.id) selected[form.site == s.id.to_string()] { (s.domain) } }
+                    }
+                }
+                label.form-control {
+                    span.label-text.text-xs { "Type" }
+                    input.input.input-sm name="type" value=(form.setype) placeholder="httpd_t" autocomplete="off";
+                }
+                label.form-control {
+                    span.label-text.text-xs { "Class" }
+                    input.input.input-sm name="class" value=(form.class) placeholder="file" autocomplete="off";
+                }
+                label.form-control {
+                    span.label-text.text-xs { "Period" }
+                    select.select.select-sm name="period" {
+                        @for (v, label) in periods { option value=(v) selected[period == v] { (label) } }
+                    }
+                }
+                button.btn.btn-sm.btn-primary type="submit" { "Filter" }
+            }
+        }
+        div.grid."gap-4"."lg:grid-cols-2" {
+            (mail_card(mail))
+            @if !rates.is_empty() { (rates_card(rates)) }
+        }
+        @if !days.is_empty() {
+            section.card."bg-base-100".shadow-sm data-per-day {
+                div.card-body {
+                    h2.card-title.text-base { "Denials per day" }
+                    ul."space-y-1" {
+                        @for (day, n) in days {
+                            li.flex.items-center."gap-3".text-sm {
+                                span.font-mono."w-24" { (day) }
+                                progress.progress.progress-warning."w-64" value=(n) max=(max) {}
+                                span data-count=(n) { (n) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if records.is_empty() {
+            (empty_state(
+                "No SELinux denials here",
+                "Every active server's audit log is followed and each denial shows up here with a \
+                 plain-language explanation. No denials is the goal for switching to enforcing.",
+                Some(("Go to servers", paths::SERVERS)),
+            ))
+        } @else {
+            (table(
+                &["Time", "Server", "Level", "What it means", "Record"],
+                html! {
+                    @for r in records {
+                        tr {
+                            td.whitespace-nowrap { a.link href=(with_id(paths::SELINUX_RECORD, r.id)) { (time(&r.created_at)) } }
+                            td { @if let Some(s) = &r.server_name { (s) } @else { "panel host" } }
+                            td { (r.level.badge()) }
+                            td.text-sm."max-w-md" {
+                                @if let Some(sev) = &r.severity { span.badge.badge-sm."mr-1".badge-error[sev == "critical"] { (sev) } }
+                                @if let Some(e) = &r.explanation { (truncate(e, MESSAGE_LIMIT)) }
+                            }
+                            td.font-mono.text-xs.break-all { (truncate(&r.message, MESSAGE_LIMIT)) }
+                        }
+                    }
+                },
+            ))
+        }
     };
     Page::new("SELinux").nav(Nav::Selinux).body(body).render()
 }
