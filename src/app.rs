@@ -49,6 +49,7 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let pool = db::open(&config.data_dir).await?;
     let secrets = crate::secrets::open_box(&pool, &config.data_dir, config.env_key()).await?;
+    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
     let state = AppState {
         db: pool.clone(),
         config: Arc::new(config.clone()),
@@ -67,6 +68,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
         ssh: Arc::default(),
         audit: tokio::sync::broadcast::channel(1024).0,
+        stopping: stopping_rx,
     };
     // Jobs a crash left running are marked interrupted before anything new starts.
     state.jobs.recover().await?;
@@ -102,6 +104,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 app,
                 async move {
                     let _ = rx.await;
+                    let _ = stopping.send(true);
                 },
                 Some(GRACE),
             )

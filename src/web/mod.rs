@@ -56,6 +56,9 @@ pub struct AppState {
     pub ssh: Arc<crate::ssh::pool::SessionPool>,
     /// SELinux audit records as the collector stores them (live toasts and alerts).
     pub audit: tokio::sync::broadcast::Sender<crate::selinux::collect::LiveRecord>,
+    /// Turns true when the panel starts shutting down: endless streams end, so the graceful
+    /// shutdown does not wait out its grace period on open pages.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 impl AppState {

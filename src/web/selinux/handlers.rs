@@ -141,12 +141,18 @@ pub async fn events(state: Data<&AppState>, req: &Request) -> AppResult<SSE> {
         }
     }
     let rx = state.audit.subscribe();
-    let live = stream::unfold(rx, |mut rx| async move {
+    let stopping = state.stopping.clone();
+    let live = stream::unfold((rx, stopping), |(mut rx, mut stopping)| async move {
         loop {
-            match rx.recv().await {
+            let received = tokio::select! {
+                r = rx.recv() => r,
+                // The panel is shutting down: end the stream (the page reconnects later).
+                _ = stopping.wait_for(|s| *s) => return None,
+            };
+            match received {
                 Ok(r) if matches!(r.level, LogLevel::Warning | LogLevel::Error) => {
                     let toast = views::live_toast(&r).into_string();
-                    return Some((Event::message(toast).event_type("denial"), rx));
+                    return Some((Event::message(toast).event_type("denial"), (rx, stopping)));
                 }
                 Ok(_) => continue,
                 // A slow page misses toasts, never the records: they are on the SELinux page.
