@@ -498,7 +498,9 @@ fn read_log(file: Option<&std::path::Path>) -> Result<String, Failure> {
             file.map_or("standard input".into(), |p| p.display().to_string())
         ),
     })?;
-    Ok(String::from_utf8_lossy(&bytes).into_owned())
+    // Valid UTF-8 (the usual case) is taken as is, without a copy.
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 fn report_skipped(skipped: &crate::selinux::audit::Skipped) {
@@ -513,7 +515,8 @@ fn report_skipped(skipped: &crate::selinux::audit::Skipped) {
 fn selinux_explain(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
     use std::io::Write;
     let text = read_log(file.as_deref())?;
-    let (records, skipped) = crate::selinux::audit::parse(&text);
+    // SYSCALL records add nothing the explanation groups on.
+    let (records, skipped) = crate::selinux::audit::parse_selinux_only(&text);
     let denials = crate::selinux::explain::group(&records);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());

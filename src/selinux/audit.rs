@@ -7,6 +7,7 @@
 //! Everything here comes from a managed node: nothing panics on garbage, overlong lines are
 //! skipped and counted, and values are kept as data (escaped by whoever displays them).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::Serialize;
@@ -138,9 +139,24 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
 }
 
 /// `key=value` pairs of a record body (the part before the enriched 0x1d section).
-fn fields(body: &str) -> HashMap<&str, String> {
+/// A record's `key=value` fields in order. Few enough that a list beats a hash map, and values
+/// borrow from the line unless they had to be hex-decoded.
+struct Fields<'a>(Vec<(&'a str, Cow<'a, str>)>);
+
+impl<'a> Fields<'a> {
+    /// The value of `key` (the last one, should a key repeat).
+    fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
+        self.0.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    fn owned(&self, key: &str) -> Option<String> {
+        self.get(key).map(|v| v.clone().into_owned())
+    }
+}
+
+fn fields(body: &str) -> Fields<'_> {
     let raw = body.split('\u{1d}').next().unwrap_or(body);
-    let mut out = HashMap::new();
+    let mut out = Vec::new();
     let mut rest = raw.trim_start();
     while !rest.is_empty() {
         let Some(eq) = rest.find('=') else { break };
@@ -148,13 +164,13 @@ fn fields(body: &str) -> HashMap<&str, String> {
         let after = &rest[eq + 1..];
         let (value, next) = if let Some(q) = after.strip_prefix('"') {
             match q.find('"') {
-                Some(end) => (q[..end].to_owned(), &q[end + 1..]),
-                None => (q.to_owned(), ""),
+                Some(end) => (Cow::Borrowed(&q[..end]), &q[end + 1..]),
+                None => (Cow::Borrowed(q), ""),
             }
         } else if let Some(q) = after.strip_prefix('\'') {
             match q.find('\'') {
-                Some(end) => (q[..end].to_owned(), &q[end + 1..]),
-                None => (q.to_owned(), ""),
+                Some(end) => (Cow::Borrowed(&q[..end]), &q[end + 1..]),
+                None => (Cow::Borrowed(q), ""),
             }
         } else {
             let end = after.find(' ').unwrap_or(after.len());
@@ -163,14 +179,14 @@ fn fields(body: &str) -> HashMap<&str, String> {
         // A key is one word; junk before `=` (e.g. "avc:  denied  { read }  for  pid") keeps
         // only its last word.
         let key = key.rsplit(' ').next().unwrap_or(key);
-        out.insert(key, value);
+        out.push((key, value));
         rest = next.trim_start();
     }
-    out
+    Fields(out)
 }
 
 /// auditd hex-encodes untrusted strings that contain spaces, quotes or control characters.
-fn decode_hex_field(key: &str, value: &str) -> String {
+fn decode_hex_field<'a>(key: &str, value: &'a str) -> Cow<'a, str> {
     const HEXABLE: &[&str] = &[
         "comm",
         "name",
@@ -187,10 +203,10 @@ fn decode_hex_field(key: &str, value: &str) -> String {
         && value.bytes().all(|b| b.is_ascii_hexdigit())
     {
         if let Ok(bytes) = hex::decode(value) {
-            return String::from_utf8_lossy(&bytes).into_owned();
+            return Cow::Owned(String::from_utf8_lossy(&bytes).into_owned());
         }
     }
-    value.to_owned()
+    Cow::Borrowed(value)
 }
 
 /// `{ read write }` → ["read", "write"], and whether it says `denied`.
@@ -222,8 +238,8 @@ fn context_parts(ctx: &str) -> (Option<String>, Option<String>) {
     )
 }
 
-fn flag(v: Option<&String>) -> Option<bool> {
-    v.and_then(|s| match s.as_str() {
+fn flag(v: Option<&Cow<'_, str>>) -> Option<bool> {
+    v.and_then(|s| match s.as_ref() {
         "1" => Some(true),
         "0" => Some(false),
         _ => None,
@@ -263,13 +279,13 @@ fn record_from(line: &Line<'_>, kind: RecordType) -> Record {
         r.permissions = perms;
     }
     r.pid = f.get("pid").and_then(|p| p.parse().ok());
-    r.comm = f.get("comm").cloned();
-    r.exe = f.get("exe").cloned();
-    r.path = f.get("path").cloned();
-    r.name = f.get("name").cloned();
-    r.scontext = f.get("scontext").cloned();
-    r.tcontext = f.get("tcontext").cloned();
-    r.tclass = f.get("tclass").cloned();
+    r.comm = f.owned("comm");
+    r.exe = f.owned("exe");
+    r.path = f.owned("path");
+    r.name = f.owned("name");
+    r.scontext = f.owned("scontext");
+    r.tcontext = f.owned("tcontext");
+    r.tclass = f.owned("tclass");
     r.permissive = flag(f.get("permissive"));
     if let Some(s) = &r.scontext {
         (r.source_type, r.source_level) = context_parts(s);
@@ -282,7 +298,7 @@ fn record_from(line: &Line<'_>, kind: RecordType) -> Record {
         r.old_enforcing = flag(f.get("old_enforcing"));
     }
     if kind == RecordType::MacConfigChange {
-        r.bool = f.get("bool").cloned();
+        r.bool = f.owned("bool");
         r.value = flag(f.get("val"));
         r.old_value = flag(f.get("old_val"));
     }
@@ -296,6 +312,17 @@ type SyscallFacts = (Option<String>, Option<bool>);
 /// Parse a whole log: SELinux records in log order, `exe`/`success` filled in from each event's
 /// SYSCALL record, and what was skipped.
 pub fn parse(text: &str) -> (Vec<Record>, Skipped) {
+    parse_with(text, true)
+}
+
+/// Like `parse`, but without reading SYSCALL records: for callers that need only the SELinux
+/// records' own fields (the explanation groups on types, class and permissions), this skips
+/// the costliest lines of a typical log.
+pub fn parse_selinux_only(text: &str) -> (Vec<Record>, Skipped) {
+    parse_with(text, false)
+}
+
+fn parse_with(text: &str, syscalls_too: bool) -> (Vec<Record>, Skipped) {
     let mut records: Vec<Record> = Vec::new();
     let mut skipped = Skipped::default();
     // (node, serial) → (exe, success) from SYSCALL records, applied after the pass because a
@@ -314,17 +341,20 @@ pub fn parse(text: &str) -> (Vec<Record>, Skipped) {
             continue;
         };
         if line.kind == "SYSCALL" {
+            if !syscalls_too {
+                continue;
+            }
             let f = fields(line.body);
             let success = f.get("success").map(|s| s == "yes");
-            syscalls.insert(
-                (line.node.clone(), line.serial),
-                (f.get("exe").cloned(), success),
-            );
+            syscalls.insert((line.node.clone(), line.serial), (f.owned("exe"), success));
             continue;
         }
         if let Some(kind) = RecordType::parse(line.kind) {
             records.push(record_from(&line, kind));
         }
+    }
+    if syscalls.is_empty() {
+        return (records, skipped);
     }
     for r in &mut records {
         if let Some((exe, success)) = syscalls.get(&(r.node.clone(), r.serial)) {

@@ -376,10 +376,10 @@ pub fn group(records: &[Record]) -> Vec<Denial> {
                 let d = &mut out[i];
                 d.count += 1;
                 if r.time < d.first {
-                    d.first = r.time.clone();
+                    d.first.clone_from(&r.time);
                 }
                 if r.time > d.last {
-                    d.last = r.time.clone();
+                    d.last.clone_from(&r.time);
                 }
             }
             None => {
