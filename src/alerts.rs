@@ -244,9 +244,10 @@ pub fn spawn(
         let (pool, wake, digest_every) = (pool.clone(), wake.clone(), smtp.digest);
         tokio::spawn(async move {
             let mut digest = Digest::default();
-            let mut tick = tokio::time::interval(digest_every);
-            tick.tick().await;
+            // The digest goes out `digest_every` after its first entry, so a burst lands in one.
+            let mut due: Option<tokio::time::Instant> = None;
             loop {
+                let send_at = due.unwrap_or_else(|| tokio::time::Instant::now() + digest_every);
                 tokio::select! {
                     r = rx.recv() => match r {
                         Ok(r) => {
@@ -259,7 +260,12 @@ pub fn spawn(
                             };
                             match immediate(&r, first, &panel_url) {
                                 Some(m) => queue(&pool, &m, &wake).await,
-                                None if r.explanation.is_some() => digest.add(r),
+                                None if r.explanation.is_some() => {
+                                    digest.add(r);
+                                    due.get_or_insert_with(|| {
+                                        tokio::time::Instant::now() + digest_every
+                                    });
+                                }
                                 None => {}
                             }
                         }
@@ -268,7 +274,8 @@ pub fn spawn(
                         }
                         Err(broadcast::error::RecvError::Closed) => return,
                     },
-                    _ = tick.tick() => {
+                    _ = tokio::time::sleep_until(send_at), if due.is_some() => {
+                        due = None;
                         if let Some(m) = digest.take(&panel_url) {
                             queue(&pool, &m, &wake).await;
                         }

@@ -29,7 +29,7 @@ const MAX_READ: usize = 4 << 20;
 /// How often a quiet log is read again.
 const INTERVAL: Duration = Duration::from_millis(500);
 /// How often a server without an audit log is asked again.
-const NO_LOG_INTERVAL: Duration = Duration::from_secs(30);
+const NO_LOG_INTERVAL: Duration = Duration::from_secs(5);
 /// Longest stored message (the full parsed record is in the context).
 const MAX_MESSAGE: usize = 1_000;
 /// How often the set of active servers is looked at.
@@ -121,7 +121,7 @@ impl Collector {
                     // A broken pooled connection is not reused.
                     self.sessions.forget(id);
                     let wait =
-                        Duration::from_secs(1 << failures.min(6)).min(Duration::from_secs(60));
+                        Duration::from_millis(500 << failures.min(7)).min(Duration::from_secs(60));
                     tracing::info!(server = %id, error = %e, "reading the audit log failed; retrying in {wait:?}");
                     wait
                 }
