@@ -94,7 +94,8 @@ packages() {
   step "Packages"
   local wanted=() missing=()
   if [[ $FAMILY == debian ]]; then
-    wanted=(sudo curl openssl nginx mariadb-server postgresql redis-server firewalld)
+    # git and Composer: deployments fetch sites' repositories and install their dependencies.
+    wanted=(sudo curl openssl git composer nginx mariadb-server postgresql redis-server firewalld)
     local v
     for v in $PANEL_PHP_VERSIONS; do wanted+=("php$v-fpm" "php$v-cli" "php$v-mysql" "php$v-pgsql"); done
     local p
@@ -106,7 +107,7 @@ packages() {
     change "apt-get install ${missing[*]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
   else
     # selinux-policy-devel and make: the panel builds its policy module on the node.
-    wanted=(sudo curl openssl nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils selinux-policy-devel make)
+    wanted=(sudo curl openssl git composer nginx mariadb-server postgresql-server redis firewalld policycoreutils-python-utils selinux-policy-devel make)
     local v
     for v in $PANEL_PHP_VERSIONS; do
       local xy=${v/./}
@@ -175,12 +176,18 @@ panel_user() {
   else
     change "authorize the panel's SSH key" add_key "$home"
   fi
+  # Site users join this group: sshd jails them to SFTP, and the panel may deploy as them.
+  if getent group panel-sftp >/dev/null; then
+    ok "group panel-sftp"
+  else
+    change "create group panel-sftp" groupadd --system panel-sftp
+  fi
   # What the panel runs as root, by absolute path. Writing site and service files (install) and
   # managing packages are root-equivalent by nature; the list keeps everything else out.
   ensure_file /etc/sudoers.d/panel 0440 "# Managed by Panel: the commands the panel user may run as root.
 Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf, /usr/bin/rpm
 Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod, /usr/sbin/groupadd
-Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
+Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/mv, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
 Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill, /usr/bin/pkill, /usr/sbin/php-fpm*, /opt/remi/php*/root/usr/sbin/php-fpm
 Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce, /usr/bin/make
 Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql
@@ -188,7 +195,9 @@ Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat, /usr/b
 Defaults:$PANEL_SSH_USER env_keep += \"DEBIAN_FRONTEND\"
 $PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ
 # PostgreSQL by peer authentication as its own superuser: psql only, never a shell.
-$PANEL_SSH_USER ALL=(postgres) NOPASSWD: /usr/bin/psql"
+$PANEL_SSH_USER ALL=(postgres) NOPASSWD: /usr/bin/psql
+# Deployments run as the site's own user (members of panel-sftp), never as root.
+$PANEL_SSH_USER ALL=(%panel-sftp) NOPASSWD: /usr/bin/bash"
 }
 
 add_key() {
@@ -226,11 +235,6 @@ Match Group panel-sftp
     X11Forwarding no"
   if ((CHANGES > before)); then change "check and reload sshd" reload_sshd; fi
   before=$CHANGES
-  if getent group panel-sftp >/dev/null; then
-    ok "group panel-sftp"
-  else
-    change "create group panel-sftp" groupadd --system panel-sftp
-  fi
   ensure_file /etc/sysctl.d/90-panel.conf 0644 "# Managed by Panel.
 net.ipv4.conf.all.accept_redirects = 0
 net.ipv4.conf.all.send_redirects = 0

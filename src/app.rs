@@ -68,10 +68,13 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
         ssh: Arc::default(),
         audit: tokio::sync::broadcast::channel(1024).0,
+        deploys: Arc::default(),
         stopping: stopping_rx,
     };
-    // Jobs a crash left running are marked interrupted before anything new starts.
+    // Jobs a crash left running are marked interrupted before anything new starts; so are
+    // their deployments, and queued ones are dispatched again.
     state.jobs.recover().await?;
+    crate::deployments::recover(&pool).await?;
     let acceptor = TcpListener::bind(config.listen)
         .into_acceptor()
         .await
@@ -84,6 +87,14 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
     tokio::spawn(purge_sessions(pool.clone()));
+    // Queued deployments (from the UI, webhooks and the CLI) become jobs.
+    let dispatcher = crate::deployments::Dispatcher {
+        pool: pool.clone(),
+        secrets: state.secrets.clone(),
+        jobs: state.jobs.clone(),
+        kick: state.deploys.clone(),
+    }
+    .spawn(state.stopping.clone());
     // Every active server's audit log is followed for as long as the panel runs.
     let collector = crate::selinux::collect::Collector::new(
         pool.clone(),
@@ -110,6 +121,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             )
             .await;
         collector.abort();
+        dispatcher.abort();
         for m in &mailers {
             m.abort();
         }
@@ -139,6 +151,12 @@ async fn purge_sessions(pool: db::Pool) {
             Ok(0) => {}
             Ok(n) => tracing::info!("removed {n} expired session(s)"),
             Err(e) => tracing::warn!("purging expired sessions failed: {e}"),
+        }
+        // Webhook deliveries are remembered 90 days: GitHub's carry no timestamp, so their id
+        // is what refuses a replay (and a replay could only redeploy the branch's tip).
+        let kept = crate::auth::before(Duration::from_secs(90 * 24 * 3600));
+        if let Err(e) = db::deployments::purge_deliveries(&pool, &kept).await {
+            tracing::warn!("purging old webhook deliveries failed: {e}");
         }
     }
 }

@@ -46,6 +46,19 @@ pub enum Command {
     /// Sites (offline tools; sites are created in the web UI).
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Deploy a site from its repository: queues a deployment that the running panel starts
+    /// (one at a time per site). With --wait, prints its log and exits 1 if it fails.
+    Deploy {
+        /// The site's domain (or its id).
+        #[arg(allow_hyphen_values = true)]
+        site: String,
+        /// Deploy this branch instead of the site's own.
+        #[arg(long, allow_hyphen_values = true)]
+        branch: Option<String>,
+        /// Wait until the deployment ends, printing its log as it runs.
+        #[arg(long)]
+        wait: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -257,6 +270,7 @@ pub fn main() -> ExitCode {
                 selinux_explain(file, format)
             }
             Command::Site(cmd) => site(cmd),
+            Command::Deploy { site, branch, wait } => deploy(&config, &site, branch, wait).await,
         }
     });
     match result {
@@ -468,6 +482,138 @@ async fn run_user(cmd: UserCommand, pool: &Pool, config: &Config) -> Result<(), 
         }
     }
     Ok(())
+}
+
+async fn deploy(
+    config: &Config,
+    site: &str,
+    branch: Option<String>,
+    wait: bool,
+) -> Result<(), Failure> {
+    let pool = db::open(&config.data_dir).await?;
+    let result = run_deploy(&pool, config, site, branch, wait).await;
+    db::close(&pool).await;
+    result
+}
+
+async fn run_deploy(
+    pool: &Pool,
+    config: &Config,
+    site: &str,
+    branch: Option<String>,
+    wait: bool,
+) -> Result<(), Failure> {
+    use crate::domain::{DeploymentStatus, DeploymentTrigger, GitBranch, SiteDomain};
+    let branch = branch
+        .map(|b| GitBranch::parse(&b).map_err(|m| bad_input("branch", m)))
+        .transpose()?;
+    let found = match site.parse::<crate::ids::SiteId>() {
+        Ok(id) => db::sites::get(pool, id).await.map_err(AppError::from)?,
+        Err(_) => {
+            let domain = SiteDomain::parse(site).map_err(|m| bad_input("site", m))?;
+            db::sites::by_domain(pool, domain.as_str())
+                .await
+                .map_err(AppError::from)?
+        }
+    };
+    let site = found.ok_or_else(|| Failure {
+        code: 1,
+        message: format!(
+            "no site {}",
+            site.chars().take(100).collect::<String>().escape_debug()
+        ),
+    })?;
+    // Who asked, for the deployment's record: the panel host's account running this command.
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    let id = crate::deployments::queue_deploy(
+        pool,
+        site.id,
+        crate::deployments::Trigger {
+            by: DeploymentTrigger::Cli,
+            actor: None,
+            detail: Some(format!("panel deploy, run by {who}")),
+        },
+        branch,
+    )
+    .await?;
+    let page = format!(
+        "{}{}",
+        config.url.trim_end_matches('/'),
+        crate::web::paths::with_id(crate::web::paths::DEPLOYMENT, id)
+    );
+    println!("Queued deployment {id} of {}: {page}", site.domain);
+    if !wait {
+        return Ok(());
+    }
+    // Follow the deployment: its job's log lines as they are stored, until it ends.
+    let started = std::time::Instant::now();
+    let mut hinted = false;
+    let mut seen = 0;
+    loop {
+        let d = db::deployments::get(pool, id)
+            .await
+            .map_err(AppError::from)?
+            .ok_or_else(|| Failure {
+                code: 1,
+                message: "the deployment was deleted (with its site?)".into(),
+            })?;
+        // A job is marked finished only once its whole log is stored: the deployment ends
+        // (its row) a moment before, so its end is taken from the job's.
+        let mut job_done = false;
+        if let Some(job) = d.job_id {
+            for l in db::jobs::log_since(pool, job, seen)
+                .await
+                .map_err(AppError::from)?
+            {
+                seen = l.seq;
+                match l.stream.as_str() {
+                    "stderr" => eprintln!("{}", l.line),
+                    _ => println!("{}", l.line),
+                }
+            }
+            job_done = db::jobs::get(pool, job)
+                .await
+                .map_err(AppError::from)?
+                .is_some_and(|j| matches!(j.status.as_str(), "success" | "failed" | "interrupted"));
+        } else if !hinted && started.elapsed() > std::time::Duration::from_secs(10) {
+            eprintln!("panel: still queued; is `panel serve` running with this data directory?");
+            hinted = true;
+        }
+        if !job_done && d.job_id.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+            continue;
+        }
+        match d.status {
+            DeploymentStatus::Success => {
+                println!(
+                    "Deployment {id} succeeded ({}).",
+                    d.commit_hash.as_deref().unwrap_or("no commit")
+                );
+                return Ok(());
+            }
+            DeploymentStatus::Failed => {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "deployment {id} failed: {}",
+                        d.status_reason.as_deref().unwrap_or("see the log above")
+                    ),
+                });
+            }
+            DeploymentStatus::Pending | DeploymentStatus::Running if job_done => {
+                return Err(Failure {
+                    code: 1,
+                    message: format!(
+                        "deployment {id}: its job ended without recording a result; see the panel's log"
+                    ),
+                });
+            }
+            DeploymentStatus::Pending | DeploymentStatus::Running => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
 }
 
 async fn rotate(config: &Config) -> Result<(), Failure> {

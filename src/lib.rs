@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod deployments;
 pub mod domain;
 pub mod error;
 pub mod ids;

@@ -15,12 +15,15 @@ use crate::crypto::master_key::{KEY_FILE, NEXT_KEY_FILE};
 use crate::crypto::{MasterKey, SecretBox, SecretContext};
 use crate::db::Pool;
 
-/// Every encrypted column: `(table, column)`. Rotation and the start-up check walk this list.
-pub const SECRET_COLUMNS: &[(&str, &str)] = &[
-    ("ssh_keys", "private_key_encrypted"),
-    ("databases", "password_encrypted"),
-    ("servers", "callback_secret_encrypted"),
-    ("sites", "env_encrypted"),
+/// Every encrypted column: `(table, key column, column)`; each ciphertext is bound to its row's
+/// key. Rotation and the start-up check walk this list.
+pub const SECRET_COLUMNS: &[(&str, &str, &str)] = &[
+    ("ssh_keys", "id", "private_key_encrypted"),
+    ("databases", "id", "password_encrypted"),
+    ("servers", "id", "callback_secret_encrypted"),
+    ("sites", "id", "env_encrypted"),
+    ("site_repositories", "site_id", "deploy_key_encrypted"),
+    ("site_repositories", "site_id", "webhook_secret_encrypted"),
 ];
 
 /// Open the secret box for `data_dir`. With `PANEL_KEY` given, that key is the only one.
@@ -59,7 +62,7 @@ pub async fn open_box(
 
 async fn count_sealed_with(pool: &Pool, key_id: u32) -> anyhow::Result<usize> {
     let mut n = 0;
-    for (table, column) in SECRET_COLUMNS {
+    for (table, _, column) in SECRET_COLUMNS {
         // Identifiers come from the constant list above, never from input.
         let rows = sqlx::query(&format!(
             "SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
@@ -117,9 +120,9 @@ pub async fn rotate_with_fault(
 
     let mut tx = pool.begin().await?;
     let mut secrets = 0;
-    for (table, column) in SECRET_COLUMNS {
+    for (table, key, column) in SECRET_COLUMNS {
         let rows = sqlx::query(&format!(
-            "SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL"
+            "SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL"
         ))
         .fetch_all(&mut *tx)
         .await?;
@@ -128,7 +131,7 @@ pub async fn rotate_with_fault(
             let sealed: Vec<u8> = row.get(1);
             let ctx = SecretContext::new(table, column, &id);
             let plain = old.open(&sealed, ctx)?;
-            sqlx::query(&format!("UPDATE {table} SET {column} = ? WHERE id = ?"))
+            sqlx::query(&format!("UPDATE {table} SET {column} = ? WHERE {key} = ?"))
                 .bind(new.seal(&plain, ctx))
                 .bind(&id)
                 .execute(&mut *tx)

@@ -501,6 +501,7 @@ pub async fn onboard(
         kind: "server.onboard",
         args: serde_json::json!({ "server_id": server.id }),
         title: format!("Connect to {}", server.name),
+        lane: None,
     };
     jobs.submit(spec, move |ctx| async move {
         let result = first_contact(&ctx, &pool, &secrets, &server).await;
@@ -826,6 +827,7 @@ pub async fn rotate_key(
         kind: "server.rotate_key",
         args: serde_json::json!({ "server_id": server.id }),
         title: format!("Rotate the SSH key of {}", server.name),
+        lane: None,
     };
     jobs.submit(spec, move |ctx| async move {
         let result = rotate(&ctx, &pool, &secrets, &server, actor, fault).await;

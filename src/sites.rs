@@ -473,6 +473,7 @@ async fn submit(
         kind: work.kind(),
         args: serde_json::json!({ "server_id": server.id, "site_id": site.id }),
         title: work.title(&site.domain),
+        lane: Some(site.id.to_string()),
     };
     let (pool, secrets, config) = (
         state.db.clone(),

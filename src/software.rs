@@ -224,6 +224,7 @@ pub async fn submit(
         kind: "server.software",
         args: serde_json::json!({ "server_id": server.id, "software": item.software, "version": item.version(), "action": action.verb() }),
         title: format!("{} {} on {}", action.verb(), item.label(), server.name),
+        lane: None,
     };
     let id = jobs
         .submit(spec, move |ctx| async move {

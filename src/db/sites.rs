@@ -71,6 +71,14 @@ pub async fn get(pool: &Pool, id: SiteId) -> sqlx::Result<Option<Site>> {
         .await
 }
 
+/// A site by its domain (as stored: lowercase, punycode).
+pub async fn by_domain(pool: &Pool, domain: &str) -> sqlx::Result<Option<Site>> {
+    sqlx::query_as(&format!("{SITE_SELECT} WHERE si.domain = ?"))
+        .bind(domain)
+        .fetch_optional(pool)
+        .await
+}
+
 pub async fn for_server(pool: &Pool, server: ServerId) -> sqlx::Result<Vec<Site>> {
     sqlx::query_as(&format!(
         "{SITE_SELECT} WHERE si.server_id = ? ORDER BY si.domain"

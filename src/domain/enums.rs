@@ -149,6 +149,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// A deployment either fetches and switches to a new release, or switches back to a kept one.
+    DeploymentAction, "deployments.action" { Deploy = "deploy", Rollback = "rollback" }
+);
+
+text_enum!(
+    /// What is on the server of a deployment's release directory.
+    ReleaseState, "deployments.release_state" { None = "none", Kept = "kept", Pruned = "pruned" }
+);
+
+text_enum!(
     Software, "software_installations.software" {
         Nginx = "nginx", Php = "php", MariaDb = "mariadb", PostgreSql = "postgresql",
         Redis = "redis", Bun = "bun",
@@ -229,6 +239,14 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
         (
             DeploymentTrigger::COLUMN,
             values(DeploymentTrigger::ALL, DeploymentTrigger::as_str),
+        ),
+        (
+            DeploymentAction::COLUMN,
+            values(DeploymentAction::ALL, DeploymentAction::as_str),
+        ),
+        (
+            ReleaseState::COLUMN,
+            values(ReleaseState::ALL, ReleaseState::as_str),
         ),
         (Software::COLUMN, values(Software::ALL, Software::as_str)),
         (

@@ -13,3 +13,6 @@ pub use site::{DbName, EnvKey, SiteDomain, SiteUser};
 
 pub mod server;
 pub use server::{Hostname, ServerConnection, ServerIp, SshPort, SshUser};
+
+pub mod git;
+pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transport};

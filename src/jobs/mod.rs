@@ -7,7 +7,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{Semaphore, broadcast, mpsc};
+use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
 use crate::db::{self, Pool};
 use crate::ids::{JobId, ServerId, UserId};
@@ -85,6 +85,9 @@ pub struct JobSpec {
     pub kind: &'static str,
     pub args: serde_json::Value,
     pub title: String,
+    /// Jobs of one lane (a site's id) run one after another, in the order they were submitted:
+    /// two deploys of a site never overlap, nor a deploy and a site change.
+    pub lane: Option<String>,
 }
 
 #[derive(Clone)]
@@ -98,6 +101,8 @@ struct Inner {
     global: Arc<Semaphore>,
     per_server: Mutex<HashMap<ServerId, Arc<Semaphore>>>,
     per_server_limit: usize,
+    /// Per lane, the end of the lane's last submitted job (its sender drops when it ends).
+    lanes: Mutex<HashMap<String, oneshot::Receiver<()>>>,
 }
 
 impl Jobs {
@@ -111,6 +116,7 @@ impl Jobs {
                 global: Arc::new(Semaphore::new(global)),
                 per_server: Mutex::new(HashMap::new()),
                 per_server_limit: per_server,
+                lanes: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -147,6 +153,12 @@ impl Jobs {
             .clone()
     }
 
+    /// Join a lane: the end of the job before this one (if any), to wait for.
+    fn join_lane(&self, lane: &str, done: oneshot::Receiver<()>) -> Option<oneshot::Receiver<()>> {
+        let mut map = self.inner.lanes.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(lane.to_owned(), done)
+    }
+
     /// Record the job and run `work` in the background once its slots are free.
     pub async fn submit<F, Fut>(&self, spec: JobSpec, work: F) -> sqlx::Result<JobId>
     where
@@ -167,7 +179,17 @@ impl Jobs {
         .await?;
         let jobs = self.clone();
         let server_slot = spec.server_id.map(|s| self.server_slot(s));
+        // Its place in the lane is taken now, before the task runs, so jobs of one lane keep
+        // their submission order.
+        let (done, ended) = oneshot::channel::<()>();
+        let before = spec.lane.as_deref().and_then(|l| self.join_lane(l, ended));
         tokio::spawn(async move {
+            // Dropped when this task ends, however it ends: the next job of the lane may go.
+            let _done = done;
+            // The lane first: a job waiting for its turn holds no global or server slot.
+            if let Some(before) = before {
+                let _ = before.await;
+            }
             let _global = jobs.inner.global.clone().acquire_owned().await;
             let _server = match server_slot {
                 Some(s) => Some(s.acquire_owned().await),

@@ -5,6 +5,7 @@
 //! what it shows are one thing. Every command is built with the command builder; file contents
 //! and SQL travel on stdin, never in a command line.
 
+pub mod deploy;
 pub mod profile;
 pub mod render;
 pub mod run;
@@ -49,6 +50,9 @@ pub struct Stdin {
     pub text: String,
     /// Holds a secret: never logged or printed in a text plan.
     pub sensitive: bool,
+    /// A script shipped with the panel (`setup/deploy.sh`): a text plan names it instead of
+    /// printing it again for every step that runs it.
+    pub script: Option<&'static str>,
 }
 
 /// A file written whole (`install -m MODE -o OWNER -g GROUP /dev/stdin PATH`).
@@ -109,6 +113,7 @@ impl FileWrite {
         Stdin {
             text: self.content.clone(),
             sensitive: self.sensitive,
+            script: None,
         }
     }
 
@@ -188,7 +193,11 @@ impl Probe {
     }
 
     pub fn stdin(mut self, text: String, sensitive: bool) -> Self {
-        self.stdin = Some(Stdin { text, sensitive });
+        self.stdin = Some(Stdin {
+            text,
+            sensitive,
+            script: None,
+        });
         self
     }
 
@@ -254,6 +263,19 @@ impl Action {
             stdin: Some(Stdin {
                 text: stdin,
                 sensitive,
+                script: None,
+            }),
+        }
+    }
+
+    /// Run `script` (`bash -s -- ARGS…`), its text, named `name`, on stdin.
+    pub fn run_script(command: Command, name: &'static str, script: &'static str) -> Self {
+        Action::Run {
+            command,
+            stdin: Some(Stdin {
+                text: script.to_owned(),
+                sensitive: false,
+                script: Some(name),
             }),
         }
     }
@@ -365,6 +387,11 @@ pub struct Step {
     /// Applies only on nodes where this probe passes; elsewhere the step is skipped with this
     /// reason (the SELinux steps on a node without SELinux).
     pub only_if: Option<(Probe, String)>,
+    /// Longest the step may run, when longer than the default (a deploy script's build).
+    pub timeout: Option<std::time::Duration>,
+    /// Read-only commands whose output goes to the log when a verification fails (nginx's
+    /// error log after a reload), so the failure can be understood from the job alone.
+    pub diagnose: Vec<Command>,
 }
 
 impl Step {
@@ -376,6 +403,8 @@ impl Step {
             verify: Vec::new(),
             skip: None,
             only_if: None,
+            timeout: None,
+            diagnose: Vec::new(),
         }
     }
 

@@ -95,6 +95,30 @@ impl Profile {
         }
     }
 
+    /// The PHP command-line binary of a version (what deploy scripts get as `$PHP`).
+    pub fn php_cli(self, php: PhpVersion) -> &'static str {
+        use PhpVersion as P;
+        if self.is_el() {
+            match php {
+                P::V74 => "/opt/remi/php74/root/usr/bin/php",
+                P::V80 => "/opt/remi/php80/root/usr/bin/php",
+                P::V81 => "/opt/remi/php81/root/usr/bin/php",
+                P::V82 => "/opt/remi/php82/root/usr/bin/php",
+                P::V83 => "/opt/remi/php83/root/usr/bin/php",
+                P::V84 => "/opt/remi/php84/root/usr/bin/php",
+            }
+        } else {
+            match php {
+                P::V74 => "/usr/bin/php7.4",
+                P::V80 => "/usr/bin/php8.0",
+                P::V81 => "/usr/bin/php8.1",
+                P::V82 => "/usr/bin/php8.2",
+                P::V83 => "/usr/bin/php8.3",
+                P::V84 => "/usr/bin/php8.4",
+            }
+        }
+    }
+
     /// The PHP-FPM binary: a constant per OS and version, so it can be a command's program.
     pub fn fpm_binary(self, php: PhpVersion) -> &'static str {
         use PhpVersion as P;

@@ -134,7 +134,9 @@ fn describe_probe(p: &Probe) -> String {
 }
 
 fn stdin_note(stdin: &Stdin) -> String {
-    if stdin.sensitive {
+    if let Some(name) = stdin.script {
+        format!("  < {name} on stdin")
+    } else if stdin.sensitive {
         format!("  < {} bytes on stdin, holding a secret", stdin.text.len())
     } else {
         let body: Vec<String> = stdin
@@ -240,6 +242,9 @@ pub fn text(plan: &Plan) -> String {
                 out.push_str(&format!("    - {}\n", describe_probe(p)));
             }
         }
+        for c in &step.diagnose {
+            out.push_str(&format!("  if a check fails, shows: {}\n", line(c)));
+        }
     }
     out
 }
@@ -314,7 +319,19 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
                 line(&p.command)
             ),
         };
-        out.push_str(&format!("{} || panel_fail {what}{got}\n", probe(p)));
+        if step.diagnose.is_empty() {
+            out.push_str(&format!("{} || panel_fail {what}{got}\n", probe(p)));
+        } else {
+            let diagnose: String = step
+                .diagnose
+                .iter()
+                .map(|c| format!("  {} >&2 2>&1 || true\n", line(c)))
+                .collect();
+            out.push_str(&format!(
+                "if ! {}; then\n{diagnose}  panel_fail {what}{got}\nfi\n",
+                probe(p)
+            ));
+        }
     }
     out
 }
@@ -326,7 +343,7 @@ pub fn script(plan: &Plan) -> String {
         "#!/usr/bin/env bash
 # shellcheck disable=SC2016 # file bodies and SQL are single-quoted on purpose: nothing expands
 # {title}
-# Written by `panel site plan` for {os} with the {driver} service driver. Each step checks
+# Written by the panel for {os} with the {driver} service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
 {PRELUDE}",

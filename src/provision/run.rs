@@ -8,6 +8,7 @@
 //! retry resumes where a failure stopped), applied, verified. The step's description goes to
 //! the log with secrets masked; its body (file contents, SQL with passwords) never does.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::jobs::{JobContext, JobFailure};
@@ -31,6 +32,65 @@ pub struct Report {
     pub remote: Duration,
     /// Remote commands run.
     pub commands: usize,
+    /// Steps that ended well (done, skipped or not applicable), from the first.
+    pub completed: usize,
+    /// Each step's stdout, by position (empty for a step that ran nothing).
+    pub stdout: Vec<String>,
+}
+
+/// One stream of a node's output, kept up to a limit; what is cut is counted and said.
+#[derive(Clone, Debug)]
+pub struct Bounded {
+    text: String,
+    limit: usize,
+    dropped: usize,
+}
+
+impl Bounded {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            text: String::new(),
+            limit,
+            dropped: 0,
+        }
+    }
+
+    pub fn push_line(&mut self, line: &str) {
+        if self.dropped == 0 && self.text.len() + line.len() < self.limit {
+            self.text.push_str(line);
+            self.text.push('\n');
+        } else {
+            self.dropped += line.len() + 1;
+        }
+    }
+
+    /// The text kept, with a marker saying how much was cut.
+    pub fn finish(&self) -> String {
+        if self.dropped == 0 {
+            self.text.clone()
+        } else {
+            format!(
+                "{}[output truncated: {} more bytes are in the job log]\n",
+                self.text, self.dropped
+            )
+        }
+    }
+}
+
+/// What a node printed while a plan ran, stdout and stderr apart (a deployment keeps both).
+#[derive(Clone, Debug)]
+pub struct Captured {
+    pub stdout: Bounded,
+    pub stderr: Bounded,
+}
+
+impl Captured {
+    pub fn new(limit: usize) -> Arc<Mutex<Self>> {
+        Arc::new(Mutex::new(Self {
+            stdout: Bounded::new(limit),
+            stderr: Bounded::new(limit),
+        }))
+    }
 }
 
 pub struct Runner<'a> {
@@ -39,6 +99,7 @@ pub struct Runner<'a> {
     report: Report,
     /// Secret values never to show in the log or a failure message, should a node echo one.
     redact: Vec<String>,
+    capture: Option<Arc<Mutex<Captured>>>,
 }
 
 /// `text` with every secret replaced by `••••`.
@@ -75,7 +136,14 @@ impl<'a> Runner<'a> {
             session,
             report: Report::default(),
             redact: Vec::new(),
+            capture: None,
         }
+    }
+
+    /// Also keep the node's stdout and stderr in `capture` (after masking).
+    pub fn capturing(mut self, capture: Arc<Mutex<Captured>>) -> Self {
+        self.capture = Some(capture);
+        self
     }
 
     /// Values (passwords, the callback secret) to mask in everything the node prints back.
@@ -85,71 +153,96 @@ impl<'a> Runner<'a> {
     }
 
     /// Run every step in order; the first failure stops the plan.
-    pub async fn run(mut self, plan: &Plan) -> Result<Report, JobFailure> {
+    pub async fn run(self, plan: &Plan) -> Result<Report, JobFailure> {
+        let (report, result) = self.run_partial(plan).await;
+        result.map(|()| report)
+    }
+
+    /// Like `run`, with the report of the steps done also when one fails (its `completed`
+    /// says how far the plan got).
+    pub async fn run_partial(mut self, plan: &Plan) -> (Report, Result<(), JobFailure>) {
         let total = plan.steps.len();
         for (i, step) in plan.steps.iter().enumerate() {
             let title = format!("{}/{total} {}", i + 1, step.title);
             let ctx = self.ctx;
-            ctx.step_or_skip(&title, async {
-                if let Some(why) = &step.skip {
-                    ctx.log("panel", &format!("skipped: {why}"));
-                    return Ok(((), true));
-                }
-                for line in step_text(step).lines() {
-                    ctx.log("panel", line);
-                }
-                let body = format!("{PRELUDE}{}", step_body(step, i + 1));
-                let out = self.exec(body).await?;
-                if !out.success() {
-                    let mut message = format!("the step exited with status {}", out.exit_code);
-                    if let Some(l) = last_line(&out) {
-                        message.push_str(": ");
-                        message.push_str(&redacted(&l, &self.redact));
+            let result = ctx
+                .step_or_skip(&title, async {
+                    if let Some(why) = &step.skip {
+                        ctx.log("panel", &format!("skipped: {why}"));
+                        self.report.stdout.push(String::new());
+                        return Ok(((), true));
                     }
-                    return Err(JobFailure {
-                        message,
-                        exit_code: Some(out.exit_code.into()),
+                    for line in step_text(step).lines() {
+                        ctx.log("panel", line);
+                    }
+                    let body = format!("{PRELUDE}{}", step_body(step, i + 1));
+                    let out = self
+                        .exec(body, step.timeout.unwrap_or(STEP_TIMEOUT))
+                        .await?;
+                    self.report.stdout.push(out.stdout.clone());
+                    if !out.success() {
+                        let mut message = format!("the step exited with status {}", out.exit_code);
+                        if let Some(l) = last_line(&out) {
+                            message.push_str(": ");
+                            message.push_str(&redacted(&l, &self.redact));
+                        }
+                        return Err(JobFailure {
+                            message,
+                            exit_code: Some(out.exit_code.into()),
+                        });
+                    }
+                    let skipped = out.stdout.lines().any(|l| l.trim() == ALREADY_DONE);
+                    if skipped {
+                        self.report.skipped.push(step.title.clone());
+                    }
+                    // Not applicable on this node (SELinux off): recorded as skipped, not done.
+                    let not_here = step.only_if.as_ref().is_some_and(|(_, why)| {
+                        let line = format!("skipped: {why}");
+                        out.stdout.lines().any(|l| l.trim() == line)
                     });
-                }
-                let skipped = out.stdout.lines().any(|l| l.trim() == ALREADY_DONE);
-                if skipped {
-                    self.report.skipped.push(step.title.clone());
-                }
-                // Not applicable on this node (SELinux off): recorded as skipped, not done.
-                let not_here = step.only_if.as_ref().is_some_and(|(_, why)| {
-                    let line = format!("skipped: {why}");
-                    out.stdout.lines().any(|l| l.trim() == line)
-                });
-                if not_here {
-                    self.report.not_applicable.push(step.title.clone());
-                }
-                let skipped = skipped || not_here;
-                Ok(((), skipped))
-            })
-            .await
-            .map_err(|f| JobFailure {
-                message: format!("{}: {}", step.title, f.message),
-                ..f
-            })?;
+                    if not_here {
+                        self.report.not_applicable.push(step.title.clone());
+                    }
+                    let skipped = skipped || not_here;
+                    Ok(((), skipped))
+                })
+                .await;
+            if let Err(f) = result {
+                let failure = JobFailure {
+                    message: format!("{}: {}", step.title, f.message),
+                    ..f
+                };
+                return (self.report, Err(failure));
+            }
+            self.report.completed += 1;
         }
-        Ok(self.report)
+        (self.report, Ok(()))
     }
 
     /// `bash -s` with the step's shell on stdin; its output streams into the job log.
-    async fn exec(&mut self, body: String) -> Result<Output, JobFailure> {
+    async fn exec(&mut self, body: String, timeout: Duration) -> Result<Output, JobFailure> {
         let started = Instant::now();
         let command = Command::new("bash").flag("-s");
         let (ctx, secrets) = (self.ctx.clone(), self.redact.clone());
+        let capture = self.capture.clone();
         let sink = move |stream: Stream, line: &str| {
+            let line = redacted(line, &secrets);
+            if let Some(c) = &capture {
+                let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+                match stream {
+                    Stream::Stdout => c.stdout.push_line(&line),
+                    Stream::Stderr => c.stderr.push_line(&line),
+                }
+            }
             let stream = match stream {
                 Stream::Stdout => "stdout",
                 Stream::Stderr => "stderr",
             };
-            ctx.log(stream, &redacted(line, &secrets));
+            ctx.log(stream, &line);
         };
         let out = self
             .session
-            .run_with_stdin(&command, body.into_bytes(), STEP_TIMEOUT, sink)
+            .run_with_stdin(&command, body.into_bytes(), timeout, sink)
             .await?;
         self.report.remote += started.elapsed();
         self.report.commands += 1;

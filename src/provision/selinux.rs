@@ -43,6 +43,12 @@ pub fn rules(site: &SiteSpec) -> Vec<Rule> {
             setype: "laravel_app_rw_t",
             sample: format!("{home}/public_html/bootstrap/cache"),
         });
+        // The same in every deployed release (`deploy/releases/ID/`).
+        rules.push(Rule {
+            regex: format!("{home}/deploy/releases/[^/]+/bootstrap/cache(/.*)?"),
+            setype: "laravel_app_rw_t",
+            sample: format!("{home}/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache"),
+        });
     }
     // The secrets: the site's PHP reads them, nginx's domain has no rule for this type.
     rules.push(Rule {
@@ -53,7 +59,7 @@ pub fn rules(site: &SiteSpec) -> Vec<Rule> {
     rules
 }
 
-fn enabled() -> Probe {
+pub(crate) fn enabled() -> Probe {
     Probe::ok(Command::new("selinuxenabled"))
 }
 
@@ -106,14 +112,9 @@ fn labelled(site: &SiteSpec) -> Probe {
     )
 }
 
-/// Label the site's files with its types and categories.
-pub fn label_step(site: &SiteSpec) -> Step {
-    let rules = rules(site);
-    let mut step = Step::new(format!("Label the site's files for SELinux ({})", site.mcs));
-    step.only_if = Some((enabled(), DISABLED.to_owned()));
-    step.check = rules.iter().map(|r| matches(r, site)).collect();
-    step.check.push(labelled(site));
-    step.apply = rules
+/// The site's local rules, each added (or changed) unless it is in place already.
+pub(crate) fn ensure_rules(site: &SiteSpec) -> Vec<Action> {
+    rules(site)
         .iter()
         .map(|r| {
             Action::unless(
@@ -124,9 +125,33 @@ pub fn label_step(site: &SiteSpec) -> Step {
                 ),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Label the site's files with its types and categories.
+pub fn label_step(site: &SiteSpec) -> Step {
+    let rules = rules(site);
+    let mut step = Step::new(format!("Label the site's files for SELinux ({})", site.mcs));
+    step.only_if = Some((enabled(), DISABLED.to_owned()));
+    step.check = rules.iter().map(|r| matches(r, site)).collect();
+    step.check.push(labelled(site));
+    step.apply = ensure_rules(site);
     step.apply.push(Action::run(restorecon(site)));
     step.verify = step.check.clone();
+    step
+}
+
+/// Label what a deployment wrote (its release, the shared storage it seeded) with the site's
+/// types and categories: files a deploy script creates carry its own level until relabelled.
+pub fn label_release_step(site: &SiteSpec, paths: &[String]) -> Step {
+    let mut step = Step::new(format!("Label the release for SELinux ({})", site.mcs));
+    step.only_if = Some((enabled(), DISABLED.to_owned()));
+    step.apply = ensure_rules(site);
+    let mut relabel = Command::new("restorecon").sudo().flag("-R").flag("-F");
+    for p in paths {
+        relabel = relabel.operand(p);
+    }
+    step.apply.push(Action::run(relabel));
     step
 }
 

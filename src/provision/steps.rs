@@ -26,7 +26,7 @@ pub struct Confirm {
     pub secret: String,
 }
 
-fn stat(format: &'static str, paths: &[String]) -> Command {
+pub(crate) fn stat(format: &'static str, paths: &[String]) -> Command {
     let mut c = Command::new("stat").sudo().flag("-c").value(format);
     for p in paths {
         c = c.operand(p);
@@ -34,7 +34,12 @@ fn stat(format: &'static str, paths: &[String]) -> Command {
     c
 }
 
-fn exists(path: &str) -> Probe {
+/// Passes when `path` is a symbolic link (a deployed site's `public_html`).
+pub(crate) fn is_link(path: &str) -> Probe {
+    Probe::output(stat("%F", &[path.to_owned()]), "symbolic link")
+}
+
+pub(crate) fn exists(path: &str) -> Probe {
     Probe::ok(stat("%n", &[path.to_owned()]))
 }
 
@@ -46,7 +51,7 @@ fn rm(paths: &[String]) -> Action {
     Action::run(c)
 }
 
-fn mkdir(mode: &'static str, owner: &str, group: &str, paths: &[String]) -> Action {
+pub(crate) fn mkdir(mode: &'static str, owner: &str, group: &str, paths: &[String]) -> Action {
     let mut c = Command::new("install")
         .sudo()
         .flag("-d")
@@ -165,7 +170,17 @@ fn dirs_step(site: &SiteSpec) -> Step {
     ]);
     let mut all = open.clone();
     all.extend([tmp.clone(), logs.clone(), env.clone()]);
-    let state = Probe::output(stat("%U %a", &all), expected.join("\n"));
+    // `-L`: once deployed, `public_html` is a link to the live release, whose directory is
+    // what must be the site user's.
+    let state = Probe::output(
+        Command::new("stat")
+            .sudo()
+            .flag("-L")
+            .flag("-c")
+            .flag("%U %a")
+            .operands(&all),
+        expected.join("\n"),
+    );
     let root = templates::document_root(site);
     let index = FileWrite::new(
         format!("{root}/index.html"),
@@ -195,10 +210,14 @@ fn dirs_step(site: &SiteSpec) -> Step {
                     .operand(&env),
             ),
         ),
-        // A page to show until the site's code arrives; never over a deployed one.
+        // A page to show until the site's code arrives; never over a deployed one, and never
+        // into a release.
         Action::unless(
-            exists(&format!("{root}/index.php")),
-            Action::unless(exists(&index.path), Action::Write(index)),
+            is_link(&web),
+            Action::unless(
+                exists(&format!("{root}/index.php")),
+                Action::unless(exists(&index.path), Action::Write(index)),
+            ),
         ),
     ];
     step.verify = vec![state];
@@ -399,24 +418,39 @@ fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
     step
 }
 
-/// Step 7: reload nginx and the site's PHP-FPM, then ask nginx for the site.
-fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
-    let mut step = Step::new("Reload PHP-FPM and nginx");
-    step.apply = vec![driver.reload_site_fpm(profile, site), driver.reload_nginx()];
-    step.verify = vec![
+/// The site serves: its PHP-FPM socket is there and nginx answers for its domain (any answer
+/// from the site itself; 500 or 502–504 would mean its PHP fails or cannot be reached).
+pub(crate) fn serving(site: &SiteSpec) -> Vec<Probe> {
+    vec![
         Probe::ok(
             Command::new("test")
                 .flag("-S")
                 .value(templates::socket_path(site.user.as_str())),
         )
         .waiting(),
-        // Any answer from the site itself; 502–504 would mean nginx cannot reach PHP.
         Probe::one_of(
             http_status(&site.domain),
             vec!["200", "301", "302", "401", "403", "404"],
         )
         .waiting(),
-    ];
+    ]
+}
+
+/// What nginx last said (a reload it refused, a socket it cannot reach), for a failed check.
+pub(crate) fn nginx_errors() -> Command {
+    Command::new("tail")
+        .sudo()
+        .flag("-n")
+        .flag("20")
+        .operand("/var/log/nginx/error.log")
+}
+
+/// Step 7: reload nginx and the site's PHP-FPM, then ask nginx for the site.
+fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+    let mut step = Step::new("Reload PHP-FPM and nginx");
+    step.apply = vec![driver.reload_site_fpm(profile, site), driver.reload_nginx()];
+    step.verify = serving(site);
+    step.diagnose = vec![nginx_errors()];
     step
 }
 
@@ -515,6 +549,7 @@ pub fn suspend(profile: Profile, driver: Driver, site: &SiteSpec) -> Plan {
     let mut reload = Step::new("Reload nginx");
     reload.apply = vec![driver.reload_nginx()];
     reload.verify = vec![Probe::output(http_status(&site.domain), "503").waiting()];
+    reload.diagnose = vec![nginx_errors()];
     Plan {
         title: format!("suspend {}", site.domain),
         profile,

@@ -192,6 +192,7 @@ pub async fn queue(
         kind: task.kind(),
         args: serde_json::json!({ "server_id": server.id, "task": format!("{task:?}") }),
         title: task.title(&server.name),
+        lane: None,
     };
     let id = jobs
         .submit(spec, move |ctx| async move {

@@ -28,8 +28,9 @@ pub struct Command {
     args: Vec<String>,
     env: Vec<(&'static str, String)>,
     sudo: bool,
-    /// Run as this account instead of root (`sudo -u USER`).
-    sudo_user: Option<&'static str>,
+    /// Run as this account instead of root (`sudo -u USER`): a service account (a constant)
+    /// or a site's user (a parsed `SiteUser`).
+    sudo_user: Option<String>,
     operands_started: bool,
 }
 
@@ -69,6 +70,14 @@ impl Command {
         self
     }
 
+    /// Several operands (the first one preceded by `--`).
+    pub fn operands<T: fmt::Display>(mut self, values: &[T]) -> Self {
+        for v in values {
+            self = self.operand(v);
+        }
+        self
+    }
+
     /// An operand for a program that does not accept `--` (use only where that is so, and only
     /// with values whose parsed type cannot start with `-`).
     pub fn operand_without_separator(mut self, value: impl fmt::Display) -> Self {
@@ -91,7 +100,14 @@ impl Command {
     /// Run through `sudo -n -u USER` (a service account such as `postgres`).
     pub fn sudo_as(mut self, user: &'static str) -> Self {
         self.sudo = true;
-        self.sudo_user = Some(user);
+        self.sudo_user = Some(user.to_owned());
+        self
+    }
+
+    /// Run through `sudo -n -u webN` as a site's own user (deployments run as the site).
+    pub fn sudo_as_site(mut self, user: &crate::domain::SiteUser) -> Self {
+        self.sudo = true;
+        self.sudo_user = Some(user.as_str().to_owned());
         self
     }
 
@@ -123,8 +139,9 @@ impl Command {
         }
         if self.sudo {
             words.extend(["sudo", "-n"].map(str::to_owned));
-            if let Some(user) = self.sudo_user {
-                words.extend(["-u".to_owned(), user.to_owned()]);
+            if let Some(user) = &self.sudo_user {
+                check(self.program, 0, user)?;
+                words.extend(["-u".to_owned(), user.clone()]);
             }
             words.push("--".to_owned());
         }

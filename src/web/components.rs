@@ -144,3 +144,50 @@ pub fn server_tabs(server: &crate::db::servers::Server, active: &str) -> Markup 
         }
     }
 }
+
+/// How long something took, from two RFC 3339 timestamps: `850 ms`, `4.2 s`, `3 min 20 s`.
+/// `None` while it has not finished (or a timestamp cannot be read).
+pub fn duration(started: Option<&str>, finished: Option<&str>) -> Option<String> {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (a, b) = (parse(started?)?, parse(finished?)?);
+    let ms = (b - a).num_milliseconds().max(0);
+    Some(match ms {
+        0..=999 => format!("{ms} ms"),
+        1_000..=59_999 => format!("{:.1} s", ms as f64 / 1000.0),
+        _ => format!("{} min {} s", ms / 60_000, (ms % 60_000) / 1000),
+    })
+}
+
+/// The tabs every site page shows.
+pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
+    use crate::web::paths::{SITE, SITE_DEPLOYMENTS, with_id};
+    html! {
+        div.tabs.tabs-border role="tablist" {
+            a.tab.tab-active[active == "overview"] role="tab" href=(with_id(SITE, site.id)) { "Overview" }
+            a.tab.tab-active[active == "deployments"] role="tab" href=(with_id(SITE_DEPLOYMENTS, site.id)) { "Deployments" }
+        }
+    }
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::duration;
+
+    #[test]
+    fn durations_read_like_a_person_would_say_them() {
+        let d = |a, b| duration(Some(a), Some(b)).unwrap();
+        assert_eq!(
+            d("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.850Z"),
+            "850 ms"
+        );
+        assert_eq!(
+            d("2026-01-01T00:00:00.000Z", "2026-01-01T00:00:04.250Z"),
+            "4.2 s"
+        );
+        assert_eq!(
+            d("2026-01-01T00:00:00.000Z", "2026-01-01T00:03:20.000Z"),
+            "3 min 20 s"
+        );
+        assert_eq!(duration(Some("2026-01-01T00:00:00Z"), None), None);
+    }
+}

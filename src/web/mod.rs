@@ -56,6 +56,8 @@ pub struct AppState {
     pub ssh: Arc<crate::ssh::pool::SessionPool>,
     /// SELinux audit records as the collector stores them (live toasts and alerts).
     pub audit: tokio::sync::broadcast::Sender<crate::selinux::collect::LiveRecord>,
+    /// Wakes the deployment dispatcher (a deployment was queued in this process).
+    pub deploys: Arc<tokio::sync::Notify>,
     /// Turns true when the panel starts shutting down: endless streams end, so the graceful
     /// shutdown does not wait out its grace period on open pages.
     pub stopping: tokio::sync::watch::Receiver<bool>,

@@ -3,6 +3,8 @@
 # mount/PID/UTS namespaces and an overlay over the cached Debian rootfs, running sshd. Users,
 # files and services inside are invisible to the machine and to other nodes.
 #   node.sh start K AUTHORIZED_KEYS_FILE     node.sh stop K
+#   node.sh link K J     a private link between nodes K and J (K is 10.201.K.1, J is 10.201.K.2),
+#                        e.g. for a git host node: traffic between two test nodes, nothing else
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
@@ -66,6 +68,24 @@ init() {
   exec chroot "$DIR/root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/sbin/sshd -D -e
 }
 
+link() {
+  local j=$1
+  if ! [[ $j =~ ^[0-9]+$ ]] || ((j < 1 || j > 250)); then
+    echo "node number 1-250" >&2
+    exit 2
+  fi
+  local a="pl${K}j${j}" b="pl${j}j${K}"
+  # Made in this namespace, then moved into the two nodes': when either node stops (its
+  # namespace goes), the pair goes with it.
+  ip link add "$a" type veth peer name "$b"
+  ip link set "$a" netns "panel-node$K"
+  ip link set "$b" netns "panel-node$j"
+  ip netns exec "panel-node$K" ip addr add "10.201.$K.1/24" dev "$a"
+  ip netns exec "panel-node$K" ip link set "$a" up
+  ip netns exec "panel-node$j" ip addr add "10.201.$K.2/24" dev "$b"
+  ip netns exec "panel-node$j" ip link set "$b" up
+}
+
 stop_node() {
   # `unshare --fork` ignores SIGTERM while it waits for its child, so it gets SIGKILL; its
   # --kill-child then kills the node's init, and with it every process of the node's PID
@@ -85,5 +105,6 @@ case "$cmd" in
   start) start "${3:?authorized_keys file}" ;;
   init) init ;;
   stop) stop_node ;;
-  *) echo "usage: node.sh start|stop K [AUTHORIZED_KEYS_FILE]" >&2; exit 2 ;;
+  link) link "${3:?the other node number}" ;;
+  *) echo "usage: node.sh start|stop|link K [AUTHORIZED_KEYS_FILE|J]" >&2; exit 2 ;;
 esac

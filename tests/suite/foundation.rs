@@ -32,10 +32,11 @@ const NOT_LOGGED_IN: &[(&str, &str, Access)] = &[
     ("GET", "/enrol/:token", Access::Anonymous),
     ("POST", "/enrol/:token/options", Access::Anonymous),
     ("POST", "/enrol/:token/finish", Access::Anonymous),
-    // Carry their own secrets: a one-time token, an HMAC signature.
+    // Carry their own secrets: a one-time token, an HMAC signature (a site's webhook secret).
     ("GET", "/setup/:token", Access::Public),
     ("POST", "/api/callbacks/server-ready", Access::Public),
     ("POST", "/api/callbacks/site-created", Access::Public),
+    ("POST", "/api/webhooks/deploy/:id", Access::Public),
 ];
 
 /// Walk the whole route table: every route that is not on the short public list refuses an

@@ -412,6 +412,105 @@ impl IsolatedNode {
     }
 }
 
+impl IsolatedNode {
+    /// A private link from this node to `other` (tests/nodes/node.sh link); `other`'s address
+    /// as this node reaches it.
+    pub fn link(&self, other: &IsolatedNode) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nodes/node.sh");
+        let out = std::process::Command::new(script)
+            .args(["link", &self.number.to_string(), &other.number.to_string()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "nodes {} and {} were not linked: {}",
+            self.number,
+            other.number,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        format!("10.201.{}.2", self.number)
+    }
+
+    /// Run `command` as root and insist that it worked; its stdout.
+    pub fn must(&self, command: &str, stdin: &str) -> String {
+        let out = self.root(command, stdin);
+        assert!(
+            out.status.success(),
+            "`{command}` failed on node {}: {}{}",
+            self.number,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+/// A git host: an isolated node running sshd, whose `git` user has only `git-shell` and one bare
+/// repository, `/srv/git/app.git` (branch `main`), reached from a site's node over a private
+/// link. Commits are made on the node itself and pushed to it.
+pub struct GitHost {
+    pub node: IsolatedNode,
+    /// `git@ADDRESS:/srv/git/app.git`, as the site's node reaches it.
+    pub url: String,
+}
+
+impl GitHost {
+    pub fn start_for(site_node: &IsolatedNode) -> GitHost {
+        let node = IsolatedNode::start();
+        let address = site_node.link(&node);
+        node.must(
+            "set -e
+            useradd --create-home --shell /usr/bin/git-shell git
+            install -d -o git -g git -m 0700 /home/git/.ssh
+            install -o git -g git -m 0600 /dev/null /home/git/.ssh/authorized_keys
+            install -d -o git -g git /srv/git
+            runuser -u git -- git init --quiet --bare --initial-branch=main /srv/git/app.git
+            git init --quiet --initial-branch=main /root/work
+            git -C /root/work remote add origin /srv/git/app.git
+            # Root pushes into the git user's repository (a test's shortcut for a developer).
+            git config --global --add safe.directory /srv/git/app.git",
+            "",
+        );
+        GitHost {
+            url: format!("git@{address}:/srv/git/app.git"),
+            node,
+        }
+    }
+
+    /// Let `public_key` (a deploy key) fetch over ssh.
+    pub fn authorize(&self, public_key: &str) {
+        self.node.must(
+            "cat >>/home/git/.ssh/authorized_keys",
+            &format!("{}\n", public_key.trim()),
+        );
+    }
+
+    /// Commit `files` (path, content) with `message` on `branch` and push; the commit's hash.
+    pub fn commit_on(&self, branch: &str, files: &[(&str, &str)], message: &str) -> String {
+        for (path, content) in files {
+            self.node.must(
+                &format!("install -D -m 0644 /dev/stdin '/root/work/{path}'"),
+                content,
+            );
+        }
+        let out = self.node.must(
+            &format!(
+                "set -e; cd /root/work; git checkout --quiet -B '{branch}'; git add -A
+                git -c user.name=Dev -c user.email=dev@example.com commit --quiet --allow-empty -F -
+                git push --quiet --force origin 'HEAD:{branch}' 2>&1
+                chown -R git:git /srv/git
+                git rev-parse HEAD"
+            ),
+            message,
+        );
+        out.lines().last().unwrap_or_default().trim().to_owned()
+    }
+
+    pub fn commit(&self, files: &[(&str, &str)], message: &str) -> String {
+        self.commit_on("main", files, message)
+    }
+}
+
 impl Drop for IsolatedNode {
     fn drop(&mut self) {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/nodes/node.sh");

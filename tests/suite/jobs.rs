@@ -21,6 +21,7 @@ fn spec(title: &str, server: Option<ServerId>) -> JobSpec {
         kind: "test.script",
         args: serde_json::json!({}),
         title: title.to_owned(),
+        lane: None,
     }
 }
 
@@ -238,6 +239,61 @@ async fn jobs_on_one_server_run_one_at_a_time() {
         on_b.1 < on_a[0].2.max(on_a[1].2),
         "another server's job did not wait"
     );
+    app.stop().await;
+}
+
+/// Jobs of one lane (a site) run one after another in the order they were submitted, even with
+/// no server limit between them; another lane's job does not wait for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jobs_of_one_lane_run_in_submission_order_one_at_a_time() {
+    let app = TestApp::spawn().await;
+    let order: Arc<Mutex<Vec<(String, Instant, Instant)>>> = Arc::default();
+    let mut ids = Vec::new();
+    for (name, lane) in [
+        ("a1", "site-a"),
+        ("a2", "site-a"),
+        ("a3", "site-a"),
+        ("b1", "site-b"),
+    ] {
+        let order = order.clone();
+        let mut s = spec(name, None);
+        s.lane = Some(lane.to_owned());
+        ids.push(
+            app.state()
+                .jobs
+                .submit(s, move |_| async move {
+                    let start = Instant::now();
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    order
+                        .lock()
+                        .unwrap()
+                        .push((name.to_owned(), start, Instant::now()));
+                    Ok(())
+                })
+                .await
+                .unwrap(),
+        );
+    }
+    for id in ids {
+        assert_eq!(wait_final(&app, id).await.status, "success");
+    }
+    let spans = order.lock().unwrap().clone();
+    let lane_a: Vec<_> = spans.iter().filter(|s| s.0.starts_with('a')).collect();
+    assert_eq!(
+        lane_a.iter().map(|s| s.0.as_str()).collect::<Vec<_>>(),
+        ["a1", "a2", "a3"],
+        "submission order"
+    );
+    for pair in lane_a.windows(2) {
+        assert!(
+            pair[0].2 <= pair[1].1,
+            "{} and {} overlapped",
+            pair[0].0,
+            pair[1].0
+        );
+    }
+    let b = spans.iter().find(|s| s.0 == "b1").unwrap();
+    assert!(b.1 < lane_a[1].1, "the other lane's job waited for lane a");
     app.stop().await;
 }
 

@@ -356,3 +356,101 @@ fn el_plans_label_the_site_and_run_its_pool_at_its_categories() {
         );
     }
 }
+
+/// The deploy, rollback and clean-up plans as scripts (what their jobs run, step by step) match
+/// their snapshots and pass `bash -n` and shellcheck, for an EL server under systemd and a
+/// Debian one with the direct driver.
+#[test]
+fn deploy_plans_match_snapshots_and_pass_shellcheck() {
+    use panel::domain::{
+        AppType, DeployScript, GitBranch, KeepReleases, OsVersion, PhpVersion, RepoUrl, SiteDomain,
+        SiteUser,
+    };
+    use panel::provision::deploy::{DeploySpec, cleanup, deploy, rollback};
+    use panel::provision::{Driver, Profile, SiteSpec, render};
+    let dir = tempfile::tempdir().unwrap();
+    let release: panel::ids::DeploymentId = "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap();
+    let before: panel::ids::DeploymentId = "01ARZ3NDEKTSV4RRFFQ69G5FAA".parse().unwrap();
+    let mut mismatched = Vec::new();
+    for (os, driver, app, php, url) in [
+        (
+            OsVersion::Alma9,
+            Driver::Systemd,
+            AppType::Laravel,
+            PhpVersion::V83,
+            "git@github.com:acme/shop.git",
+        ),
+        (
+            OsVersion::Debian12,
+            Driver::Direct,
+            AppType::WordPress,
+            PhpVersion::V82,
+            "https://github.com/acme/blog.git",
+        ),
+    ] {
+        let site = SiteSpec {
+            domain: SiteDomain::parse("example.com").unwrap(),
+            aliases: Vec::new(),
+            app_type: app,
+            php,
+            user: SiteUser::numbered(1),
+            database: None,
+            env: Vec::new(),
+            mcs: panel::selinux::mcs::McsPair::parse("s0:c100,c101").unwrap(),
+        };
+        let profile = Profile::new(os);
+        let script = DeployScript::parse(&panel::deployments::default_script(app)).unwrap();
+        let url = RepoUrl::parse(url).unwrap();
+        let branch = GitBranch::parse("main").unwrap();
+        let spec = DeploySpec {
+            site: &site,
+            release,
+            url: &url,
+            branch: &branch,
+            deploy_key: (url.transport() == panel::domain::Transport::Ssh)
+                .then_some("-----BEGIN OPENSSH PRIVATE KEY-----\n(the site's deploy key)\n-----END OPENSSH PRIVATE KEY-----"),
+            script: &script,
+            keep: KeepReleases::DEFAULT,
+        };
+        let plans = [
+            ("deploy", deploy(profile, driver, &spec).plan),
+            ("rollback", rollback(profile, driver, &site, before)),
+            ("cleanup", cleanup(profile, driver, &site, Some(release))),
+        ];
+        for (kind, plan) in plans {
+            let name = format!("{}-{}-{kind}.sh", profile.name(), app.as_str());
+            let text = render::script(&plan);
+            let file = dir.path().join(&name);
+            std::fs::write(&file, &text).unwrap();
+            let syntax = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+            assert!(
+                syntax.status.success(),
+                "{name}: bash -n: {}",
+                String::from_utf8_lossy(&syntax.stderr)
+            );
+            let lint = Command::new("shellcheck").arg(&file).output().unwrap();
+            assert!(
+                lint.status.success(),
+                "{name}: shellcheck:\n{}",
+                String::from_utf8_lossy(&lint.stdout)
+            );
+            let path = format!(
+                "{}/tests/snapshots/deploy-plan/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+            if text != expected {
+                mismatched.push(path);
+            }
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "deploy plans differ from their snapshots (UPDATE_SNAPSHOTS=1 rewrites them): {mismatched:?}"
+    );
+}

@@ -1,18 +1,388 @@
+use std::sync::Arc;
+
 use maud::Markup;
-use poem::handler;
-use poem::web::Data;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Json, Path};
+use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
-use crate::error::AppResult;
-use crate::web::AppState;
+use crate::deployments::webhook::{self as hooks, Event, Headers, Refusal};
+use crate::deployments::{self, RepositoryForm, Trigger};
+use crate::domain::{DeploymentTrigger, SiteStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::{DeploymentId, SiteId, UserId};
+use crate::web::session::SessionInfo;
+use crate::web::{AppState, htmx, paths};
 
-/// How many deployments the list shows.
+/// How many deployments the lists show.
 const PAGE_SIZE: i64 = 100;
+
+fn actor(req: &Request) -> Option<UserId> {
+    req.extensions()
+        .get::<Arc<SessionInfo>>()
+        .and_then(|s| s.user.as_ref().map(|u| u.id))
+}
+
+fn site_id(id: &str) -> AppResult<SiteId> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+fn deployment_id(id: &str) -> AppResult<DeploymentId> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
 
 #[handler]
 pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
     Ok(views::index(
         &db::deployments::recent(&state.db, PAGE_SIZE).await?,
+    ))
+}
+
+#[handler]
+pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    let d = db::deployments::get(&state.db, deployment_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let job = match d.job_id {
+        Some(j) => match db::jobs::get(&state.db, j).await? {
+            Some(job) => Some((
+                db::jobs::steps(&state.db, j).await?,
+                db::jobs::log_since(&state.db, j, 0).await?,
+                job,
+            )),
+            None => None,
+        },
+        None => None,
+    };
+    let repo = db::deployments::repository(&state.db, d.site_id).await?;
+    let live = repo.as_ref().and_then(|r| r.current_release.clone());
+    Ok(views::show(&d, job.as_ref(), live.as_deref()))
+}
+
+fn to_deployment(id: DeploymentId) -> Response {
+    htmx::redirect(&paths::with_id(paths::DEPLOYMENT, id))
+}
+
+#[handler]
+pub async fn rollback(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let new = deployments::queue_rollback(&state.db, deployment_id(&id)?, actor(req)).await?;
+    state.deploys.notify_one();
+    Ok(to_deployment(new))
+}
+
+/// Deploy the same branch again (a new release of its newest commit).
+#[handler]
+pub async fn redeploy(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let d = db::deployments::get(&state.db, deployment_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let branch = crate::domain::GitBranch::parse(&d.branch).ok();
+    let new = deployments::queue_deploy(
+        &state.db,
+        d.site_id,
+        Trigger {
+            by: DeploymentTrigger::Ui,
+            actor: actor(req),
+            detail: None,
+        },
+        branch,
+    )
+    .await?;
+    state.deploys.notify_one();
+    Ok(to_deployment(new))
+}
+
+/// The Deployments tab of a site, with `form` and its `errors` when a save was refused.
+async fn tab(
+    state: &AppState,
+    id: SiteId,
+    form: Option<&RepositoryForm>,
+    errors: &[FieldError],
+    secret: Option<&str>,
+) -> AppResult<Markup> {
+    let site = db::sites::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let repo = db::deployments::repository(&state.db, id).await?;
+    let history = db::deployments::for_site(&state.db, id, PAGE_SIZE).await?;
+    let form = match (form, &repo) {
+        (Some(f), _) => f.clone(),
+        (None, Some(r)) => RepositoryForm {
+            url: r.url.clone(),
+            branch: r.branch.clone(),
+            keep_releases: r.keep_releases.to_string(),
+            deploy_script: r.deploy_script.clone(),
+        },
+        (None, None) => RepositoryForm {
+            branch: "main".into(),
+            keep_releases: "5".into(),
+            deploy_script: deployments::default_script(site.app_type),
+            ..Default::default()
+        },
+    };
+    let webhook_url = format!(
+        "{}{}",
+        state.config.url.trim_end_matches('/'),
+        paths::with_id(paths::WEBHOOK_DEPLOY, id)
+    );
+    Ok(views::site_tab(&views::SiteTab {
+        site: &site,
+        repo: repo.as_ref(),
+        history: &history,
+        form: &form,
+        errors,
+        webhook_url: &webhook_url,
+        revealed_secret: secret,
+    }))
+}
+
+fn back(id: SiteId) -> Response {
+    htmx::redirect(&paths::with_id(paths::SITE_DEPLOYMENTS, id))
+}
+
+#[handler]
+pub async fn site_tab(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    tab(&state, site_id(&id)?, None, &[], None).await
+}
+
+#[handler]
+pub async fn save_repository(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<RepositoryForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match deployments::save(&state.db, &state.secrets, id, &form, actor(req)).await {
+        Ok(()) => Ok(back(id)),
+        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
+            .await?
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+#[handler]
+pub async fn deploy(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let new = deployments::queue_deploy(
+        &state.db,
+        site_id(&id)?,
+        Trigger {
+            by: DeploymentTrigger::Ui,
+            actor: actor(req),
+            detail: None,
+        },
+        None,
+    )
+    .await?;
+    state.deploys.notify_one();
+    Ok(to_deployment(new))
+}
+
+#[handler]
+pub async fn regenerate_key(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    deployments::regenerate_key(&state.db, &state.secrets, id, actor(req)).await?;
+    Ok(back(id))
+}
+
+/// The deploy key's public half as text (what the copy button fetches).
+#[handler]
+pub async fn public_key(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Response> {
+    let repo = db::deployments::repository(&state.db, site_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Response::builder()
+        .content_type("text/plain; charset=utf-8")
+        .body(format!("{}\n", repo.deploy_key_public)))
+}
+
+/// Reveal on demand (a POST: CSRF-checked, never cached or linked); audited.
+#[handler]
+pub async fn reveal_secret(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    let secret =
+        deployments::reveal_webhook_secret(&state.db, &state.secrets, id, actor(req)).await?;
+    Ok(tab(&state, id, None, &[], Some(&secret))
+        .await?
+        .with_header("Cache-Control", "no-store")
+        .into_response())
+}
+
+#[handler]
+pub async fn rotate_secret(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    deployments::rotate_webhook_secret(&state.db, &state.secrets, id, actor(req)).await?;
+    Ok(back(id))
+}
+
+fn answer(status: StatusCode, body: serde_json::Value) -> Response {
+    Json(body).with_status(status).into_response()
+}
+
+/// `POST /api/webhooks/deploy/{site}`: a push from GitHub, GitLab or a plain-HMAC sender. The
+/// body is verified before it is parsed; a genuine push to the site's branch is queued (202),
+/// a push to another branch or any other event is acknowledged and ignored (202), and nothing
+/// is queued for a bad signature (401), a replay (409) or an oversized body (413).
+#[handler]
+pub async fn webhook(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    body: Body,
+) -> AppResult<Response> {
+    let body = match body.into_bytes_limit(hooks::MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Ok(answer(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                serde_json::json!({ "error": format!("the body is larger than {} KiB", hooks::MAX_BODY / 1024) }),
+            ));
+        }
+    };
+    let not_found = || {
+        answer(
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "error": "no webhook here" }),
+        )
+    };
+    let Ok(id) = id.parse::<SiteId>() else {
+        return Ok(not_found());
+    };
+    let (Some(site), Some(repo)) = (
+        db::sites::get(&state.db, id).await?,
+        db::deployments::repository(&state.db, id).await?,
+    ) else {
+        return Ok(not_found());
+    };
+    let secret = deployments::webhook_secret(&state.secrets, &repo)?;
+    let headers = Headers {
+        github_signature: req.header("X-Hub-Signature-256"),
+        github_delivery: req.header("X-GitHub-Delivery"),
+        github_event: req.header("X-GitHub-Event"),
+        gitlab_token: req.header("X-Gitlab-Token"),
+        gitlab_event_uuid: req.header("X-Gitlab-Event-UUID"),
+        gitlab_event: req.header("X-Gitlab-Event"),
+        idempotency_key: req.header("Idempotency-Key"),
+        panel_signature: req.header("X-Panel-Signature"),
+        panel_timestamp: req.header("X-Panel-Timestamp"),
+    };
+    let verified = match hooks::verify(&headers, &body, &secret, chrono::Utc::now().timestamp()) {
+        Ok(v) => v,
+        Err(refusal) => {
+            tracing::warn!(site = %id, ip = %crate::web::session::client_ip(req, &state.config), "deploy webhook refused: {refusal}");
+            let status = match refusal {
+                Refusal::NoDeliveryId => StatusCode::BAD_REQUEST,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return Ok(answer(
+                status,
+                serde_json::json!({ "error": refusal.to_string() }),
+            ));
+        }
+    };
+    // Only a genuine request may use up a delivery id, so nobody can block a future one.
+    if !db::deployments::use_delivery(&state.db, id, &verified.delivery).await? {
+        return Ok(answer(
+            StatusCode::CONFLICT,
+            serde_json::json!({ "error": "this delivery was received before; push again or deploy from the panel" }),
+        ));
+    }
+    let event = match hooks::event(verified.provider, &headers, &body) {
+        Ok(e) => e,
+        Err(m) => {
+            return Ok(answer(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({ "error": m }),
+            ));
+        }
+    };
+    let ignored = |reason: String| {
+        answer(
+            StatusCode::ACCEPTED,
+            serde_json::json!({ "status": "ignored", "reason": reason }),
+        )
+    };
+    let (branch, pusher, subject) = match event {
+        Event::Ping => {
+            return Ok(answer(
+                StatusCode::OK,
+                serde_json::json!({ "status": "pong" }),
+            ));
+        }
+        Event::Ignored(reason) => return Ok(ignored(reason)),
+        Event::Push {
+            branch,
+            pusher,
+            subject,
+            ..
+        } => (branch, pusher, subject),
+    };
+    if let Some(b) = &branch {
+        if b.as_str() != repo.branch {
+            return Ok(ignored(format!(
+                "a push to {b}; this site deploys {}",
+                repo.branch
+            )));
+        }
+    }
+    if site.status != SiteStatus::Active {
+        return Ok(answer(
+            StatusCode::CONFLICT,
+            serde_json::json!({ "error": format!("the site is {}; nothing was deployed", site.status) }),
+        ));
+    }
+    let mut detail = format!(
+        "{} delivery {}",
+        verified.provider.name(),
+        verified.delivery
+    );
+    if let Some(p) = pusher {
+        detail.push_str(&format!(", pushed by {p}"));
+    }
+    if let Some(s) = subject {
+        detail.push_str(&format!(": {s}"));
+    }
+    let deployment = deployments::queue_deploy(
+        &state.db,
+        id,
+        Trigger {
+            by: DeploymentTrigger::Webhook,
+            actor: None,
+            detail: Some(detail),
+        },
+        None,
+    )
+    .await?;
+    state.deploys.notify_one();
+    Ok(answer(
+        StatusCode::ACCEPTED,
+        serde_json::json!({ "status": "queued", "deployment": deployment }),
     ))
 }

@@ -1,4 +1,6 @@
-//! Deployments: git deploys of sites, newest first.
+//! Deployments: a site's repository settings and deploy history (its Deployments tab), every
+//! deployment's page (steps, live log, output, rollback), the list of all of them, and the push
+//! webhook.
 
 mod handlers;
 mod views;
@@ -8,9 +10,39 @@ use poem::http::Method;
 use super::{RouteSpec, paths};
 
 pub fn routes() -> Vec<RouteSpec> {
-    vec![RouteSpec::user(
-        Method::GET,
-        paths::DEPLOYMENTS,
-        handlers::index,
-    )]
+    vec![
+        RouteSpec::user(Method::GET, paths::DEPLOYMENTS, handlers::index),
+        RouteSpec::user(Method::GET, paths::DEPLOYMENT, handlers::show),
+        RouteSpec::user(Method::POST, paths::DEPLOYMENT_ROLLBACK, handlers::rollback),
+        RouteSpec::user(Method::POST, paths::DEPLOYMENT_REDEPLOY, handlers::redeploy),
+        RouteSpec::user(Method::GET, paths::SITE_DEPLOYMENTS, handlers::site_tab),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_REPOSITORY,
+            handlers::save_repository,
+        ),
+        RouteSpec::user(Method::POST, paths::SITE_DEPLOY, handlers::deploy),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_DEPLOY_KEY,
+            handlers::regenerate_key,
+        ),
+        RouteSpec::user(
+            Method::GET,
+            paths::SITE_DEPLOY_KEY_PUBLIC,
+            handlers::public_key,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_WEBHOOK_REVEAL,
+            handlers::reveal_secret,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_WEBHOOK_ROTATE,
+            handlers::rotate_secret,
+        ),
+        // Verified by the site's own webhook secret, not by a session.
+        RouteSpec::public(Method::POST, paths::WEBHOOK_DEPLOY, handlers::webhook),
+    ]
 }

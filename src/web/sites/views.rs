@@ -163,6 +163,7 @@ pub fn show(
     Page::new(site.domain.clone())
         .nav(Nav::Sites)
         .body(html! {
+            (crate::web::components::site_tabs(site, "overview"))
             section.card."bg-base-100".shadow-sm {
                 div.card-body {
                     div.flex.flex-wrap.items-center."gap-3" {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2016 # file bodies and SQL are single-quoted on purpose: nothing expands
 # provision example.com (WordPress, PHP 8.3) as web1
-# Written by `panel site plan` for alma8 with the systemd service driver. Each step checks
+# Written by the panel for alma8 with the systemd service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
 set -euo pipefail
@@ -34,7 +34,7 @@ fi
 
 # --- 2/9 Create the site's directories and .env
 echo '==> 2/9 Create the site'\''s directories and .env'
-if [ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
+if [ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
 web1 755
 web1 700
 web1 750
@@ -47,6 +47,7 @@ else
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1; then
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1; then
 printf '%s' '<!doctype html>
@@ -57,11 +58,12 @@ printf '%s' '<!doctype html>
 fi
 fi
 fi
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
+fi
+[ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
 web1 755
 web1 700
 web1 750
-web1 600' ] || panel_fail 'step 2: verify: stat -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
+web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
 
 # --- 3/9 Label the site's files for SELinux (s0:c100,c101)
 echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
@@ -303,8 +305,14 @@ echo '==> 8/9 Reload PHP-FPM and nginx'
 'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
-{ for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; } || panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
-{ for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; } || panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
+if ! { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; }; then
+  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
+fi
+if ! { for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; }; then
+  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
+fi
 
 # --- 9/9 Confirm with the panel
 echo '==> 9/9 Confirm with the panel'

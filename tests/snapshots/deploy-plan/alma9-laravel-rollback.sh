@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # file bodies and SQL are single-quoted on purpose: nothing expands
+# roll example.com back to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
+# Written by the panel for alma9 with the systemd service driver. Each step checks
+# whether it is already done and is skipped if so; a failed check of the result stops the
+# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+set -euo pipefail
+
+panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
+panel_one_of() {
+  local got=$1 want
+  shift
+  for want in "$@"; do [ "$got" = "$want" ] && return 0; done
+  return 1
+}
+
+# --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
+echo '==> 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
+
+'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
+
+# --- 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
+echo '==> 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
+printf '%s' '#!/usr/bin/env bash
+# Panel deploy phases, run on the node as the site'\''s own user:
+#
+#   sudo -n -u webN -- bash -s -- PHASE ARGS…     (this text on stdin)
+#
+# Every value (paths, the repository, the branch, the commit) arrives as a positional argument
+# and is only ever expanded in double quotes: nothing is pasted into this text, and nothing a
+# user typed is read as shell. The layout under the site'\''s home:
+#
+#   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
+#   deploy/current        -> releases/ID, swapped atomically (rename) to go live
+#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
+#   public_html           -> deploy/current (what nginx serves)
+#   .env, storage/        shared by every release (linked into each)
+set -euo pipefail
+umask 022
+# The panel user'\''s working directory is not the site user'\''s to read.
+cd /
+
+phase=${1:?phase}
+shift
+
+die() {
+  printf '\''deploy: %s\n'\'' "$1" >&2
+  exit 1
+}
+
+# A release directory name is a deployment id (a ULID): nothing else is ever removed.
+is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
+
+# git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+safe_git() {
+  # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
+  GIT_TERMINAL_PROMPT=0 \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
+}
+
+# copy_missing SRC DEST: what DEST lacks, copied from SRC; nothing in DEST is overwritten.
+copy_missing() {
+  local src=$1 dest=$2 p
+  while IFS= read -r -d '\'''\'' p; do
+    if [[ -d $src/$p && ! -L $src/$p ]]; then
+      mkdir -p -- "$dest/$p"
+    elif [[ ! -e $dest/$p && ! -L $dest/$p ]]; then
+      cp -P -p -- "$src/$p" "$dest/$p"
+    fi
+  done < <(cd "$src" && find . -mindepth 1 -print0)
+}
+
+# share RELEASE NAME TARGET: the release'\''s NAME becomes a link to the shared TARGET. A
+# directory the repository ships there seeds the shared one (first deploy) and is replaced.
+share() {
+  local release=$1 name=$2 target=$3
+  if [[ -d $release/$name && ! -L $release/$name ]]; then
+    mkdir -p -- "$target"
+    copy_missing "$release/$name" "$target"
+    rm -rf -- "${release:?}/$name"
+  elif [[ -e $release/$name || -L $release/$name ]]; then
+    rm -f -- "${release:?}/$name"
+  fi
+  mkdir -p -- "$(dirname -- "$release/$name")"
+  ln -s -- "$target" "$release/$name"
+}
+
+case "$phase" in
+  fetch) # RELEASE_DIR URL BRANCH KEY_FILE KNOWN_HOSTS
+    release=$1 url=$2 branch=$3
+    export PANEL_DEPLOY_KEY=$4 PANEL_KNOWN_HOSTS=$5
+    [[ ! -e $release ]] || die "$release already exists"
+    safe_git clone --quiet --depth 1 --single-branch --no-tags --branch "$branch" -- "$url" "$release"
+    printf '\''commit=%s\n'\'' "$(git -C "$release" rev-parse HEAD)"
+    printf '\''subject=%s\n'\'' "$(git -C "$release" log -1 --format=%s)"
+    ;;
+  link) # RELEASE_DIR SITE_HOME APP_TYPE
+    release=$1 home=$2 app=$3
+    [[ -d $release ]] || die "$release is missing"
+    # A .env in the repository never wins over the site'\''s own.
+    rm -f -- "$release/.env"
+    ln -s -- "$home/.env" "$release/.env"
+    case "$app" in
+      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      *) share "$release" storage "$home/storage" ;;
+    esac
+    echo "linked .env and shared storage into $release"
+    ;;
+  build) # RELEASE_DIR SCRIPT BRANCH SITE_DOMAIN SITE_USER SITE_HOME APP_TYPE PHP DEPLOYMENT_ID
+    cd "$1"
+    export RELEASE_DIR=$1 BRANCH=$3 SITE_DOMAIN=$4 SITE_USER=$5 SITE_HOME=$6 APP_TYPE=$7 PHP=$8 DEPLOYMENT_ID=$9
+    export RELEASE=${RELEASE_DIR##*/}
+    # From the checkout itself: the commit and its message are data, and stay in variables.
+    COMMIT=$(git rev-parse HEAD)
+    COMMIT_MESSAGE=$(git log -1 --format=%B 2>/dev/null || true)
+    export COMMIT COMMIT_MESSAGE
+    # The home is root'\''s; tools that keep caches (Composer, npm) get a directory of the site'\''s.
+    export HOME=$SITE_HOME/deploy
+    script=$2
+    if ! grep -qv -e '\''^[[:space:]]*$'\'' -e '\''^[[:space:]]*#'\'' -- "$script" 2>/dev/null; then
+      echo "the deploy script is empty: nothing to run"
+      exit 0
+    fi
+    # Any command that fails fails the deploy (and the previous release keeps serving).
+    exec bash -e -- "$script"
+    ;;
+  activate) # DEPLOY_DIR RELEASE
+    cd "$1"
+    release=$2
+    is_release "$release" || die "$release is not a release name"
+    [[ -d releases/$release ]] || die "release $release is not on this server"
+    # rename(2) replaces the link in one step: every request sees the old release or the new.
+    ln -sfn -- "releases/$release" current.panel-new
+    mv -fT -- current.panel-new current
+    echo "current=releases/$release"
+    ;;
+  prune) # DEPLOY_DIR KEEP: keep the KEEP newest releases and the live one; print the others
+    cd "$1/releases"
+    keep=$2
+    [[ $keep =~ ^[0-9]+$ ]] || die "keep: $keep is not a number"
+    live=$(readlink ../current 2>/dev/null || true)
+    live=${live#releases/}
+    n=0
+    while IFS= read -r r; do
+      is_release "$r" || continue
+      n=$((n + 1))
+      if ((n > keep)) && [[ $r != "$live" ]]; then
+        rm -rf -- "$r"
+        printf '\''pruned=%s\n'\'' "$r"
+      fi
+    done < <(printf '\''%s\n'\'' * | LC_ALL=C sort -r)
+    ;;
+  remove) # DEPLOY_DIR RELEASE: a failed release goes (never the live one)
+    cd "$1"
+    release=$2
+    is_release "$release" || die "$release is not a release name"
+    live=$(readlink current 2>/dev/null || true)
+    [[ $live != "releases/$release" ]] || die "release $release is live; not removed"
+    rm -rf -- "releases/$release"
+    echo "removed release $release"
+    ;;
+  *) die "unknown phase: $phase" ;;
+esac
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAA'
+if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/deploy/before-first-deploy'
+fi
+'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
+fi
+[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' ] || panel_fail 'step 2: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+
+# --- 3/3 Reload PHP-FPM
+echo '==> 3/3 Reload PHP-FPM'
+'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
+'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
+if ! { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; }; then
+  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  panel_fail 'step 3: verify: test -S /run/php-fpm/web1.sock'
+fi
+if ! { for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; }; then
+  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  panel_fail 'step 3: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
+fi
+
+echo 'done'
