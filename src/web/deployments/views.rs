@@ -57,7 +57,7 @@ fn rollback_button(d: &Deployment) -> Markup {
     html! {
         form method="post" action=(with_id(paths::DEPLOYMENT_ROLLBACK, d.id)) {
             (csrf_field())
-            button.btn.btn-xs.btn-outline type="submit" data-rollback=(d.id) { "Roll back to this" }
+            button.btn.btn-xs.btn-outline.whitespace-nowrap type="submit" data-rollback=(d.id) { "Roll back to this" }
         }
     }
 }
