@@ -661,9 +661,8 @@ fn report_skipped(skipped: &crate::selinux::audit::Skipped) {
 fn selinux_explain(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Failure> {
     use std::io::Write;
     let text = read_log(file.as_deref())?;
-    // SYSCALL records add nothing the explanation groups on.
-    let (records, skipped) = crate::selinux::audit::parse_selinux_only(&text);
-    let denials = crate::selinux::explain::group(&records);
+    // Grouped straight from the text: one record per kind of denial, not one per line.
+    let (denials, skipped) = crate::selinux::explain::group_log(&text);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     for d in &denials {

@@ -39,6 +39,10 @@ if ! cargo deny --version >/dev/null 2>&1; then
   cargo install --locked cargo-deny
 fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  log "installing cargo-fuzz"
+  cargo install --locked cargo-fuzz
+fi
 
 # --- checks ----------------------------------------------------------------------------------
 log "cargo fmt --check"
@@ -70,3 +74,15 @@ shellcheck tests/run.sh tests/nodes/*.sh static/regenerate.sh .ci/run setup/*.sh
 
 log "cargo test"
 cargo test --all-targets 2>&1
+
+# The audit log parser against libFuzzer (tests/fuzz; stable Rust, so without a sanitizer:
+# panics, hangs over 10 s and runaway memory are what it finds). New inputs go to a scratch
+# corpus; a crashing input is kept in tests/artifacts/.
+fuzz_seconds=${PANEL_FUZZ_SECONDS:-60}
+log "fuzz the audit log parser for ${fuzz_seconds} s"
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+mkdir -p tests/artifacts
+cargo fuzz run --fuzz-dir tests/fuzz --sanitizer none audit_parse "$corpus" tests/fuzz/seeds/audit_parse -- \
+  -max_total_time="$fuzz_seconds" -max_len=70000 -rss_limit_mb=1024 -timeout=10 \
+  -artifact_prefix=tests/artifacts/fuzz- -print_final_stats=1 2>&1 | grep -v '^#[0-9]'

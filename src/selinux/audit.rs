@@ -102,9 +102,9 @@ pub struct Skipped {
     pub malformed: u64,
 }
 
-/// The parsed pieces of one audit line.
+/// The parsed pieces of one audit line, borrowed from it.
 struct Line<'a> {
-    node: Option<String>,
+    node: Option<&'a str>,
     kind: &'a str,
     seconds: i64,
     millis: u32,
@@ -117,7 +117,7 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
     let (node, rest) = match line.strip_prefix("node=") {
         Some(r) => {
             let (n, rest) = r.split_once(' ')?;
-            (Some(n.to_owned()), rest)
+            (Some(n), rest)
         }
         None => (None, line),
     };
@@ -130,12 +130,38 @@ fn parse_line(line: &str) -> Option<Line<'_>> {
     Some(Line {
         node,
         kind,
-        seconds: seconds.parse().ok()?,
-        // A fraction of a second: auditd writes 3 digits; pad or cut to milliseconds.
-        millis: format!("{millis:0<3}").get(..3)?.parse().ok()?,
+        seconds: seconds_of(seconds)?,
+        millis: millis_of(millis)?,
         serial: serial.parse().ok()?,
         body: rest,
     })
+}
+
+/// The last second an RFC 3339 time can name (9999-12-31T23:59:59Z).
+const MAX_SECONDS: i64 = 253_402_300_799;
+
+/// auditd writes seconds since 1970 as plain digits: a sign, or a time past year 9999 (which
+/// has no RFC 3339 form), makes the line malformed. Found by fuzzing.
+fn seconds_of(text: &str) -> Option<i64> {
+    if text.is_empty() || text.len() > 12 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|s| *s <= MAX_SECONDS)
+}
+
+/// A fraction of a second: auditd writes 3 digits; fewer are padded, more are cut (only the
+/// first three must be digits).
+fn millis_of(text: &str) -> Option<u32> {
+    let mut ms = 0;
+    for i in 0..3 {
+        let d = match text.as_bytes().get(i) {
+            Some(b) if b.is_ascii_digit() => u32::from(b - b'0'),
+            Some(_) => return None,
+            None => 0,
+        };
+        ms = ms * 10 + d;
+    }
+    Some(ms)
 }
 
 /// `key=value` pairs of a record body (the part before the enriched 0x1d section).
@@ -155,8 +181,15 @@ impl<'a> Fields<'a> {
 }
 
 fn fields(body: &str) -> Fields<'_> {
-    let raw = body.split('\u{1d}').next().unwrap_or(body);
     let mut out = Vec::new();
+    fields_into(body, &mut out);
+    Fields(out)
+}
+
+/// `fields`, into a list the caller reuses from line to line (the grouping of a whole log).
+fn fields_into<'a>(body: &'a str, out: &mut Vec<(&'a str, Cow<'a, str>)>) {
+    out.clear();
+    let raw = body.split('\u{1d}').next().unwrap_or(body);
     let mut rest = raw.trim_start();
     while !rest.is_empty() {
         let Some(eq) = rest.find('=') else { break };
@@ -182,7 +215,6 @@ fn fields(body: &str) -> Fields<'_> {
         out.push((key, value));
         rest = next.trim_start();
     }
-    Fields(out)
 }
 
 /// auditd hex-encodes untrusted strings that contain spaces, quotes or control characters.
@@ -211,6 +243,12 @@ fn decode_hex_field<'a>(key: &str, value: &'a str) -> Cow<'a, str> {
 
 /// `{ read write }` → ["read", "write"], and whether it says `denied`.
 fn avc_permissions(text: &str) -> (Option<bool>, Vec<String>) {
+    let (denied, perms) = permissions_of(text);
+    (denied, perms.into_iter().map(str::to_owned).collect())
+}
+
+/// `avc_permissions`, borrowed from the text.
+fn permissions_of(text: &str) -> (Option<bool>, Vec<&str>) {
     let denied = if text.contains("denied") {
         Some(true)
     } else if text.contains("granted") {
@@ -219,23 +257,35 @@ fn avc_permissions(text: &str) -> (Option<bool>, Vec<String>) {
         None
     };
     let perms = match (text.find('{'), text.find('}')) {
-        (Some(a), Some(b)) if a < b => text[a + 1..b]
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect(),
+        (Some(a), Some(b)) if a < b => text[a + 1..b].split_whitespace().collect(),
         _ => Vec::new(),
     };
     (denied, perms)
 }
 
-/// `user:role:type:level` → (type, level); the level may contain colons (`s0-s0:c0.c1023`).
-fn context_parts(ctx: &str) -> (Option<String>, Option<String>) {
+/// `user:role:type:level` → (type, level), borrowed.
+fn context_refs(ctx: &str) -> (Option<&str>, Option<&str>) {
     let mut parts = ctx.splitn(4, ':');
     let (_user, _role) = (parts.next(), parts.next());
-    (
-        parts.next().map(str::to_owned),
-        parts.next().map(str::to_owned),
-    )
+    (parts.next(), parts.next())
+}
+
+/// The AVC text of a record: its body, or for USER_AVC what its `msg='…'` holds.
+fn avc_body<'a>(line: &Line<'a>, kind: RecordType) -> &'a str {
+    if kind == RecordType::UserAvc {
+        line.body
+            .split_once("msg='")
+            .map(|(_, m)| m.rsplit_once('\'').map_or(m, |(m, _)| m))
+            .unwrap_or_default()
+    } else {
+        line.body
+    }
+}
+
+/// `user:role:type:level` → (type, level); the level may contain colons (`s0-s0:c0.c1023`).
+fn context_parts(ctx: &str) -> (Option<String>, Option<String>) {
+    let (t, level) = context_refs(ctx);
+    (t.map(str::to_owned), level.map(str::to_owned))
 }
 
 fn flag(v: Option<&Cow<'_, str>>) -> Option<bool> {
@@ -246,7 +296,8 @@ fn flag(v: Option<&Cow<'_, str>>) -> Option<bool> {
     })
 }
 
-fn timestamp(seconds: i64, millis: u32) -> String {
+/// RFC 3339 UTC with milliseconds (`2024-11-22T12:53:20.123Z`).
+pub fn timestamp(seconds: i64, millis: u32) -> String {
     chrono::DateTime::from_timestamp(seconds, millis * 1_000_000)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
         .unwrap_or_default()
@@ -255,23 +306,13 @@ fn timestamp(seconds: i64, millis: u32) -> String {
 fn record_from(line: &Line<'_>, kind: RecordType) -> Record {
     let mut r = Record {
         record_type: Some(kind),
-        node: line.node.clone(),
+        node: line.node.map(str::to_owned),
         time: timestamp(line.seconds, line.millis),
         serial: line.serial,
         ..Default::default()
     };
     // USER_AVC carries its AVC text inside msg='…'.
-    let inner;
-    let body = if kind == RecordType::UserAvc {
-        inner = line
-            .body
-            .split_once("msg='")
-            .map(|(_, m)| m.rsplit_once('\'').map_or(m, |(m, _)| m).to_owned())
-            .unwrap_or_default();
-        inner.as_str()
-    } else {
-        line.body
-    };
+    let body = avc_body(line, kind);
     let f = fields(body);
     if matches!(kind, RecordType::Avc | RecordType::UserAvc) {
         let (denied, perms) = avc_permissions(body);
@@ -346,7 +387,10 @@ fn parse_with(text: &str, syscalls_too: bool) -> (Vec<Record>, Skipped) {
             }
             let f = fields(line.body);
             let success = f.get("success").map(|s| s == "yes");
-            syscalls.insert((line.node.clone(), line.serial), (f.owned("exe"), success));
+            syscalls.insert(
+                (line.node.map(str::to_owned), line.serial),
+                (f.owned("exe"), success),
+            );
             continue;
         }
         if let Some(kind) = RecordType::parse(line.kind) {
@@ -365,6 +409,86 @@ fn parse_with(text: &str, syscalls_too: bool) -> (Vec<Record>, Skipped) {
         }
     }
     (records, skipped)
+}
+
+/// One denial (an AVC or USER_AVC that says `denied`) as it sits in the log: what grouping
+/// needs, borrowed from the line, and the whole record only when asked for. Grouping a large
+/// log this way builds one record per kind of denial instead of one per line.
+pub struct DenialRef<'a> {
+    pub seconds: i64,
+    pub millis: u32,
+    pub source_type: &'a str,
+    pub target_type: &'a str,
+    pub tclass: &'a str,
+    pub source_level: Option<&'a str>,
+    pub target_level: Option<&'a str>,
+    /// In log order.
+    pub permissions: Vec<&'a str>,
+    line: Line<'a>,
+    kind: RecordType,
+}
+
+impl DenialRef<'_> {
+    /// The full record, as `parse` gives it (without what a SYSCALL would add).
+    pub fn record(&self) -> Record {
+        record_from(&self.line, self.kind)
+    }
+}
+
+/// A field that was not hex-decoded (the contexts and class never are): borrowed.
+fn borrowed<'a>(v: Option<&Cow<'a, str>>) -> Option<&'a str> {
+    match v {
+        Some(Cow::Borrowed(s)) => Some(s),
+        _ => None,
+    }
+}
+
+/// Every denial of a log, in log order, to `each`; lines are skipped and counted as `parse`
+/// does.
+pub fn denials<'a>(text: &'a str, mut each: impl FnMut(DenialRef<'a>)) -> Skipped {
+    let mut skipped = Skipped::default();
+    let mut f = Vec::new();
+    for raw in text.split('\n') {
+        if raw.len() > MAX_LINE {
+            skipped.overlong += 1;
+            continue;
+        }
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let Some(line) = parse_line(raw) else {
+            skipped.malformed += 1;
+            continue;
+        };
+        let kind = match line.kind {
+            "AVC" => RecordType::Avc,
+            "USER_AVC" => RecordType::UserAvc,
+            _ => continue,
+        };
+        let body = avc_body(&line, kind);
+        let (denied, permissions) = permissions_of(body);
+        if denied != Some(true) {
+            continue;
+        }
+        fields_into(body, &mut f);
+        let get = |key: &str| borrowed(f.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v));
+        let (source_type, source_level) = get("scontext").map_or((None, None), context_refs);
+        let (target_type, target_level) = get("tcontext").map_or((None, None), context_refs);
+        let tclass = get("tclass").unwrap_or_default();
+        each(DenialRef {
+            seconds: line.seconds,
+            millis: line.millis,
+            source_type: source_type.unwrap_or_default(),
+            target_type: target_type.unwrap_or_default(),
+            tclass,
+            source_level,
+            target_level,
+            permissions,
+            line,
+            kind,
+        });
+    }
+    skipped
 }
 
 /// One line of text output for a record.
@@ -414,6 +538,36 @@ mod tests {
 
     const AVC: &str = r#"type=AVC msg=audit(1732279999.123:4242): avc:  denied  { read write open } for  pid=1234 comm="php-fpm" name="secret.txt" dev="sda1" ino=99 scontext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101 tcontext=system_u:object_r:site_content_t:s0:c102,c103 tclass=file permissive=0"#;
     const SYSCALL: &str = r#"type=SYSCALL msg=audit(1732279999.123:4242): arch=c000003e syscall=257 success=no exit=-13 a0=ffffff9c items=0 ppid=1 pid=1234 auid=4294967295 uid=1001 comm="php-fpm" exe="/usr/sbin/php-fpm8.2" subj=system_u:system_r:laravel_php_fpm_t:s0:c100,c101 key=(null)"#;
+
+    /// Found by the fuzz target (tests/fuzz): a time RFC 3339 cannot write was let through.
+    #[test]
+    fn times_are_plain_seconds_within_rfc_3339_and_milliseconds_are_padded_or_cut() {
+        let line = |stamp: &str| {
+            format!("type=MAC_STATUS msg=audit({stamp}:7): enforcing=0 old_enforcing=1")
+        };
+        for bad in [
+            "1732280080000.002",
+            "-5.000",
+            "+1732279999.123",
+            "99999999999999.1",
+            "x.123",
+            "1.1x3",
+            ".123",
+        ] {
+            let (records, skipped) = parse(&line(bad));
+            assert!(records.is_empty(), "{bad} gave {records:?}");
+            assert_eq!(skipped.malformed, 1, "{bad}");
+        }
+        for (stamp, time) in [
+            ("1732279999.5", "2024-11-22T12:53:19.500Z"),
+            ("1732279999.123456", "2024-11-22T12:53:19.123Z"),
+            ("1732279999.", "2024-11-22T12:53:19.000Z"),
+            ("253402300799.999", "9999-12-31T23:59:59.999Z"),
+        ] {
+            let (records, _) = parse(&line(stamp));
+            assert_eq!(records[0].time, time, "{stamp}");
+        }
+    }
 
     #[test]
     fn an_avc_gets_its_fields_and_its_syscall() {

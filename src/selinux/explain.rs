@@ -110,7 +110,11 @@ impl Categories {
 
 /// Source and target categories differ and neither contains the other.
 pub fn is_cross_site(r: &Record) -> bool {
-    let (Some(s), Some(t)) = (r.source_level.as_deref(), r.target_level.as_deref()) else {
+    levels_cross(r.source_level.as_deref(), r.target_level.as_deref())
+}
+
+fn levels_cross(source: Option<&str>, target: Option<&str>) -> bool {
+    let (Some(s), Some(t)) = (source, target) else {
         return false;
     };
     let (Some(s), Some(t)) = (Categories::of_level(s), Categories::of_level(t)) else {
@@ -402,13 +406,83 @@ pub fn group(records: &[Record]) -> Vec<Denial> {
             }
         }
     }
-    out.sort_by(|a, b| {
+    sort(&mut out);
+    out
+}
+
+/// `group` straight from a log's text: the same denials, in the same order, without a record
+/// for every line (the key borrows from the line; a record is made for the first of each
+/// kind). What `panel selinux explain` runs over a whole log.
+pub fn group_log(text: &str) -> (Vec<Denial>, crate::selinux::audit::Skipped) {
+    use crate::selinux::audit::{denials, timestamp};
+    type Key<'a> = (&'a str, &'a str, &'a str, Vec<&'a str>, bool);
+    type Stamp = (i64, u32);
+    // Keys of denials nothing explains map to `None`, so their records are not made again.
+    let mut by_key: HashMap<Key<'_>, Option<usize>> = HashMap::new();
+    let mut out: Vec<(Denial, Stamp, Stamp)> = Vec::new();
+    let skipped = denials(text, |d| {
+        let mut perms = d.permissions.clone();
+        perms.sort_unstable();
+        let key = (
+            d.source_type,
+            d.target_type,
+            d.tclass,
+            perms,
+            levels_cross(d.source_level, d.target_level),
+        );
+        let stamp = (d.seconds, d.millis);
+        match by_key.get(&key) {
+            Some(Some(i)) => {
+                let (denial, first, last) = &mut out[*i];
+                denial.count += 1;
+                *first = (*first).min(stamp);
+                *last = (*last).max(stamp);
+            }
+            Some(None) => {}
+            None => {
+                let example = d.record();
+                let slot = explain(&example).map(|explanation| {
+                    out.push((
+                        Denial {
+                            source_type: key.0.to_owned(),
+                            target_type: key.1.to_owned(),
+                            tclass: key.2.to_owned(),
+                            permissions: key.3.iter().map(|p| (*p).to_owned()).collect(),
+                            cross_site: key.4,
+                            count: 1,
+                            first: String::new(),
+                            last: String::new(),
+                            example,
+                            explanation,
+                        },
+                        stamp,
+                        stamp,
+                    ));
+                    out.len() - 1
+                });
+                by_key.insert(key, slot);
+            }
+        }
+    });
+    let mut grouped: Vec<Denial> = out
+        .into_iter()
+        .map(|(mut d, first, last)| {
+            d.first = timestamp(first.0, first.1);
+            d.last = timestamp(last.0, last.1);
+            d
+        })
+        .collect();
+    sort(&mut grouped);
+    (grouped, skipped)
+}
+
+fn sort(denials: &mut [Denial]) {
+    denials.sort_by(|a, b| {
         b.explanation
             .severity
             .cmp(&a.explanation.severity)
             .then(b.count.cmp(&a.count))
     });
-    out
 }
 
 /// One denial kind as text for the CLI.
@@ -584,5 +658,40 @@ mod tests {
         assert_eq!(groups[1].first, "2023-11-14T22:13:20.000Z");
         assert_eq!(groups[1].last, "2023-11-14T22:13:20.004Z");
         assert!(to_text(&groups[1]).contains("httpd_enable_homedirs"));
+    }
+
+    /// The streaming grouping of a whole log gives exactly what grouping its parsed records
+    /// gives: kinds, counts, first and last times, examples and order.
+    #[test]
+    fn grouping_a_log_directly_matches_grouping_its_records() {
+        let mut text = String::new();
+        for i in 0..40u32 {
+            let site = i % 3;
+            let kind = match i % 8 {
+                0 => "type=USER_AVC msg=audit(1700000000.{MS}:{SERIAL}): pid=1 uid=0 subj=system_u:system_r:init_t:s0 msg='avc:  denied  { status } for auid=n/a uid=0 gid=0 path=\"/etc/systemd/system/x.service\" scontext=system_u:system_r:init_t:s0 tcontext=system_u:object_r:systemd_unit_file_t:s0 tclass=service permissive=0 exe=\"/usr/lib/systemd/systemd\"'".to_owned(),
+                1 => "type=AVC msg=audit(1700000000.{MS}:{SERIAL}): avc:  granted  { read } for pid=2 comm=\"x\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:etc_t:s0 tclass=file".to_owned(),
+                2 => "type=SYSCALL msg=audit(1700000000.{MS}:{SERIAL}): arch=c000003e syscall=257 success=no exe=\"/usr/sbin/nginx\"".to_owned(),
+                3 => "type=AVC msg=audit(1700000000.{MS}:{SERIAL}): avc:  denied  { write } for pid=3 comm=\"php-fpm\" name=\"a scontext=evil\" scontext=system_u:system_r:laravel_php_fpm_t:s0:c1,c2 tcontext=system_u:object_r:site_content_t:s0:c3,c4 tclass=file permissive=1".to_owned(),
+                4 => "node=web1 type=AVC msg=audit(1700000000.{MS}:{SERIAL}): avc:  denied  { name_connect } for pid=4 comm=\"php-fpm\" dest=3306 scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:mysqld_port_t:s0 tclass=tcp_socket permissive=0".to_owned(),
+                5 => "type=MAC_STATUS msg=audit(1700000000.{MS}:{SERIAL}): enforcing=0 old_enforcing=1".to_owned(),
+                6 => "type=AVC msg=audit(1700000000.{MS}:{SERIAL}): avc:  denied  { read open } for pid=6 comm=6E67696E78 name=\"index.html\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:user_home_t:s0 tclass=file permissive=0".to_owned(),
+                _ => "type=AVC msg=audit(1700000000.{MS}:{SERIAL}): avc:  denied  { open read } for pid=7 comm=\"nginx\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:user_home_t:s0 tclass=file permissive=0".to_owned(),
+            };
+            // Times out of order, so first and last are more than the first and last line.
+            let ms = (997 * (i + site) % 1000).to_string();
+            text.push_str(
+                &kind
+                    .replace("{MS}", &format!("{ms:0>3}"))
+                    .replace("{SERIAL}", &(100 + i).to_string()),
+            );
+            text.push('\n');
+        }
+        text.push_str("garbage line\n");
+        let (records, skipped) = crate::selinux::audit::parse_selinux_only(&text);
+        let expected = serde_json::to_string(&group(&records)).unwrap();
+        let (groups, skipped_too) = group_log(&text);
+        assert_eq!(serde_json::to_string(&groups).unwrap(), expected);
+        assert_eq!(skipped_too, skipped);
+        assert!(groups.len() >= 4, "{groups:?}");
     }
 }
