@@ -759,6 +759,26 @@ pub async fn read_script(
     server: &Server,
     script: &Script,
 ) -> AppResult<String> {
+    read_script_within(
+        pool,
+        secrets,
+        sessions,
+        server,
+        script,
+        Duration::from_secs(10),
+    )
+    .await
+}
+
+/// `read_script` for a script that may take up to `timeout` (a long poll of the audit log).
+pub async fn read_script_within(
+    pool: &Pool,
+    secrets: &SecretBox,
+    sessions: &crate::ssh::pool::SessionPool,
+    server: &Server,
+    script: &Script,
+    timeout: Duration,
+) -> AppResult<String> {
     const T: Duration = Duration::from_secs(10);
     let unavailable = |m: String| AppError::Conflict(m);
     let r = reach(pool, secrets, server).await.map_err(unavailable)?;
@@ -767,7 +787,7 @@ pub async fn read_script(
         .get(server.id, &r.target, r.key_id, &r.private_key, host_key, T)
         .await
         .map_err(|e| unavailable(e.to_string()))?;
-    match session.run_script(script, T, |_, _| {}).await {
+    match session.run_script(script, timeout, |_, _| {}).await {
         Ok(out) => Ok(out.stdout),
         Err(e) => {
             // A broken cached connection is not reused.

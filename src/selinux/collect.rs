@@ -26,7 +26,10 @@ use crate::ssh::pool::SessionPool;
 pub const READ_SCRIPT: &str = include_str!("../../setup/audit-read.sh");
 /// At most this much log per read; a bigger backlog is read in several.
 const MAX_READ: usize = 4 << 20;
-/// How often a quiet log is read again.
+/// How long one read waits on the node for a quiet log to grow (a long poll), and the pause
+/// before the next read when a read came back at once with nothing (a node whose log cannot
+/// be followed is then read twice a second instead of in a tight loop).
+const WAIT: Duration = Duration::from_secs(15);
 const INTERVAL: Duration = Duration::from_millis(500);
 /// How often a server without an audit log is asked again.
 const NO_LOG_INTERVAL: Duration = Duration::from_secs(5);
@@ -106,12 +109,24 @@ impl Collector {
     async fn follow(self, id: ServerId) {
         let mut failures: u32 = 0;
         while !self.pool.is_closed() {
+            let started = std::time::Instant::now();
             let pause = match self.read_once(id).await {
                 Ok(Read::More) => {
                     failures = 0;
                     Duration::ZERO
                 }
+                // Caught up, or the node waited for the log to change: ask again at once
+                // (the next read waits on the node).
                 Ok(Read::Done) => {
+                    failures = 0;
+                    Duration::ZERO
+                }
+                Ok(Read::Quiet) if started.elapsed() >= Duration::from_secs(1) => {
+                    failures = 0;
+                    Duration::ZERO
+                }
+                // Nothing new, and the node did not wait: do not ask again in a tight loop.
+                Ok(Read::Quiet) => {
                     failures = 0;
                     INTERVAL
                 }
@@ -142,13 +157,15 @@ impl Collector {
         let script = Script::new("audit-read", READ_SCRIPT)
             .arg(inode)
             .arg(offset)
-            .arg(MAX_READ);
-        let out = crate::servers::read_script(
+            .arg(MAX_READ)
+            .arg(WAIT.as_secs());
+        let out = crate::servers::read_script_within(
             &self.pool,
             &self.secrets,
             &self.sessions,
             &server,
             &script,
+            WAIT + Duration::from_secs(10),
         )
         .await
         .map_err(|e| e.public_message())?;
@@ -177,6 +194,8 @@ impl Collector {
         }
         Ok(if text.len() >= MAX_READ / 2 {
             Read::More
+        } else if text.is_empty() {
+            Read::Quiet
         } else {
             Read::Done
         })
@@ -200,8 +219,10 @@ impl Drop for Readers {
 pub enum Read {
     /// There may be more to read at once.
     More,
-    /// Caught up.
+    /// Read what was new and caught up.
     Done,
+    /// Nothing was new (after the node waited for it, or at once where it cannot).
+    Quiet,
     /// The server has no audit log (auditd not installed).
     NoLog,
 }

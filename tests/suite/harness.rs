@@ -377,6 +377,30 @@ impl IsolatedNode {
         }
     }
 
+    /// Start `command` as root on the node and hand back the running `ssh` with its stdin open.
+    pub fn root_with_stdin(&self, command: &str) -> std::process::Child {
+        std::process::Command::new("ssh")
+            .args(["-F", "/dev/null", "-i"])
+            .arg(&self.root_key)
+            .args([
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "LogLevel=ERROR",
+            ])
+            .arg(format!("root@{}", self.ip))
+            .arg(command)
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Run `command` as root on the node, with `stdin` piped in.
     pub fn root(&self, command: &str, stdin: &str) -> std::process::Output {
         use std::io::Write;
