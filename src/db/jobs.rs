@@ -208,3 +208,21 @@ pub async fn steps(pool: &Pool, job: JobId) -> sqlx::Result<Vec<Step>> {
     .fetch_all(pool)
     .await
 }
+
+/// A job with its steps and its whole log (what a page shows of it), if it exists.
+pub async fn with_log(
+    pool: &Pool,
+    id: Option<JobId>,
+) -> sqlx::Result<Option<(Vec<Step>, Vec<LogLine>, Job)>> {
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    let Some(job) = get(pool, id).await? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        steps(pool, id).await?,
+        log_since(pool, id, 0).await?,
+        job,
+    )))
+}

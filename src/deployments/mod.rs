@@ -195,10 +195,13 @@ pub async fn save(
     Ok(())
 }
 
-async fn repository(pool: &Pool, site: SiteId) -> AppResult<db::deployments::Repository> {
-    db::deployments::repository(pool, site)
+/// A site and its repository, or why there is nothing to act on.
+async fn connected(pool: &Pool, id: SiteId) -> AppResult<(Site, db::deployments::Repository)> {
+    let site = load_site(pool, id).await?;
+    let repo = db::deployments::repository(pool, site.id)
         .await?
-        .ok_or_else(|| AppError::Conflict("Connect a repository to this site first.".into()))
+        .ok_or_else(|| AppError::Conflict("Connect a repository to this site first.".into()))?;
+    Ok((site, repo))
 }
 
 /// A new deploy key (the old one stops working once removed from the git host).
@@ -208,8 +211,7 @@ pub async fn regenerate_key(
     site_id: SiteId,
     actor: Option<UserId>,
 ) -> AppResult<()> {
-    let site = load_site(pool, site_id).await?;
-    repository(pool, site.id).await?;
+    let (site, _) = connected(pool, site_id).await?;
     let (public, fingerprint, sealed) = new_deploy_key(secrets, &site);
     db::deployments::set_deploy_key(
         pool,
@@ -239,8 +241,7 @@ pub async fn rotate_webhook_secret(
     site_id: SiteId,
     actor: Option<UserId>,
 ) -> AppResult<()> {
-    let site = load_site(pool, site_id).await?;
-    repository(pool, site.id).await?;
+    let (site, _) = connected(pool, site_id).await?;
     db::deployments::set_webhook_secret(pool, site.id, &new_webhook_secret(secrets, site.id))
         .await?;
     log(
@@ -275,8 +276,7 @@ pub async fn reveal_webhook_secret(
     site_id: SiteId,
     actor: Option<UserId>,
 ) -> AppResult<Zeroizing<String>> {
-    let site = load_site(pool, site_id).await?;
-    let repo = repository(pool, site.id).await?;
+    let (site, repo) = connected(pool, site_id).await?;
     let secret = webhook_secret(secrets, &repo)?;
     log(
         pool,
@@ -322,8 +322,7 @@ pub async fn queue_deploy(
     trigger: Trigger,
     branch: Option<GitBranch>,
 ) -> AppResult<DeploymentId> {
-    let site = load_site(pool, site_id).await?;
-    let repo = repository(pool, site.id).await?;
+    let (site, repo) = connected(pool, site_id).await?;
     deployable(&site)?;
     let branch = match branch {
         Some(b) => b,
@@ -361,8 +360,7 @@ pub async fn queue_rollback(
     let t = db::deployments::get(pool, target)
         .await?
         .ok_or(AppError::NotFound)?;
-    let site = load_site(pool, t.site_id).await?;
-    let repo = repository(pool, site.id).await?;
+    let (site, repo) = connected(pool, t.site_id).await?;
     deployable(&site)?;
     let release = t.release.clone().unwrap_or_default();
     if t.action != DeploymentAction::Deploy

@@ -255,6 +255,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn kept_output_is_bounded_and_says_what_it_cut() {
+        let mut b = Bounded::new(20);
+        b.push_line("first line");
+        assert_eq!(b.finish(), "first line\n");
+        b.push_line("a line too long to fit");
+        // Once something was cut, later (shorter) lines are cut too: the text stays a prefix.
+        b.push_line("x");
+        assert_eq!(
+            b.finish(),
+            "first line\n[output truncated: 25 more bytes are in the job log]\n"
+        );
+    }
+
+    #[test]
     fn secrets_echoed_by_a_node_are_masked() {
         let secrets = vec!["s3cr3t".to_owned(), String::new()];
         assert_eq!(

@@ -369,34 +369,20 @@ fn parse_with(text: &str, syscalls_too: bool) -> (Vec<Record>, Skipped) {
     // (node, serial) → (exe, success) from SYSCALL records, applied after the pass because a
     // SYSCALL may come before or after the AVCs of its event.
     let mut syscalls: HashMap<EventKey, SyscallFacts> = HashMap::new();
-    for raw in text.split('\n') {
-        if raw.len() > MAX_LINE {
-            skipped.overlong += 1;
-            continue;
-        }
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let Some(line) = parse_line(raw) else {
-            skipped.malformed += 1;
-            continue;
-        };
+    each_line(text, &mut skipped, |line| {
         if line.kind == "SYSCALL" {
-            if !syscalls_too {
-                continue;
+            if syscalls_too {
+                let f = fields(line.body);
+                let success = f.get("success").map(|s| s == "yes");
+                syscalls.insert(
+                    (line.node.map(str::to_owned), line.serial),
+                    (f.owned("exe"), success),
+                );
             }
-            let f = fields(line.body);
-            let success = f.get("success").map(|s| s == "yes");
-            syscalls.insert(
-                (line.node.map(str::to_owned), line.serial),
-                (f.owned("exe"), success),
-            );
-            continue;
-        }
-        if let Some(kind) = RecordType::parse(line.kind) {
+        } else if let Some(kind) = RecordType::parse(line.kind) {
             records.push(record_from(&line, kind));
         }
-    }
+    });
     if syscalls.is_empty() {
         return (records, skipped);
     }
@@ -448,27 +434,16 @@ fn borrowed<'a>(v: Option<&Cow<'a, str>>) -> Option<&'a str> {
 pub fn denials<'a>(text: &'a str, mut each: impl FnMut(DenialRef<'a>)) -> Skipped {
     let mut skipped = Skipped::default();
     let mut f = Vec::new();
-    for raw in text.split('\n') {
-        if raw.len() > MAX_LINE {
-            skipped.overlong += 1;
-            continue;
-        }
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let Some(line) = parse_line(raw) else {
-            skipped.malformed += 1;
-            continue;
-        };
+    each_line(text, &mut skipped, |line| {
         let kind = match line.kind {
             "AVC" => RecordType::Avc,
             "USER_AVC" => RecordType::UserAvc,
-            _ => continue,
+            _ => return,
         };
         let body = avc_body(&line, kind);
         let (denied, permissions) = permissions_of(body);
         if denied != Some(true) {
-            continue;
+            return;
         }
         fields_into(body, &mut f);
         let get = |key: &str| borrowed(f.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v));
@@ -487,8 +462,26 @@ pub fn denials<'a>(text: &'a str, mut each: impl FnMut(DenialRef<'a>)) -> Skippe
             line,
             kind,
         });
-    }
+    });
     skipped
+}
+
+/// Every well-formed line of a log, in order; overlong and malformed ones are counted in
+/// `skipped` (blank ones pass silently).
+fn each_line<'a>(text: &'a str, skipped: &mut Skipped, mut each: impl FnMut(Line<'a>)) {
+    for raw in text.split('\n') {
+        if raw.len() > MAX_LINE {
+            skipped.overlong += 1;
+            continue;
+        }
+        if raw.trim().is_empty() {
+            continue;
+        }
+        match parse_line(raw) {
+            Some(line) => each(line),
+            None => skipped.malformed += 1,
+        }
+    }
 }
 
 /// One line of text output for a record.

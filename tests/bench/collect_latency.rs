@@ -37,19 +37,7 @@ async fn main() {
     wait_for(&app, id, "active").await;
     let mut stream = user.get("/selinux/events").await.bytes_stream();
     // The collector's first read of the new server (its position is stored), then a quiet log.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM selinux_log_positions")
-        .fetch_one(app.db())
-        .await
-        .unwrap()
-        == 0
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the collector never read the node's log"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    harness::wait_first_audit_read(&app).await;
     // One `cat >> LOG` on the node for the whole run: a line written to its stdin is in the log
     // a moment later, so the clock starts when the denial is written, not before an ssh
     // handshake.

@@ -60,20 +60,7 @@ async fn denials_are_mailed_at_once_then_in_a_digest_and_failed_sends_are_retrie
     );
     onboard(&app, &node, id, &setup_url).await;
     wait_for(&app, id, "active").await;
-    // Wait until the collector has taken the log's first position.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM selinux_log_positions")
-        .fetch_one(app.db())
-        .await
-        .unwrap()
-        == 0
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the collector never read the node's log"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::harness::wait_first_audit_read(&app).await;
 
     // A burst of 1,000 denials of one new kind.
     let mut burst = String::new();

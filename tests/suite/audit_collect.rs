@@ -54,22 +54,7 @@ async fn denials_on_a_node_are_collected_streamed_and_survive_rotation_and_drops
     let resp = user.get("/selinux/events").await;
     assert_eq!(resp.status(), 200);
     let mut stream = resp.bytes_stream();
-    // Wait until the collector has found the new server and taken its first position.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let read: i64 = sqlx::query_scalar("SELECT count(*) FROM selinux_log_positions")
-            .fetch_one(app.db())
-            .await
-            .unwrap();
-        if read > 0 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the collector never read the node's log"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    crate::harness::wait_first_audit_read(&app).await;
 
     let appended = Instant::now();
     node.root(

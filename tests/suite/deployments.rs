@@ -35,17 +35,9 @@ test -f index.php
 echo \"$COMMIT\" > REVISION
 ";
 
-/// `curl` on the node against its own nginx: (status, body).
+/// `curl` on the node against its own nginx for the site: (status, body).
 fn http(node: &IsolatedNode, path: &str) -> (u16, String) {
-    let out = node.root(
-        &format!(
-            "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {DOMAIN}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
-        ),
-        "",
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (code, body) = text.split_at(3.min(text.len()));
-    (code.parse().unwrap_or(0), body.to_owned())
+    node.http(DOMAIN, path)
 }
 
 fn env_sum(node: &IsolatedNode) -> String {
@@ -173,20 +165,10 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
 
     // Connect the repository; the page then shows the site's own deploy key for the git host.
     save_settings(&user, site, &git.url, "5", SCRIPT).await;
-    let tab = user
-        .get(&format!("/sites/{site}/deployments"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
     let public = attr(&tab, "data-deploy-key").trim().to_owned();
     assert!(public.starts_with("ssh-ed25519 "), "{public}");
-    let copied = user
-        .get(&format!("/sites/{site}/deploy-key/public"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let copied = user.text(&format!("/sites/{site}/deploy-key/public")).await;
     assert_eq!(copied.trim(), public);
     git.authorize(&public);
     let env_before = env_sum(&node);
@@ -208,12 +190,7 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     };
-    let page_html = user
-        .get(&format!("/deployments/{first}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page_html = user.text(&format!("/deployments/{first}")).await;
     assert!(
         page_html.contains(&format!("href=\"/jobs/{job}\"")),
         "the page shows its job"
@@ -337,12 +314,7 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
             != Some(0),
         "nothing in the commit message ran"
     );
-    let shown = user
-        .get(&format!("/deployments/{second}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let shown = user.text(&format!("/deployments/{second}")).await;
     assert!(
         shown.contains("eve&lt;b&gt;; $(id)") && !shown.contains("eve<b>"),
         "escaped"
@@ -452,12 +424,7 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
         "v1 env-linked",
         "the old commit serves again"
     );
-    let tab = user
-        .get(&format!("/sites/{site}/deployments"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
     let row = &tab[tab.find(&format!("data-deployment=\"{first}\"")).unwrap()..];
     assert!(
         row[..row.find("</tr>").unwrap()].contains("data-live"),
@@ -495,12 +462,7 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
         .unwrap()
         .unwrap();
     assert_eq!(first_now.release_state, ReleaseState::Pruned);
-    let tab = user
-        .get(&format!("/sites/{site}/deployments"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
     assert!(
         !tab.contains(&format!("data-rollback=\"{first}\"")),
         "a pruned release offers no rollback"

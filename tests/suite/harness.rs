@@ -278,6 +278,11 @@ impl TestApp {
 }
 
 impl LoggedIn {
+    /// A page's HTML.
+    pub async fn text(&self, path: &str) -> String {
+        self.get(path).await.text().await.unwrap()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         client()
             .get(format!("{}{path}", self.base))
@@ -377,10 +382,10 @@ impl IsolatedNode {
         }
     }
 
-    /// Start `command` as root on the node and hand back the running `ssh` with its stdin open.
-    pub fn root_with_stdin(&self, command: &str) -> std::process::Child {
-        std::process::Command::new("ssh")
-            .args(["-F", "/dev/null", "-i"])
+    /// OpenSSH's client running `command` as root on the node.
+    fn ssh_root(&self, command: &str) -> std::process::Command {
+        let mut ssh = std::process::Command::new("ssh");
+        ssh.args(["-F", "/dev/null", "-i"])
             .arg(&self.root_key)
             .args([
                 "-o",
@@ -395,32 +400,37 @@ impl IsolatedNode {
                 "LogLevel=ERROR",
             ])
             .arg(format!("root@{}", self.ip))
-            .arg(command)
+            .arg(command);
+        ssh
+    }
+
+    /// Start `command` as root on the node and hand back the running `ssh` with its stdin open.
+    pub fn root_with_stdin(&self, command: &str) -> std::process::Child {
+        self.ssh_root(command)
             .stdin(std::process::Stdio::piped())
             .spawn()
             .unwrap()
     }
 
+    /// `curl` on the node against its own nginx for `host`: (status, body); status 0 when
+    /// nothing answered at all.
+    pub fn http(&self, host: &str, path: &str) -> (u16, String) {
+        let out = self.root(
+            &format!(
+                "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {host}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
+            ),
+            "",
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (code, body) = text.split_at(3.min(text.len()));
+        (code.parse().unwrap_or(0), body.to_owned())
+    }
+
     /// Run `command` as root on the node, with `stdin` piped in.
     pub fn root(&self, command: &str, stdin: &str) -> std::process::Output {
         use std::io::Write;
-        let mut child = std::process::Command::new("ssh")
-            .args(["-F", "/dev/null", "-i"])
-            .arg(&self.root_key)
-            .args([
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-            ])
-            .arg(format!("root@{}", self.ip))
-            .arg(command)
+        let mut child = self
+            .ssh_root(command)
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
@@ -871,5 +881,23 @@ impl SmtpSink {
 
     pub fn messages(&self) -> Vec<String> {
         self.messages.lock().unwrap().clone()
+    }
+}
+
+/// Wait until the audit collector has found the panel's server and stored its first position
+/// in the audit log (so a line appended now is a new one).
+pub async fn wait_first_audit_read(app: &TestApp) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while sqlx::query_scalar::<_, i64>("SELECT count(*) FROM selinux_log_positions")
+        .fetch_one(app.db())
+        .await
+        .unwrap()
+        == 0
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the collector never read the node's log"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

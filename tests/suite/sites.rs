@@ -37,15 +37,7 @@ async fn active_node() -> (IsolatedNode, TestApp, LoggedIn, panel::ids::ServerId
 
 /// `curl` on the node against its own nginx: (status, body). Status 0: no HTTP answer at all.
 fn http(node: &IsolatedNode, host: &str, path: &str) -> (u16, String) {
-    let out = node.root(
-        &format!(
-            "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {host}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
-        ),
-        "",
-    );
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    let (code, body) = text.split_at(3.min(text.len()));
-    (code.parse().unwrap_or(0), body.to_owned())
+    node.http(host, path)
 }
 
 /// A page that parses the site's `.env` (as a dotenv loader would, for these plain values) and

@@ -103,12 +103,7 @@ async fn hostile_repository_settings_are_field_errors_and_store_nothing() {
     let user = app.login_as("ops@example.com", "Ops").await;
     let site = site_row(&app).await;
     // Before a repository is connected the tab offers the Laravel deploy script.
-    let tab = user
-        .get(&format!("/sites/{site}/deployments"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
     assert!(
         tab.contains("artisan migrate --force") && tab.contains("Connect a repository"),
         "{tab}"
@@ -322,12 +317,7 @@ async fn the_webhook_refuses_bad_signatures_replays_and_big_bodies_and_keeps_pay
         "{detail}"
     );
     assert!(!std::path::Path::new("/tmp/pwned").exists());
-    let page = user
-        .get(&format!("/deployments/{d}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = user.text(&format!("/deployments/{d}")).await;
     assert!(
         page.contains("`id` &lt;script&gt;") && !page.contains("`id` <script>"),
         "escaped"

@@ -44,17 +44,7 @@ pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<M
     let d = db::deployments::get(&state.db, deployment_id(&id)?)
         .await?
         .ok_or(AppError::NotFound)?;
-    let job = match d.job_id {
-        Some(j) => match db::jobs::get(&state.db, j).await? {
-            Some(job) => Some((
-                db::jobs::steps(&state.db, j).await?,
-                db::jobs::log_since(&state.db, j, 0).await?,
-                job,
-            )),
-            None => None,
-        },
-        None => None,
-    };
+    let job = db::jobs::with_log(&state.db, d.job_id).await?;
     let repo = db::deployments::repository(&state.db, d.site_id).await?;
     let live = repo.as_ref().and_then(|r| r.current_release.clone());
     Ok(views::show(&d, job.as_ref(), live.as_deref()))

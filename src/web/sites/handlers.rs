@@ -94,17 +94,7 @@ async fn page(state: &AppState, id: SiteId, revealed: Option<&str>) -> AppResult
     let site = db::sites::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let job = match site.last_job_id {
-        Some(j) => match db::jobs::get(&state.db, j).await? {
-            Some(job) => Some((
-                db::jobs::steps(&state.db, j).await?,
-                db::jobs::log_since(&state.db, j, 0).await?,
-                job,
-            )),
-            None => None,
-        },
-        None => None,
-    };
+    let job = db::jobs::with_log(&state.db, site.last_job_id).await?;
     let entries = sites::env_of(&site, &state.secrets).unwrap_or_default();
     Ok(views::show(&site, job.as_ref(), &entries, revealed))
 }
