@@ -85,4 +85,5 @@ trap 'rm -rf "$corpus"' EXIT
 mkdir -p tests/artifacts
 cargo fuzz run --fuzz-dir tests/fuzz --sanitizer none audit_parse "$corpus" tests/fuzz/seeds/audit_parse -- \
   -max_total_time="$fuzz_seconds" -max_len=70000 -rss_limit_mb=1024 -timeout=10 \
-  -artifact_prefix=tests/artifacts/fuzz- -print_final_stats=1 2>&1 | grep -v '^#[0-9]'
+  -artifact_prefix=tests/artifacts/fuzz- -print_final_stats=1 2>&1 \
+  | sed -e '/^#[0-9]/d' -e '/Recommended dictionary/,/End of recommended dictionary/d'
