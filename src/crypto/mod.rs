@@ -7,4 +7,9 @@ pub mod secret_box;
 pub mod ssh;
 
 pub use master_key::MasterKey;
+
+/// Equal bytes, compared in time that does not depend on where they differ (tokens, MACs).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
 pub use secret_box::{SecretBox, SecretContext, SecretError};

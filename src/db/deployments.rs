@@ -66,21 +66,6 @@ pub async fn get(pool: &Pool, id: DeploymentId) -> sqlx::Result<Option<Deploymen
         .await
 }
 
-/// The deployment that made `release` (a deploy's own row), if it is the site's.
-pub async fn of_release(
-    pool: &Pool,
-    site: SiteId,
-    release: &str,
-) -> sqlx::Result<Option<Deployment>> {
-    sqlx::query_as(&format!(
-        "{SELECT} WHERE d.site_id = ? AND d.id = ? AND d.action = 'deploy'"
-    ))
-    .bind(site)
-    .bind(release)
-    .fetch_optional(pool)
-    .await
-}
-
 pub struct NewDeployment<'a> {
     pub id: DeploymentId,
     pub site_id: SiteId,

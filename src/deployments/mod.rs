@@ -311,10 +311,6 @@ pub struct Trigger {
     pub detail: Option<String>,
 }
 
-fn bounded(text: &str, max: usize) -> String {
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
-}
-
 /// Queue a deploy of the site's branch (or `branch`). The dispatcher runs it.
 pub async fn queue_deploy(
     pool: &Pool,
@@ -331,7 +327,10 @@ pub async fn queue_deploy(
     };
     let id = DeploymentId::generate();
     let release = id.to_string();
-    let detail = trigger.detail.as_deref().map(|d| bounded(d, 500));
+    let detail = trigger
+        .detail
+        .as_deref()
+        .map(|d| crate::domain::untrusted_text(d, 500));
     db::deployments::insert(
         pool,
         &NewDeployment {
@@ -614,10 +613,7 @@ async fn deploy(
         GitBranch::parse(&d.branch).map_err(|e| JobFailure::new(format!("branch: {e}")))?;
     let script = DeployScript::parse(&t.repo.deploy_script)
         .map_err(|e| JobFailure::new(format!("stored deploy script: {e}")))?;
-    let keep = u32::try_from(t.repo.keep_releases)
-        .ok()
-        .and_then(|k| KeepReleases::parse(&k.to_string()).ok())
-        .unwrap_or(KeepReleases::DEFAULT);
+    let keep = KeepReleases::from_stored(t.repo.keep_releases);
     let key = match url.transport() {
         Transport::Ssh => {
             let id = t.site.id.to_string();
@@ -645,7 +641,19 @@ async fn deploy(
     );
     let previous = t.repo.current_release.clone();
     let session = crate::servers::open_session(ctx, pool, secrets, &t.server).await?;
+    // A deploy script can read the key while it runs (it is the site user's); should it print
+    // it, the log and the row show a mask instead.
+    let redact: Vec<String> = key
+        .as_deref()
+        .map(|k| {
+            k.lines()
+                .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
     let (report, mut result) = Runner::new(ctx, &session)
+        .redacting(redact)
         .capturing(capture.clone())
         .run_partial(&plan.plan)
         .await;

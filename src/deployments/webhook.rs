@@ -92,10 +92,6 @@ fn signature_bytes(header: &str) -> Option<Vec<u8>> {
     hex::decode(header.trim().strip_prefix("sha256=")?).ok()
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// A delivery id as a sender gave it: printable, bounded; anything else is refused.
 fn delivery_id(text: &str) -> Option<String> {
     let t = text.trim();
@@ -124,7 +120,7 @@ pub fn verify(h: &Headers<'_>, body: &[u8], secret: &str, now: i64) -> Result<Ve
         });
     }
     if let Some(token) = h.gitlab_token {
-        if !constant_time_eq(token.as_bytes(), key) {
+        if !crate::crypto::constant_time_eq(token.as_bytes(), key) {
             return Err(Refusal::BadSignature);
         }
         // The same body again is the same delivery when GitLab gives no id.
@@ -185,12 +181,8 @@ pub enum Event {
     Ping,
 }
 
-/// Untrusted text from a payload: control characters dropped, bounded.
 fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_TEXT)
-        .collect()
+    crate::domain::untrusted_text(text, MAX_TEXT)
 }
 
 fn str_at<'v>(v: &'v serde_json::Value, path: &[&str]) -> Option<&'v str> {

@@ -355,6 +355,14 @@ impl KeepReleases {
         }
     }
 
+    /// The stored number (checked by the column's CHECK); the default if it is out of range.
+    pub fn from_stored(n: i64) -> Self {
+        match u32::try_from(n) {
+            Ok(n @ 1..=MAX_KEEP) => Self(n),
+            _ => Self::DEFAULT,
+        }
+    }
+
     pub fn get(self) -> u32 {
         self.0
     }

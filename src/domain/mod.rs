@@ -3,6 +3,12 @@
 
 pub mod enums;
 
+/// Text from outside the panel (a node's output, a webhook payload) kept as data: control
+/// characters (ANSI escapes, `\r` overwrites, newlines) dropped, at most `max` characters.
+pub fn untrusted_text(text: &str, max: usize) -> String {
+    text.chars().filter(|c| !c.is_control()).take(max).collect()
+}
+
 pub use enums::*;
 
 pub mod names;

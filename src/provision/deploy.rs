@@ -357,12 +357,7 @@ pub fn fetched(stdout: &str) -> (Option<String>, Option<String>) {
                 .ok()
                 .map(|c| c.as_str().to_owned());
         } else if let Some(s) = line.strip_prefix("subject=") {
-            subject = Some(
-                s.chars()
-                    .filter(|c| !c.is_control())
-                    .take(200)
-                    .collect::<String>(),
-            );
+            subject = Some(crate::domain::untrusted_text(s, 200));
         }
     }
     (commit, subject)

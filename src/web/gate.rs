@@ -99,7 +99,8 @@ pub async fn check_csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
         sent = form_field(&body, "csrf_token");
         req.set_body(body);
     }
-    if !sent.is_some_and(|t| constant_time_eq(t.as_bytes(), session.csrf.as_bytes())) {
+    if !sent.is_some_and(|t| crate::crypto::constant_time_eq(t.as_bytes(), session.csrf.as_bytes()))
+    {
         return Err(AppError::Forbidden(
             "This form has expired (missing or wrong security token). Reload the page and try again.".into(),
         )
@@ -123,10 +124,6 @@ fn origin_of(url: &str) -> String {
 fn form_field(body: &[u8], name: &str) -> Option<String> {
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).ok()?;
     pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// Middleware for every response: a strict Content-Security-Policy (only our own scripts and

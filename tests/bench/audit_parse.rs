@@ -80,6 +80,7 @@ fn main() {
                 let verdict = if ratio >= 10.0 {
                     ""
                 } else {
+                    MISSED.store(true, std::sync::atomic::Ordering::SeqCst);
                     "  — BELOW TARGET"
                 };
                 println!("panel is {ratio:.1}× faster (target ≥ 10×){verdict}");
@@ -90,7 +91,13 @@ fn main() {
         _ => println!("ausearch unavailable (install auditd); no comparison"),
     }
     explain_vs_audit2why(&log, dir.path(), lines);
+    // A judged run (100,000 lines or more) that misses a target fails.
+    if MISSED.load(std::sync::atomic::Ordering::SeqCst) {
+        std::process::exit(1);
+    }
 }
+
+static MISSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// `panel selinux explain` over every denial of the log vs `audit2why -p POLICY`. audit2why
 /// takes milliseconds per denial (an hour for a million-line log), so it reads the first
@@ -134,6 +141,7 @@ fn explain_vs_audit2why(log: &std::path::Path, dir: &std::path::Path, lines: usi
                 let verdict = if ratio >= 100.0 {
                     ""
                 } else {
+                    MISSED.store(true, std::sync::atomic::Ordering::SeqCst);
                     "  — BELOW TARGET"
                 };
                 println!("explain is {ratio:.0}× faster per denial (target ≥ 100×){verdict}");

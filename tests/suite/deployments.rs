@@ -33,6 +33,7 @@ echo 'a warning on stderr' >&2
 test -f index.php
 \"$PHP\" -r 'echo \"php \", PHP_VERSION, \"\\n\";'
 echo \"$COMMIT\" > REVISION
+cat /run/panel-deploy/\"$SITE_USER\"/key
 ";
 
 /// `curl` on the node against its own nginx for the site: (status, body).
@@ -231,6 +232,13 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
         !d.stdout.contains("a warning on stderr"),
         "streams kept apart"
     );
+    // The script printed the deploy key: its body is masked in the row (and the job log).
+    let key_at = d
+        .stdout
+        .find("-----BEGIN OPENSSH PRIVATE KEY-----\n")
+        .expect("the key's header");
+    let body = d.stdout[key_at..].lines().nth(1).unwrap();
+    assert_eq!(body, "••••", "{}", d.stdout);
     let (code, body) = http(&node, "/");
     assert_eq!((code, body.trim()), (200, "v1 env-linked"));
     assert_eq!(
