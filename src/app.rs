@@ -2,7 +2,6 @@
 //! let in-flight requests finish before checkpointing and closing the database.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -12,12 +11,8 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::db;
-use crate::web::{self, AppState};
-
-/// Remote jobs at once, in all and per server (one at a time keeps a node's package manager and
-/// config files free of races).
-const JOBS_GLOBAL: usize = 8;
-const JOBS_PER_SERVER: usize = 1;
+use crate::state::AppState;
+use crate::web;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
@@ -49,32 +44,17 @@ impl Running {
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let pool = db::open(&config.data_dir).await?;
     let secrets = crate::secrets::open_box(&pool, &config.data_dir, config.env_key()).await?;
-    let (stopping, stopping_rx) = tokio::sync::watch::channel(false);
-    let state = AppState {
-        db: pool.clone(),
-        config: Arc::new(config.clone()),
-        secrets: Arc::new(secrets),
-        webauthn: match crate::auth::webauthn(&config) {
-            Ok(w) => Some(Arc::new(w)),
-            Err(e) => {
-                tracing::warn!(
-                    "passkey login is unavailable ({e}): {}",
-                    crate::auth::NO_PASSKEYS_HINT
-                );
-                None
-            }
-        },
-        limiter: Arc::default(),
-        jobs: crate::jobs::Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
-        ssh: Arc::default(),
-        audit: tokio::sync::broadcast::channel(1024).0,
-        deploys: Arc::default(),
-        stopping: stopping_rx,
-    };
+    if let Err(e) = crate::auth::webauthn(&config) {
+        tracing::warn!(
+            "passkey login is unavailable ({e}): {}",
+            crate::auth::NO_PASSKEYS_HINT
+        );
+    }
+    let (state, stopping) = AppState::new(config.clone(), pool.clone(), secrets);
     // Jobs a crash left running are marked interrupted before anything new starts; so are
     // their deployments, and queued ones are dispatched again.
     state.jobs.recover().await?;
-    crate::deployments::recover(&pool).await?;
+    crate::deployments::recover(&state).await?;
     let acceptor = TcpListener::bind(config.listen)
         .into_acceptor()
         .await
@@ -88,22 +68,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     let app = web::app(state.clone());
     tokio::spawn(purge_sessions(pool.clone()));
     // Queued deployments (from the UI, webhooks and the CLI) become jobs.
-    let dispatcher = crate::deployments::Dispatcher {
-        pool: pool.clone(),
-        secrets: state.secrets.clone(),
-        jobs: state.jobs.clone(),
-        kick: state.deploys.clone(),
-    }
-    .spawn(state.stopping.clone());
+    let dispatcher = crate::deployments::dispatch::spawn(state.clone());
     // Every active server's audit log is followed for as long as the panel runs.
-    let collector = crate::selinux::collect::Collector::new(
-        pool.clone(),
-        state.secrets.clone(),
-        state.ssh.clone(),
-        state.audit.clone(),
-    )
-    .spawn();
-    let mailers = crate::alerts::spawn(
+    let collector = crate::denials::collect::Collector::new(state.clone()).spawn();
+    let mailers = crate::denials::alerts::spawn(
         pool.clone(),
         config.smtp.clone(),
         config.url.trim_end_matches('/').to_owned(),

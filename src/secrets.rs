@@ -9,11 +9,10 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use sqlx::Row;
 
 use crate::crypto::master_key::{KEY_FILE, NEXT_KEY_FILE};
 use crate::crypto::{MasterKey, SecretBox, SecretContext};
-use crate::db::Pool;
+use crate::db::{self, Pool};
 
 /// Every encrypted column: `(table, key column, column)`; each ciphertext is bound to its row's
 /// key. Rotation and the start-up check walk this list.
@@ -62,16 +61,11 @@ pub async fn open_box(
 
 async fn count_sealed_with(pool: &Pool, key_id: u32) -> anyhow::Result<usize> {
     let mut n = 0;
-    for (table, _, column) in SECRET_COLUMNS {
-        // Identifiers come from the constant list above, never from input.
-        let rows = sqlx::query(&format!(
-            "SELECT {column} FROM {table} WHERE {column} IS NOT NULL"
-        ))
-        .fetch_all(pool)
-        .await?;
-        n += rows
+    for (table, key, column) in SECRET_COLUMNS {
+        n += db::secrets::sealed(pool, table, key, column)
+            .await?
             .iter()
-            .filter(|r| SecretBox::key_id_of(&r.get::<Vec<u8>, _>(0)) == Some(key_id))
+            .filter(|(_, sealed)| SecretBox::key_id_of(sealed) == Some(key_id))
             .count();
     }
     Ok(n)
@@ -121,21 +115,11 @@ pub async fn rotate_with_fault(
     let mut tx = pool.begin().await?;
     let mut secrets = 0;
     for (table, key, column) in SECRET_COLUMNS {
-        let rows = sqlx::query(&format!(
-            "SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL"
-        ))
-        .fetch_all(&mut *tx)
-        .await?;
-        for row in rows {
-            let id: String = row.get(0);
-            let sealed: Vec<u8> = row.get(1);
+        for (id, sealed) in db::secrets::sealed(&mut *tx, table, key, column).await? {
             let ctx = SecretContext::new(table, column, &id);
             let plain = old.open(&sealed, ctx)?;
-            sqlx::query(&format!("UPDATE {table} SET {column} = ? WHERE {key} = ?"))
-                .bind(new.seal(&plain, ctx))
-                .bind(&id)
-                .execute(&mut *tx)
-                .await?;
+            let resealed = new.seal(&plain, ctx);
+            db::secrets::replace(&mut *tx, (table, key, column), &id, &resealed).await?;
             secrets += 1;
         }
     }

@@ -1,16 +1,17 @@
 //! `jobs` and `job_log`.
 
 use super::Pool;
+use crate::domain::{JobKind, JobStatus, LogStream, StepStatus};
 use crate::ids::{JobId, ServerId, UserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Job {
     pub id: JobId,
     pub server_id: Option<ServerId>,
-    pub kind: String,
+    pub kind: JobKind,
     pub args: String,
     pub title: String,
-    pub status: String,
+    pub status: JobStatus,
     pub exit_code: Option<i64>,
     pub error: Option<String>,
     pub created_at: String,
@@ -21,14 +22,14 @@ pub struct Job {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct LogLine {
     pub seq: i64,
-    pub stream: String,
+    pub stream: LogStream,
     pub line: String,
 }
 
 pub struct NewJob<'a> {
     pub server_id: Option<ServerId>,
     pub actor_id: Option<UserId>,
-    pub kind: &'a str,
+    pub kind: JobKind,
     pub args: &'a str,
     pub title: &'a str,
 }
@@ -79,7 +80,7 @@ pub async fn mark_running(pool: &Pool, id: JobId) -> sqlx::Result<()> {
 pub async fn finish(
     pool: &Pool,
     id: JobId,
-    status: &str,
+    status: JobStatus,
     exit_code: Option<i64>,
     error: Option<&str>,
 ) -> sqlx::Result<()> {
@@ -96,7 +97,12 @@ pub async fn finish(
     .map(|_| ())
 }
 
-pub async fn append_log(pool: &Pool, id: JobId, stream: &str, line: &str) -> sqlx::Result<i64> {
+pub async fn append_log(
+    pool: &Pool,
+    id: JobId,
+    stream: LogStream,
+    line: &str,
+) -> sqlx::Result<i64> {
     sqlx::query_scalar("INSERT INTO job_log (job_id, stream, line) VALUES (?, ?, ?) RETURNING seq")
         .bind(id)
         .bind(stream)
@@ -109,7 +115,7 @@ pub async fn append_log(pool: &Pool, id: JobId, stream: &str, line: &str) -> sql
 pub async fn append_logs(
     pool: &Pool,
     id: JobId,
-    lines: &[(&'static str, String)],
+    lines: &[(LogStream, String)],
 ) -> sqlx::Result<Vec<i64>> {
     let mut tx = pool.begin().await?;
     let mut seqs = Vec::with_capacity(lines.len());
@@ -156,7 +162,7 @@ pub async fn interrupt_unfinished(pool: &Pool) -> sqlx::Result<Vec<JobId>> {
 pub struct Step {
     pub position: i64,
     pub description: String,
-    pub status: String,
+    pub status: StepStatus,
 }
 
 /// Start the next step of a job; returns its id and position.
@@ -180,7 +186,11 @@ pub async fn start_step(
     Ok((id, position))
 }
 
-pub async fn finish_step(pool: &Pool, id: crate::ids::JobStepId, status: &str) -> sqlx::Result<()> {
+pub async fn finish_step(
+    pool: &Pool,
+    id: crate::ids::JobStepId,
+    status: StepStatus,
+) -> sqlx::Result<()> {
     sqlx::query("UPDATE job_steps SET status = ?, finished_at = ? WHERE id = ?")
         .bind(status)
         .bind(super::now())

@@ -8,10 +8,12 @@ pub mod deployments;
 pub mod enrolment;
 pub mod jobs;
 pub mod mail;
+pub mod secrets;
 pub mod selinux;
 pub mod servers;
 pub mod sessions;
 pub mod sites;
+pub mod software;
 pub mod ssh_keys;
 pub mod users;
 
@@ -84,6 +86,14 @@ pub fn timestamp(t: chrono::DateTime<chrono::Utc>) -> String {
 /// The current time as a stored timestamp.
 pub fn now() -> String {
     timestamp(chrono::Utc::now())
+}
+
+/// Whether the database answers a query (`/healthz`).
+pub async fn ping(pool: &Pool) -> bool {
+    sqlx::query_scalar::<_, i64>("SELECT 1")
+        .fetch_one(pool)
+        .await
+        .is_ok()
 }
 
 /// Checkpoint the WAL into the main file and close every connection, so a stopped panel leaves

@@ -197,3 +197,38 @@ pub async fn get(pool: &Pool, id: AuditLogId) -> sqlx::Result<Option<AuditRecord
     .fetch_optional(pool)
     .await
 }
+
+/// When the server's log last had `message` (the line that marks the module as installed).
+pub async fn last_log_line(
+    pool: &Pool,
+    server: ServerId,
+    message: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT max(created_at) FROM server_logs WHERE server_id = ? AND message = ?",
+    )
+    .bind(server)
+    .bind(message)
+    .fetch_one(pool)
+    .await
+}
+
+/// Denials (warning and error rows) stored for a server since `since`.
+pub async fn denials_since(pool: &Pool, server: ServerId, since: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM selinux_audit_logs
+         WHERE server_id = ? AND level IN ('warning', 'error') AND created_at >= ?",
+    )
+    .bind(server)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
+/// Whether anything was ever collected from the server's audit log.
+pub async fn collected_any(pool: &Pool, server: ServerId) -> sqlx::Result<bool> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM selinux_audit_logs WHERE server_id = ?)")
+        .bind(server)
+        .fetch_one(pool)
+        .await
+}

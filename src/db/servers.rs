@@ -1,8 +1,8 @@
 //! `servers` and their per-server satellites (system users, installs, logs).
 
 use super::Pool;
-use crate::domain::{OsVersion, SelinuxMode, ServerStatus};
-use crate::ids::ServerId;
+use crate::domain::{OsVersion, PhpVersion, SelinuxMode, ServerStatus};
+use crate::ids::{ServerId, SoftwareInstallationId, SshKeyId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ServerSummary {
@@ -61,7 +61,10 @@ pub struct NewServer<'a> {
     pub callback_secret_encrypted: &'a [u8],
 }
 
-pub async fn insert(pool: &Pool, s: &NewServer<'_>) -> sqlx::Result<()> {
+/// A new server and the PHP versions its setup script is to install (`pending` rows), in one
+/// transaction: a refused server leaves no orphan rows.
+pub async fn insert(pool: &Pool, s: &NewServer<'_>, php: &[PhpVersion]) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO servers (id, name, ip_address, hostname, os_version, ssh_port, ssh_user, ssh_key_id,
                               callback_secret_encrypted)
@@ -76,9 +79,30 @@ pub async fn insert(pool: &Pool, s: &NewServer<'_>) -> sqlx::Result<()> {
     .bind(s.ssh_user)
     .bind(s.ssh_key_id)
     .bind(s.callback_secret_encrypted)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    .execute(&mut *tx)
+    .await?;
+    for v in php {
+        sqlx::query(
+            "INSERT INTO software_installations (id, server_id, software, version) VALUES (?, ?, 'php', ?)",
+        )
+        .bind(SoftwareInstallationId::generate())
+        .bind(s.id)
+        .bind(v.as_str())
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// The server logs in with another key from now on (a finished key rotation).
+pub async fn set_ssh_key(pool: &Pool, id: ServerId, key: SshKeyId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET ssh_key_id = ?, updated_at = ? WHERE id = ?")
+        .bind(key)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 pub async fn get(pool: &Pool, id: ServerId) -> sqlx::Result<Option<Server>> {

@@ -1,9 +1,9 @@
 //! `sites`, with their system user and database.
 
 use super::Pool;
+use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, PhpVersion, SiteStatus};
 use crate::ids::{DatabaseId, JobId, ServerId, SiteId, SystemUserId};
-use crate::selinux::mcs::McsPair;
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct SiteSummary {

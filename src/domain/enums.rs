@@ -21,6 +21,13 @@ macro_rules! text_enum {
             }
         }
 
+        /// Compares with stored text (`status == "failed"` in tests and checks).
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -103,8 +110,11 @@ text_enum!(
 );
 
 text_enum!(
-    /// Which vhost template and layout a site gets.
-    AppType, "sites.app_type" { WordPress = "wordpress", Laravel = "laravel", Php = "php" }
+    /// Which vhost template and layout a site gets. The seed calls the third kind `generic`;
+    /// the first schema's CHECK spelled it `php`, which is what the column keeps storing (so
+    /// existing rows and databases need no rewrite): `as_str` is the stored text, `name` the
+    /// word forms, the CLI, the API and the UI use.
+    AppType, "sites.app_type" { WordPress = "wordpress", Laravel = "laravel", Generic = "php" }
 );
 
 impl AppType {
@@ -112,7 +122,27 @@ impl AppType {
         match self {
             AppType::WordPress => "WordPress",
             AppType::Laravel => "Laravel",
-            AppType::Php => "Generic PHP",
+            AppType::Generic => "Generic PHP",
+        }
+    }
+
+    /// The name people type and read: `wordpress`, `laravel` or `generic`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AppType::WordPress => "wordpress",
+            AppType::Laravel => "laravel",
+            AppType::Generic => "generic",
+        }
+    }
+
+    /// An app type by its name; `php` (the stored spelling, and what the CLI took before) is
+    /// still understood as `generic`.
+    pub fn from_name(text: &str) -> Option<AppType> {
+        match text.trim() {
+            "wordpress" => Some(AppType::WordPress),
+            "laravel" => Some(AppType::Laravel),
+            "generic" | "php" => Some(AppType::Generic),
+            _ => None,
         }
     }
 }
@@ -203,6 +233,57 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// A job's lifecycle: queued behind its lane and slots, running, then one of the final three
+    /// (`interrupted`: the panel stopped while it ran).
+    JobStatus, "jobs.status" {
+        Queued = "queued", Running = "running", Success = "success", Failed = "failed",
+        Interrupted = "interrupted",
+    }
+);
+
+impl JobStatus {
+    /// The job has ended and nothing more will be logged.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Success | JobStatus::Failed | JobStatus::Interrupted
+        )
+    }
+}
+
+text_enum!(
+    /// One step of a job.
+    StepStatus, "job_steps.status" {
+        Running = "running", Done = "done", Skipped = "skipped", Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// Where a job's log line came from.
+    LogStream, "job_log.stream" { Stdout = "stdout", Stderr = "stderr", Panel = "panel" }
+);
+
+text_enum!(
+    /// What a job does; with the job's `args` enough to run it again (the column has no value
+    /// list of its own: kinds are added with features, and this enum is the list).
+    JobKind, "jobs.kind" {
+        ServerOnboard = "server.onboard",
+        ServerRotateKey = "server.rotate_key",
+        ServerSoftware = "server.software",
+        SelinuxModule = "server.selinux.module",
+        SelinuxBoolean = "server.selinux.boolean",
+        SelinuxRelabel = "server.selinux.relabel",
+        SelinuxEnforce = "server.selinux.enforce",
+        SiteProvision = "site.provision",
+        SiteSuspend = "site.suspend",
+        SiteDelete = "site.delete",
+        SiteRotatePassword = "site.rotate_password",
+        SiteWriteEnv = "site.write_env",
+        SiteDeploy = "site.deploy",
+    }
+);
+
 /// `(column, allowed values)` for every enum, so tests can compare them with the schema.
 pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     fn values<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
@@ -271,6 +352,12 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
             PhpVersion::COLUMN,
             values(PhpVersion::ALL, PhpVersion::as_str),
         ),
+        (JobStatus::COLUMN, values(JobStatus::ALL, JobStatus::as_str)),
+        (
+            StepStatus::COLUMN,
+            values(StepStatus::ALL, StepStatus::as_str),
+        ),
+        (LogStream::COLUMN, values(LogStream::ALL, LogStream::as_str)),
     ]
 }
 

@@ -22,3 +22,6 @@ pub use server::{Hostname, ServerConnection, ServerIp, SshPort, SshUser};
 
 pub mod git;
 pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transport};
+
+pub mod mcs;
+pub use mcs::McsPair;

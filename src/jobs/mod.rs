@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use tokio::sync::{Semaphore, broadcast, mpsc, oneshot};
 
+pub mod follow;
+
 use crate::db::{self, Pool};
+use crate::domain::{JobKind, JobStatus, LogStream, StepStatus};
 use crate::ids::{JobId, ServerId, UserId};
 use crate::ssh::client::{Output, Session, SshError, Stream};
 use crate::ssh::{Command, Script};
@@ -23,19 +26,19 @@ pub enum JobEvent {
     Line {
         job: JobId,
         seq: i64,
-        stream: &'static str,
+        stream: LogStream,
         line: String,
     },
     Status {
         job: JobId,
-        status: &'static str,
+        status: JobStatus,
     },
     /// A step started (`running`) or ended (`done`, `skipped`, `failed`).
     Step {
         job: JobId,
         position: i64,
         description: String,
-        status: &'static str,
+        status: StepStatus,
     },
 }
 
@@ -82,7 +85,7 @@ impl From<sqlx::Error> for JobFailure {
 pub struct JobSpec {
     pub server_id: Option<ServerId>,
     pub actor_id: Option<UserId>,
-    pub kind: &'static str,
+    pub kind: JobKind,
     pub args: serde_json::Value,
     pub title: String,
     /// Jobs of one lane (a site's id) run one after another, in the order they were submitted:
@@ -133,7 +136,7 @@ impl Jobs {
             db::jobs::append_log(
                 &self.inner.pool,
                 *id,
-                "panel",
+                LogStream::Panel,
                 "The panel stopped while this job was running; it was marked interrupted.",
             )
             .await?;
@@ -212,18 +215,18 @@ impl Jobs {
         }
         let _ = self.inner.events.send(JobEvent::Status {
             job: id,
-            status: "running",
+            status: JobStatus::Running,
         });
         let (ctx, writer) = JobContext::start(id, pool.clone(), self.inner.events.clone());
         let result = work(ctx.clone()).await;
         if let Err(f) = &result {
-            ctx.log("panel", &format!("Failed: {}", f.message));
+            ctx.note(&format!("Failed: {}", f.message));
         }
         drop(ctx);
         let _ = writer.await;
         let (status, exit, error) = match &result {
-            Ok(()) => ("success", None, None),
-            Err(f) => ("failed", f.exit_code, Some(f.message.as_str())),
+            Ok(()) => (JobStatus::Success, None, None),
+            Err(f) => (JobStatus::Failed, f.exit_code, Some(f.message.as_str())),
         };
         if let Err(e) = db::jobs::close_open_steps(pool, id).await {
             tracing::error!(job = %id, "cannot close the job's steps: {e}");
@@ -240,7 +243,7 @@ impl Jobs {
 pub struct JobContext {
     id: JobId,
     pool: Pool,
-    lines: mpsc::UnboundedSender<(&'static str, String)>,
+    lines: mpsc::UnboundedSender<(LogStream, String)>,
     events: broadcast::Sender<JobEvent>,
 }
 
@@ -250,7 +253,7 @@ impl JobContext {
         pool: Pool,
         events: broadcast::Sender<JobEvent>,
     ) -> (JobContext, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, String)>();
+        let (tx, mut rx) = mpsc::unbounded_channel::<(LogStream, String)>();
         let writer_pool = pool.clone();
         let step_events = events.clone();
         // One writer per job keeps lines in arrival order in the table and on the wire.
@@ -311,20 +314,20 @@ impl JobContext {
         work: impl Future<Output = Result<(T, bool), JobFailure>>,
     ) -> Result<T, JobFailure> {
         let (step, position) = db::jobs::start_step(&self.pool, self.id, description).await?;
-        self.announce(position, description, "running");
-        self.log("panel", &format!("▶ {description}"));
+        self.announce(position, description, StepStatus::Running);
+        self.note(&format!("▶ {description}"));
         let result = work.await;
         let status = match &result {
-            Ok((_, false)) => "done",
-            Ok((_, true)) => "skipped",
-            Err(_) => "failed",
+            Ok((_, false)) => StepStatus::Done,
+            Ok((_, true)) => StepStatus::Skipped,
+            Err(_) => StepStatus::Failed,
         };
         db::jobs::finish_step(&self.pool, step, status).await?;
         self.announce(position, description, status);
         result.map(|(v, _)| v)
     }
 
-    fn announce(&self, position: i64, description: &str, status: &'static str) {
+    fn announce(&self, position: i64, description: &str, status: StepStatus) {
         let _ = self.events.send(JobEvent::Step {
             job: self.id,
             position,
@@ -333,8 +336,13 @@ impl JobContext {
         });
     }
 
-    /// Store and broadcast one line (`stdout`, `stderr` or `panel`), bounded in length.
-    pub fn log(&self, stream: &'static str, line: &str) {
+    /// A line of the panel's own (what it is doing, why it stopped).
+    pub fn note(&self, line: &str) {
+        self.log(LogStream::Panel, line);
+    }
+
+    /// Store and broadcast one line, bounded in length.
+    pub fn log(&self, stream: LogStream, line: &str) {
         let line = match line.char_indices().nth(MAX_LOG_LINE) {
             Some((cut, _)) => format!("{} [line truncated]", &line[..cut]),
             None => line.to_owned(),
@@ -347,8 +355,8 @@ impl JobContext {
         move |stream, line| {
             ctx.log(
                 match stream {
-                    Stream::Stdout => "stdout",
-                    Stream::Stderr => "stderr",
+                    Stream::Stdout => LogStream::Stdout,
+                    Stream::Stderr => LogStream::Stderr,
                 },
                 line,
             )
@@ -362,7 +370,7 @@ impl JobContext {
         command: &Command,
         timeout: Duration,
     ) -> Result<Output, JobFailure> {
-        self.log("panel", &format!("$ {command}"));
+        self.note(&format!("$ {command}"));
         let out = session.run(command, timeout, self.sink()).await?;
         check_exit(command.program(), out)
     }
@@ -374,10 +382,11 @@ impl JobContext {
         script: &Script,
         timeout: Duration,
     ) -> Result<Output, JobFailure> {
-        self.log(
-            "panel",
-            &format!("$ {} (script {})", script.command(), script.name()),
-        );
+        self.note(&format!(
+            "$ {} (script {})",
+            script.command(),
+            script.name()
+        ));
         let out = session.run_script(script, timeout, self.sink()).await?;
         check_exit(script.name(), out)
     }

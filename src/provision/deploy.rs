@@ -12,7 +12,7 @@ use crate::domain::{AppType, DeployScript, GitBranch, KeepReleases, RepoUrl, Sit
 use crate::ids::DeploymentId;
 use crate::ssh::Command;
 
-use super::steps::{exists, is_link, mkdir, nginx_errors, serving, stat};
+use super::steps::{exists, is_link, mkdir, nginx_diagnosis, serving, stat};
 use super::{Action, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux};
 
 /// The phases that run as the site user, shipped with the panel.
@@ -254,7 +254,7 @@ fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
         ));
     }
     step.verify = serving(site);
-    step.diagnose = vec![nginx_errors()];
+    step.diagnose = nginx_diagnosis();
     step
 }
 
@@ -376,9 +376,9 @@ pub fn pruned(stdout: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::McsPair;
     use crate::domain::{PhpVersion, SiteDomain};
     use crate::provision::render;
-    use crate::selinux::mcs::McsPair;
 
     fn site() -> SiteSpec {
         SiteSpec {

@@ -11,12 +11,13 @@ pub mod render;
 pub mod run;
 pub mod selinux;
 pub mod service;
+pub mod site;
 pub mod sql;
 pub mod steps;
 pub mod templates;
 
+use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
-use crate::selinux::mcs::McsPair;
 use crate::ssh::Command;
 
 pub use profile::Profile;

@@ -11,6 +11,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::domain::LogStream;
 use crate::jobs::{JobContext, JobFailure};
 use crate::ssh::Command;
 use crate::ssh::client::{Output, Session, Stream};
@@ -168,12 +169,12 @@ impl<'a> Runner<'a> {
             let result = ctx
                 .step_or_skip(&title, async {
                     if let Some(why) = &step.skip {
-                        ctx.log("panel", &format!("skipped: {why}"));
+                        ctx.note(&format!("skipped: {why}"));
                         self.report.stdout.push(String::new());
                         return Ok(((), true));
                     }
                     for line in step_text(step).lines() {
-                        ctx.log("panel", line);
+                        ctx.note(line);
                     }
                     let body = format!("{PRELUDE}{}", step_body(step, i + 1));
                     let out = self
@@ -235,8 +236,8 @@ impl<'a> Runner<'a> {
                 }
             }
             let stream = match stream {
-                Stream::Stdout => "stdout",
-                Stream::Stderr => "stderr",
+                Stream::Stdout => LogStream::Stdout,
+                Stream::Stderr => LogStream::Stderr,
             };
             ctx.log(stream, &line);
         };

@@ -187,8 +187,8 @@ pub fn unlabel_step(site: &SiteSpec) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::McsPair;
     use crate::domain::{PhpVersion, SiteDomain, SiteUser};
-    use crate::selinux::mcs::McsPair;
 
     fn site(app_type: AppType) -> SiteSpec {
         SiteSpec {
@@ -215,7 +215,7 @@ mod tests {
         );
         assert!(r.iter().any(|x| x.sample.ends_with("bootstrap/cache")));
         assert!(
-            !rules(&site(AppType::Php))
+            !rules(&site(AppType::Generic))
                 .iter()
                 .any(|x| x.sample.ends_with("bootstrap/cache"))
         );

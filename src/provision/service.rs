@@ -165,14 +165,14 @@ pub fn test_site_fpm(profile: Profile, site: &SiteSpec) -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::McsPair;
     use crate::domain::{AppType, PhpVersion, SiteDomain, SiteUser};
-    use crate::selinux::mcs::McsPair;
 
     fn site(php: PhpVersion) -> SiteSpec {
         SiteSpec {
             domain: SiteDomain::parse("a.example.com").unwrap(),
             aliases: Vec::new(),
-            app_type: AppType::Php,
+            app_type: AppType::Generic,
             php,
             user: SiteUser::numbered(3),
             database: None,

@@ -136,7 +136,7 @@ pub fn document_root(site: &SiteSpec) -> String {
 pub fn root_for(app_type: AppType, user: &crate::domain::SiteUser) -> String {
     match app_type {
         AppType::Laravel => format!("{}/public_html/public", user.home()),
-        AppType::WordPress | AppType::Php => format!("{}/public_html", user.home()),
+        AppType::WordPress | AppType::Generic => format!("{}/public_html", user.home()),
     }
 }
 
@@ -195,7 +195,7 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
 {DENY_DOTFILES}"
     );
     match site.app_type {
-        AppType::Php => format!(
+        AppType::Generic => format!(
             "{head}server {{
 {common}
     location / {{

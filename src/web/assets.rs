@@ -36,7 +36,7 @@ static TABLE: LazyLock<Table> = LazyLock::new(|| {
         let hash = hex::encode(file.metadata.sha256_hash());
         let hashed = hashed_name(&name, &hash[..10]);
         let url: &'static str =
-            Box::leak(format!("{}/{}", super::paths::STATIC, hashed).into_boxed_str());
+            Box::leak(format!("{}/{}", crate::paths::STATIC, hashed).into_boxed_str());
         urls.insert(name.to_string(), url);
         by_hashed.insert(
             hashed,

@@ -139,8 +139,8 @@ pub fn text_field(
 pub fn server_tabs(server: &crate::db::servers::Server, active: &str) -> Markup {
     html! {
         div.tabs.tabs-border role="tablist" {
-            a.tab.tab-active[active == "overview"] role="tab" href=(crate::web::paths::with_id(crate::web::paths::SERVER, server.id)) { "Overview" }
-            a.tab.tab-active[active == "selinux"] role="tab" href=(crate::web::paths::with_id(crate::web::paths::SERVER_SELINUX, server.id)) { "SELinux" }
+            a.tab.tab-active[active == "overview"] role="tab" href=(crate::paths::with_id(crate::paths::SERVER, server.id)) { "Overview" }
+            a.tab.tab-active[active == "selinux"] role="tab" href=(crate::paths::with_id(crate::paths::SERVER_SELINUX, server.id)) { "SELinux" }
         }
     }
 }
@@ -160,7 +160,7 @@ pub fn duration(started: Option<&str>, finished: Option<&str>) -> Option<String>
 
 /// The tabs every site page shows.
 pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
-    use crate::web::paths::{SITE, SITE_DEPLOYMENTS, with_id};
+    use crate::paths::{SITE, SITE_DEPLOYMENTS, with_id};
     html! {
         div.tabs.tabs-border role="tablist" {
             a.tab.tab-active[active == "overview"] role="tab" href=(with_id(SITE, site.id)) { "Overview" }

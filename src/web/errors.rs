@@ -8,8 +8,8 @@ use poem::{Endpoint, IntoResponse, Request, Response};
 use super::components::toast;
 use super::htmx::{TOAST_TARGET, is_htmx};
 use super::layout::Page;
-use super::paths;
 use crate::error::AppError;
+use crate::paths;
 
 /// Middleware: render errors. Wraps the whole app.
 pub async fn render_errors<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {

@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use super::AppState;
 use super::htmx::is_htmx;
-use super::paths;
 use super::session::{CurrentUser, SessionInfo};
-use crate::error::AppError;
+use crate::error::{AppError, AppResult};
+use crate::paths;
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,6 +51,17 @@ pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
             .header("HX-Redirect", paths::LOGIN)
             .content_type("text/html; charset=utf-8")
             .body(html! { p { "Please log in." } }.into_string())),
+    }
+}
+
+/// Live streams (SSE) are served to the panel's own pages only: a request that says it comes
+/// from another origin is refused (a browser always sends `Origin` on a cross-site request).
+pub fn same_origin_stream(req: &Request, config: &crate::config::Config) -> AppResult<()> {
+    match req.header(header::ORIGIN) {
+        Some(origin) if origin != config.origin() => Err(AppError::Forbidden(
+            "Live updates are only served to the panel's own pages.".into(),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -3,7 +3,8 @@
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{assets, paths, session};
+use super::{assets, session};
+use crate::paths;
 
 /// Entries of the sidebar, in order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

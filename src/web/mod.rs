@@ -1,5 +1,7 @@
-//! The HTTP layer: the route table, shared state and middleware. One folder per resource holds
-//! its routes (`mod.rs`), handlers and views.
+//! The HTTP layer: the route table and middleware. One folder per resource holds its routes
+//! (`mod.rs`), handlers and views; handlers turn a request into one action call (the action
+//! floor, `crate::servers`, `crate::sites`, …) and render one view. The state they share is
+//! `crate::state::AppState`, re-exported here for the handlers.
 
 pub mod assets;
 pub mod components;
@@ -7,10 +9,10 @@ pub mod errors;
 pub mod gate;
 pub mod htmx;
 pub mod layout;
-pub mod paths;
 pub mod session;
 
 mod auth;
+mod callbacks;
 mod dashboard;
 mod databases;
 mod deployments;
@@ -24,53 +26,16 @@ mod sites;
 mod ssh_keys;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use poem::endpoint::BoxEndpoint;
 use poem::http::Method;
 use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, RouteMethod};
 
-use crate::config::Config;
-use crate::crypto::SecretBox;
-use crate::db::Pool;
+pub use crate::state::AppState;
 pub use gate::Access;
 
 /// Largest request body the panel reads.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
-
-/// What handlers share: the database pool and the resolved configuration.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Pool,
-    pub config: Arc<Config>,
-    /// Seals and opens every secret stored in the database.
-    pub secrets: Arc<SecretBox>,
-    /// The WebAuthn relying party (from PANEL_URL); `None` when the URL cannot be one (an IP
-    /// address), in which case login explains what to change.
-    pub webauthn: Option<Arc<webauthn_rs::Webauthn>>,
-    /// Login and enrolment attempt limits.
-    pub limiter: Arc<crate::auth::ratelimit::RateLimiter>,
-    /// The durable job runner (remote operations).
-    pub jobs: crate::jobs::Jobs,
-    /// Reused SSH connections per server.
-    pub ssh: Arc<crate::ssh::pool::SessionPool>,
-    /// SELinux audit records as the collector stores them (live toasts and alerts).
-    pub audit: tokio::sync::broadcast::Sender<crate::selinux::collect::LiveRecord>,
-    /// Wakes the deployment dispatcher (a deployment was queued in this process).
-    pub deploys: Arc<tokio::sync::Notify>,
-    /// Turns true when the panel starts shutting down: endless streams end, so the graceful
-    /// shutdown does not wait out its grace period on open pages.
-    pub stopping: tokio::sync::watch::Receiver<bool>,
-}
-
-impl AppState {
-    /// The relying party, or a clear refusal when PANEL_URL cannot host passkeys.
-    pub fn webauthn(&self) -> crate::error::AppResult<&webauthn_rs::Webauthn> {
-        self.webauthn.as_deref().ok_or_else(|| {
-            crate::error::AppError::Conflict(crate::auth::NO_PASSKEYS_HINT.to_owned())
-        })
-    }
-}
 
 /// One row of the route table.
 pub struct RouteSpec {
@@ -132,6 +97,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(servers::routes());
     all.extend(server_selinux::routes());
     all.extend(sites::routes());
+    all.extend(callbacks::routes());
     all.extend(databases::routes());
     all.extend(deployments::routes());
     all.extend(ssh_keys::routes());
@@ -140,7 +106,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(jobs::routes());
     all.push(RouteSpec::public(
         Method::GET,
-        paths::STATIC_ROUTE,
+        crate::paths::STATIC_ROUTE,
         assets::serve,
     ));
     all

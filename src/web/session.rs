@@ -46,9 +46,16 @@ pub fn current() -> Option<Arc<SessionInfo>> {
     CONTEXT.try_with(Clone::clone).ok().flatten()
 }
 
+/// Who is acting in this request: the logged-in user, recorded with what their action changes.
+pub fn actor(req: &Request) -> Option<UserId> {
+    req.extensions()
+        .get::<Arc<SessionInfo>>()
+        .and_then(|s| s.user.as_ref().map(|u| u.id))
+}
+
 /// Paths that never need a session: no database lookup for them.
 fn sessionless(path: &str) -> bool {
-    path.starts_with(super::paths::STATIC) || path == super::paths::HEALTHZ
+    path.starts_with(crate::paths::STATIC) || path == crate::paths::HEALTHZ
 }
 
 /// The session token from the request's cookies.

@@ -74,7 +74,28 @@ async fn denials_are_mailed_at_once_then_in_a_digest_and_failed_sends_are_retrie
     node.root(&format!("cat >> {LOG}"), &burst);
     let mails = wait_mails(&sink, 1, Duration::from_secs(20)).await;
     println!("first denial of a kind → mail: {:?}", appended.elapsed());
-    assert!(!mails.is_empty(), "no immediate mail");
+    if mails.is_empty() {
+        // Where the chain stopped: collection (rows, position) or mail (the outbox).
+        let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM selinux_audit_logs")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+        let positions: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT inode, offset FROM selinux_log_positions")
+                .fetch_all(app.db())
+                .await
+                .unwrap();
+        let outbox: Vec<(String, String, i64, Option<String>)> =
+            sqlx::query_as("SELECT kind, status, attempts, last_error FROM mail_outbox")
+                .fetch_all(app.db())
+                .await
+                .unwrap();
+        let size = node.must(&format!("stat -c %s {LOG}"), "");
+        panic!(
+            "no immediate mail: {rows} rows stored, positions {positions:?} (log is {} bytes), outbox {outbox:?}",
+            size.trim()
+        );
+    }
     let first = decoded(&mails[0]);
     assert!(
         subject(&first).starts_with("[Panel] SELinux denial on node-"),

@@ -61,7 +61,7 @@ async fn every_non_public_route_refuses_anonymous_requests() {
         .iter()
         .filter(|r| r.access == Access::Anonymous && r.method == poem::http::Method::POST)
     {
-        let path = panel::web::paths::with_id(route.path, "x");
+        let path = panel::paths::with_id(route.path, "x");
         let resp = app
             .client
             .post(app.url(&path))
@@ -73,7 +73,7 @@ async fn every_non_public_route_refuses_anonymous_requests() {
     }
     assert!(table.iter().any(|r| r.access == Access::User));
     for route in table.iter().filter(|r| r.access == Access::User) {
-        let path = panel::web::paths::with_id(route.path, "01JD000000000000000000000A");
+        let path = panel::paths::with_id(route.path, "01JD000000000000000000000A");
         let resp = app
             .client
             .request(route.method.clone(), app.url(&path))

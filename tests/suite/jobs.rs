@@ -18,7 +18,8 @@ fn spec(title: &str, server: Option<ServerId>) -> JobSpec {
     JobSpec {
         server_id: server,
         actor_id: None,
-        kind: "test.script",
+        // Any kind: the runner never looks at it (retry does, and this one has none).
+        kind: panel::domain::JobKind::ServerSoftware,
         args: serde_json::json!({}),
         title: title.to_owned(),
         lane: None,
@@ -331,7 +332,7 @@ async fn jobs_left_running_by_a_crash_are_marked_interrupted_at_start() {
 /// and retrying it succeeds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
-    use panel::{auth, config::Config, db, keys, secrets, servers};
+    use panel::{auth, config::Config, db, secrets, servers, ssh_keys};
     let data = tempfile::tempdir().unwrap();
     let port = crate::harness::free_port();
     let url = format!("http://localhost:{port}");
@@ -351,7 +352,8 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
     let sbox = secrets::open_box(&pool, data.path(), None).await.unwrap();
     let mut config = Config::for_data_dir(data.path());
     config.url = url.clone();
-    let key = keys::generate(&pool, &sbox, "panel", panel::domain::KeyType::Ed25519, None)
+    let (state, _) = panel::state::AppState::new(config.clone(), pool.clone(), sbox.clone());
+    let key = ssh_keys::generate(&state, "panel", panel::domain::KeyType::Ed25519, None)
         .await
         .unwrap();
     let form = servers::ServerForm {
@@ -364,10 +366,8 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
         ssh_key_id: key.id.to_string(),
         php_versions: String::new(),
     };
-    let (server_id, _) = servers::create(&pool, &sbox, &config, &form, None)
-        .await
-        .unwrap();
-    let secret = servers::callback_secret(&pool, &sbox, server_id)
+    let (server_id, _) = servers::create(&state, &form, None).await.unwrap();
+    let secret = panel::nodes::callbacks::secret(&state, server_id)
         .await
         .unwrap();
     let user = panel::ids::UserId::generate();
@@ -409,7 +409,7 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
             "X-Panel-Signature",
             format!(
                 "sha256={}",
-                servers::sign(&secret, &ts, nonce, body.as_bytes())
+                panel::nodes::callbacks::sign(&secret, &ts, nonce, body.as_bytes())
             ),
         )
         .body(body)

@@ -10,7 +10,7 @@ use panel::domain::KeyType;
 use panel::error::AppError;
 use panel::ids::{DatabaseId, ServerId};
 use panel::secrets::{RotationFault, open_box, rotate, rotate_with_fault};
-use panel::{db, keys};
+use panel::{db, ssh_keys};
 
 use crate::harness::{SshNode, TestApp};
 
@@ -74,7 +74,7 @@ async fn key_count(app: &TestApp) -> i64 {
 async fn generated_keys_match_ssh_keygen_and_log_in_to_a_real_sshd() {
     let app = TestApp::spawn().await;
     for (key_type, name) in [(KeyType::Ed25519, "gen-ed"), (KeyType::Rsa, "gen-rsa")] {
-        let key = keys::generate(app.db(), app.secrets(), name, key_type, None)
+        let key = ssh_keys::generate(app.state(), name, key_type, None)
             .await
             .unwrap();
         assert_eq!(
@@ -84,7 +84,7 @@ async fn generated_keys_match_ssh_keygen_and_log_in_to_a_real_sshd() {
         );
         assert!(key.has_private_key);
 
-        let pem = keys::private_key(app.db(), app.secrets(), key.id)
+        let pem = panel::nodes::keys::private_key(app.state(), key.id)
             .await
             .unwrap()
             .unwrap();
@@ -126,15 +126,9 @@ async fn imported_keys_keep_ssh_keygen_fingerprints() {
     let app = TestApp::spawn().await;
     for kind in ["ed25519", "rsa"] {
         let (private, public) = keygen(kind, "");
-        let key = keys::import(
-            app.db(),
-            app.secrets(),
-            &format!("imp-{kind}"),
-            &private,
-            None,
-        )
-        .await
-        .unwrap();
+        let key = ssh_keys::import(app.state(), &format!("imp-{kind}"), &private, None)
+            .await
+            .unwrap();
         assert_eq!(
             key.fingerprint,
             keygen_fingerprint(&public),
@@ -142,15 +136,9 @@ async fn imported_keys_keep_ssh_keygen_fingerprints() {
         );
         assert!(key.has_private_key);
         let (_, other_public) = keygen(kind, "");
-        let key = keys::import(
-            app.db(),
-            app.secrets(),
-            &format!("pub-{kind}"),
-            &other_public,
-            None,
-        )
-        .await
-        .unwrap();
+        let key = ssh_keys::import(app.state(), &format!("pub-{kind}"), &other_public, None)
+            .await
+            .unwrap();
         assert_eq!(
             key.fingerprint,
             keygen_fingerprint(&other_public),
@@ -158,7 +146,7 @@ async fn imported_keys_keep_ssh_keygen_fingerprints() {
         );
         assert!(!key.has_private_key);
         assert!(
-            keys::private_key(app.db(), app.secrets(), key.id)
+            panel::nodes::keys::private_key(app.state(), key.id)
                 .await
                 .unwrap()
                 .is_none()
@@ -172,22 +160,22 @@ async fn the_database_file_and_wal_hold_no_key_material() {
     let app = TestApp::spawn().await;
     let mut pems = Vec::new();
     for (i, key_type) in [KeyType::Ed25519, KeyType::Rsa].into_iter().enumerate() {
-        let k = keys::generate(app.db(), app.secrets(), &format!("k{i}"), key_type, None)
+        let k = ssh_keys::generate(app.state(), &format!("k{i}"), key_type, None)
             .await
             .unwrap();
         pems.push(
-            keys::private_key(app.db(), app.secrets(), k.id)
+            panel::nodes::keys::private_key(app.state(), k.id)
                 .await
                 .unwrap()
                 .unwrap(),
         );
     }
     let (private, _) = keygen("ed25519", "");
-    let imported = keys::import(app.db(), app.secrets(), "imp", &private, None)
+    let imported = ssh_keys::import(app.state(), "imp", &private, None)
         .await
         .unwrap();
     pems.push(
-        keys::private_key(app.db(), app.secrets(), imported.id)
+        panel::nodes::keys::private_key(app.state(), imported.id)
             .await
             .unwrap()
             .unwrap(),
@@ -241,10 +229,10 @@ async fn the_database_file_and_wal_hold_no_key_material() {
 #[tokio::test]
 async fn tampered_or_moved_ciphertexts_give_a_clear_error() {
     let app = TestApp::spawn().await;
-    let a = keys::generate(app.db(), app.secrets(), "a", KeyType::Ed25519, None)
+    let a = ssh_keys::generate(app.state(), "a", KeyType::Ed25519, None)
         .await
         .unwrap();
-    let b = keys::generate(app.db(), app.secrets(), "b", KeyType::Ed25519, None)
+    let b = ssh_keys::generate(app.state(), "b", KeyType::Ed25519, None)
         .await
         .unwrap();
     let sealed_a = db::ssh_keys::sealed_private_key(app.db(), a.id)
@@ -259,7 +247,7 @@ async fn tampered_or_moved_ciphertexts_give_a_clear_error() {
         .execute(app.db())
         .await
         .unwrap();
-    let err = keys::private_key(app.db(), app.secrets(), b.id)
+    let err = panel::nodes::keys::private_key(app.state(), b.id)
         .await
         .unwrap_err();
     assert!(
@@ -280,7 +268,7 @@ async fn tampered_or_moved_ciphertexts_give_a_clear_error() {
         .execute(app.db())
         .await
         .unwrap();
-    let err = keys::private_key(app.db(), app.secrets(), a.id)
+    let err = panel::nodes::keys::private_key(app.state(), a.id)
         .await
         .unwrap_err();
     assert!(
@@ -296,11 +284,13 @@ async fn seed_secrets(
     secrets: &SecretBox,
 ) -> Vec<(&'static str, String, Vec<u8>)> {
     let mut out = Vec::new();
+    let config = panel::config::Config::for_data_dir(std::path::Path::new("/nonexistent"));
+    let (state, _) = panel::state::AppState::new(config, pool.clone(), secrets.clone());
     for name in ["r1", "r2"] {
-        let k = keys::generate(pool, secrets, name, KeyType::Ed25519, None)
+        let k = ssh_keys::generate(&state, name, KeyType::Ed25519, None)
             .await
             .unwrap();
-        let pem = keys::private_key(pool, secrets, k.id)
+        let pem = panel::nodes::keys::private_key(&state, k.id)
             .await
             .unwrap()
             .unwrap();
@@ -436,7 +426,7 @@ fn field_of(err: &AppError) -> Vec<(&'static str, String)> {
 #[tokio::test]
 async fn bad_key_input_is_a_field_error_and_stores_nothing() {
     let app = TestApp::spawn().await;
-    let existing = keys::generate(app.db(), app.secrets(), "first", KeyType::Ed25519, None)
+    let existing = ssh_keys::generate(app.state(), "first", KeyType::Ed25519, None)
         .await
         .unwrap();
     let (encrypted, _) = keygen("ed25519", "correct horse");
@@ -466,7 +456,7 @@ async fn bad_key_input_is_a_field_error_and_stores_nothing() {
         ),
     ];
     for (name, text, field, message) in cases {
-        let err = keys::import(app.db(), app.secrets(), name, text, None)
+        let err = ssh_keys::import(app.state(), name, text, None)
             .await
             .unwrap_err();
         let fields = field_of(&err);
@@ -479,15 +469,9 @@ async fn bad_key_input_is_a_field_error_and_stores_nothing() {
         // The key text itself never comes back in a message.
         assert!(fields.iter().all(|(_, m)| !m.contains("PRIVATE KEY")));
     }
-    let err = keys::generate(
-        app.db(),
-        app.secrets(),
-        &"n".repeat(101),
-        KeyType::Rsa,
-        None,
-    )
-    .await
-    .unwrap_err();
+    let err = ssh_keys::generate(app.state(), &"n".repeat(101), KeyType::Rsa, None)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(&err)[0].0, "name");
     assert_eq!(key_count(&app).await, 1, "nothing stored");
     app.stop().await;
@@ -496,17 +480,16 @@ async fn bad_key_input_is_a_field_error_and_stores_nothing() {
 #[tokio::test]
 async fn a_key_in_use_is_not_deleted_and_the_server_is_named() {
     let app = TestApp::spawn().await;
-    let key: SshKeyPublic =
-        keys::generate(app.db(), app.secrets(), "in-use", KeyType::Ed25519, None)
-            .await
-            .unwrap();
+    let key: SshKeyPublic = ssh_keys::generate(app.state(), "in-use", KeyType::Ed25519, None)
+        .await
+        .unwrap();
     sqlx::query("INSERT INTO servers (id, name, ip_address, hostname, os_version, ssh_key_id) VALUES (?, 'web-7', '192.0.2.7', 'w', 'rocky_9', ?)")
         .bind(ServerId::generate())
         .bind(key.id)
         .execute(app.db())
         .await
         .unwrap();
-    let err = keys::delete(app.db(), key.id).await.unwrap_err();
+    let err = ssh_keys::delete(app.state(), key.id).await.unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)));
     assert!(err.public_message().contains("web-7"), "{err}");
     assert_eq!(key_count(&app).await, 1);
@@ -514,7 +497,7 @@ async fn a_key_in_use_is_not_deleted_and_the_server_is_named() {
         .execute(app.db())
         .await
         .unwrap();
-    keys::delete(app.db(), key.id).await.unwrap();
+    ssh_keys::delete(app.state(), key.id).await.unwrap();
     assert_eq!(key_count(&app).await, 0);
     app.stop().await;
 }

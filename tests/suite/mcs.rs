@@ -5,9 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use panel::db::sites::{NewSite, delete, get, insert};
+use panel::domain::McsPair;
 use panel::domain::{AppType, PhpVersion};
 use panel::ids::{ServerId, SiteId, SystemUserId};
-use panel::selinux::mcs::McsPair;
 
 use crate::harness::TestApp;
 
@@ -63,7 +63,7 @@ async fn pairs_stay_unique_over_thousands_of_creates_and_deletes() {
                     home: &home,
                     domain: &domain,
                     aliases: "[]",
-                    app_type: AppType::Php,
+                    app_type: AppType::Generic,
                     php_version: PhpVersion::V83,
                     document_root: &home,
                     database: None,

@@ -58,7 +58,7 @@ async fn a_debian_node_is_onboarded_and_a_second_setup_run_changes_nothing() {
     assert_eq!(pinned.fingerprint(), node_key.fingerprint());
     assert_eq!(server.selinux_mode.map(|m| m.as_str()), Some("disabled"));
     // PHP 8.2 was chosen; the node had no route to install it, and the panel says so.
-    let php = panel::software::list(app.db(), id).await.unwrap();
+    let php = panel::db::software::list(app.db(), id).await.unwrap();
     assert_eq!(
         (php[0].version.as_str(), php[0].status.as_str()),
         ("8.2", "failed"),
@@ -113,9 +113,7 @@ async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back()
 
     // A rotation whose new key cannot log in changes nothing.
     let job = panel::servers::rotate_key(
-        &app.state().jobs,
-        app.db(),
-        app.secrets(),
+        app.state(),
         &server,
         None,
         Some(panel::servers::KeyRotationFault::NewKeyRejected),
@@ -295,7 +293,7 @@ async fn software_is_installed_upgraded_and_removed_through_jobs() {
     };
     // Rows other than the PHP 8.2 chosen at creation (which the offline node could not install).
     let rows = || async {
-        panel::software::list(app.db(), id)
+        panel::db::software::list(app.db(), id)
             .await
             .unwrap()
             .into_iter()

@@ -38,7 +38,7 @@ const TYPES: &[(&str, &[&str])] = &[
         ],
     ),
     ("laravel", &["--db", "postgresql"]),
-    ("php", &["--db", "none"]),
+    ("generic", &["--db", "none"]),
 ];
 
 const OSES: &[&str] = &["alma8", "alma9", "rocky8", "rocky9", "debian12"];
@@ -396,7 +396,7 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
             user: SiteUser::numbered(1),
             database: None,
             env: Vec::new(),
-            mcs: panel::selinux::mcs::McsPair::parse("s0:c100,c101").unwrap(),
+            mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
         };
         let profile = Profile::new(os);
         let script = DeployScript::parse(&panel::deployments::default_script(app)).unwrap();
@@ -453,4 +453,42 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
         mismatched.is_empty(),
         "deploy plans differ from their snapshots (UPDATE_SNAPSHOTS=1 rewrites them): {mismatched:?}"
     );
+}
+
+/// The seed names the third app type `generic`; `php` (what the CLI took before) still means it,
+/// and both render the same plan, byte for byte.
+#[test]
+fn generic_is_the_app_type_php_was() {
+    let render = |app_type: &str| {
+        let out = plan(&[
+            "--os",
+            "rocky9",
+            "--domain",
+            "example.com",
+            "--app-type",
+            app_type,
+            "--php",
+            "8.3",
+            "--format",
+            "script",
+        ]);
+        let (script, err) = text(&out);
+        assert!(out.status.success(), "{app_type}: {err}");
+        script
+    };
+    let generic = render("generic");
+    assert!(generic.contains("(Generic PHP, PHP 8.3)"), "{generic}");
+    assert_eq!(generic, render("php"));
+    let out = plan(&[
+        "--os",
+        "rocky9",
+        "--domain",
+        "example.com",
+        "--app-type",
+        "joomla",
+        "--php",
+        "8.3",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out).1.contains("app-type:"), "{}", text(&out).1);
 }

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use panel::domain::McsPair;
 use panel::domain::{AppType, PhpVersion, SiteDomain, SiteUser};
 use panel::provision::SiteSpec;
 use panel::provision::selinux::{context, fcontext, rules};
-use panel::selinux::mcs::McsPair;
 
 const SOURCES: &[&str] = &["panel.te", "panel.fc", "panel.if", "Makefile"];
 /// Modules that declare what panel.te requires besides the base (apache: httpd_exec_t; the

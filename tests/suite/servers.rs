@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use panel::ids::ServerId;
-use panel::servers::{callback_secret, sign};
+use panel::nodes::callbacks::sign;
 
 use crate::harness::{LoggedIn, SshNode, TestApp, client};
 
@@ -128,7 +128,9 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
     wait_status(&app, id, "provisioning").await;
 
     // The signed callback; then the panel connects, pins the host key and marks it active.
-    let secret = callback_secret(app.db(), app.secrets(), id).await.unwrap();
+    let secret = panel::nodes::callbacks::secret(app.state(), id)
+        .await
+        .unwrap();
     let body = format!(r#"{{"server_id":"{id}","os":"debian_12","selinux":"disabled"}}"#);
     let ts = chrono::Utc::now().timestamp().to_string();
     let nonce = "0123456789abcdef0123456789abcdef";
@@ -200,7 +202,9 @@ async fn forged_unsigned_stale_and_cross_server_callbacks_are_refused() {
         .await
         .unwrap();
     let (a, b) = (ids[0], ids[1]);
-    let secret_a = callback_secret(app.db(), app.secrets(), a).await.unwrap();
+    let secret_a = panel::nodes::callbacks::secret(app.state(), a)
+        .await
+        .unwrap();
     let now = chrono::Utc::now().timestamp();
     let body_a = format!(r#"{{"server_id":"{a}"}}"#);
     let body_b = format!(r#"{{"server_id":"{b}"}}"#);
@@ -327,7 +331,7 @@ async fn a_changed_host_key_is_refused_and_logged() {
         .await
         .unwrap()
         .unwrap();
-    panel::servers::onboard(&app.state().jobs, app.db(), app.secrets(), &server, None)
+    panel::servers::onboard(app.state(), &server, None)
         .await
         .unwrap();
     let server = wait_status(&app, id, "error").await;
@@ -423,7 +427,7 @@ async fn health_numbers_match_what_the_node_reports() {
         .await
         .unwrap()
         .unwrap();
-    panel::servers::onboard(&app.state().jobs, app.db(), app.secrets(), &server, None)
+    panel::servers::onboard(app.state(), &server, None)
         .await
         .unwrap();
     wait_status(&app, id, "active").await;

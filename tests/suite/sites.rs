@@ -113,7 +113,8 @@ async fn sites_of_each_type_are_provisioned_isolated_suspended_and_deleted() {
         server,
         &[
             ("domain", "plain.example.com"),
-            ("app_type", "php"),
+            // The seed's name for it; "php" (used below) is still understood.
+            ("app_type", "generic"),
             ("php_version", "8.2"),
             ("database", "mariadb"),
         ],

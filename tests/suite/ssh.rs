@@ -4,9 +4,9 @@
 use std::time::{Duration, Instant};
 
 use panel::domain::KeyType;
-use panel::keys;
 use panel::ssh::client::{HostKey, Session, SshError, Stream, Target, probe_host_key};
 use panel::ssh::{Command, Script};
+use panel::ssh_keys;
 
 use crate::harness::{SshNode, TestApp};
 
@@ -14,10 +14,10 @@ const T: Duration = Duration::from_secs(10);
 
 /// A node that accepts a freshly generated panel key; returns (node, target, private key).
 pub async fn node_with_panel_key(app: &TestApp) -> (SshNode, Target, String) {
-    let key = keys::generate(app.db(), app.secrets(), "panel", KeyType::Ed25519, None)
+    let key = ssh_keys::generate(app.state(), "panel", KeyType::Ed25519, None)
         .await
         .unwrap();
-    let private = keys::private_key(app.db(), app.secrets(), key.id)
+    let private = panel::nodes::keys::private_key(app.state(), key.id)
         .await
         .unwrap()
         .unwrap();

@@ -12,8 +12,9 @@ use crate::auth::hash_token;
 use crate::auth::ratelimit::PER_IP_PER_MINUTE;
 use crate::db;
 use crate::error::{AppError, AppResult};
+use crate::paths;
+use crate::web::AppState;
 use crate::web::session::{self, SessionInfo};
-use crate::web::{AppState, paths};
 
 impl From<CeremonyError> for AppError {
     fn from(e: CeremonyError) -> Self {

@@ -1,7 +1,7 @@
 use maud::{Markup, html};
 
+use crate::paths::{self, with_id};
 use crate::web::layout::Page;
-use crate::web::paths::{self, with_id};
 
 fn address_warning(wrong: Option<&str>, url: &str) -> Markup {
     html! {

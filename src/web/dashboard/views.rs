@@ -1,9 +1,9 @@
 use maud::{Markup, html};
 
 use crate::db::dashboard::DashboardCounts;
+use crate::paths;
 use crate::web::components::stat;
 use crate::web::layout::{Nav, Page};
-use crate::web::paths;
 
 pub fn dashboard(c: &DashboardCounts) -> Markup {
     Page::new("Dashboard")

@@ -5,7 +5,8 @@ mod views;
 
 use poem::http::Method;
 
-use super::{RouteSpec, paths};
+use super::RouteSpec;
+use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![RouteSpec::user(

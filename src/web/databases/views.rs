@@ -1,9 +1,9 @@
 use maud::{Markup, html};
 
 use crate::db::databases::DatabaseSummary;
+use crate::paths::{self, with_id};
 use crate::web::components::{StatusBadge, empty_state, table};
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 
 pub fn index(databases: &[DatabaseSummary]) -> Markup {
     let body = if databases.is_empty() {

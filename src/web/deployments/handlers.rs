@@ -1,5 +1,3 @@
-use std::sync::Arc;
-
 use maud::Markup;
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Json, Path};
@@ -7,22 +5,18 @@ use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
-use crate::deployments::webhook::{self as hooks, Event, Headers, Refusal};
+use crate::deployments::push::{self, Outcome};
+use crate::deployments::webhook::{self as hooks, Headers, Refusal};
 use crate::deployments::{self, RepositoryForm, Trigger};
-use crate::domain::{DeploymentTrigger, SiteStatus};
+use crate::domain::DeploymentTrigger;
 use crate::error::{AppError, AppResult, FieldError};
-use crate::ids::{DeploymentId, SiteId, UserId};
-use crate::web::session::SessionInfo;
-use crate::web::{AppState, htmx, paths};
+use crate::ids::{DeploymentId, SiteId};
+use crate::paths;
+use crate::web::session;
+use crate::web::{AppState, htmx};
 
 /// How many deployments the lists show.
 const PAGE_SIZE: i64 = 100;
-
-fn actor(req: &Request) -> Option<UserId> {
-    req.extensions()
-        .get::<Arc<SessionInfo>>()
-        .and_then(|s| s.user.as_ref().map(|u| u.id))
-}
 
 fn site_id(id: &str) -> AppResult<SiteId> {
     id.parse().map_err(|_| AppError::NotFound)
@@ -60,8 +54,7 @@ pub async fn rollback(
     req: &Request,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let new = deployments::queue_rollback(&state.db, deployment_id(&id)?, actor(req)).await?;
-    state.deploys.notify_one();
+    let new = deployments::queue_rollback(&state, deployment_id(&id)?, session::actor(req)).await?;
     Ok(to_deployment(new))
 }
 
@@ -77,17 +70,16 @@ pub async fn redeploy(
         .ok_or(AppError::NotFound)?;
     let branch = crate::domain::GitBranch::parse(&d.branch).ok();
     let new = deployments::queue_deploy(
-        &state.db,
+        &state,
         d.site_id,
         Trigger {
             by: DeploymentTrigger::Ui,
-            actor: actor(req),
+            actor: session::actor(req),
             detail: None,
         },
         branch,
     )
     .await?;
-    state.deploys.notify_one();
     Ok(to_deployment(new))
 }
 
@@ -152,7 +144,7 @@ pub async fn save_repository(
     Form(form): Form<RepositoryForm>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    match deployments::save(&state.db, &state.secrets, id, &form, actor(req)).await {
+    match deployments::save(&state, id, &form, session::actor(req)).await {
         Ok(()) => Ok(back(id)),
         Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
             .await?
@@ -169,17 +161,16 @@ pub async fn deploy(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let new = deployments::queue_deploy(
-        &state.db,
+        &state,
         site_id(&id)?,
         Trigger {
             by: DeploymentTrigger::Ui,
-            actor: actor(req),
+            actor: session::actor(req),
             detail: None,
         },
         None,
     )
     .await?;
-    state.deploys.notify_one();
     Ok(to_deployment(new))
 }
 
@@ -190,7 +181,7 @@ pub async fn regenerate_key(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    deployments::regenerate_key(&state.db, &state.secrets, id, actor(req)).await?;
+    deployments::regenerate_key(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -213,8 +204,7 @@ pub async fn reveal_secret(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    let secret =
-        deployments::reveal_webhook_secret(&state.db, &state.secrets, id, actor(req)).await?;
+    let secret = deployments::reveal_webhook_secret(&state, id, session::actor(req)).await?;
     Ok(tab(&state, id, None, &[], Some(&secret))
         .await?
         .with_header("Cache-Control", "no-store")
@@ -228,7 +218,7 @@ pub async fn rotate_secret(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    deployments::rotate_webhook_secret(&state.db, &state.secrets, id, actor(req)).await?;
+    deployments::rotate_webhook_secret(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -256,22 +246,12 @@ pub async fn webhook(
             ));
         }
     };
-    let not_found = || {
-        answer(
+    let Ok(id) = id.parse::<SiteId>() else {
+        return Ok(answer(
             StatusCode::NOT_FOUND,
             serde_json::json!({ "error": "no webhook here" }),
-        )
+        ));
     };
-    let Ok(id) = id.parse::<SiteId>() else {
-        return Ok(not_found());
-    };
-    let (Some(site), Some(repo)) = (
-        db::sites::get(&state.db, id).await?,
-        db::deployments::repository(&state.db, id).await?,
-    ) else {
-        return Ok(not_found());
-    };
-    let secret = deployments::webhook_secret(&state.secrets, &repo)?;
     let headers = Headers {
         github_signature: req.header("X-Hub-Signature-256"),
         github_delivery: req.header("X-GitHub-Delivery"),
@@ -283,96 +263,37 @@ pub async fn webhook(
         panel_signature: req.header("X-Panel-Signature"),
         panel_timestamp: req.header("X-Panel-Timestamp"),
     };
-    let verified = match hooks::verify(&headers, &body, &secret, chrono::Utc::now().timestamp()) {
-        Ok(v) => v,
-        Err(refusal) => {
-            tracing::warn!(site = %id, ip = %crate::web::session::client_ip(req, &state.config), "deploy webhook refused: {refusal}");
+    let (status, body) = match push::receive(&state, id, &headers, &body).await? {
+        Outcome::NotFound => (
+            StatusCode::NOT_FOUND,
+            serde_json::json!({ "error": "no webhook here" }),
+        ),
+        Outcome::Refused(refusal) => {
+            tracing::warn!(site = %id, ip = %session::client_ip(req, &state.config), "deploy webhook refused: {refusal}");
             let status = match refusal {
                 Refusal::NoDeliveryId => StatusCode::BAD_REQUEST,
                 _ => StatusCode::UNAUTHORIZED,
             };
-            return Ok(answer(
-                status,
-                serde_json::json!({ "error": refusal.to_string() }),
-            ));
+            (status, serde_json::json!({ "error": refusal.to_string() }))
         }
-    };
-    // Only a genuine request may use up a delivery id, so nobody can block a future one.
-    if !db::deployments::use_delivery(&state.db, id, &verified.delivery).await? {
-        return Ok(answer(
+        Outcome::Replayed => (
             StatusCode::CONFLICT,
             serde_json::json!({ "error": "this delivery was received before; push again or deploy from the panel" }),
-        ));
-    }
-    let event = match hooks::event(verified.provider, &headers, &body) {
-        Ok(e) => e,
-        Err(m) => {
-            return Ok(answer(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({ "error": m }),
-            ));
-        }
-    };
-    let ignored = |reason: String| {
-        answer(
+        ),
+        Outcome::Malformed(m) => (StatusCode::BAD_REQUEST, serde_json::json!({ "error": m })),
+        Outcome::Pong => (StatusCode::OK, serde_json::json!({ "status": "pong" })),
+        Outcome::Ignored(reason) => (
             StatusCode::ACCEPTED,
             serde_json::json!({ "status": "ignored", "reason": reason }),
-        )
-    };
-    let (branch, pusher, subject) = match event {
-        Event::Ping => {
-            return Ok(answer(
-                StatusCode::OK,
-                serde_json::json!({ "status": "pong" }),
-            ));
-        }
-        Event::Ignored(reason) => return Ok(ignored(reason)),
-        Event::Push {
-            branch,
-            pusher,
-            subject,
-            ..
-        } => (branch, pusher, subject),
-    };
-    if let Some(b) = &branch {
-        if b.as_str() != repo.branch {
-            return Ok(ignored(format!(
-                "a push to {b}; this site deploys {}",
-                repo.branch
-            )));
-        }
-    }
-    if site.status != SiteStatus::Active {
-        return Ok(answer(
+        ),
+        Outcome::SiteNotActive(status) => (
             StatusCode::CONFLICT,
-            serde_json::json!({ "error": format!("the site is {}; nothing was deployed", site.status) }),
-        ));
-    }
-    let mut detail = format!(
-        "{} delivery {}",
-        verified.provider.name(),
-        verified.delivery
-    );
-    if let Some(p) = pusher {
-        detail.push_str(&format!(", pushed by {p}"));
-    }
-    if let Some(s) = subject {
-        detail.push_str(&format!(": {s}"));
-    }
-    let deployment = deployments::queue_deploy(
-        &state.db,
-        id,
-        Trigger {
-            by: DeploymentTrigger::Webhook,
-            actor: None,
-            detail: Some(detail),
-        },
-        None,
-    )
-    .await?;
-    state.deploys.notify_one();
-    Ok(answer(
-        StatusCode::ACCEPTED,
-        serde_json::json!({ "status": "queued", "deployment": deployment }),
-    ))
+            serde_json::json!({ "error": format!("the site is {status}; nothing was deployed") }),
+        ),
+        Outcome::Queued(deployment) => (
+            StatusCode::ACCEPTED,
+            serde_json::json!({ "status": "queued", "deployment": deployment }),
+        ),
+    };
+    Ok(answer(status, body))
 }

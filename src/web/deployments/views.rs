@@ -6,11 +6,11 @@ use crate::db::sites::Site;
 use crate::deployments::RepositoryForm;
 use crate::domain::{DeploymentAction, DeploymentStatus, ReleaseState, SiteStatus};
 use crate::error::FieldError;
+use crate::paths::{self, with_id};
 use crate::web::components::{
     StatusBadge, duration, empty_state, field_error, site_tabs, table, text_field, time,
 };
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 
 fn short(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)

@@ -4,7 +4,8 @@ use poem::http::{Method, StatusCode};
 use poem::web::{Data, Json};
 use poem::{IntoResponse, Response, handler};
 
-use super::{AppState, RouteSpec, paths};
+use super::{AppState, RouteSpec};
+use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![RouteSpec::public(Method::GET, paths::HEALTHZ, healthz)]
@@ -12,10 +13,7 @@ pub fn routes() -> Vec<RouteSpec> {
 
 #[handler]
 async fn healthz(state: Data<&AppState>) -> Response {
-    let db_ok = sqlx::query_scalar::<_, i64>("SELECT 1")
-        .fetch_one(&state.db)
-        .await
-        .is_ok();
+    let db_ok = crate::db::ping(&state.db).await;
     let body = serde_json::json!({
         "status": if db_ok { "ok" } else { "unavailable" },
         "database": if db_ok { "ok" } else { "error" },

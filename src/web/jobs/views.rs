@@ -1,40 +1,43 @@
 use maud::{Markup, html};
 
 use crate::db::jobs::{Job, LogLine, Step};
+use crate::domain::{JobStatus, LogStream, StepStatus};
+use crate::paths::{self, with_id};
 use crate::web::components::{badge, empty_state, table, time};
 use crate::web::layout::{Nav, Page};
-use crate::web::paths::{self, with_id};
 
-pub fn status_badge(status: &str) -> Markup {
+pub fn status_badge(status: JobStatus) -> Markup {
     let class = match status {
-        "queued" => "badge-ghost",
-        "running" => "badge-info",
-        "success" => "badge-success",
-        "failed" => "badge-error",
-        _ => "badge-warning",
+        JobStatus::Queued => "badge-ghost",
+        JobStatus::Running => "badge-info",
+        JobStatus::Success => "badge-success",
+        JobStatus::Failed => "badge-error",
+        JobStatus::Interrupted => "badge-warning",
     };
-    html! { span #job-status { (badge(status, class)) } }
+    html! { span #job-status { (badge(status.as_str(), class)) } }
 }
 
 /// One log line; text from a node is escaped here (maud) and never interpreted.
-pub fn log_line(stream: &str, line: &str) -> Markup {
+pub fn log_line(stream: LogStream, line: &str) -> Markup {
     let class = match stream {
-        "stderr" => "text-warning",
-        "panel" => "text-info",
-        _ => "",
+        LogStream::Stderr => "text-warning",
+        LogStream::Panel => "text-info",
+        LogStream::Stdout => "",
     };
     html! { div.whitespace-pre-wrap.break-all.(class) data-stream=(stream) { (line) } }
 }
 
 /// One step of the DaisyUI `steps` list, coloured by its outcome.
-pub fn step_item(position: i64, description: &str, status: &str, live: bool) -> Markup {
+pub fn step_item(position: i64, description: &str, status: StepStatus, live: bool) -> Markup {
     let event = format!("step-{position}");
+    let finished = matches!(status, StepStatus::Done | StepStatus::Skipped);
+    let skipped = status == StepStatus::Skipped;
     html! {
-        li.step.step-primary[matches!(status, "done" | "skipped")].step-error[status == "failed"]
-            data-step-status=(status) data-content=[(status == "skipped").then_some("–")]
+        li.step.step-primary[finished].step-error[status == StepStatus::Failed]
+            data-step-status=(status) data-content=[skipped.then_some("–")]
             sse-swap=[live.then_some(event.as_str())] hx-swap="outerHTML" {
             (description)
-            @if status == "skipped" { span."text-base-content/50" { " (already done)" } }
+            @if skipped { span."text-base-content/50" { " (already done)" } }
         }
     }
 }
@@ -55,7 +58,7 @@ pub fn index(jobs: &[Job]) -> Markup {
                     tr {
                         td { a.link href=(with_id(paths::JOB, j.id)) { (j.title) } }
                         td { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
-                        td { (status_badge(&j.status)) }
+                        td { (status_badge(j.status)) }
                     }
                 }
             },
@@ -76,7 +79,7 @@ pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
 /// generic retry button (pages with their own retry action say no).
 pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup {
     let last = lines.last().map_or(0, |l| l.seq);
-    let live = matches!(job.status.as_str(), "queued" | "running");
+    let live = !job.status.is_final();
     html! {
             section.card."bg-base-100".shadow-sm
                 hx-ext=[live.then_some("sse")]
@@ -85,7 +88,7 @@ pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup
                 div.card-body {
                     div.flex.items-center."gap-3" {
                         span sse-swap=[live.then_some("status")] hx-swap="outerHTML" hx-target="#job-status" {
-                            (status_badge(&job.status))
+                            (status_badge(job.status))
                         }
                         span.text-sm."text-base-content/60" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
                         @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
@@ -95,11 +98,11 @@ pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup
                         // itself (`step-N`).
                         ul.steps.steps-vertical."lg:steps-horizontal".w-full data-steps
                             sse-swap=[live.then_some("step")] hx-swap="beforeend" {
-                            @for st in steps { (step_item(st.position, &st.description, &st.status, live)) }
+                            @for st in steps { (step_item(st.position, &st.description, st.status, live)) }
                         }
                     }
                     @if let Some(err) = &job.error { div.alert.alert-error role="alert" { span { (err) } } }
-                    @if retry && matches!(job.status.as_str(), "failed" | "interrupted") && crate::servers::is_retryable(&job.kind) {
+                    @if retry && matches!(job.status, JobStatus::Failed | JobStatus::Interrupted) && crate::servers::is_retryable(job.kind) {
                         form method="post" action=(with_id(paths::JOB_RETRY, job.id)) {
                             (crate::web::layout::csrf_field())
                             button.btn.btn-primary.btn-sm type="submit" { "Retry" }
@@ -107,7 +110,7 @@ pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup
                     }
                     div #job-log.mockup-code.font-mono.text-xs."p-4"."max-h-[70vh]"."overflow-y-auto"
                         sse-swap=[live.then_some("line")] hx-swap="beforeend" {
-                        @for l in lines { (log_line(&l.stream, &l.line)) }
+                        @for l in lines { (log_line(l.stream, &l.line)) }
                     }
                 }
             }

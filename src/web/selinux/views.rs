@@ -1,14 +1,14 @@
 use maud::{Markup, html};
 
-use super::handlers::FilterForm;
 use crate::db::mail::Mail;
 use crate::db::selinux::{AuditRecord, AuditSummary};
 use crate::db::servers::ServerSummary;
 use crate::db::sites::SiteSummary;
-use crate::selinux::collect::LiveRecord;
+use crate::denials::filter::FilterForm;
+use crate::paths::{self, with_id};
+use crate::selinux::live::LiveRecord;
 use crate::web::components::{StatusBadge, empty_state, table, time};
 use crate::web::layout::{Nav, Page};
-use crate::web::paths::{self, with_id};
 
 /// Longest message shown in the list; the text comes from a managed node and is untrusted.
 const MESSAGE_LIMIT: usize = 300;

@@ -2,10 +2,10 @@ use maud::{Markup, html};
 
 use crate::db::servers::Server;
 use crate::domain::{SelinuxMode, ServerStatus};
+use crate::paths::{self, with_id};
 use crate::selinux::manage::{self, Check, Observation, Status};
 use crate::web::components::{StatusBadge, server_tabs};
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 
 pub fn show(server: &Server) -> Markup {
     Page::new(format!("{} · SELinux", server.name))

@@ -1,23 +1,16 @@
-use std::sync::Arc;
-
 use maud::Markup;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Json, Path, Query};
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::web::{Data, Form, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
 use crate::error::{AppError, AppResult};
 use crate::ids::ServerId;
-use crate::servers::{self, CallbackError, ServerForm};
+use crate::servers::{self, DeleteForm, ServerForm};
+use crate::software::SoftwareForm;
 use crate::web::AppState;
-use crate::web::session::{self, SessionInfo};
-
-fn actor(req: &Request) -> Option<crate::ids::UserId> {
-    req.extensions()
-        .get::<Arc<SessionInfo>>()
-        .and_then(|s| s.user.as_ref().map(|u| u.id))
-}
+use crate::web::session;
 
 #[handler]
 pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
@@ -50,7 +43,7 @@ pub async fn create(
     req: &Request,
     Form(form): Form<ServerForm>,
 ) -> AppResult<Response> {
-    match servers::create(&state.db, &state.secrets, &state.config, &form, actor(req)).await {
+    match servers::create(&state, &form, session::actor(req)).await {
         Ok((id, url)) => {
             let server = db::servers::get(&state.db, id)
                 .await?
@@ -107,14 +100,8 @@ pub async fn show(
     if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
         return Ok(views::log_card(id, &logs, level, text.as_deref()));
     }
-    let installed = crate::software::list(&state.db, id).await?;
+    let installed = db::software::list(&state.db, id).await?;
     Ok(views::show_with_software(&server, &logs, None, &installed))
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct DeleteForm {
-    #[serde(default)]
-    confirm: String,
 }
 
 /// Delete after the server's name is typed to confirm; everything on it goes with it.
@@ -124,20 +111,8 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
-    let server = db::servers::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if form.confirm.trim() != server.name {
-        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-            "confirm",
-            format!("type the server's name, {}, to confirm", server.name),
-        )]));
-    }
-    db::servers::delete(&state.db, id).await?;
-    state.ssh.forget(id);
-    tracing::info!(server = %id, "server deleted");
-    Ok(crate::web::htmx::redirect(crate::web::paths::SERVERS))
+    servers::delete(&state, parse_id(&id)?, &form).await?;
+    Ok(crate::web::htmx::redirect(crate::paths::SERVERS))
 }
 
 #[handler]
@@ -146,7 +121,7 @@ pub async fn setup_url(state: Data<&AppState>, Path(id): Path<String>) -> AppRes
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let url = servers::new_setup_url(&state.db, &state.config, id).await?;
+    let url = servers::new_setup_url(&state, id).await?;
     let logs = db::servers::logs(&state.db, id, 50).await?;
     Ok(views::show(&server, &logs, Some(&url)))
 }
@@ -160,7 +135,7 @@ pub async fn setup_script(
     Path(token): Path<String>,
 ) -> AppResult<Response> {
     let ip = session::client_ip(req, &state.config);
-    match servers::render_setup(&state.db, &state.secrets, &state.config, &token, &ip).await? {
+    match servers::render_setup(&state, &token, &ip).await? {
         Some(script) => Ok(Response::builder()
             .content_type("text/x-shellscript; charset=utf-8")
             .header("Cache-Control", "no-store")
@@ -175,62 +150,6 @@ pub async fn setup_script(
     }
 }
 
-/// Largest callback body read.
-const CALLBACK_LIMIT: usize = 16 * 1024;
-
-/// `POST /api/callbacks/server-ready`: the setup script's signed "done"; the panel then connects.
-#[handler]
-pub async fn server_ready(
-    state: Data<&AppState>,
-    req: &Request,
-    body: Body,
-) -> AppResult<Response> {
-    let body = body
-        .into_bytes_limit(CALLBACK_LIMIT)
-        .await
-        .map_err(|_| AppError::BadRequest("callback body too large".into()))?;
-    let verified = servers::verify_ready(
-        &state.db,
-        &state.secrets,
-        req.header("X-Panel-Timestamp"),
-        req.header("X-Panel-Nonce"),
-        req.header("X-Panel-Signature"),
-        &body,
-    )
-    .await;
-    let (id, report) = match verified {
-        Ok(v) => v,
-        Err(CallbackError::Malformed) => {
-            return Err(AppError::BadRequest("malformed callback".into()));
-        }
-        Err(CallbackError::Refused) => {
-            tracing::warn!(ip = %session::client_ip(req, &state.config), "server-ready callback refused");
-            return Ok(
-                Json(serde_json::json!({ "error": "invalid or expired signature" }))
-                    .with_status(StatusCode::UNAUTHORIZED)
-                    .into_response(),
-            );
-        }
-    };
-    let server = db::servers::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    db::servers::log(
-        &state.db,
-        id,
-        crate::domain::LogLevel::Info,
-        "setup finished on the server",
-        &serde_json::json!({ "os": report.os, "selinux": report.selinux }),
-    )
-    .await?;
-    let job = servers::onboard(&state.jobs, &state.db, &state.secrets, &server, None).await?;
-    Ok(
-        Json(serde_json::json!({ "status": "accepted", "job": job }))
-            .with_status(StatusCode::ACCEPTED)
-            .into_response(),
-    )
-}
-
 /// The health fragment (the server page polls it).
 #[handler]
 pub async fn health(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
@@ -238,12 +157,10 @@ pub async fn health(state: Data<&AppState>, Path(id): Path<String>) -> AppResult
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    Ok(
-        match servers::health(&state.db, &state.secrets, &state.ssh, &server).await {
-            Ok(h) => views::health(&h),
-            Err(e) => views::health_unavailable(&e.public_message()),
-        },
-    )
+    Ok(match servers::health(&state, &server).await {
+        Ok(h) => views::health(&h),
+        Err(e) => views::health_unavailable(&e.public_message()),
+    })
 }
 
 /// Start a key rotation job and show its live log.
@@ -262,27 +179,9 @@ pub async fn rotate_key(
             "Only an active server's key can be rotated.".into(),
         ));
     }
-    let job = servers::rotate_key(
-        &state.jobs,
-        &state.db,
-        &state.secrets,
-        &server,
-        actor(req),
-        None,
-    )
-    .await?;
-    let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
+    let job = servers::rotate_key(&state, &server, session::actor(req), None).await?;
+    let to = crate::paths::with_id(crate::paths::JOB, job);
     Ok(crate::web::htmx::redirect(&to))
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct SoftwareForm {
-    #[serde(default)]
-    software: String,
-    #[serde(default)]
-    version: String,
-    #[serde(default)]
-    action: String,
 }
 
 /// Install, upgrade or remove software: queue the job and show its live log.
@@ -293,33 +192,12 @@ pub async fn software(
     Path(id): Path<String>,
     Form(form): Form<SoftwareForm>,
 ) -> AppResult<Response> {
-    use crate::software::{Action, Item};
     let id = parse_id(&id)?;
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let item = Item::parse(&form.software, &form.version).map_err(AppError::Invalid)?;
-    let action = match form.action.as_str() {
-        "install" => Action::Install,
-        "upgrade" => Action::Upgrade,
-        "remove" => Action::Remove,
-        _ => {
-            return Err(AppError::Invalid(vec![crate::error::FieldError::new(
-                "action",
-                "install, upgrade or remove",
-            )]));
-        }
-    };
-    let job = crate::software::submit(
-        &state.jobs,
-        &state.db,
-        &state.secrets,
-        &server,
-        item,
-        action,
-        actor(req),
-    )
-    .await?;
-    let to = crate::web::paths::with_id(crate::web::paths::JOB, job);
+    let (item, action) = crate::software::forms::parse(&form).map_err(AppError::Invalid)?;
+    let job = crate::software::submit(&state, &server, item, action, session::actor(req)).await?;
+    let to = crate::paths::with_id(crate::paths::JOB, job);
     Ok(crate::web::htmx::redirect(&to))
 }

@@ -5,7 +5,8 @@ mod views;
 
 use poem::http::Method;
 
-use super::{RouteSpec, paths};
+use super::RouteSpec;
+use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -18,12 +19,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::POST, paths::SERVER_DELETE, handlers::delete),
         RouteSpec::user(Method::POST, paths::SERVER_ROTATE_KEY, handlers::rotate_key),
         RouteSpec::user(Method::POST, paths::SERVER_SOFTWARE, handlers::software),
-        // The setup URL and the callback carry their own secrets (token, HMAC signature).
+        // The setup URL carries its own secret (a one-time token).
         RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
-        RouteSpec::public(
-            Method::POST,
-            paths::CALLBACK_SERVER_READY,
-            handlers::server_ready,
-        ),
     ]
 }

@@ -4,10 +4,10 @@ use crate::db::servers::{Server, ServerLog, ServerSummary};
 use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::{OsVersion, ServerStatus};
 use crate::error::FieldError;
+use crate::paths::{self, with_id};
 use crate::servers::{Health, ServerForm, setup_command};
 use crate::web::components::{StatusBadge, empty_state, field_error, server_tabs, table, time};
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 
 pub fn index(servers: &[ServerSummary], usable_keys: bool) -> Markup {
     let body = if servers.is_empty() {
@@ -116,7 +116,7 @@ pub fn show_with_software(
     server: &Server,
     logs: &[ServerLog],
     setup_url: Option<&str>,
-    software: &[crate::software::Installation],
+    software: &[crate::db::software::Installation],
 ) -> Markup {
     let onboarding = matches!(
         server.status,
@@ -309,7 +309,7 @@ fn software_form(
 }
 
 /// Installed software with its status, and a form to install more.
-fn software_card(server: &Server, software: &[crate::software::Installation]) -> Markup {
+fn software_card(server: &Server, software: &[crate::db::software::Installation]) -> Markup {
     use crate::domain::{PhpVersion, Software};
     html! {
         section #software.card."bg-base-100".shadow-sm {

@@ -8,14 +8,14 @@ use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
 
 use super::views::{self, Notice};
+use crate::account::{self, PreferencesForm};
 use crate::auth::ceremony;
 use crate::db;
-use crate::db::credentials::DeleteOutcome;
-use crate::domain::{DatabaseType, PhpVersion};
-use crate::error::{AppError, AppResult, FieldError};
+use crate::error::{AppError, AppResult};
+use crate::paths;
+use crate::web::AppState;
 use crate::web::htmx::is_htmx;
 use crate::web::session::{self, CurrentUser, SessionInfo};
-use crate::web::{AppState, paths};
 
 fn session(req: &Request) -> AppResult<(Arc<SessionInfo>, CurrentUser)> {
     let s = req
@@ -115,18 +115,13 @@ pub async fn passkey_delete(
 ) -> AppResult<Response> {
     let (_, user) = session(req)?;
     let id = id.parse().map_err(|_| AppError::NotFound)?;
-    match db::credentials::delete(&state.db, user.id, id).await? {
-        DeleteOutcome::Deleted => after_change(&state, req, Notice::ok("Passkey deleted."), StatusCode::OK).await,
-        DeleteOutcome::LastOne => {
-            after_change(
-                &state,
-                req,
-                Notice::error("This is your only passkey: add another one before deleting it, or you could never log in again."),
-                StatusCode::CONFLICT,
-            )
-            .await
+    match account::delete_passkey(&state, user.id, id).await {
+        Ok(()) => after_change(&state, req, Notice::ok("Passkey deleted."), StatusCode::OK).await,
+        // The last passkey: the page says why, next to the list.
+        Err(AppError::Conflict(m)) => {
+            after_change(&state, req, Notice::error(&m), StatusCode::CONFLICT).await
         }
-        DeleteOutcome::NotFound => Err(AppError::NotFound),
+        Err(e) => Err(e),
     }
 }
 
@@ -138,9 +133,7 @@ pub async fn session_revoke(
 ) -> AppResult<Response> {
     let (s, user) = session(req)?;
     let id = id.parse().map_err(|_| AppError::NotFound)?;
-    if !db::sessions::revoke(&state.db, user.id, id).await? {
-        return Err(AppError::NotFound);
-    }
+    account::revoke_session(&state, user.id, id).await?;
     if id == s.id {
         // Revoking this very session is a logout.
         return Ok(Response::builder()
@@ -158,13 +151,6 @@ pub async fn session_revoke(
     .await
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct PreferencesForm {
-    theme: Option<String>,
-    default_php_version: Option<String>,
-    default_database_type: Option<String>,
-}
-
 #[handler]
 pub async fn preferences(
     state: Data<&AppState>,
@@ -172,41 +158,7 @@ pub async fn preferences(
     Form(form): Form<PreferencesForm>,
 ) -> AppResult<Response> {
     let (_, user) = session(req)?;
-    let mut errors = Vec::new();
-    let mut set = Vec::new();
-    if let Some(theme) = form.theme.as_deref() {
-        match theme {
-            "light" | "dark" => set.push(("theme", theme.to_owned())),
-            _ => errors.push(FieldError::new("theme", "choose light or dark")),
-        }
-    }
-    if let Some(php) = form.default_php_version.as_deref() {
-        match php.parse::<PhpVersion>() {
-            Ok(v) => set.push(("default_php_version", v.as_str().to_owned())),
-            Err(_) => errors.push(FieldError::new(
-                "default_php_version",
-                "choose a PHP version from the list",
-            )),
-        }
-    }
-    if let Some(db_type) = form.default_database_type.as_deref() {
-        match db_type {
-            "none" => set.push(("default_database_type", "none".to_owned())),
-            other => match other.parse::<DatabaseType>() {
-                Ok(t) => set.push(("default_database_type", t.as_str().to_owned())),
-                Err(_) => errors.push(FieldError::new(
-                    "default_database_type",
-                    "choose MariaDB, PostgreSQL or none",
-                )),
-            },
-        }
-    }
-    if !errors.is_empty() {
-        return Err(AppError::Invalid(errors));
-    }
-    for (key, value) in set {
-        db::users::set_preference(&state.db, user.id, key, &value).await?;
-    }
+    account::set_preferences(&state, user.id, &form).await?;
     if req
         .header(header::ACCEPT)
         .is_some_and(|a| a.starts_with("application/json"))

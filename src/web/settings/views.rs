@@ -5,9 +5,9 @@ use crate::db::credentials::CredentialListing;
 use crate::db::sessions::SessionListing;
 use crate::domain::{DatabaseType, PhpVersion};
 use crate::ids::SessionId;
+use crate::paths::{self, with_id};
 use crate::web::components::time;
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 use crate::web::session::CurrentUser;
 
 pub struct Notice {

@@ -1,25 +1,17 @@
-use std::sync::Arc;
-
 use maud::Markup;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Json, Path};
-use poem::{Body, IntoResponse, Request, Response, handler};
+use poem::web::{Data, Form, Path};
+use poem::{IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
 use crate::domain::ServerStatus;
 use crate::error::{AppError, AppResult};
 use crate::ids::SiteId;
-use crate::servers::CallbackError;
-use crate::sites::{self, DeleteForm, SiteForm};
-use crate::web::session::{self, SessionInfo};
-use crate::web::{AppState, htmx, paths};
-
-fn actor(req: &Request) -> Option<crate::ids::UserId> {
-    req.extensions()
-        .get::<Arc<SessionInfo>>()
-        .and_then(|s| s.user.as_ref().map(|u| u.id))
-}
+use crate::paths;
+use crate::sites::{self, DeleteForm, EnvForm, SiteForm};
+use crate::web::session;
+use crate::web::{AppState, htmx};
 
 fn parse_id(id: &str) -> AppResult<SiteId> {
     id.parse().map_err(|_| AppError::NotFound)
@@ -39,7 +31,7 @@ async fn choices(state: &AppState) -> AppResult<Vec<views::ServerChoice>> {
         if s.status != ServerStatus::Active {
             continue;
         }
-        let php = crate::software::list(&state.db, s.id)
+        let php = db::software::list(&state.db, s.id)
             .await?
             .into_iter()
             .filter(|i| {
@@ -61,7 +53,7 @@ async fn choices(state: &AppState) -> AppResult<Vec<views::ServerChoice>> {
 pub async fn new(state: Data<&AppState>) -> AppResult<Markup> {
     let servers = choices(&state).await?;
     let form = SiteForm {
-        app_type: "php".into(),
+        app_type: "generic".into(),
         database: "mariadb".into(),
         php_version: servers
             .first()
@@ -78,7 +70,7 @@ pub async fn create(
     req: &Request,
     Form(form): Form<SiteForm>,
 ) -> AppResult<Response> {
-    match sites::create(&state, &form, actor(req)).await {
+    match sites::create(&state, &form, session::actor(req)).await {
         Ok(id) => Ok(htmx::redirect(&paths::with_id(paths::SITE, id))),
         Err(AppError::Invalid(errors)) => {
             let servers = choices(&state).await?;
@@ -115,7 +107,7 @@ pub async fn retry(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    sites::retry(&state, id, actor(req)).await?;
+    sites::retry(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -126,7 +118,7 @@ pub async fn suspend(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    sites::suspend(&state, id, actor(req)).await?;
+    sites::suspend(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -137,7 +129,7 @@ pub async fn resume(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    sites::resume(&state, id, actor(req)).await?;
+    sites::resume(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -149,14 +141,8 @@ pub async fn delete(
     Form(form): Form<DeleteForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    sites::delete(&state, id, &form, actor(req)).await?;
+    sites::delete(&state, id, &form, session::actor(req)).await?;
     Ok(back(id))
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct EnvForm {
-    #[serde(default)]
-    env: String,
 }
 
 #[handler]
@@ -167,8 +153,7 @@ pub async fn env(
     Form(form): Form<EnvForm>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let entries = sites::parse_env_text(&form.env).map_err(AppError::Invalid)?;
-    sites::update_env(&state, id, &entries, actor(req)).await?;
+    sites::update_env(&state, id, &form, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -179,7 +164,7 @@ pub async fn rotate_password(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    sites::rotate_password(&state, id, actor(req)).await?;
+    sites::rotate_password(&state, id, session::actor(req)).await?;
     Ok(back(id))
 }
 
@@ -191,71 +176,9 @@ pub async fn reveal_password(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
-    let password = sites::reveal_password(&state, id, actor(req)).await?;
+    let password = sites::reveal_password(&state, id, session::actor(req)).await?;
     Ok(page(&state, id, Some(&password))
         .await?
         .with_header("Cache-Control", "no-store")
         .into_response())
-}
-
-/// Largest callback body read.
-const CALLBACK_LIMIT: usize = 16 * 1024;
-
-/// `POST /api/callbacks/site-created`: step 8, the node's signed confirmation.
-#[handler]
-pub async fn site_created(
-    state: Data<&AppState>,
-    req: &Request,
-    body: Body,
-) -> AppResult<Response> {
-    let body = body
-        .into_bytes_limit(CALLBACK_LIMIT)
-        .await
-        .map_err(|_| AppError::BadRequest("callback body too large".into()))?;
-    let verified = crate::servers::verify_signed(
-        &state.db,
-        &state.secrets,
-        [
-            req.header("X-Panel-Timestamp"),
-            req.header("X-Panel-Nonce"),
-            req.header("X-Panel-Signature"),
-        ],
-        &body,
-        |r: &sites::CreatedReport| r.server_id.as_str(),
-    )
-    .await;
-    let refused = || {
-        Json(serde_json::json!({ "error": "invalid or expired signature" }))
-            .with_status(StatusCode::UNAUTHORIZED)
-            .into_response()
-    };
-    let (server, report) = match verified {
-        Ok(v) => v,
-        Err(CallbackError::Malformed) => {
-            return Err(AppError::BadRequest("malformed callback".into()));
-        }
-        Err(CallbackError::Refused) => {
-            tracing::warn!(ip = %session::client_ip(req, &state.config), "site-created callback refused");
-            return Ok(refused());
-        }
-    };
-    // The site must be on the server that signed: a node cannot confirm another's site.
-    let Ok(site) = report.site_id.parse::<SiteId>() else {
-        return Ok(refused());
-    };
-    if !db::sites::confirm(&state.db, site, server).await? {
-        return Ok(refused());
-    }
-    db::servers::log(
-        &state.db,
-        server,
-        crate::domain::LogLevel::Info,
-        &format!(
-            "{}: the node confirmed the site is created",
-            report.domain.chars().take(253).collect::<String>()
-        ),
-        &serde_json::json!({ "site_id": site }),
-    )
-    .await?;
-    Ok(Json(serde_json::json!({ "status": "recorded" })).into_response())
 }

@@ -5,7 +5,8 @@ mod views;
 
 use poem::http::Method;
 
-use super::{RouteSpec, paths};
+use super::RouteSpec;
+use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
@@ -27,12 +28,6 @@ pub fn routes() -> Vec<RouteSpec> {
             Method::POST,
             paths::SITE_DB_REVEAL,
             handlers::reveal_password,
-        ),
-        // The node signs this callback with the server's secret (like server-ready).
-        RouteSpec::public(
-            Method::POST,
-            paths::CALLBACK_SITE_CREATED,
-            handlers::site_created,
         ),
     ]
 }

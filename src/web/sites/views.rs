@@ -5,10 +5,10 @@ use crate::db::sites::{Site, SiteSummary};
 use crate::domain::{AppType, DatabaseType, EnvKey, SiteStatus};
 use crate::error::FieldError;
 use crate::ids::ServerId;
+use crate::paths::{self, with_id};
 use crate::sites::SiteForm;
 use crate::web::components::{StatusBadge, empty_state, field_error, table, text_field, time};
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
 
 /// An active server the form can put a site on, with its installed PHP versions.
 pub struct ServerChoice {
@@ -101,7 +101,7 @@ pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> 
                             label.label for="app_type" { "Application" }
                             select #app_type.select.w-full name="app_type" {
                                 @for t in AppType::ALL {
-                                    option value=(t.as_str()) selected[t.as_str() == form.app_type] { (t.label()) }
+                                    option value=(t.name()) selected[Some(*t) == AppType::from_name(&form.app_type)] { (t.label()) }
                                 }
                             }
                             (field_error(errors, "app_type"))

@@ -3,13 +3,16 @@ use poem::http::{StatusCode, header};
 use poem::web::{Data, Form, Path};
 use poem::{IntoResponse, Request, Response, handler};
 
-use super::forms::{Flash, GenerateForm, ImportForm, ImportName, PageState};
 use super::views;
+use super::views::{Flash, ImportName, PageState};
 use crate::error::{AppError, AppResult};
 use crate::ids::SshKeyId;
+use crate::paths;
+use crate::ssh_keys::forms::{GenerateForm, ImportForm};
+use crate::web::AppState;
 use crate::web::htmx::is_htmx;
-use crate::web::{AppState, paths};
-use crate::{db, keys};
+use crate::web::session;
+use crate::{db, ssh_keys};
 
 async fn page(state: &AppState, page_state: &PageState) -> AppResult<Markup> {
     Ok(views::index(
@@ -59,7 +62,7 @@ pub async fn generate(
     Form(form): Form<GenerateForm>,
 ) -> AppResult<Response> {
     let result = match form.key_type() {
-        Ok(key_type) => keys::generate(&state.db, &state.secrets, &form.name, key_type, None).await,
+        Ok(key_type) => ssh_keys::generate(&state, &form.name, key_type, session::actor(req)).await,
         Err(e) => Err(AppError::Invalid(vec![e])),
     };
     match result {
@@ -91,7 +94,7 @@ pub async fn import(
     let ImportForm { name, key } = form;
     // The pasted text may be a private key: wipe it when the request is done.
     let key = zeroize::Zeroizing::new(key);
-    match keys::import(&state.db, &state.secrets, &name, &key, None).await {
+    match ssh_keys::import(&state, &name, &key, session::actor(req)).await {
         Ok(key) => {
             done(
                 &state,
@@ -154,7 +157,7 @@ pub async fn delete(
         .await?
         .ok_or(AppError::NotFound)?
         .name;
-    match keys::delete(&state.db, id).await {
+    match ssh_keys::delete(&state, id).await {
         Ok(()) => done(&state, req, format!("Deleted “{name}”.")).await,
         Err(AppError::Conflict(message)) => {
             let page_state = PageState {

@@ -1,13 +1,13 @@
 //! SSH keys the panel uses to reach servers: list, generate, import, copy/download the public
 //! half, delete. The private half never reaches the browser.
 
-mod forms;
 mod handlers;
 mod views;
 
 use poem::http::Method;
 
-use super::{RouteSpec, paths};
+use super::RouteSpec;
+use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![

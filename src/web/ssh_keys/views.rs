@@ -1,11 +1,33 @@
 use maud::{Markup, html};
 
-use super::forms::{Flash, PageState};
 use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::KeyType;
+use crate::paths::{self, with_id};
 use crate::web::components::{badge, field_error, table, time};
 use crate::web::layout::{Nav, Page, csrf_field};
-use crate::web::paths::{self, with_id};
+
+/// What the page shows around its forms after a submission.
+#[derive(Debug, Default)]
+pub struct PageState {
+    /// Which form the errors belong to, and its values to show again.
+    pub generate: Option<(
+        crate::ssh_keys::forms::GenerateForm,
+        Vec<crate::error::FieldError>,
+    )>,
+    pub import: Option<(ImportName, Vec<crate::error::FieldError>)>,
+    pub flash: Option<(Flash, String)>,
+}
+
+/// Only the name is echoed back after a failed import: the pasted key text may be a private key,
+/// and it is never sent back to the browser.
+#[derive(Debug, Default)]
+pub struct ImportName(pub String);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flash {
+    Success,
+    Error,
+}
 
 pub fn index(keys: &[SshKeySummary], state: &PageState) -> Markup {
     Page::new("SSH keys")
@@ -157,10 +179,10 @@ fn has(errors: &[crate::error::FieldError], field: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::ImportName;
     use super::*;
     use crate::domain::KeyType;
     use crate::error::FieldError;
-    use crate::web::ssh_keys::forms::ImportName;
     use crate::web::testing::assert_self_contained;
 
     fn key(used_by: Option<&str>) -> SshKeySummary {

@@ -305,10 +305,14 @@ echo '==> 8/9 Reload PHP-FPM and nginx'
 'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
 if ! { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; }; then
   'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
+  'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
 fi
 if ! { for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; }; then
   'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
+  'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
 fi
 

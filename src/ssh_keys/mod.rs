@@ -1,19 +1,16 @@
-//! SSH key management, shared by the web handlers and the CLI: generate, import, delete, and
-//! hand the decrypted private key to the SSH client. Private keys are sealed before they touch
-//! the database and never leave this module in any other form than a zeroizing buffer.
+//! SSH keys the panel logs in with, shared by the web handlers and the CLI: generate, import,
+//! delete, find by id or name. Private keys are sealed before they touch the database; only the
+//! node door (`nodes::keys`) opens one, for the SSH client.
 
-use zeroize::Zeroizing;
+pub mod forms;
 
 use crate::crypto::ssh::{self, ParsedKey};
-use crate::crypto::{SecretBox, SecretContext};
 use crate::db::ssh_keys::{NewSshKey, SshKeyPublic};
-use crate::db::{self, Pool};
+use crate::db::{self};
 use crate::domain::{KeyName, KeyType};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{SshKeyId, UserId};
-
-const TABLE: &str = "ssh_keys";
-const PRIVATE_COLUMN: &str = "private_key_encrypted";
+use crate::state::AppState;
 
 fn parse_name(name: &str) -> AppResult<KeyName> {
     KeyName::parse(name).map_err(|m| AppError::Invalid(vec![FieldError::new("name", m)]))
@@ -21,8 +18,7 @@ fn parse_name(name: &str) -> AppResult<KeyName> {
 
 /// Generate a key pair (RSA-4096 runs on a blocking thread) and store it.
 pub async fn generate(
-    pool: &Pool,
-    secrets: &SecretBox,
+    state: &AppState,
     name: &str,
     key_type: KeyType,
     actor: Option<UserId>,
@@ -32,14 +28,13 @@ pub async fn generate(
     let parsed = tokio::task::spawn_blocking(move || ssh::generate(key_type, &comment))
         .await
         .map_err(|e| AppError::Internal(anyhow::anyhow!("key generation task failed: {e}")))?;
-    store(pool, secrets, &name, parsed, actor).await
+    store(state, &name, parsed, actor).await
 }
 
 /// Import a pasted or uploaded key: an unencrypted OpenSSH private key or a public key line.
 /// Both fields are checked before anything is stored, and both errors are reported at once.
 pub async fn import(
-    pool: &Pool,
-    secrets: &SecretBox,
+    state: &AppState,
     name: &str,
     key_text: &str,
     actor: Option<UserId>,
@@ -59,26 +54,25 @@ pub async fn import(
             return Err(AppError::Invalid(errors));
         }
     };
-    store(pool, secrets, &name, parsed, actor).await
+    store(state, &name, parsed, actor).await
 }
 
 async fn store(
-    pool: &Pool,
-    secrets: &SecretBox,
+    state: &AppState,
     name: &KeyName,
     parsed: ParsedKey,
     actor: Option<UserId>,
 ) -> AppResult<SshKeyPublic> {
+    let pool = &state.db;
     if let Some(existing) = db::ssh_keys::find_by_fingerprint(pool, &parsed.fingerprint).await? {
         return Err(duplicate(&existing.name));
     }
     let id = SshKeyId::generate();
     let id_text = id.to_string();
     let sealed = parsed.private_openssh.as_ref().map(|pem| {
-        secrets.seal(
-            pem.as_bytes(),
-            SecretContext::new(TABLE, PRIVATE_COLUMN, &id_text),
-        )
+        state
+            .secrets
+            .seal(pem.as_bytes(), crate::nodes::keys::context(&id_text))
     });
     let row = NewSshKey {
         id,
@@ -114,7 +108,8 @@ fn duplicate(existing_name: &str) -> AppError {
 }
 
 /// Delete a key unless a server logs in with it (then say which).
-pub async fn delete(pool: &Pool, id: SshKeyId) -> AppResult<()> {
+pub async fn delete(state: &AppState, id: SshKeyId) -> AppResult<()> {
+    let pool = &state.db;
     let users = db::ssh_keys::servers_using(pool, id).await?;
     if !users.is_empty() {
         return Err(AppError::Conflict(format!(
@@ -134,26 +129,9 @@ pub async fn delete(pool: &Pool, id: SshKeyId) -> AppResult<()> {
     Ok(())
 }
 
-/// The decrypted private key (OpenSSH PEM), for the SSH client only.
-pub async fn private_key(
-    pool: &Pool,
-    secrets: &SecretBox,
-    id: SshKeyId,
-) -> AppResult<Option<Zeroizing<String>>> {
-    let Some(sealed) = db::ssh_keys::sealed_private_key(pool, id).await? else {
-        return Ok(None);
-    };
-    let id_text = id.to_string();
-    let plain = secrets
-        .open(&sealed, SecretContext::new(TABLE, PRIVATE_COLUMN, &id_text))
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let text = String::from_utf8(plain.to_vec())
-        .map_err(|_| AppError::Internal(anyhow::anyhow!("stored private key {id} is not text")))?;
-    Ok(Some(Zeroizing::new(text)))
-}
-
 /// Resolve a key given by id or by (unique) name, for the CLI.
-pub async fn resolve(pool: &Pool, id_or_name: &str) -> AppResult<SshKeyPublic> {
+pub async fn resolve(state: &AppState, id_or_name: &str) -> AppResult<SshKeyPublic> {
+    let pool = &state.db;
     if let Ok(id) = id_or_name.parse::<SshKeyId>() {
         if let Some(k) = db::ssh_keys::get(pool, id).await? {
             return Ok(k);

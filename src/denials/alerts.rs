@@ -19,8 +19,8 @@ use tokio::task::JoinHandle;
 use crate::config::{SmtpConfig, SmtpTls};
 use crate::db::{self, Pool};
 use crate::selinux::audit::RecordType;
-use crate::selinux::collect::LiveRecord;
 use crate::selinux::explain;
+use crate::selinux::live::LiveRecord;
 
 /// Longest subject and node text in a message.
 const SUBJECT_MAX: usize = 150;
@@ -70,7 +70,10 @@ fn page(title: &str, body: Markup) -> String {
 /// The message for one record that is mailed at once, if it is one.
 pub fn immediate(r: &LiveRecord, first_of_kind: bool, panel_url: &str) -> Option<Outgoing> {
     let server = bounded(&r.server_name, 60);
-    let link = format!("{panel_url}/selinux/records/{}", r.id);
+    let link = format!(
+        "{panel_url}{}",
+        crate::paths::with_id(crate::paths::SELINUX_RECORD, r.id)
+    );
     let rec = &r.record;
     let (subject, lines): (String, Vec<String>) = match (rec.record_type, &r.explanation) {
         (Some(RecordType::MacStatus), _) if rec.enforcing == Some(false) => (
@@ -207,7 +210,7 @@ impl Digest {
         if more > 0 {
             text.push_str(&format!("...and {more} more kind(s).\n"));
         }
-        text.push_str(&format!("\n{panel_url}/selinux\n"));
+        text.push_str(&format!("\n{panel_url}{}\n", crate::paths::SELINUX));
         let html = page(
             &subject,
             html! {
@@ -216,7 +219,7 @@ impl Digest {
                     @for (server, n, what, why) in &rows { tr { td { (server) } td { (n) } td { code { (what) } } td { (why) } } }
                 }
                 @if more > 0 { p { "...and " (more) " more kind(s)." } }
-                p { a href=(format!("{panel_url}/selinux")) { "Open the SELinux page" } }
+                p { a href=(format!("{panel_url}{}", crate::paths::SELINUX)) { "Open the SELinux page" } }
             },
         );
         Some(Outgoing {

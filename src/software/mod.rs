@@ -4,13 +4,18 @@
 
 use std::time::Duration;
 
+pub mod forms;
+
 use crate::db::servers::Server;
-use crate::db::{self, Pool};
-use crate::domain::{InstallStatus, OsVersion, PhpVersion, Software};
-use crate::error::{AppError, AppResult, FieldError};
-use crate::ids::{JobId, SoftwareInstallationId, UserId};
-use crate::jobs::{JobFailure, JobSpec, Jobs};
+use crate::db::{self};
+use crate::domain::{InstallStatus, JobKind, OsVersion, PhpVersion, ServerStatus, Software};
+use crate::error::{AppError, AppResult};
+use crate::ids::{JobId, UserId};
+use crate::jobs::{JobContext, JobFailure, JobSpec};
 use crate::ssh::Command;
+use crate::state::AppState;
+
+pub use forms::SoftwareForm;
 
 /// A package operation may take this long (a first MariaDB install on a slow mirror).
 const PACKAGE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -23,31 +28,6 @@ pub struct Item {
 }
 
 impl Item {
-    pub fn parse(software: &str, version: &str) -> Result<Item, Vec<FieldError>> {
-        let software: Software = software
-            .parse()
-            .map_err(|_| vec![FieldError::new("software", "choose software from the list")])?;
-        match software {
-            Software::Php => {
-                let php = version
-                    .parse::<PhpVersion>()
-                    .map_err(|_| vec![FieldError::new("version", "choose a PHP version")])?;
-                Ok(Item {
-                    software,
-                    php: Some(php),
-                })
-            }
-            Software::Bun => Err(vec![FieldError::new(
-                "software",
-                "Bun is installed by the setup script, not as a package",
-            )]),
-            _ => Ok(Item {
-                software,
-                php: None,
-            }),
-        }
-    }
-
     /// The `version` column: the PHP version, or empty.
     pub fn version(&self) -> &'static str {
         self.php.map_or("", PhpVersion::as_str)
@@ -100,7 +80,7 @@ pub enum Action {
 }
 
 impl Action {
-    fn verb(self) -> &'static str {
+    pub fn verb(self) -> &'static str {
         match self {
             Action::Install => "Install",
             Action::Upgrade => "Upgrade",
@@ -135,78 +115,26 @@ pub fn command(os: OsVersion, action: Action, item: Item) -> Command {
     cmd.sudo()
 }
 
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct Installation {
-    pub id: SoftwareInstallationId,
-    pub software: Software,
-    pub version: String,
-    pub status: InstallStatus,
-    pub status_reason: Option<String>,
-    pub updated_at: String,
-}
-
-pub async fn list(pool: &Pool, server: crate::ids::ServerId) -> sqlx::Result<Vec<Installation>> {
-    sqlx::query_as(
-        "SELECT id, software, version, status, status_reason, updated_at FROM software_installations
-         WHERE server_id = ? ORDER BY software, version",
-    )
-    .bind(server)
-    .fetch_all(pool)
-    .await
-}
-
-async fn set_status(
-    pool: &Pool,
-    id: SoftwareInstallationId,
-    status: InstallStatus,
-    reason: Option<&str>,
-) -> sqlx::Result<()> {
-    sqlx::query("UPDATE software_installations SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
-        .bind(status)
-        .bind(reason)
-        .bind(db::now())
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|_| ())
-}
-
 /// Queue an install, upgrade or removal on an active server.
 pub async fn submit(
-    jobs: &Jobs,
-    pool: &Pool,
-    secrets: &crate::crypto::SecretBox,
+    state: &AppState,
     server: &Server,
     item: Item,
     action: Action,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    if server.status != crate::domain::ServerStatus::Active {
+    let pool = &state.db;
+    if server.status != ServerStatus::Active {
         return Err(AppError::Conflict(
             "Software can be managed once the server is active.".into(),
         ));
     }
     // The row: created `pending` for an install; an upgrade or removal needs an existing one.
-    let existing: Option<SoftwareInstallationId> = sqlx::query_scalar(
-        "SELECT id FROM software_installations WHERE server_id = ? AND software = ? AND version = ?",
-    )
-    .bind(server.id)
-    .bind(item.software)
-    .bind(item.version())
-    .fetch_optional(pool)
-    .await?;
+    let existing = db::software::find(pool, server.id, item.software, item.version()).await?;
     let row = match (action, existing) {
         (Action::Install, Some(id)) => id,
         (Action::Install, None) => {
-            let id = SoftwareInstallationId::generate();
-            sqlx::query("INSERT INTO software_installations (id, server_id, software, version) VALUES (?, ?, ?, ?)")
-                .bind(id)
-                .bind(server.id)
-                .bind(item.software)
-                .bind(item.version())
-                .execute(pool)
-                .await?;
-            id
+            db::software::insert(pool, server.id, item.software, item.version()).await?
         }
         (_, Some(id)) => id,
         (_, None) => {
@@ -216,30 +144,31 @@ pub async fn submit(
             )));
         }
     };
-    set_status(pool, row, InstallStatus::Pending, None).await?;
-    let (pool, secrets, server) = (pool.clone(), secrets.clone(), server.clone());
+    db::software::set_status(pool, row, InstallStatus::Pending, None).await?;
+    let (job_state, server) = (state.clone(), server.clone());
     let spec = JobSpec {
         server_id: Some(server.id),
         actor_id: actor,
-        kind: "server.software",
+        kind: JobKind::ServerSoftware,
         args: serde_json::json!({ "server_id": server.id, "software": item.software, "version": item.version(), "action": action.verb() }),
         title: format!("{} {} on {}", action.verb(), item.label(), server.name),
         lane: None,
     };
-    let id = jobs
+    let id = state
+        .jobs
         .submit(spec, move |ctx| async move {
-            set_status(&pool, row, InstallStatus::Installing, None).await?;
-            let result = run(&ctx, &pool, &secrets, &server, item, action).await;
+            let state = job_state;
+            let pool = &state.db;
+            db::software::set_status(pool, row, InstallStatus::Installing, None).await?;
+            let result = run(&ctx, &state, &server, item, action).await;
             match (&result, action) {
-                (Ok(()), Action::Remove) => {
-                    sqlx::query("DELETE FROM software_installations WHERE id = ?")
-                        .bind(row)
-                        .execute(&pool)
-                        .await?;
+                (Ok(()), Action::Remove) => db::software::delete(pool, row).await?,
+                (Ok(()), _) => {
+                    db::software::set_status(pool, row, InstallStatus::Installed, None).await?
                 }
-                (Ok(()), _) => set_status(&pool, row, InstallStatus::Installed, None).await?,
                 (Err(f), _) => {
-                    set_status(&pool, row, InstallStatus::Failed, Some(&f.message)).await?
+                    db::software::set_status(pool, row, InstallStatus::Failed, Some(&f.message))
+                        .await?
                 }
             }
             result
@@ -249,14 +178,13 @@ pub async fn submit(
 }
 
 async fn run(
-    ctx: &crate::jobs::JobContext,
-    pool: &Pool,
-    secrets: &crate::crypto::SecretBox,
+    ctx: &JobContext,
+    state: &AppState,
     server: &Server,
     item: Item,
     action: Action,
 ) -> Result<(), JobFailure> {
-    let session = crate::servers::open_session(ctx, pool, secrets, server).await?;
+    let session = crate::nodes::open_session(state, ctx, server).await?;
     let what = format!(
         "{} {}",
         action.verb(),

@@ -1,18 +1,18 @@
-//! SELinux work on a server as jobs: install or update the policy module, toggle a boolean,
+//! A server's SELinux tab as actions, each a job: install or update the policy module, toggle a boolean,
 //! relabel the sites, switch to enforcing. Each runs its plan over SSH with every step
 //! recorded and streamed, and leaves a line in the server's log (the module's line also starts
 //! the observation window before enforcing is offered).
 
 use chrono::{DateTime, Utc};
 
-use super::manage::{self, Boolean, Observation, Status};
-use crate::crypto::SecretBox;
-use crate::db::{self, Pool, servers::Server};
-use crate::domain::{LogLevel, ServerStatus, ServiceDriver};
-use crate::error::{AppError, AppResult};
+use crate::db::{self, servers::Server};
+use crate::domain::{JobKind, LogLevel, ServerStatus};
+use crate::error::{AppError, AppResult, FieldError, FieldErrors};
 use crate::ids::{JobId, ServerId, UserId};
-use crate::jobs::{JobFailure, JobSpec, Jobs};
-use crate::provision::{Driver, Plan, Profile};
+use crate::jobs::{JobContext, JobFailure, JobSpec};
+use crate::provision::Plan;
+use crate::selinux::manage::{self, Boolean, Observation, Status};
+use crate::state::AppState;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {
@@ -22,13 +22,46 @@ pub enum Task {
     Enforce,
 }
 
+/// The boolean form of a server's SELinux tab.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct BooleanForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub value: String,
+}
+
 impl Task {
-    fn kind(self) -> &'static str {
+    /// The task the boolean form asks for; every field checked.
+    pub fn set_boolean(form: &BooleanForm) -> Result<Task, FieldErrors> {
+        let mut errors = Vec::new();
+        let b = Boolean::parse(&form.name);
+        if b.is_none() {
+            errors.push(FieldError::new(
+                "name",
+                "not one of the panel's booleans (panel_can_manage_users, panel_can_reload_nginx)",
+            ));
+        }
+        let on = match form.value.as_str() {
+            "on" => Some(true),
+            "off" => Some(false),
+            _ => {
+                errors.push(FieldError::new("value", "on or off"));
+                None
+            }
+        };
+        match (b, on) {
+            (Some(b), Some(on)) => Ok(Task::SetBoolean(b, on)),
+            _ => Err(errors),
+        }
+    }
+
+    fn kind(self) -> JobKind {
         match self {
-            Task::InstallModule => "server.selinux.module",
-            Task::SetBoolean(..) => "server.selinux.boolean",
-            Task::Relabel => "server.selinux.relabel",
-            Task::Enforce => "server.selinux.enforce",
+            Task::InstallModule => JobKind::SelinuxModule,
+            Task::SetBoolean(..) => JobKind::SelinuxBoolean,
+            Task::Relabel => JobKind::SelinuxRelabel,
+            Task::Enforce => JobKind::SelinuxEnforce,
         }
     }
 
@@ -81,24 +114,10 @@ fn installed_message() -> String {
     )
 }
 
-fn driver(server: &Server) -> Driver {
-    match server.service_driver {
-        ServiceDriver::Systemd => Driver::Systemd,
-        ServiceDriver::Direct => Driver::Direct,
-    }
-}
-
 /// The SELinux state of a server, read over SSH.
-pub async fn status(
-    pool: &Pool,
-    secrets: &SecretBox,
-    sessions: &crate::ssh::pool::SessionPool,
-    server: &Server,
-) -> AppResult<Status> {
-    crate::servers::read_script(
-        pool,
-        secrets,
-        sessions,
+pub async fn status(state: &AppState, server: &Server) -> AppResult<Status> {
+    crate::nodes::read_script(
+        state,
         server,
         &crate::ssh::Script::new("selinux-status", manage::STATUS_SCRIPT),
     )
@@ -107,33 +126,14 @@ pub async fn status(
 }
 
 /// What the panel has seen from a server since its module was installed.
-pub async fn observation(pool: &Pool, server: ServerId) -> sqlx::Result<Observation> {
-    let since: Option<String> = sqlx::query_scalar(
-        "SELECT max(created_at) FROM server_logs WHERE server_id = ? AND message = ?",
-    )
-    .bind(server)
-    .bind(installed_message())
-    .fetch_one(pool)
-    .await?;
+pub async fn observation(state: &AppState, server: ServerId) -> sqlx::Result<Observation> {
+    let since = db::selinux::last_log_line(&state.db, server, &installed_message()).await?;
     let since: Option<DateTime<Utc>> = since.and_then(|s| s.parse().ok());
-    let denials: i64 = match since {
-        Some(t) => {
-            sqlx::query_scalar(
-                "SELECT count(*) FROM selinux_audit_logs
-                 WHERE server_id = ? AND level IN ('warning', 'error') AND created_at >= ?",
-            )
-            .bind(server)
-            .bind(t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-            .fetch_one(pool)
-            .await?
-        }
+    let denials = match since {
+        Some(t) => db::selinux::denials_since(&state.db, server, &db::timestamp(t)).await?,
         None => 0,
     };
-    let collecting: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM selinux_audit_logs WHERE server_id = ?)")
-            .bind(server)
-            .fetch_one(pool)
-            .await?;
+    let collecting = db::selinux::collected_any(&state.db, server).await?;
     Ok(Observation {
         since,
         denials,
@@ -145,10 +145,7 @@ pub async fn observation(pool: &Pool, server: ServerId) -> sqlx::Result<Observat
 /// passes, checked here against the node's current state, not the page the user saw.
 #[allow(clippy::too_many_arguments)]
 pub async fn submit(
-    jobs: &Jobs,
-    pool: &Pool,
-    secrets: &SecretBox,
-    sessions: &crate::ssh::pool::SessionPool,
+    state: &AppState,
     server: &Server,
     task: Task,
     actor: Option<UserId>,
@@ -159,8 +156,8 @@ pub async fn submit(
         ));
     }
     if task == Task::Enforce {
-        let status = status(pool, secrets, sessions, server).await?;
-        let seen = observation(pool, server.id).await?;
+        let status = status(state, server).await?;
+        let seen = observation(state, server.id).await?;
         let failing: Vec<String> = manage::checklist(&status, &seen, Utc::now())
             .into_iter()
             .filter(|c| !c.ok)
@@ -173,19 +170,17 @@ pub async fn submit(
             )));
         }
     }
-    queue(jobs, pool, secrets, server, task, actor).await
+    queue(state, server, task, actor).await
 }
 
 /// Queue `task` without the enforcing checks (the caller made them, or the task needs none).
 pub async fn queue(
-    jobs: &Jobs,
-    pool: &Pool,
-    secrets: &SecretBox,
+    state: &AppState,
     server: &Server,
     task: Task,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    let (pool, secrets, server) = (pool.clone(), secrets.clone(), server.clone());
+    let (job_state, server) = (state.clone(), server.clone());
     let spec = JobSpec {
         server_id: Some(server.id),
         actor_id: actor,
@@ -194,9 +189,11 @@ pub async fn queue(
         title: task.title(&server.name),
         lane: None,
     };
-    let id = jobs
+    let id = state
+        .jobs
         .submit(spec, move |ctx| async move {
-            let result = run(&ctx, &pool, &secrets, &server, task).await;
+            let state = job_state;
+            let result = run(&ctx, &state, &server, task).await;
             let (mut done, failed) = task.outcome();
             // Nothing applied: say so rather than record a change that did not happen (the
             // module's line would start the enforcing window).
@@ -205,10 +202,10 @@ pub async fn queue(
                     done = "SELinux is disabled on the server: nothing was changed".into();
                 }
             });
-            crate::servers::log_outcome(&pool, server.id, &ctx, &result, &done, &failed).await?;
+            crate::nodes::log_outcome(&state, server.id, &ctx, &result, &done, &failed).await?;
             if task == Task::Enforce && result.is_ok() {
                 db::servers::log(
-                    &pool,
+                    &state.db,
                     server.id,
                     LogLevel::Warning,
                     "SELinux now blocks what it used to log: watch the SELinux page for denials",
@@ -222,25 +219,20 @@ pub async fn queue(
     Ok(id)
 }
 
-async fn plan(
-    pool: &Pool,
-    secrets: &SecretBox,
-    server: &Server,
-    task: Task,
-) -> Result<Plan, JobFailure> {
-    let profile = Profile::new(server.os_version);
-    let driver = driver(server);
+async fn plan(state: &AppState, server: &Server, task: Task) -> Result<Plan, JobFailure> {
+    let profile = crate::nodes::profile(server);
+    let driver = crate::nodes::driver(server);
     Ok(match task {
         Task::InstallModule => manage::install_module(profile, driver),
         Task::SetBoolean(b, on) => manage::set_boolean(profile, driver, b, on),
         Task::Enforce => manage::enforce(profile, driver),
         Task::Relabel => {
-            let sites = db::sites::for_server(pool, server.id)
+            let sites = db::sites::for_server(&state.db, server.id)
                 .await
                 .map_err(|e| JobFailure::new(e.to_string()))?;
             let mut specs = Vec::new();
             for site in &sites {
-                let (spec, _) = crate::sites::spec_of(site, secrets)
+                let (spec, _) = crate::sites::spec_of(site, &state.secrets)
                     .map_err(|e| JobFailure::new(format!("{}: {e}", site.domain)))?;
                 specs.push(spec);
             }
@@ -251,14 +243,13 @@ async fn plan(
 
 /// Runs the task's plan; `Ok(false)` when no step applied on this node (SELinux is off).
 async fn run(
-    ctx: &crate::jobs::JobContext,
-    pool: &Pool,
-    secrets: &SecretBox,
+    ctx: &JobContext,
+    state: &AppState,
     server: &Server,
     task: Task,
 ) -> Result<bool, JobFailure> {
-    let plan = plan(pool, secrets, server, task).await?;
-    let session = crate::servers::open_session(ctx, pool, secrets, server).await?;
+    let plan = plan(state, server, task).await?;
+    let session = crate::nodes::open_session(state, ctx, server).await?;
     let result = crate::provision::run::Runner::new(ctx, &session)
         .run(&plan)
         .await

@@ -7,21 +7,19 @@
 //! backoff from the same position: nothing is skipped.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
-use super::audit::{self, Record, RecordType};
-use super::explain::{self, Severity};
-use crate::crypto::SecretBox;
 use crate::db::selinux::NewAuditRecord;
-use crate::db::{self, Pool};
+use crate::db::{self};
 use crate::domain::{LogLevel, ServerStatus};
-use crate::ids::{AuditLogId, ServerId};
+use crate::ids::ServerId;
+use crate::selinux::audit::{self, Record, RecordType};
+use crate::selinux::explain::{self, Severity};
+use crate::selinux::live::LiveRecord;
 use crate::ssh::Script;
-use crate::ssh::pool::SessionPool;
+use crate::state::AppState;
 
 pub const READ_SCRIPT: &str = include_str!("../../setup/audit-read.sh");
 /// At most this much log per read; a bigger backlog is read in several.
@@ -38,38 +36,15 @@ const MAX_MESSAGE: usize = 1_000;
 /// How often the set of active servers is looked at.
 const SUPERVISE: Duration = Duration::from_secs(2);
 
-/// A record just stored, for the live stream (toasts) and alerts.
-#[derive(Clone, Debug)]
-pub struct LiveRecord {
-    pub id: AuditLogId,
-    pub server_id: ServerId,
-    pub server_name: String,
-    pub level: LogLevel,
-    pub record: Record,
-    pub explanation: Option<explain::Explanation>,
-}
-
+/// Follows every active server's audit log with what the panel shares.
 #[derive(Clone)]
 pub struct Collector {
-    pool: Pool,
-    secrets: Arc<SecretBox>,
-    sessions: Arc<SessionPool>,
-    events: broadcast::Sender<LiveRecord>,
+    state: AppState,
 }
 
 impl Collector {
-    pub fn new(
-        pool: Pool,
-        secrets: Arc<SecretBox>,
-        sessions: Arc<SessionPool>,
-        events: broadcast::Sender<LiveRecord>,
-    ) -> Self {
-        Self {
-            pool,
-            secrets,
-            sessions,
-            events,
-        }
+    pub fn new(state: AppState) -> Self {
+        Self { state }
     }
 
     /// Keep one reader per active server until the returned task is aborted.
@@ -77,7 +52,7 @@ impl Collector {
         tokio::spawn(async move {
             let mut readers = Readers::default();
             loop {
-                let active: Vec<ServerId> = match db::servers::list(&self.pool).await {
+                let active: Vec<ServerId> = match db::servers::list(&self.state.db).await {
                     Ok(list) => list
                         .into_iter()
                         .filter(|s| s.status == ServerStatus::Active)
@@ -108,7 +83,7 @@ impl Collector {
 
     async fn follow(self, id: ServerId) {
         let mut failures: u32 = 0;
-        while !self.pool.is_closed() {
+        while !self.state.db.is_closed() {
             let started = std::time::Instant::now();
             let pause = match self.read_once(id).await {
                 Ok(Read::More) => {
@@ -134,7 +109,7 @@ impl Collector {
                 Err(e) => {
                     failures += 1;
                     // A broken pooled connection is not reused.
-                    self.sessions.forget(id);
+                    self.state.ssh.forget(id);
                     let wait =
                         Duration::from_millis(500 << failures.min(7)).min(Duration::from_secs(60));
                     tracing::info!(server = %id, error = %e, "reading the audit log failed; retrying in {wait:?}");
@@ -147,11 +122,11 @@ impl Collector {
 
     /// Read, store and announce what was appended since the stored position.
     pub async fn read_once(&self, id: ServerId) -> Result<Read, String> {
-        let server = db::servers::get(&self.pool, id)
+        let server = db::servers::get(&self.state.db, id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the server is gone")?;
-        let (inode, offset) = db::selinux::position(&self.pool, id)
+        let (inode, offset) = db::selinux::position(&self.state.db, id)
             .await
             .map_err(|e| e.to_string())?;
         let script = Script::new("audit-read", READ_SCRIPT)
@@ -159,10 +134,8 @@ impl Collector {
             .arg(offset)
             .arg(MAX_READ)
             .arg(WAIT.as_secs());
-        let out = crate::servers::read_script_within(
-            &self.pool,
-            &self.secrets,
-            &self.sessions,
+        let out = crate::nodes::read_script_within(
+            &self.state,
             &server,
             &script,
             WAIT + Duration::from_secs(10),
@@ -178,12 +151,12 @@ impl Collector {
         let rows: Vec<(NewAuditRecord, Option<explain::Explanation>)> = stored(&records);
         let (new_rows, explanations): (Vec<NewAuditRecord>, Vec<Option<explain::Explanation>>) =
             rows.into_iter().unzip();
-        let new = db::selinux::store_batch(&self.pool, id, &new_rows, position)
+        let new = db::selinux::store_batch(&self.state.db, id, &new_rows, position)
             .await
             .map_err(|e| e.to_string())?;
         for (i, row_id) in new {
             // No one listening is fine: the rows are stored.
-            let _ = self.events.send(LiveRecord {
+            let _ = self.state.audit.send(LiveRecord {
                 id: row_id,
                 server_id: id,
                 server_name: server.name.clone(),

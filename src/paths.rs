@@ -1,5 +1,6 @@
 //! Every URL of the panel, declared once: routes are registered from these and links built from
-//! them, so a renamed page cannot leave a dead link behind.
+//! them (in pages, in alert mail, in what the CLI prints), so a renamed page cannot leave a dead
+//! link behind. Plain constants with no imports: any floor may use them.
 
 pub const DASHBOARD: &str = "/";
 pub const SERVERS: &str = "/servers";

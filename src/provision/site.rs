@@ -1,0 +1,632 @@
+//! The site plans: provisioning's eight steps in the seed's order, and the smaller plans for
+//! suspending, deleting, changing a database password and writing the `.env`. Each step is idempotent: its check
+//! recognises the finished state, and applying it twice gives the same result.
+
+use crate::domain::{AppType, DatabaseType, SiteDomain};
+use crate::ssh::{Command, Script};
+
+use super::profile::SOCKET_DIR;
+use super::service::{test_nginx, test_site_fpm};
+use super::steps::{exists, http_status, is_link, link_probe, mkdir, nginx_diagnosis, rm, serving};
+use super::{
+    Action, DbSpec, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux, sql,
+    templates,
+};
+
+/// The node side of step 8: signs and sends the "site created" callback.
+pub const SITE_CREATED_SCRIPT: &str = include_str!("../../setup/site-created.sh");
+/// Where the panel user keeps the server's callback secret (mode 600, its own home).
+pub const CALLBACK_SECRET_FILE: &str = ".panel/callback-secret";
+
+/// How step 8 reaches the panel: its URL and the ids it reports.
+#[derive(Clone, Debug)]
+pub struct Confirm {
+    pub panel_url: String,
+    pub server_id: String,
+    pub site_id: String,
+    pub secret: String,
+}
+
+/// The vhost file's base name.
+fn vhost_name(site: &SiteSpec) -> String {
+    site.domain.to_string()
+}
+
+/// Step 1: the site's own Unix user, its home the site root.
+fn user_step(profile: Profile, site: &SiteSpec) -> Step {
+    let user = site.user.as_str();
+    let home = site.user.home();
+    let nginx = profile.nginx_user();
+    let mut step = Step::new(format!("Create the system user {user}"));
+    let home_ok = Probe::output(
+        Command::new("stat")
+            .flag("-c")
+            .flag("%U %G %a")
+            .operand(&home),
+        format!("root {user} 750"),
+    );
+    let in_group = Probe::ok(Command::new("id").flag("-u").operand(user));
+    step.check = vec![in_group.clone(), home_ok.clone()];
+    step.apply = vec![
+        Action::unless(
+            in_group.clone(),
+            Action::run(
+                Command::new("useradd")
+                    .sudo()
+                    .flag("--home-dir")
+                    .value(&home)
+                    .flag("--no-create-home")
+                    .flag("--shell")
+                    .flag("/usr/sbin/nologin")
+                    .flag("--user-group")
+                    .operand(user),
+            ),
+        ),
+        // Root owns the home (sshd's SFTP chroot requires it); the site's group may enter,
+        // others may not even list it.
+        mkdir("0750", "root", user, std::slice::from_ref(&home)),
+        // nginx reads static files, so its user joins every site's group (PHP does not).
+        Action::run(
+            Command::new("usermod")
+                .sudo()
+                .flag("-a")
+                .flag("-G")
+                .value(user)
+                .operand(nginx),
+        ),
+        Action::when(
+            Probe::ok(Command::new("getent").flag("group").operand("panel-sftp")),
+            Action::run(
+                Command::new("usermod")
+                    .sudo()
+                    .flag("-a")
+                    .flag("-G")
+                    .flag("panel-sftp")
+                    .operand(user),
+            ),
+        ),
+    ];
+    step.verify = vec![in_group, home_ok];
+    step
+}
+
+/// Step 2: the directories and an empty `.env`, all the user's.
+fn dirs_step(site: &SiteSpec) -> Step {
+    let user = site.user.as_str();
+    let home = site.user.home();
+    let web = format!("{home}/public_html");
+    let storage = format!("{home}/storage");
+    let tmp = format!("{home}/tmp");
+    let logs = format!("{home}/logs");
+    let env = format!("{home}/.env");
+    let mut open = vec![web.clone(), storage.clone()];
+    if site.app_type == AppType::Laravel {
+        open.push(format!("{web}/public"));
+    }
+    let mut expected: Vec<String> = open.iter().map(|_| format!("{user} 755")).collect();
+    expected.extend([
+        format!("{user} 700"),
+        format!("{user} 750"),
+        format!("{user} 600"),
+    ]);
+    let mut all = open.clone();
+    all.extend([tmp.clone(), logs.clone(), env.clone()]);
+    // `-L`: once deployed, `public_html` is a link to the live release, whose directory is
+    // what must be the site user's.
+    let state = Probe::output(
+        Command::new("stat")
+            .sudo()
+            .flag("-L")
+            .flag("-c")
+            .flag("%U %a")
+            .operands(&all),
+        expected.join("\n"),
+    );
+    let root = templates::document_root(site);
+    let index = FileWrite::new(
+        format!("{root}/index.html"),
+        "0644",
+        user,
+        templates::placeholder(site),
+    );
+    let mut step = Step::new("Create the site's directories and .env");
+    step.check = vec![state.clone()];
+    step.apply = vec![
+        mkdir("0755", user, user, &open),
+        mkdir("0700", user, user, std::slice::from_ref(&tmp)),
+        mkdir("0750", user, user, std::slice::from_ref(&logs)),
+        Action::unless(
+            exists(&env),
+            Action::run(
+                Command::new("install")
+                    .sudo()
+                    .flag("-Z")
+                    .flag("-m")
+                    .flag("0600")
+                    .flag("-o")
+                    .value(user)
+                    .flag("-g")
+                    .value(user)
+                    .operand("/dev/null")
+                    .operand(&env),
+            ),
+        ),
+        // A page to show until the site's code arrives; never over a deployed one, and never
+        // into a release.
+        Action::unless(
+            is_link(&web),
+            Action::unless(
+                exists(&format!("{root}/index.php")),
+                Action::unless(exists(&index.path), Action::Write(index)),
+            ),
+        ),
+    ];
+    step.verify = vec![state];
+    step
+}
+
+/// The tmpfiles.d entry that recreates the socket directory at boot (`/run` is a tmpfs).
+fn socket_dir_file() -> FileWrite {
+    FileWrite::new(
+        "/etc/tmpfiles.d/panel-php-fpm.conf".into(),
+        "0644",
+        "root",
+        format!(
+            "# Managed by Panel: the directory of the sites' PHP-FPM sockets.\nd {SOCKET_DIR} 0755 root root -\n"
+        ),
+    )
+}
+
+/// Step 3: the site's PHP-FPM master and its one pool (and, under systemd, its unit).
+fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+    let user = site.user.as_str();
+    let config = FileWrite::new(
+        templates::fpm_config_path(user),
+        "0644",
+        "root",
+        templates::fpm_config(profile, site),
+    );
+    let tmpfiles = socket_dir_file();
+    let mut step = Step::new(format!("Configure the PHP {} FPM pool", site.php));
+    step.check = vec![config.unchanged(), tmpfiles.unchanged()];
+    step.apply = vec![
+        mkdir(
+            "0755",
+            "root",
+            "root",
+            &[SOCKET_DIR.to_owned(), templates::FPM_CONFIG_DIR.to_owned()],
+        ),
+        mkdir("0750", "root", "root", &[templates::FPM_LOG_DIR.to_owned()]),
+        Action::Write(tmpfiles),
+        Action::WriteTested {
+            file: config,
+            link: None,
+            test: test_site_fpm(profile, site),
+        },
+    ];
+    if driver == Driver::Systemd {
+        let unit = fpm_unit_file(profile, site);
+        step.check.push(unit.unchanged());
+        step.apply.push(Action::Write(unit));
+        step.apply.push(daemon_reload());
+    }
+    step.verify = step.check.clone();
+    step
+}
+
+fn fpm_unit_file(profile: Profile, site: &SiteSpec) -> FileWrite {
+    FileWrite::new(
+        fpm_unit_path(site),
+        "0644",
+        "root",
+        templates::fpm_unit(profile, site),
+    )
+}
+
+fn fpm_unit_path(site: &SiteSpec) -> String {
+    templates::fpm_unit_path(site.user.as_str())
+}
+
+fn daemon_reload() -> Action {
+    Action::run(Command::new("systemctl").sudo().flag("daemon-reload"))
+}
+
+fn default_server(profile: Profile) -> (FileWrite, Option<String>) {
+    (
+        FileWrite::new(
+            profile.vhost_path(templates::DEFAULT_SERVER_NAME),
+            "0644",
+            "root",
+            templates::DEFAULT_SERVER.to_owned(),
+        ),
+        profile.vhost_link(templates::DEFAULT_SERVER_NAME),
+    )
+}
+
+/// Checks and changes that put `file` (and its Debian link) in place, tested by `nginx -t`.
+fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
+    let mut probes = vec![file.unchanged()];
+    if let Some(l) = &link {
+        probes.push(link_probe(l, &file.path));
+    }
+    (
+        probes,
+        Action::WriteTested {
+            file,
+            link,
+            test: test_nginx(),
+        },
+    )
+}
+
+/// Step 4: the vhost, and the catch-all server that keeps unknown hosts off every site.
+fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
+    let name = vhost_name(site);
+    let content = if suspended {
+        templates::suspended_vhost(site)
+    } else {
+        templates::vhost(profile, site)
+    };
+    let vhost = FileWrite::new(profile.vhost_path(&name), "0644", "root", content);
+    let (default_file, default_link) = default_server(profile);
+    let (mut check, default_apply) = nginx_file(default_file, default_link);
+    let (vhost_check, vhost_apply) = nginx_file(vhost, profile.vhost_link(&name));
+    let mut apply = Vec::new();
+    if let Some(stock) = profile.stock_default_site() {
+        // Debian's stock site also claims `default_server`; two cannot coexist.
+        check.push(Probe::ok(
+            Command::new("test").flag("!").flag("-e").value(stock),
+        ));
+        apply.push(rm(&[stock.to_owned()]));
+    }
+    if site.app_type == AppType::WordPress && !suspended {
+        apply.push(mkdir(
+            "0700",
+            profile.nginx_user(),
+            "root",
+            &[profile.fastcgi_cache_dir(site.user.as_str())],
+        ));
+    }
+    apply.push(default_apply);
+    apply.push(vhost_apply);
+    check.extend(vhost_check);
+    let title = if suspended {
+        format!("Serve the suspended page for {}", site.domain)
+    } else {
+        format!("Configure the nginx vhost for {}", site.domain)
+    };
+    let mut step = Step::new(title);
+    step.verify = check.clone();
+    step.check = check;
+    step.apply = apply;
+    step
+}
+
+/// Step 5: the database and its user.
+fn database_step(site: &SiteSpec, password: Option<&str>) -> Step {
+    let Some(db) = &site.database else {
+        return Step::skipped("Create the database", "no database chosen");
+    };
+    let mut step = Step::new(format!(
+        "Create the {} database {}",
+        db.engine.label(),
+        db.name
+    ));
+    step.check = vec![sql::exists(db)];
+    step.apply = vec![Action::run_with(
+        sql::client(db.engine),
+        sql::create(db, password.unwrap_or_default()),
+        true,
+    )];
+    step.verify = vec![sql::exists(db)];
+    step
+}
+
+fn env_write(site: &SiteSpec, password: Option<&str>) -> FileWrite {
+    let user = site.user.as_str();
+    FileWrite::new(
+        format!("{}/.env", site.user.home()),
+        "0600",
+        user,
+        templates::env_file(site, password),
+    )
+    .sensitive()
+}
+
+/// Step 6: the `.env`, outside the web root; Laravel gets a link to it in its app root.
+fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
+    let env = env_write(site, password);
+    let mut check = vec![env.unchanged()];
+    let mut apply = vec![Action::Write(env.clone())];
+    if site.app_type == AppType::Laravel {
+        let link = format!("{}/public_html/.env", site.user.home());
+        check.push(Probe::output(
+            Command::new("readlink").sudo().operand(&link),
+            env.path.clone(),
+        ));
+        apply.push(Action::run(
+            Command::new("ln")
+                .sudo()
+                .flag("-sfn")
+                .operand(&env.path)
+                .operand(link),
+        ));
+    }
+    let mut step = Step::new("Write the .env");
+    step.verify = check.clone();
+    step.check = check;
+    step.apply = apply;
+    step
+}
+
+/// Step 7: reload nginx and the site's PHP-FPM, then ask nginx for the site.
+fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+    let mut step = Step::new("Reload PHP-FPM and nginx");
+    step.apply = vec![driver.reload_site_fpm(profile, site), driver.reload_nginx()];
+    step.verify = serving(site);
+    step.diagnose = nginx_diagnosis();
+    step
+}
+
+/// Step 8: the node tells the panel the site is up (signed like server-ready).
+fn confirm_step(site: &SiteSpec, confirm: Option<&Confirm>) -> Step {
+    let title = "Confirm with the panel";
+    let Some(c) = confirm else {
+        return Step::skipped(
+            title,
+            "no panel to report to (a plan printed by `panel site plan`)",
+        );
+    };
+    let script = Script::new("site-created", SITE_CREATED_SCRIPT)
+        .arg(&c.panel_url)
+        .arg(&c.server_id)
+        .arg(&c.site_id)
+        .arg(&site.domain);
+    let mut step = Step::new(title);
+    step.apply = vec![
+        Action::run(
+            Command::new("install")
+                .flag("-d")
+                .flag("-m")
+                .flag("0700")
+                .operand(".panel"),
+        ),
+        // As the panel user itself, in its home (a command's working directory over SSH).
+        Action::run_with(
+            Command::new("install")
+                .flag("-m")
+                .flag("0600")
+                .operand("/dev/stdin")
+                .operand(CALLBACK_SECRET_FILE),
+            format!("{}\n", c.secret),
+            true,
+        ),
+        Action::run_with(script.command(), script.body().to_owned(), false),
+    ];
+    step
+}
+
+/// Secrets a plan writes: the database password (from the panel's encrypted store).
+#[derive(Clone, Debug, Default)]
+pub struct PlanSecrets {
+    pub db_password: Option<String>,
+}
+
+/// The eight provisioning steps, in the seed's order.
+pub fn provision(
+    profile: Profile,
+    driver: Driver,
+    site: &SiteSpec,
+    secrets: &PlanSecrets,
+    confirm: Option<&Confirm>,
+) -> Plan {
+    let pw = secrets.db_password.as_deref();
+    Plan {
+        title: format!(
+            "provision {} ({}, PHP {}) as {}",
+            site.domain,
+            site.app_type.label(),
+            site.php,
+            site.user
+        ),
+        profile,
+        driver,
+        steps: vec![
+            user_step(profile, site),
+            dirs_step(site),
+            selinux::label_step(site),
+            pool_step(profile, driver, site),
+            vhost_step(profile, site, false),
+            database_step(site, pw),
+            env_step(site, pw),
+            reload_step(profile, driver, site),
+            confirm_step(site, confirm),
+        ],
+    }
+}
+
+fn socket_gone(site: &SiteSpec) -> Probe {
+    Probe::ok(
+        Command::new("test")
+            .flag("!")
+            .flag("-S")
+            .value(templates::socket_path(site.user.as_str())),
+    )
+}
+
+/// Suspend: the vhost answers 503 and the site's PHP-FPM master is stopped.
+pub fn suspend(profile: Profile, driver: Driver, site: &SiteSpec) -> Plan {
+    let mut stop = Step::new("Stop the site's PHP-FPM pool");
+    stop.check = vec![socket_gone(site)];
+    stop.apply = vec![driver.stop_site_fpm(site)];
+    stop.verify = vec![socket_gone(site).waiting()];
+    let mut reload = Step::new("Reload nginx");
+    reload.apply = vec![driver.reload_nginx()];
+    reload.verify = vec![Probe::output(http_status(&site.domain), "503").waiting()];
+    reload.diagnose = nginx_diagnosis();
+    Plan {
+        title: format!("suspend {}", site.domain),
+        profile,
+        driver,
+        steps: vec![vhost_step(profile, site, true), stop, reload],
+    }
+}
+
+/// What a delete removes besides the vhost and the pool.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeleteScope {
+    pub files: bool,
+    pub database: bool,
+}
+
+/// Delete: vhost and pool always; the user with its files, and the database, when asked.
+pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteScope) -> Plan {
+    let name = vhost_name(site);
+    let mut config = vec![
+        profile.vhost_path(&name),
+        templates::fpm_config_path(site.user.as_str()),
+    ];
+    config.extend(profile.vhost_link(&name));
+    if driver == Driver::Systemd {
+        config.push(fpm_unit_path(site));
+    }
+    let mut remove = Step::new("Stop the PHP-FPM pool, remove it and the vhost");
+    let files_gone: Vec<Probe> = config
+        .iter()
+        .map(|p| Probe::ok(Command::new("test").flag("!").flag("-e").value(p)))
+        .collect();
+    remove.check = files_gone.clone();
+    remove.check.push(socket_gone(site));
+    // The master removes its socket as it exits, a moment after the signal.
+    remove.verify = files_gone;
+    remove.verify.push(socket_gone(site).waiting());
+    remove.apply = vec![driver.stop_site_fpm(site), rm(&config)];
+    if driver == Driver::Systemd {
+        remove.apply.push(daemon_reload());
+    }
+    if site.app_type == AppType::WordPress {
+        remove.apply.push(Action::run(
+            Command::new("rm")
+                .sudo()
+                .flag("-rf")
+                .operand(profile.fastcgi_cache_dir(site.user.as_str())),
+        ));
+    }
+    let mut reload = Step::new("Reload nginx");
+    reload.apply = vec![driver.reload_nginx()];
+    let db_step = match (&site.database, scope.database) {
+        (Some(db), true) => {
+            let mut s = Step::new(format!(
+                "Drop the {} database {}",
+                db.engine.label(),
+                db.name
+            ));
+            s.apply = vec![Action::run_with(
+                sql::client(db.engine),
+                sql::drop(db),
+                false,
+            )];
+            let gone = super::Probe {
+                expect: super::Expect::Output("0".into()),
+                ..sql::exists(db)
+            };
+            s.check = vec![gone.clone()];
+            s.verify = vec![gone];
+            s
+        }
+        (Some(_), false) => Step::skipped("Drop the database", "kept, as asked"),
+        (None, _) => Step::skipped("Drop the database", "the site has no database"),
+    };
+    let user_step = if scope.files {
+        let user = site.user.as_str();
+        let mut s = Step::new(format!("Remove the user {user} and its files"));
+        let gone = Probe::ok(
+            Command::new("test")
+                .flag("!")
+                .flag("-e")
+                .value(site.user.home()),
+        );
+        let no_user = Probe::ok(
+            Command::new("bash")
+                .flag("-c")
+                .flag("! id -u -- \"$1\" >/dev/null 2>&1")
+                .flag("--")
+                .value(user),
+        );
+        s.check = vec![gone.clone(), no_user.clone()];
+        s.apply = vec![
+            Action::run(
+                Command::new("rm")
+                    .sudo()
+                    .flag("-rf")
+                    .operand(site.user.home()),
+            ),
+            Action::when(
+                Probe::ok(Command::new("id").flag("-u").operand(user)),
+                Action::run(Command::new("userdel").sudo().operand(user)),
+            ),
+        ];
+        s.verify = vec![gone, no_user];
+        s
+    } else {
+        Step::skipped("Remove the user and its files", "kept, as asked")
+    };
+    Plan {
+        title: format!("delete {}", site.domain),
+        profile,
+        driver,
+        steps: vec![
+            remove,
+            reload,
+            db_step,
+            selinux::unlabel_step(site),
+            user_step,
+        ],
+    }
+}
+
+/// A new database password: set on the server, then written to the `.env`.
+pub fn rotate_password(site: &SiteSpec, password: &str, profile: Profile, driver: Driver) -> Plan {
+    let mut steps = Vec::new();
+    if let Some(db) = &site.database {
+        let mut s = Step::new(format!("Set the new password of {}", db.user));
+        s.apply = vec![Action::run_with(
+            sql::client(db.engine),
+            sql::set_password(db.engine, &db.user, password),
+            true,
+        )];
+        steps.push(s);
+    }
+    steps.push(env_step(site, Some(password)));
+    Plan {
+        title: format!("rotate the database password of {}", site.domain),
+        profile,
+        driver,
+        steps,
+    }
+}
+
+/// Rewrite the `.env` alone (after an edit in the panel).
+pub fn write_env(
+    site: &SiteSpec,
+    password: Option<&str>,
+    profile: Profile,
+    driver: Driver,
+) -> Plan {
+    Plan {
+        title: format!("write the .env of {}", site.domain),
+        profile,
+        driver,
+        steps: vec![env_step(site, password)],
+    }
+}
+
+/// The database a site gets by default: named after its domain, user of the same name.
+pub fn default_database(engine: DatabaseType, domain: &SiteDomain) -> DbSpec {
+    let name = crate::domain::DbName::from_domain(domain);
+    DbSpec {
+        engine,
+        user: name.clone(),
+        name,
+    }
+}

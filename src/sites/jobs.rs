@@ -1,0 +1,222 @@
+//! The jobs that change a site on its server — provision (and resume, retry), suspend, delete,
+//! rotate the database password, write the `.env` — each a plan run step by step, and the
+//! site's status and a server-log line recorded from how it went.
+
+use std::time::Duration;
+
+use crate::db::servers::Server;
+use crate::db::sites::Site;
+use crate::db::{self, Pool};
+use crate::domain::{JobKind, LogLevel, SiteStatus};
+use crate::error::{AppError, AppResult};
+use crate::ids::{JobId, UserId};
+use crate::jobs::{JobContext, JobFailure, JobSpec};
+use crate::provision::Plan;
+use crate::provision::site::{self as plans, Confirm, DeleteScope, PlanSecrets};
+use crate::state::AppState;
+
+use super::spec::spec_of;
+
+/// What a site job does once connected.
+pub enum Work {
+    Provision,
+    Suspend,
+    Delete(DeleteScope),
+    RotatePassword(String),
+    WriteEnv,
+}
+
+impl Work {
+    fn kind(&self) -> JobKind {
+        match self {
+            Work::Provision => JobKind::SiteProvision,
+            Work::Suspend => JobKind::SiteSuspend,
+            Work::Delete(_) => JobKind::SiteDelete,
+            Work::RotatePassword(_) => JobKind::SiteRotatePassword,
+            Work::WriteEnv => JobKind::SiteWriteEnv,
+        }
+    }
+
+    fn title(&self, domain: &str) -> String {
+        match self {
+            Work::Provision => format!("Provision {domain}"),
+            Work::Suspend => format!("Suspend {domain}"),
+            Work::Delete(_) => format!("Delete {domain}"),
+            Work::RotatePassword(_) => format!("Rotate the database password of {domain}"),
+            Work::WriteEnv => format!("Write the .env of {domain}"),
+        }
+    }
+}
+
+/// Queue `work` on the site's server, in the site's lane (after any other job of the site).
+pub async fn submit(
+    state: &AppState,
+    site: &Site,
+    work: Work,
+    actor: Option<UserId>,
+) -> AppResult<JobId> {
+    let server = db::servers::get(&state.db, site.server_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let spec = JobSpec {
+        server_id: Some(server.id),
+        actor_id: actor,
+        kind: work.kind(),
+        args: serde_json::json!({ "server_id": server.id, "site_id": site.id }),
+        title: work.title(&site.domain),
+        lane: Some(site.id.to_string()),
+    };
+    let job_state = state.clone();
+    let site_id = site.id;
+    let job = state
+        .jobs
+        .submit(spec, move |ctx| async move {
+            let state = job_state;
+            let site = db::sites::get(&state.db, site_id)
+                .await?
+                .ok_or_else(|| JobFailure::new("the site no longer exists"))?;
+            let result = perform(&ctx, &state, &server, &site, &work).await;
+            finish(&state.db, &server, &site, &work, &result).await?;
+            result
+        })
+        .await?;
+    db::sites::set_last_job(&state.db, site.id, job).await?;
+    Ok(job)
+}
+
+async fn perform(
+    ctx: &JobContext,
+    state: &AppState,
+    server: &Server,
+    site: &Site,
+    work: &Work,
+) -> Result<(), JobFailure> {
+    let pool = &state.db;
+    let (spec, password) = spec_of(site, &state.secrets).map_err(JobFailure::new)?;
+    let profile = crate::nodes::profile(server);
+    let driver = crate::nodes::driver(server);
+    let mut redact: Vec<String> = password.iter().cloned().collect();
+    let plan: Plan = match work {
+        Work::Provision => {
+            let secret = crate::nodes::callbacks::secret(state, server.id)
+                .await
+                .map_err(|e| JobFailure::new(e.public_message()))?;
+            redact.push(secret.clone());
+            let confirm = Confirm {
+                panel_url: state.config.url.trim_end_matches('/').to_owned(),
+                server_id: server.id.to_string(),
+                site_id: site.id.to_string(),
+                secret,
+            };
+            plans::provision(
+                profile,
+                driver,
+                &spec,
+                &PlanSecrets {
+                    db_password: password,
+                },
+                Some(&confirm),
+            )
+        }
+        Work::Suspend => plans::suspend(profile, driver, &spec),
+        Work::Delete(scope) => plans::delete(profile, driver, &spec, *scope),
+        Work::RotatePassword(new) => {
+            redact.push(new.clone());
+            plans::rotate_password(&spec, new, profile, driver)
+        }
+        Work::WriteEnv => plans::write_env(&spec, password.as_deref(), profile, driver),
+    };
+    let session = crate::nodes::open_session(state, ctx, server).await?;
+    let started = std::time::Instant::now();
+    let result = crate::provision::run::Runner::new(ctx, &session)
+        .redacting(redact)
+        .run(&plan)
+        .await;
+    if let Ok(report) = &result {
+        // Where the time went: waiting on the node vs the panel's own work (benchmarked).
+        let total = started.elapsed();
+        ctx.note(&format!(
+            "Timing: {} remote commands, {} ms on the node, {} ms in the panel",
+            report.commands,
+            report.remote.as_millis(),
+            total.saturating_sub(report.remote).as_millis()
+        ));
+    }
+    if let (Ok(_), Work::Provision) = (&result, work) {
+        // The user's uid, for the record.
+        if let Ok(out) = session
+            .run(
+                &crate::ssh::Command::new("id")
+                    .flag("-u")
+                    .operand(spec.user.as_str()),
+                Duration::from_secs(20),
+                |_, _| {},
+            )
+            .await
+        {
+            if let Ok(uid) = out.stdout.trim().parse::<i64>() {
+                db::sites::set_uid(pool, site.id, uid).await?;
+            }
+        }
+    }
+    session.disconnect().await;
+    let report = result?;
+    if !report.skipped.is_empty() {
+        ctx.note(&format!(
+            "Already done, skipped: {}",
+            report.skipped.join("; ")
+        ));
+    }
+    Ok(())
+}
+
+/// Record a job's outcome: the site's status and a line in the server's log.
+async fn finish(
+    pool: &Pool,
+    server: &Server,
+    site: &Site,
+    work: &Work,
+    result: &Result<(), JobFailure>,
+) -> sqlx::Result<()> {
+    let reason = result.as_ref().err().map(|f| f.message.as_str());
+    let (status, message) = match (work, result) {
+        (Work::Provision, Ok(())) => (Some(SiteStatus::Active), "site is active"),
+        (Work::Provision, Err(_)) => (Some(SiteStatus::Error), "site provisioning failed"),
+        (Work::Suspend, Ok(())) => (Some(SiteStatus::Suspended), "site suspended"),
+        (Work::Suspend, Err(_)) => (Some(SiteStatus::Error), "suspending the site failed"),
+        (Work::Delete(_), Ok(())) => (None, "site deleted"),
+        (Work::Delete(_), Err(_)) => (Some(SiteStatus::Error), "deleting the site failed"),
+        (Work::RotatePassword(_), Ok(())) => (None, "database password rotated"),
+        (Work::RotatePassword(_), Err(_)) => (None, "rotating the database password failed"),
+        (Work::WriteEnv, Ok(())) => (None, ".env written"),
+        (Work::WriteEnv, Err(_)) => (None, "writing the .env failed"),
+    };
+    let level = if result.is_ok() {
+        LogLevel::Info
+    } else {
+        LogLevel::Error
+    };
+    db::servers::log(
+        pool,
+        server.id,
+        level,
+        &format!("{}: {message}", site.domain),
+        &serde_json::json!({ "site_id": site.id, "reason": reason }),
+    )
+    .await?;
+    if let (Work::Delete(_), Ok(())) = (work, result) {
+        return db::sites::delete(pool, site).await;
+    }
+    if site.db_id.is_some() && matches!(work, Work::Provision) {
+        db::sites::set_database_status(
+            pool,
+            site.id,
+            if result.is_ok() { "active" } else { "error" },
+        )
+        .await?;
+    }
+    if let Some(status) = status {
+        db::sites::set_status(pool, site.id, status, reason).await?;
+    }
+    Ok(())
+}
