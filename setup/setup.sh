@@ -296,6 +296,43 @@ firewall() {
   if firewall-cmd --permanent --query-port=8095/tcp >/dev/null 2>&1; then ok "port 8095"; else change "open 8095/tcp" firewall-cmd --permanent --add-port=8095/tcp; fi
 }
 
+# hmac_sha256 KEY MESSAGE: the hex HMAC-SHA256 (RFC 2104), computed with shell builtins and
+# sha256sum reading a pipe: the key never appears in a process's argv or environment, where any
+# user of this server could read it (`openssl dgst -hmac KEY` would put it there).
+hmac_sha256() {
+  local key=$1 msg=$2 i c byte ipad='' opad='' inner outer=''
+  ((${#key} <= 64)) || { echo "hmac_sha256: key longer than a block" >&2; return 1; }
+  for ((i = 0; i < 64; i++)); do
+    c=0
+    if ((i < ${#key})); then printf -v c '%d' "'${key:i:1}"; fi
+    printf -v byte '\\x%02x' $((c ^ 0x36)); ipad+=$byte
+    printf -v byte '\\x%02x' $((c ^ 0x5c)); opad+=$byte
+  done
+  inner=$({ printf '%b' "$ipad"; printf '%s' "$msg"; } | sha256sum)
+  for ((i = 0; i < 64; i += 2)); do outer+="\\x${inner:i:2}"; done
+  { printf '%b' "$opad"; printf '%b' "$outer"; } | sha256sum | cut -d' ' -f1
+}
+
+# The public halves of the host keys sshd serves (its configured HostKey files, else the
+# defaults), as a JSON array of "TYPE BASE64" strings: the panel pins only one of these.
+host_keys_json() {
+  local files=() f line json='' seen=' '
+  while read -r key value; do
+    [[ $key == hostkey ]] && files+=("$value.pub")
+  done < <(sshd -T 2>/dev/null || true)
+  ((${#files[@]})) || files=(/etc/ssh/ssh_host_*_key.pub)
+  for f in "${files[@]}"; do
+    [[ -r $f ]] || continue
+    read -r line <"$f" || true
+    [[ $line =~ ^(ssh-ed25519|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|ssh-rsa)\ ([A-Za-z0-9+/]+={0,2})([[:space:]]|$) ]] || continue
+    line="${BASH_REMATCH[1]} ${BASH_REMATCH[2]}"
+    [[ $seen == *" $line "* ]] && continue
+    seen+="$line "
+    json+="${json:+,}\"$line\""
+  done
+  printf '[%s]' "$json"
+}
+
 callback() {
   step "Telling the panel this server is ready"
   if ((DRY_RUN)); then
@@ -304,15 +341,15 @@ callback() {
   fi
   local selinux_mode body ts nonce sig
   selinux_mode=$(getenforce 2>/dev/null | tr '[:upper:]' '[:lower:]' || true)
-  body=$(printf '{"server_id":"%s","os":"%s","selinux":"%s"}' "$PANEL_SERVER_ID" "$OS" "${selinux_mode:-disabled}")
+  body=$(printf '{"server_id":"%s","os":"%s","selinux":"%s","host_keys":%s}' "$PANEL_SERVER_ID" "$OS" "${selinux_mode:-disabled}" "$(host_keys_json)")
   ts=$(date +%s)
   nonce=$(openssl rand -hex 16)
-  sig=$(printf '%s.%s.%s' "$ts" "$nonce" "$body" | openssl dgst -sha256 -hmac "$PANEL_CALLBACK_SECRET" -r | cut -d' ' -f1)
+  sig=$(hmac_sha256 "$PANEL_CALLBACK_SECRET" "$ts.$nonce.$body")
   curl -fsS --max-time 30 -X POST \
     -H 'Content-Type: application/json' \
     -H "X-Panel-Timestamp: $ts" -H "X-Panel-Nonce: $nonce" -H "X-Panel-Signature: sha256=$sig" \
     --data-binary "$body" "$PANEL_URL/api/callbacks/server-ready" >/dev/null
-  ok "the panel will now connect and mark the server active"
+  ok "the panel will now connect, check the host key against the ones reported, and mark the server active"
 }
 
 detect_os

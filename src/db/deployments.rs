@@ -230,13 +230,17 @@ pub struct Repository {
     pub webhook_secret_encrypted: Vec<u8>,
     pub current_release: Option<String>,
     pub updated_at: String,
+    /// The git host's keys a scan found, awaiting confirmation (known_hosts lines).
+    pub scanned_host_keys: Option<String>,
+    /// The git host's keys deploys trust (known_hosts lines).
+    pub confirmed_host_keys: Option<String>,
 }
 
 pub async fn repository(pool: &Pool, site: SiteId) -> sqlx::Result<Option<Repository>> {
     sqlx::query_as(
         "SELECT site_id, url, branch, deploy_script, keep_releases, deploy_key_public,
                 deploy_key_fingerprint, deploy_key_encrypted, webhook_secret_encrypted,
-                current_release, updated_at
+                current_release, updated_at, scanned_host_keys, confirmed_host_keys
          FROM site_repositories WHERE site_id = ?",
     )
     .bind(site)
@@ -285,6 +289,27 @@ pub async fn create_repository(
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// What a scan of the git host found (`None` clears it), and the confirmed keys (`None`
+/// clears them: the repository moved to another host).
+pub async fn set_host_keys(
+    pool: &Pool,
+    site: SiteId,
+    scanned: Option<&str>,
+    confirmed: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE site_repositories SET scanned_host_keys = ?, confirmed_host_keys = ?,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE site_id = ?",
+    )
+    .bind(scanned)
+    .bind(confirmed)
+    .bind(site)
+    .execute(pool)
+    .await
+    .map(|_| ())
 }
 
 pub async fn update_settings(pool: &Pool, site: SiteId, s: &Settings<'_>) -> sqlx::Result<()> {

@@ -44,10 +44,12 @@ pub struct Server {
     pub selinux_mode: Option<SelinuxMode>,
     pub service_driver: crate::domain::ServiceDriver,
     pub created_at: String,
+    /// The host keys the setup script reported (OpenSSH lines, one per line).
+    pub reported_host_keys: Option<String>,
 }
 
 const SERVER_COLUMNS: &str = "id, name, ip_address, hostname, os_version, ssh_port, ssh_user, ssh_key_id, \
-     host_key, status, status_reason, selinux_mode, service_driver, created_at";
+     host_key, status, status_reason, selinux_mode, service_driver, created_at, reported_host_keys";
 
 pub struct NewServer<'a> {
     pub id: ServerId,
@@ -131,6 +133,28 @@ pub async fn set_status(
     sqlx::query("UPDATE servers SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?")
         .bind(status)
         .bind(reason)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// The host keys a verified server-ready callback reported.
+pub async fn set_reported_host_keys(pool: &Pool, id: ServerId, keys: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET reported_host_keys = ?, updated_at = ? WHERE id = ?")
+        .bind(keys)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// Pin `key` (an OpenSSH line), or no key (the next contact pins one of the reported keys).
+pub async fn set_host_key(pool: &Pool, id: ServerId, key: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE servers SET host_key = ?, updated_at = ? WHERE id = ?")
+        .bind(key)
         .bind(super::now())
         .bind(id)
         .execute(pool)

@@ -6,10 +6,11 @@ use std::sync::{Arc, Mutex};
 
 use zeroize::Zeroizing;
 
-use super::{queue, settings};
+use super::{git_host, queue, settings};
 use crate::db::deployments::{Deployment, Outcome};
 use crate::db::sites::Site;
 use crate::db::{self};
+use crate::domain::known_hosts;
 use crate::domain::{
     DeployScript, DeploymentAction, DeploymentStatus, GitBranch, KeepReleases, LogLevel,
     ReleaseState, RepoUrl, Transport,
@@ -163,6 +164,12 @@ async fn deploy(
         }
         Transport::Https => None,
     };
+    // Only the git host's confirmed keys are trusted, checked strictly by ssh.
+    git_host::fetchable(&t.repo).map_err(JobFailure::new)?;
+    let known_hosts = match url.transport() {
+        Transport::Ssh => Some(known_hosts::to_text(&git_host::confirmed(&t.repo))),
+        Transport::Https => None,
+    };
     let plan = plans::deploy(
         t.profile,
         t.driver,
@@ -172,6 +179,7 @@ async fn deploy(
             url: &url,
             branch: &branch,
             deploy_key: key.as_deref().map(String::as_str),
+            known_hosts: known_hosts.as_deref(),
             script: &script,
             keep,
         },
@@ -194,6 +202,13 @@ async fn deploy(
         .capturing(capture.clone())
         .run_partial(&plan.plan)
         .await;
+    if report.completed == plan.fetch && result.is_err() && host_key_refused(&capture) {
+        result = Err(JobFailure::new(
+            "the git host presented an SSH key other than the one confirmed for this site, so \
+             nothing was fetched; if its key really changed, fetch and confirm it again on the \
+             Deployments tab",
+        ));
+    }
     if report.completed > plan.fetch {
         let (commit, subject) = plans::fetched(&report.stdout[plan.fetch]);
         if let Some(c) = &commit {
@@ -264,6 +279,14 @@ async fn deploy(
     }
     session.disconnect().await;
     result.map(|()| state)
+}
+
+/// Whether ssh refused the git host's key (what OpenSSH prints when the key is not the known one).
+fn host_key_refused(capture: &Arc<Mutex<Captured>>) -> bool {
+    let c = capture.lock().unwrap_or_else(|e| e.into_inner());
+    let err = c.stderr.finish();
+    err.contains("Host key verification failed")
+        || err.contains("REMOTE HOST IDENTIFICATION HAS CHANGED")
 }
 
 /// Rollback: switch to a kept release and reload.

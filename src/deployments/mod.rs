@@ -8,6 +8,7 @@
 
 pub mod dispatch;
 pub mod forms;
+pub mod git_host;
 mod job;
 pub mod push;
 pub mod queue;

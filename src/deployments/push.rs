@@ -6,7 +6,7 @@ use super::webhook::{self as hooks, Event, Headers, Refusal};
 use super::{Trigger, queue_deploy};
 use crate::db;
 use crate::domain::{DeploymentTrigger, SiteStatus};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::ids::{DeploymentId, SiteId};
 use crate::state::AppState;
 
@@ -26,6 +26,8 @@ pub enum Outcome {
     Ignored(String),
     /// The site cannot be deployed now (suspended, in error).
     SiteNotActive(SiteStatus),
+    /// The site is active but cannot be deployed yet (its git host's key is not confirmed).
+    NotReady(String),
     Queued(DeploymentId),
 }
 
@@ -89,7 +91,9 @@ pub async fn receive(
         actor: None,
         detail: Some(detail),
     };
-    Ok(Outcome::Queued(
-        queue_deploy(state, site, trigger, None).await?,
-    ))
+    match queue_deploy(state, site, trigger, None).await {
+        Ok(id) => Ok(Outcome::Queued(id)),
+        Err(AppError::Conflict(reason)) => Ok(Outcome::NotReady(reason)),
+        Err(e) => Err(e),
+    }
 }

@@ -45,6 +45,9 @@ pub async fn queue_deploy(
     let pool = &state.db;
     let (site, repo) = settings::connected(pool, site_id).await?;
     deployable(&site)?;
+    // Nothing is fetched from a git host whose key nobody confirmed.
+    super::git_host::fetchable(&repo)
+        .map_err(|m| AppError::Conflict(format!("Not deployed: {m}.")))?;
     let branch = match branch {
         Some(b) => b,
         None => GitBranch::parse(&repo.branch)

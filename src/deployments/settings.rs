@@ -9,7 +9,7 @@ use crate::crypto::{SecretBox, SecretContext, random};
 use crate::db::deployments::Settings;
 use crate::db::sites::Site;
 use crate::db::{self, Pool};
-use crate::domain::{KeyType, LogLevel};
+use crate::domain::{KeyType, LogLevel, RepoUrl};
 use crate::error::{AppError, AppResult};
 use crate::ids::{SiteId, UserId};
 use crate::state::AppState;
@@ -76,8 +76,13 @@ pub async fn save(
         deploy_script: input.script.as_str(),
         keep_releases: i64::from(input.keep.get()),
     };
-    if db::deployments::repository(pool, site.id).await?.is_some() {
+    if let Some(before) = db::deployments::repository(pool, site.id).await? {
         db::deployments::update_settings(pool, site.id, &settings).await?;
+        // Keys confirmed for one host say nothing about another.
+        let old = RepoUrl::parse(&before.url).ok();
+        if old.as_ref().and_then(RepoUrl::known_hosts_pattern) != input.url.known_hosts_pattern() {
+            db::deployments::set_host_keys(pool, site.id, None, None).await?;
+        }
     } else {
         let (public, fingerprint, sealed) = new_deploy_key(secrets, &site);
         let key = db::deployments::DeployKey {

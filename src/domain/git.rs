@@ -31,6 +31,7 @@ pub struct RepoUrl {
     text: String,
     transport: Transport,
     host: String,
+    port: u16,
 }
 
 fn show(text: &str) -> String {
@@ -66,7 +67,7 @@ fn check_path(path: &str) -> Result<(), String> {
 }
 
 /// `host[:port]`, the host a plain name or IPv4 address.
-fn check_authority(authority: &str) -> Result<String, String> {
+fn check_authority(authority: &str) -> Result<(String, Option<u16>), String> {
     if authority.contains('@') {
         return Err("put no user name or password in an https address: public repositories need none, private ones are reached over ssh with the site's deploy key".into());
     }
@@ -83,10 +84,11 @@ fn check_authority(authority: &str) -> Result<String, String> {
         return Err("the host cannot start with `-`".into());
     }
     let host = Hostname::parse(host).map_err(|m| format!("host: {m}"))?;
-    if let Some(p) = port {
-        super::SshPort::parse(p).map_err(|m| format!("port: {m}"))?;
-    }
-    Ok(host.as_str().to_owned())
+    let port = port
+        .map(|p| super::SshPort::parse(p).map(|p| p.get()))
+        .transpose()
+        .map_err(|m| format!("port: {m}"))?;
+    Ok((host.as_str().to_owned(), port))
 }
 
 /// A user name before `@` in an ssh address.
@@ -136,7 +138,7 @@ impl RepoUrl {
         if t.chars().any(|c| c.is_control() || c.is_whitespace()) {
             return Err("an address has no spaces, newlines or control characters".into());
         }
-        let (transport, host) = if let Some(rest) = lower
+        let (transport, host, port) = if let Some(rest) = lower
             .starts_with("https://")
             .then(|| &t["https://".len()..])
         {
@@ -144,9 +146,9 @@ impl RepoUrl {
             if path.contains(['?', '#']) {
                 return Err("an https address has no query or fragment (`?`, `#`)".into());
             }
-            let host = check_authority(authority)?;
+            let (host, port) = check_authority(authority)?;
             check_path(path)?;
-            (Transport::Https, host)
+            (Transport::Https, host, port.unwrap_or(443))
         } else if let Some(rest) = lower.starts_with("ssh://").then(|| &t["ssh://".len()..]) {
             let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
             let authority = match authority.split_once('@') {
@@ -156,9 +158,9 @@ impl RepoUrl {
                 }
                 None => authority,
             };
-            let host = check_authority(authority)?;
+            let (host, port) = check_authority(authority)?;
             check_path(path)?;
-            (Transport::Ssh, host)
+            (Transport::Ssh, host, port.unwrap_or(22))
         } else if let Some((scheme, _)) = lower.split_once("://") {
             return Err(format!(
                 "`{}://` addresses are refused; use ssh (git@host:owner/repo.git or ssh://…) or https://",
@@ -180,14 +182,16 @@ impl RepoUrl {
                     "an ssh address is user@host:path, like git@github.com:owner/repo.git".into(),
                 );
             }
-            let host = check_authority(host)?;
+            // scp-like addresses have no port: what follows the colon is the path.
+            let (host, _) = check_authority(host)?;
             check_path(path)?;
-            (Transport::Ssh, host)
+            (Transport::Ssh, host, 22)
         };
         Ok(Self {
             text: t.to_owned(),
             transport,
             host,
+            port,
         })
     }
 
@@ -202,6 +206,17 @@ impl RepoUrl {
     /// The host name (or address) the repository is on, lowercased.
     pub fn host(&self) -> &str {
         &self.host
+    }
+
+    /// The port the host is reached on (22 for ssh, 443 for https unless the address says).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// How `known_hosts` names the host, for an ssh repository.
+    pub fn known_hosts_pattern(&self) -> Option<String> {
+        (self.transport == Transport::Ssh)
+            .then(|| super::known_hosts::pattern(&self.host, self.port))
     }
 }
 

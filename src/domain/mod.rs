@@ -25,3 +25,6 @@ pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transp
 
 pub mod mcs;
 pub use mcs::McsPair;
+
+pub mod known_hosts;
+pub use known_hosts::KnownHost;

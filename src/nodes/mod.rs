@@ -8,6 +8,7 @@
 pub mod callbacks;
 pub mod keys;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::db::servers::Server;
@@ -17,8 +18,8 @@ use crate::error::{AppError, AppResult};
 use crate::ids::{ServerId, SshKeyId};
 use crate::jobs::{JobContext, JobFailure};
 use crate::provision::{Driver, Profile};
-use crate::ssh::Script;
 use crate::ssh::client::{HostKey, Session, Target};
+use crate::ssh::{Command, Script};
 use crate::state::AppState;
 
 /// How long a read-only script may take unless its caller says otherwise.
@@ -89,10 +90,29 @@ pub async fn read_script_within(
     script: &Script,
     timeout: Duration,
 ) -> AppResult<String> {
+    let session = pooled(state, server).await?;
+    let out = session.run_script(script, timeout, |_, _| {}).await;
+    stdout_of(state, server, out)
+}
+
+/// Run one read-only command (no sudo) over the pooled connection and return its stdout.
+pub async fn read_command(
+    state: &AppState,
+    server: &Server,
+    command: &Command,
+    timeout: Duration,
+) -> AppResult<String> {
+    let session = pooled(state, server).await?;
+    let out = session.run(command, timeout, |_, _| {}).await;
+    stdout_of(state, server, out)
+}
+
+/// The server's cached connection (made on first use, with its pinned host key).
+async fn pooled(state: &AppState, server: &Server) -> AppResult<Arc<Session>> {
     let unavailable = |m: String| AppError::Conflict(m);
     let r = reach(state, server).await.map_err(unavailable)?;
     let host_key = r.pinned().map_err(unavailable)?;
-    let session = state
+    state
         .ssh
         .get(
             server.id,
@@ -103,13 +123,20 @@ pub async fn read_script_within(
             READ_TIMEOUT,
         )
         .await
-        .map_err(|e| unavailable(e.to_string()))?;
-    match session.run_script(script, timeout, |_, _| {}).await {
+        .map_err(|e| unavailable(e.to_string()))
+}
+
+fn stdout_of(
+    state: &AppState,
+    server: &Server,
+    out: Result<crate::ssh::client::Output, crate::ssh::client::SshError>,
+) -> AppResult<String> {
+    match out {
         Ok(out) => Ok(out.stdout),
         Err(e) => {
             // A broken cached connection is not reused.
             state.ssh.forget(server.id);
-            Err(unavailable(e.to_string()))
+            Err(AppError::Conflict(e.to_string()))
         }
     }
 }

@@ -31,10 +31,12 @@ const BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 #[derive(Clone, Debug)]
 pub struct Layout {
     pub home: String,
-    /// `~/deploy`, the site user's: releases, the `current` link, known_hosts.
+    /// `~/deploy`, the site user's: releases and the `current` link.
     pub deploy: String,
     pub releases: String,
     pub current: String,
+    /// The git host's confirmed keys, written for each deploy next to the key (the site user
+    /// cannot make its deploys trust another host).
     pub known_hosts: String,
     /// What nginx serves: a link to `deploy/current` once the site has been deployed.
     pub public_html: String,
@@ -53,7 +55,7 @@ impl Layout {
         Self {
             releases: format!("{deploy}/releases"),
             current: format!("{deploy}/current"),
-            known_hosts: format!("{deploy}/known_hosts"),
+            known_hosts: format!("{runtime}/known_hosts"),
             public_html: format!("{home}/public_html"),
             before_first_deploy: format!("{deploy}/before-first-deploy"),
             key: format!("{runtime}/key"),
@@ -93,6 +95,8 @@ pub struct DeploySpec<'a> {
     pub branch: &'a GitBranch,
     /// The deploy key's private half (an ssh repository).
     pub deploy_key: Option<&'a str>,
+    /// The git host's confirmed keys as known_hosts lines (an ssh repository).
+    pub known_hosts: Option<&'a str>,
     pub script: &'a DeployScript,
     pub keep: KeepReleases,
 }
@@ -132,6 +136,16 @@ fn prepare_step(d: &DeploySpec<'_>, l: &Layout) -> Step {
         ));
         expected.push_str(&format!("\n{user} 400"));
         paths.push(l.key.clone());
+    }
+    if let Some(hosts) = d.known_hosts {
+        step.apply.push(Action::Write(FileWrite::new(
+            l.known_hosts.clone(),
+            "0400",
+            user,
+            hosts.to_owned(),
+        )));
+        expected.push_str(&format!("\n{user} 400"));
+        paths.push(l.known_hosts.clone());
     }
     step.verify = vec![Probe::output(stat("%U %a", &paths), expected)];
     step
@@ -407,6 +421,9 @@ mod tests {
             deploy_key: Some(
                 "-----BEGIN OPENSSH PRIVATE KEY-----\nPRIVATEBODY\n-----END OPENSSH PRIVATE KEY-----",
             ),
+            known_hosts: Some(
+                "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n",
+            ),
             script: &script,
             keep: KeepReleases::DEFAULT,
         };
@@ -417,7 +434,7 @@ mod tests {
         );
         let fetch = render::step_body(&p.plan.steps[p.fetch], 2);
         assert!(
-            fetch.contains("'sudo' '-n' '-u' 'web4' '--' 'bash' '-s' '--' 'fetch' '/home/web4/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:o/r.git' 'release/1.x' '/run/panel-deploy/web4/key' '/home/web4/deploy/known_hosts'"),
+            fetch.contains("'sudo' '-n' '-u' 'web4' '--' 'bash' '-s' '--' 'fetch' '/home/web4/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:o/r.git' 'release/1.x' '/run/panel-deploy/web4/key' '/run/panel-deploy/web4/known_hosts'"),
             "{fetch}"
         );
         let build = render::step_body(&p.plan.steps[3], 4);
@@ -457,6 +474,7 @@ mod tests {
             url: &url,
             branch: &branch,
             deploy_key: None,
+            known_hosts: None,
             script: &script,
             keep: KeepReleases::DEFAULT,
         };
@@ -467,7 +485,7 @@ mod tests {
         );
         let fetch = render::step_body(&p.plan.steps[p.fetch], 2);
         assert!(
-            fetch.contains("'main' '' '/home/web4/deploy/known_hosts'"),
+            fetch.contains("'main' '' '/run/panel-deploy/web4/known_hosts'"),
             "{fetch}"
         );
         assert!(!render::step_body(&p.plan.steps[0], 1).contains("/run/panel-deploy/web4/key"));

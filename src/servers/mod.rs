@@ -4,6 +4,7 @@
 
 pub mod forms;
 pub mod health;
+pub mod host_key;
 pub mod onboard;
 pub mod rotate;
 

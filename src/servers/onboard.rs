@@ -14,7 +14,7 @@ use crate::ids::{JobId, ServerId, UserId};
 use crate::jobs::{JobContext, JobFailure, JobSpec};
 use crate::nodes::callbacks::{self, CallbackError, Signed};
 use crate::ssh::Script;
-use crate::ssh::client::{Session, probe_host_key};
+use crate::ssh::client::{HostKey, Session, probe_host_key};
 use crate::state::AppState;
 
 /// Reads the facts the panel records at first contact.
@@ -28,6 +28,41 @@ pub struct ReadyReport {
     pub os: String,
     #[serde(default)]
     pub selinux: String,
+    /// The public halves of the host keys sshd serves (`TYPE BASE64`).
+    #[serde(default)]
+    pub host_keys: Vec<String>,
+}
+
+/// At most this many reported host keys are kept (sshd serves one per key type).
+const MAX_HOST_KEYS: usize = 8;
+
+/// The reported keys that parse, each once, in their stored form.
+fn reported(keys: &[String]) -> Vec<HostKey> {
+    let mut out: Vec<HostKey> = Vec::new();
+    for k in keys.iter().filter_map(|k| HostKey::parse(k)) {
+        if out.len() < MAX_HOST_KEYS && !out.iter().any(|o| o.fingerprint() == k.fingerprint()) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The host keys stored for a server (from its setup script's last report).
+pub fn reported_keys(server: &Server) -> Vec<HostKey> {
+    server
+        .reported_host_keys
+        .as_deref()
+        .unwrap_or_default()
+        .lines()
+        .filter_map(HostKey::parse)
+        .collect()
+}
+
+fn fingerprints(keys: &[HostKey]) -> String {
+    keys.iter()
+        .map(HostKey::fingerprint)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `POST /api/callbacks/server-ready`: a verified report starts first contact.
@@ -47,14 +82,43 @@ pub async fn ready(
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    let keys = reported(&report.host_keys);
+    let text: String = keys.iter().map(|k| k.to_openssh() + "\n").collect();
+    db::servers::set_reported_host_keys(&state.db, id, &text).await?;
     db::servers::log(
         &state.db,
         id,
         LogLevel::Info,
         "setup finished on the server",
-        &serde_json::json!({ "os": report.os, "selinux": report.selinux }),
+        &serde_json::json!({
+            "os": crate::domain::untrusted_text(&report.os, 40),
+            "selinux": crate::domain::untrusted_text(&report.selinux, 20),
+            "host_keys": keys.iter().map(HostKey::fingerprint).collect::<Vec<_>>(),
+        }),
     )
     .await?;
+    // A run of the setup script is the documented way to tell the panel its keys changed: a
+    // pin the script no longer reports is dropped, and first contact pins one it does.
+    if let Some(pinned) = server.host_key.as_deref().and_then(HostKey::parse) {
+        if !keys.iter().any(|k| k.fingerprint() == pinned.fingerprint()) {
+            db::servers::set_host_key(&state.db, id, None).await?;
+            state.ssh.forget(id);
+            db::servers::log(
+                &state.db,
+                id,
+                LogLevel::Warning,
+                "the setup script reports new SSH host keys: the old pin is dropped",
+                &serde_json::json!({
+                    "old": pinned.fingerprint(),
+                    "reported": keys.iter().map(HostKey::fingerprint).collect::<Vec<_>>(),
+                }),
+            )
+            .await?;
+        }
+    }
+    let server = db::servers::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Ok(onboard(state, &server, None).await?))
 }
 
@@ -134,21 +198,40 @@ async fn first_contact(
     } = crate::nodes::reach(state, server)
         .await
         .map_err(JobFailure::new)?;
-    // Pin on first contact; later connections must present the same key.
+    // Pin on first contact, and only a key the setup script reported in its signed callback:
+    // an answer from anyone else on the way is refused. Later connections must present it.
     let host_key = ctx
-        .step("Read and pin the host key", async {
-            match pinned {
-                Some(k) => {
+        .step(
+            "Check the host key against the setup script's report",
+            async {
+                if let Some(k) = pinned {
                     ctx.note(&format!("Host key already pinned: {}", k.fingerprint()));
-                    Ok(k)
+                    return Ok(k);
                 }
-                None => {
-                    let k = probe_host_key(&target, T).await?;
-                    ctx.note(&format!("Pinned host key {}", k.fingerprint()));
-                    Ok(k)
+                let reported = reported_keys(server);
+                if reported.is_empty() {
+                    return Err(JobFailure::new(
+                        "the setup script reported no SSH host keys, so the server's key cannot be \
+                     checked; run the setup command on the server again",
+                    ));
                 }
-            }
-        })
+                let k = probe_host_key(&target, T).await?;
+                if !reported.iter().any(|r| r.fingerprint() == k.fingerprint()) {
+                    return Err(JobFailure::new(format!(
+                        "the server presented host key {}, but its setup script reported {}: \
+                     nothing was pinned. If the server's SSH keys were changed since setup, run \
+                     the setup command again; otherwise something answers in its place",
+                        k.fingerprint(),
+                        fingerprints(&reported)
+                    )));
+                }
+                ctx.note(&format!(
+                    "Pinned host key {} (reported by the setup script)",
+                    k.fingerprint()
+                ));
+                Ok(k)
+            },
+        )
         .await?;
     let session = ctx
         .step("Log in with the panel's key", async {

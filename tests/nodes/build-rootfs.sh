@@ -5,7 +5,8 @@
 set -euo pipefail
 CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
 # git: deployments fetch sites' repositories (and a node can serve one as a git host).
-PACKAGES=openssh-server,iproute2,sudo,curl,openssl,ca-certificates,procps,passwd,git
+# strace: a test records every program setup.sh starts, with its arguments and environment.
+PACKAGES=openssh-server,iproute2,sudo,curl,openssl,ca-certificates,procps,passwd,git,strace
 # Downloaded into the rootfs's apt cache but not installed: nodes have no route out, so the
 # panel's installs (software, sites) are served from this cache, as from a local mirror.
 CACHED="nginx redis-server mariadb-server postgresql php8.2-fpm php8.2-cli php8.2-mysql php8.2-pgsql"

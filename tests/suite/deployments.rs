@@ -130,6 +130,13 @@ async fn save_settings(user: &LoggedIn, site: SiteId, url: &str, keep: &str, scr
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
 }
 
+/// The `value` of the first element after `marker`.
+fn attr_value(html: &str, marker: &str) -> String {
+    let rest = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker}"))..];
+    let rest = &rest[rest.find("value=\"").unwrap() + 7..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
 fn attr<'a>(html: &'a str, marker: &str) -> &'a str {
     let rest = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker}"))..];
     let rest = &rest[rest.find('>').unwrap() + 1..];
@@ -173,6 +180,47 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
     assert_eq!(copied.trim(), public);
     git.authorize(&public);
     let env_before = env_sum(&node);
+
+    // No trust on first use: nobody confirmed the git host's key, so nothing is queued.
+    let resp = user.post_form(&format!("/sites/{site}/deploy"), &[]).await;
+    assert_eq!(resp.status(), 409);
+    assert!(resp.text().await.unwrap().contains("not confirmed"));
+    assert!(
+        panel::db::deployments::for_site(app.db(), site, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing queued"
+    );
+    // The key is read from the site's server and shown; trusting it takes a confirmation.
+    let resp = user
+        .post_form(&format!("/sites/{site}/git-host/scan"), &[])
+        .await;
+    assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
+    let git_key = git.node.host_fingerprint();
+    assert!(tab.contains(&git_key), "the scanned key is shown: {tab}");
+    let shown = attr_value(&tab, "name=\"fingerprints\"");
+    // Confirming other fingerprints than the ones found is refused.
+    let resp = user
+        .post_form(
+            &format!("/sites/{site}/git-host/confirm"),
+            &[(
+                "fingerprints",
+                "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            )],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let resp = user
+        .post_form(
+            &format!("/sites/{site}/git-host/confirm"),
+            &[("fingerprints", shown.as_str())],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
+    assert!(tab.contains("data-git-host-confirmed"), "{tab}");
 
     // 1. From the UI, its log streaming live to the deployment's page.
     let v1 = git.commit(&[("index.php", &page("v1"))], "first release");
@@ -477,6 +525,17 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
     );
     assert!(tab.contains(&format!("data-rollback=\"{}\"", earlier.id)));
     assert_eq!(env_sum(&node), env_before, ".env survived every deploy");
+
+    // 7. The git host's key changes after it was confirmed: the fetch is refused, with the
+    // reason, and the live release keeps serving.
+    git.node.rekey_sshd();
+    git.commit(&[("index.php", &page("v6"))], "sixth");
+    let refused = deploy_from_ui(&user, site).await;
+    let d = wait_deployment(&app, refused).await;
+    assert_eq!(d.status, DeploymentStatus::Failed);
+    let reason = d.status_reason.clone().unwrap_or_default();
+    assert!(reason.contains("other than the one confirmed"), "{reason}");
+    assert_eq!(http(&node, "/").1.trim(), "v5 env-linked");
 
     // Suspending the site holds deploys back with a reason.
     let resp = user.post_form(&format!("/sites/{site}/suspend"), &[]).await;

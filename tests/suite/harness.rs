@@ -181,6 +181,15 @@ impl SshNode {
         SshNode { port, dir, child }
     }
 
+    /// The sshd's host key as a setup script reports it (`TYPE BASE64`).
+    pub fn host_key_line(&self) -> String {
+        let line = std::fs::read_to_string(self.dir.path().join("host_ed25519.pub")).unwrap();
+        line.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     /// Run `command` on the node with OpenSSH's client and the private key in `key_file`.
     pub fn ssh(&self, key_file: &Path, command: &str) -> std::process::Output {
         std::process::Command::new("ssh")
@@ -447,6 +456,43 @@ impl IsolatedNode {
 }
 
 impl IsolatedNode {
+    /// The SHA256 fingerprint of the node's ed25519 host key, as its files say.
+    pub fn host_fingerprint(&self) -> String {
+        self.must("ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub", "")
+            .split_whitespace()
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Give the node's sshd new host keys, as an administrator re-keying it would (SIGHUP makes
+    /// sshd read them), and wait until it serves them; the new ed25519 fingerprint.
+    pub fn rekey_sshd(&self) -> String {
+        // The new key's fingerprint is read before the HUP: sshd stops listening for a moment.
+        let out = self.must(
+            "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && \
+             ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub && kill -HUP \"$(pgrep -o -x sshd)\"",
+            "",
+        );
+        let new = out.split_whitespace().nth(1).unwrap().to_owned();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let served = self.root(
+                "ssh-keyscan -t ed25519 127.0.0.1 2>/dev/null | ssh-keygen -lf - 2>/dev/null",
+                "",
+            );
+            if String::from_utf8_lossy(&served.stdout).contains(&new) {
+                return new;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "node {}: sshd does not serve its new key",
+                self.number
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     /// A private link from this node to `other` (tests/nodes/node.sh link); `other`'s address
     /// as this node reaches it.
     pub fn link(&self, other: &IsolatedNode) -> String {

@@ -398,7 +398,10 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
     .unwrap();
 
     let panel_process = crate::passkeys::PanelProcess::start(data.path(), port);
-    let body = format!(r#"{{"server_id":"{server_id}"}}"#);
+    // Any host key: the tarpit never gets as far as presenting one.
+    let body = format!(
+        r#"{{"server_id":"{server_id}","host_keys":["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"]}}"#
+    );
     let ts = chrono::Utc::now().timestamp().to_string();
     let nonce = "sigkill-test-nonce-0001";
     let resp = crate::harness::client()
@@ -436,8 +439,10 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
 
     // The server is reachable now; the retry resumes and succeeds.
     let node = crate::harness::SshNode::start(&format!("{}\n", key.public_key));
-    sqlx::query("UPDATE servers SET ssh_port = ? WHERE id = ?")
+    // What its setup script's report would name: this sshd's key.
+    sqlx::query("UPDATE servers SET ssh_port = ?, reported_host_keys = ? WHERE id = ?")
         .bind(i64::from(node.port))
+        .bind(node.host_key_line())
         .bind(server_id)
         .execute(&pool)
         .await

@@ -9,6 +9,7 @@ mod binary;
 mod browser;
 mod deployments;
 mod foundation;
+mod host_keys;
 mod jobs;
 mod keys;
 mod mcs;

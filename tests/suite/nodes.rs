@@ -219,6 +219,7 @@ fn dry_run_of_el_renderings_matches_the_snapshots() {
             selinux_mode: None,
             service_driver: panel::domain::ServiceDriver::Systemd,
             created_at: String::new(),
+            reported_host_keys: None,
         };
         let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE2FYtXTElgudHhceVSR+xAW9GT9VoklanzrubzbEZOq panel:web";
         let script = panel::servers::render_script(&config, &server, key, "not-a-real-secret");

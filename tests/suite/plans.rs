@@ -409,6 +409,8 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
             branch: &branch,
             deploy_key: (url.transport() == panel::domain::Transport::Ssh)
                 .then_some("-----BEGIN OPENSSH PRIVATE KEY-----\n(the site's deploy key)\n-----END OPENSSH PRIVATE KEY-----"),
+            known_hosts: (url.transport() == panel::domain::Transport::Ssh)
+                .then_some("github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"),
             script: &script,
             keep: KeepReleases::DEFAULT,
         };

@@ -131,7 +131,11 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
     let secret = panel::nodes::callbacks::secret(app.state(), id)
         .await
         .unwrap();
-    let body = format!(r#"{{"server_id":"{id}","os":"debian_12","selinux":"disabled"}}"#);
+    // It reports the node's host key: the only one the panel will then pin.
+    let body = format!(
+        r#"{{"server_id":"{id}","os":"debian_12","selinux":"disabled","host_keys":["{}"]}}"#,
+        node.host_key_line()
+    );
     let ts = chrono::Utc::now().timestamp().to_string();
     let nonce = "0123456789abcdef0123456789abcdef";
     let sig = sign(&secret, &ts, nonce, body.as_bytes());
@@ -170,7 +174,10 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
     assert_eq!(
         names,
         [
-            ("Read and pin the host key", "done"),
+            (
+                "Check the host key against the setup script's report",
+                "done"
+            ),
             ("Log in with the panel's key", "done"),
             ("Read the server's facts", "done")
         ]
@@ -423,6 +430,10 @@ async fn health_numbers_match_what_the_node_reports() {
         .unwrap();
     assert!(early.contains("data-health-unavailable"));
 
+    // As the setup script's report would have left it.
+    panel::db::servers::set_reported_host_keys(app.db(), id, &node.host_key_line())
+        .await
+        .unwrap();
     let server = panel::db::servers::get(app.db(), id)
         .await
         .unwrap()

@@ -33,7 +33,7 @@ async fn site_row(app: &TestApp) -> SiteId {
     site
 }
 
-async fn connect(user: &LoggedIn, site: SiteId) -> String {
+async fn connect(app: &TestApp, user: &LoggedIn, site: SiteId) -> String {
     let resp = user
         .post_form(
             &format!("/sites/{site}/repository"),
@@ -46,6 +46,7 @@ async fn connect(user: &LoggedIn, site: SiteId) -> String {
         )
         .await;
     assert_eq!(resp.status(), 303);
+    confirm_github(app, site).await;
     let html = user
         .post_form(&format!("/sites/{site}/webhook/reveal"), &[])
         .await
@@ -55,6 +56,18 @@ async fn connect(user: &LoggedIn, site: SiteId) -> String {
     let rest = &html[html.find("data-revealed-secret").unwrap()..];
     let rest = &rest[rest.find('>').unwrap() + 1..];
     rest[..rest.find('<').unwrap()].to_owned()
+}
+
+/// GitHub's published ed25519 key, as a scan from the site's server would find it.
+const GITHUB_KEY: &str =
+    "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n";
+
+/// These tests have no server to scan github.com from: the key a scan would have confirmed (it
+/// matches GitHub's published fingerprint) is stored directly.
+async fn confirm_github(app: &TestApp, site: SiteId) {
+    panel::db::deployments::set_host_keys(app.db(), site, None, Some(GITHUB_KEY))
+        .await
+        .unwrap();
 }
 
 async fn deployments(app: &TestApp, site: SiteId) -> usize {
@@ -160,7 +173,7 @@ async fn hostile_repository_settings_are_field_errors_and_store_nothing() {
         409
     );
 
-    let secret = connect(&user, site).await;
+    let secret = connect(&app, &user, site).await;
     let repo = panel::db::deployments::repository(app.db(), site)
         .await
         .unwrap()
@@ -201,7 +214,7 @@ async fn the_webhook_refuses_bad_signatures_replays_and_big_bodies_and_keeps_pay
     let app = TestApp::spawn().await;
     let user = app.login_as("ops@example.com", "Ops").await;
     let site = site_row(&app).await;
-    let secret = connect(&user, site).await;
+    let secret = connect(&app, &user, site).await;
     let push = r#"{"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567","pusher":{"name":"mallory; $(id) `id`"},"head_commit":{"message":"fix; $(touch /tmp/pwned) `id` <script>"}}"#;
 
     // Missing, wrong and stale signatures: 401, nothing queued.
@@ -371,7 +384,7 @@ async fn the_webhook_refuses_bad_signatures_replays_and_big_bodies_and_keeps_pay
         .execute(app.db())
         .await
         .unwrap();
-    let secret = connect(&user, site).await;
+    let secret = connect(&app, &user, site).await;
     assert_eq!(
         post(&app, site, &github(&secret, "d-9", push), push.into())
             .await
@@ -414,4 +427,53 @@ async fn panel_deploy_refuses_bad_input_by_field() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no site"));
+}
+
+/// No trust on first use: a repository moved to another git host loses the confirmed key, and a
+/// genuine push then queues nothing until that host's key is confirmed.
+#[tokio::test]
+async fn a_push_for_a_git_host_nobody_confirmed_queues_nothing() {
+    let app = TestApp::spawn().await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    let site = site_row(&app).await;
+    let secret = connect(&app, &user, site).await;
+    let resp = user
+        .post_form(
+            &format!("/sites/{site}/repository"),
+            &[
+                ("url", "git@git.example.com:acme/shop.git"),
+                ("branch", "main"),
+                ("keep_releases", "5"),
+                ("deploy_script", "echo ok\n"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let repo = panel::db::deployments::repository(app.db(), site)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        repo.confirmed_host_keys.is_none(),
+        "github.com's key says nothing of this host"
+    );
+    let push = r#"{"ref":"refs/heads/main","after":"0123456789abcdef0123456789abcdef01234567"}"#;
+    let (status, body) = post(
+        &app,
+        site,
+        &github(&secret, "d-unconfirmed", push),
+        push.into(),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("not confirmed"),
+        "{body}"
+    );
+    assert_eq!(deployments(&app, site).await, 0);
+    // So does the UI.
+    let resp = user.post_form(&format!("/sites/{site}/deploy"), &[]).await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(deployments(&app, site).await, 0);
+    app.stop().await;
 }

@@ -90,6 +90,7 @@ async fn tab(
     form: Option<&RepositoryForm>,
     errors: &[FieldError],
     secret: Option<&str>,
+    host_key_notice: Option<&str>,
 ) -> AppResult<Markup> {
     let site = db::sites::get(&state.db, id)
         .await?
@@ -124,6 +125,7 @@ async fn tab(
         errors,
         webhook_url: &webhook_url,
         revealed_secret: secret,
+        host_key_notice,
     }))
 }
 
@@ -133,7 +135,7 @@ fn back(id: SiteId) -> Response {
 
 #[handler]
 pub async fn site_tab(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
-    tab(&state, site_id(&id)?, None, &[], None).await
+    tab(&state, site_id(&id)?, None, &[], None, None).await
 }
 
 #[handler]
@@ -146,7 +148,7 @@ pub async fn save_repository(
     let id = site_id(&id)?;
     match deployments::save(&state, id, &form, session::actor(req)).await {
         Ok(()) => Ok(back(id)),
-        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
+        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None, None)
             .await?
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response()),
@@ -205,7 +207,7 @@ pub async fn reveal_secret(
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
     let secret = deployments::reveal_webhook_secret(&state, id, session::actor(req)).await?;
-    Ok(tab(&state, id, None, &[], Some(&secret))
+    Ok(tab(&state, id, None, &[], Some(&secret), None)
         .await?
         .with_header("Cache-Control", "no-store")
         .into_response())
@@ -220,6 +222,55 @@ pub async fn rotate_secret(
     let id = site_id(&id)?;
     deployments::rotate_webhook_secret(&state, id, session::actor(req)).await?;
     Ok(back(id))
+}
+
+/// Read the git host's keys from the site's server; the tab shows them (or that they matched a
+/// well-known host's published fingerprints, or why they could not be read).
+#[handler]
+pub async fn scan_git_host(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match deployments::git_host::scan(&state, id, session::actor(req)).await {
+        Ok(_) => Ok(back(id)),
+        Err(AppError::Conflict(reason)) => Ok(tab(&state, id, None, &[], None, Some(&reason))
+            .await?
+            .with_status(StatusCode::CONFLICT)
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Trust the scanned keys the tab showed.
+#[handler]
+pub async fn confirm_git_host(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<deployments::git_host::ConfirmForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match deployments::git_host::confirm(&state, id, &form, session::actor(req)).await {
+        Ok(()) => Ok(back(id)),
+        Err(AppError::Invalid(errors)) => {
+            let reason = errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; ");
+            Ok(tab(&state, id, None, &[], None, Some(&reason))
+                .await?
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(AppError::Conflict(reason)) => Ok(tab(&state, id, None, &[], None, Some(&reason))
+            .await?
+            .with_status(StatusCode::CONFLICT)
+            .into_response()),
+        Err(e) => Err(e),
+    }
 }
 
 fn answer(status: StatusCode, body: serde_json::Value) -> Response {
@@ -290,6 +341,7 @@ pub async fn webhook(
             StatusCode::CONFLICT,
             serde_json::json!({ "error": format!("the site is {status}; nothing was deployed") }),
         ),
+        Outcome::NotReady(reason) => (StatusCode::CONFLICT, serde_json::json!({ "error": reason })),
         Outcome::Queued(deployment) => (
             StatusCode::ACCEPTED,
             serde_json::json!({ "status": "queued", "deployment": deployment }),

@@ -43,6 +43,16 @@ pub fn routes() -> Vec<RouteSpec> {
             paths::SITE_WEBHOOK_ROTATE,
             handlers::rotate_secret,
         ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_GIT_HOST_SCAN,
+            handlers::scan_git_host,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SITE_GIT_HOST_CONFIRM,
+            handlers::confirm_git_host,
+        ),
         // Verified by the site's own webhook secret, not by a session.
         RouteSpec::public(Method::POST, paths::WEBHOOK_DEPLOY, handlers::webhook),
     ]

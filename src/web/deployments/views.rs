@@ -202,6 +202,8 @@ pub struct SiteTab<'a> {
     pub errors: &'a [FieldError],
     pub webhook_url: &'a str,
     pub revealed_secret: Option<&'a str>,
+    /// Why fetching or confirming the git host's key did not work.
+    pub host_key_notice: Option<&'a str>,
 }
 
 fn settings_form(t: &SiteTab<'_>) -> Markup {
@@ -252,6 +254,62 @@ fn key_card(t: &SiteTab<'_>, repo: &Repository) -> Markup {
                     form method="post" action=(with_id(paths::SITE_DEPLOY_KEY, t.site.id)) {
                         (csrf_field())
                         button.btn.btn-sm.btn-outline type="submit" { "Generate a new key" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The git host's SSH key: confirmed, awaiting confirmation, or not fetched yet.
+fn host_key_card(t: &SiteTab<'_>, repo: &Repository) -> Markup {
+    use crate::deployments::git_host;
+    let https = repo.url.starts_with("https://");
+    let confirmed = git_host::confirmed(repo);
+    let scanned = git_host::scanned(repo);
+    html! {
+        section.card."bg-base-100".shadow-sm #git-host-key {
+            div.card-body {
+                h2.card-title { "Git host key" }
+                @if https {
+                    p.text-sm."text-base-content/70" { "An https repository: TLS checks the host, no SSH key is needed." }
+                } @else {
+                    p.text-sm."text-base-content/70" {
+                        "Deploys trust only the git host keys confirmed here (read from the site's server, the "
+                        "connection deploys use). GitHub, GitLab, Bitbucket and Codeberg are confirmed by their "
+                        "published fingerprints; any other host's fingerprints are shown for you to compare with "
+                        "what its administrator publishes."
+                    }
+                    @if let Some(notice) = t.host_key_notice {
+                        div.alert.alert-error role="alert" data-git-host-notice { span { (notice) } }
+                    }
+                    @if confirmed.is_empty() && scanned.is_empty() {
+                        p.text-sm.text-warning data-git-host-unconfirmed { "Not confirmed yet: deploys are refused until it is." }
+                    }
+                    @if !confirmed.is_empty() {
+                        ul.text-xs.font-mono data-git-host-confirmed {
+                            @for k in &confirmed { li { (k.key_type()) " " (k.fingerprint()) } }
+                        }
+                    }
+                    @if !scanned.is_empty() {
+                        div.alert.alert-warning.flex.flex-col.items-start role="alert" {
+                            span { "The git host presents these keys. Compare them with the fingerprints its administrator publishes:" }
+                            ul.text-xs.font-mono data-git-host-scanned {
+                                @for k in &scanned { li { (k.key_type()) " " (k.fingerprint()) } }
+                            }
+                            form method="post" action=(with_id(paths::SITE_GIT_HOST_CONFIRM, t.site.id)) {
+                                (csrf_field())
+                                input type="hidden" name="fingerprints"
+                                    value=(scanned.iter().map(|k| k.fingerprint()).collect::<Vec<_>>().join(","));
+                                button.btn.btn-sm.btn-warning type="submit" data-git-host-confirm { "Trust these keys" }
+                            }
+                        }
+                    }
+                    form method="post" action=(with_id(paths::SITE_GIT_HOST_SCAN, t.site.id)) {
+                        (csrf_field())
+                        button.btn.btn-sm.btn-outline type="submit" data-git-host-scan {
+                            @if confirmed.is_empty() { "Fetch the git host's key" } @else { "Fetch it again" }
+                        }
                     }
                 }
             }
@@ -322,6 +380,7 @@ pub fn site_tab(t: &SiteTab<'_>) -> Markup {
             }
             div.grid."gap-4"."lg:grid-cols-2" {
                 (key_card(t, repo))
+                (host_key_card(t, repo))
                 (webhook_card(t, repo))
             }
         }

@@ -201,3 +201,30 @@ pub async fn software(
     let to = crate::paths::with_id(crate::paths::JOB, job);
     Ok(crate::web::htmx::redirect(&to))
 }
+
+/// Ask the server for its host key now and show it beside the pinned one (a fragment).
+#[handler]
+pub async fn host_key_check(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    let id = parse_id(&id)?;
+    Ok(match servers::host_key::check(&state, id).await {
+        Ok(check) => views::host_key_check(id, &check),
+        Err(AppError::Conflict(reason)) => views::host_key_unreachable(&reason),
+        Err(e) => return Err(e),
+    })
+}
+
+/// Pin the key the check showed (its fingerprint confirmed); back to the server page.
+#[handler]
+pub async fn host_key_confirm(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<servers::host_key::ConfirmForm>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    servers::host_key::confirm(&state, id, &form, session::actor(req)).await?;
+    Ok(crate::web::htmx::redirect(&crate::paths::with_id(
+        crate::paths::SERVER,
+        id,
+    )))
+}

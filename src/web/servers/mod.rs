@@ -19,6 +19,16 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::POST, paths::SERVER_DELETE, handlers::delete),
         RouteSpec::user(Method::POST, paths::SERVER_ROTATE_KEY, handlers::rotate_key),
         RouteSpec::user(Method::POST, paths::SERVER_SOFTWARE, handlers::software),
+        RouteSpec::user(
+            Method::POST,
+            paths::SERVER_HOST_KEY_CHECK,
+            handlers::host_key_check,
+        ),
+        RouteSpec::user(
+            Method::POST,
+            paths::SERVER_HOST_KEY_CONFIRM,
+            handlers::host_key_confirm,
+        ),
         // The setup URL carries its own secret (a one-time token).
         RouteSpec::public(Method::GET, paths::SETUP_SCRIPT, handlers::setup_script),
     ]

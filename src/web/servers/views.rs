@@ -138,10 +138,19 @@ pub fn show_with_software(
                         dt.font-semibold { "OS" } dd { (server.os_version.label()) }
                         dt.font-semibold { "SSH user" } dd.font-mono { (server.ssh_user) }
                         dt.font-semibold { "SELinux" } dd { @match server.selinux_mode { Some(m) => (m.badge()), None => "not known yet" } }
-                        dt.font-semibold { "Host key" } dd.font-mono.text-xs.break-all data-host-key {
-                            @match server.host_key.as_deref().and_then(crate::ssh::client::HostKey::parse) {
-                                Some(k) => (k.fingerprint()),
-                                None => "pinned at first contact",
+                        dt.font-semibold { "Host key" } dd.text-xs {
+                            span.font-mono.break-all data-host-key {
+                                @match server.host_key.as_deref().and_then(crate::ssh::client::HostKey::parse) {
+                                    Some(k) => (k.fingerprint()),
+                                    None => "pinned at first contact, if it is one the setup script reported",
+                                }
+                            }
+                            @if server.host_key.is_some() {
+                                " "
+                                button.btn.btn-ghost.btn-xs type="button"
+                                    hx-post=(with_id(paths::SERVER_HOST_KEY_CHECK, server.id))
+                                    hx-target="#host-key-check" hx-swap="innerHTML" { "Check" }
+                                div #host-key-check {}
                             }
                         }
                     }
@@ -356,4 +365,34 @@ fn software_card(server: &Server, software: &[crate::db::software::Installation]
             }
         }
     }
+}
+
+/// What the server presents now, beside the pin; a changed key can be confirmed here.
+pub fn host_key_check(
+    id: crate::ids::ServerId,
+    check: &crate::servers::host_key::HostKeyCheck,
+) -> Markup {
+    html! {
+        @if check.matches() {
+            div.text-success."mt-1" data-host-key-matches { "The server presents the pinned key." }
+        } @else {
+            div.alert.alert-warning."mt-1".flex.flex-col.items-start role="alert" data-host-key-changed {
+                span {
+                    "The server now presents " span.font-mono { (check.presented) }
+                    @if let Some(p) = &check.pinned { ", not the pinned " span.font-mono { (p) } }
+                    ". If you re-keyed its SSH server yourself, confirm the new key (or run the "
+                    "setup command again); otherwise something else answers at its address."
+                }
+                form method="post" action=(with_id(paths::SERVER_HOST_KEY_CONFIRM, id)) {
+                    (csrf_field())
+                    input type="hidden" name="fingerprint" value=(check.presented);
+                    button.btn.btn-warning.btn-sm type="submit" { "Trust " (check.presented) }
+                }
+            }
+        }
+    }
+}
+
+pub fn host_key_unreachable(reason: &str) -> Markup {
+    html! { div.text-error."mt-1" { (reason) } }
 }

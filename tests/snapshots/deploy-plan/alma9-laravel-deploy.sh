@@ -34,9 +34,12 @@ printf '%s' '-----BEGIN OPENSSH PRIVATE KEY-----
 (the site'\''s deploy key)
 -----END OPENSSH PRIVATE KEY-----
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0400' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/key'
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' 2>/dev/null)" = 'web1 700
+printf '%s' 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0400' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/known_hosts'
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>/dev/null)" = 'web1 700
 web1 500
-web1 400' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script /run/panel-deploy/web1/key'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' 2>&1 | head -c 200)"
+web1 400
+web1 400' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script /run/panel-deploy/web1/key /run/panel-deplo'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>&1 | head -c 200)"
 
 # --- 2/8 Fetch main from git@github.com:acme/shop.git
 echo '==> 2/8 Fetch main from git@github.com:acme/shop.git'
@@ -51,7 +54,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -71,11 +73,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -182,7 +185,7 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:acme/shop.git' 'main' '/run/panel-deploy/web1/key' '/home/web1/deploy/known_hosts'
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:acme/shop.git' 'main' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts'
 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
 # --- 3/8 Link the shared .env and storage
@@ -198,7 +201,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -218,11 +220,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -345,7 +348,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -365,11 +367,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -514,7 +517,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -534,11 +536,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -685,7 +688,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -705,11 +707,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 

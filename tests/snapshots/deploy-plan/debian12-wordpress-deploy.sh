@@ -40,7 +40,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -60,11 +59,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -171,7 +171,7 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/home/web1/deploy/known_hosts'
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/run/panel-deploy/web1/known_hosts'
 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
 # --- 3/8 Link the shared .env and storage
@@ -187,7 +187,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -207,11 +206,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -334,7 +334,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -354,11 +353,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -497,7 +497,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -517,11 +516,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
@@ -669,7 +669,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -689,11 +688,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 

@@ -32,7 +32,6 @@ printf '%s' '#!/usr/bin/env bash
 #
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
-#   deploy/known_hosts    the git host'\''s key, pinned on the site'\''s first fetch
 #   public_html           -> deploy/current (what nginx serves)
 #   .env, storage/        shared by every release (linked into each)
 set -euo pipefail
@@ -52,11 +51,12 @@ die() {
 is_release() { [[ $1 =~ ^[0-9A-HJKMNP-TV-Z]{26}$ ]]; }
 
 # git with only the ssh and https transports (no ext::, file:// or git://), never prompting.
-# The ssh command is constant text: the key and known_hosts paths reach it as variables.
+# The ssh command is constant text: the key and known_hosts paths reach it as variables. The
+# known_hosts file holds the git host'\''s keys confirmed in the panel, and nothing else is trusted.
 safe_git() {
   # shellcheck disable=SC2016 # single quotes on purpose: git'\''s shell expands the variables
   GIT_TERMINAL_PROMPT=0 \
-    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o ConnectTimeout=20'\'' \
+    GIT_SSH_COMMAND='\''ssh -F /dev/null -i "$PANEL_DEPLOY_KEY" -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile="$PANEL_KNOWN_HOSTS" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=20'\'' \
     git -c protocol.allow=never -c protocol.ssh.allow=always -c protocol.https.allow=always "$@"
 }
 
