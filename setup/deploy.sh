@@ -10,7 +10,7 @@
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment's ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user's working directory is not the site user's to read.
@@ -80,7 +80,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"

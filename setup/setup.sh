@@ -182,22 +182,48 @@ panel_user() {
   else
     change "create group panel-sftp" groupadd --system panel-sftp
   fi
-  # What the panel runs as root, by absolute path. Writing site and service files (install) and
-  # managing packages are root-equivalent by nature; the list keeps everything else out.
-  ensure_file /etc/sudoers.d/panel 0440 "# Managed by Panel: the commands the panel user may run as root.
-Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf, /usr/bin/rpm
-Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod, /usr/sbin/groupadd
-Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/mv, /usr/bin/chown, /usr/bin/chmod, /usr/bin/mkdir
-Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/kill, /usr/bin/pkill, /usr/sbin/php-fpm*, /opt/remi/php*/root/usr/sbin/php-fpm
+  # What the panel runs, by absolute path: exactly the programs it uses. This is not a sandbox:
+  # writing files (install), managing packages and the database clients are root-equivalent by
+  # nature, so the panel's SSH user is root on this server in effect. The list keeps everything
+  # else out, and site work runs as the site's own user.
+  ensure_sudoers /etc/sudoers.d/panel "# Managed by Panel: the commands the panel user may run as root.
+Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf
+Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod
+Cmnd_Alias PANEL_FILES = /usr/bin/install, /usr/bin/rm, /usr/bin/ln, /usr/bin/mv, /usr/bin/chown
+Cmnd_Alias PANEL_SERVICES = /usr/bin/systemctl, /usr/sbin/nginx, /usr/bin/pkill, /usr/sbin/php-fpm*, /opt/remi/php*/root/usr/sbin/php-fpm
 Cmnd_Alias PANEL_SELINUX = /usr/sbin/semanage, /usr/sbin/restorecon, /usr/sbin/semodule, /usr/sbin/setsebool, /usr/sbin/setenforce, /usr/bin/make
-Cmnd_Alias PANEL_DB = /usr/bin/mariadb, /usr/bin/mysql
-Cmnd_Alias PANEL_READ = /usr/sbin/ausearch, /usr/bin/tail, /usr/bin/stat, /usr/bin/sha256sum, /usr/bin/readlink
+Cmnd_Alias PANEL_DB = /usr/bin/mariadb
+Cmnd_Alias PANEL_READ = /usr/bin/tail, /usr/bin/stat, /usr/bin/sha256sum, /usr/bin/readlink
 Defaults:$PANEL_SSH_USER env_keep += \"DEBIAN_FRONTEND\"
 $PANEL_SSH_USER ALL=(root) NOPASSWD: PANEL_PKG, PANEL_USERS, PANEL_FILES, PANEL_SERVICES, PANEL_SELINUX, PANEL_DB, PANEL_READ
-# PostgreSQL by peer authentication as its own superuser: psql only, never a shell.
+# PostgreSQL by peer authentication as its own superuser: psql only.
 $PANEL_SSH_USER ALL=(postgres) NOPASSWD: /usr/bin/psql
-# Deployments run as the site's own user (members of panel-sftp), never as root.
-$PANEL_SSH_USER ALL=(%panel-sftp) NOPASSWD: /usr/bin/bash"
+# Inside a site's home the site's own user acts (members of panel-sftp), never root: its
+# directories, files and links, deployments, and what is asked about them.
+$PANEL_SSH_USER ALL=(%panel-sftp) NOPASSWD: /usr/bin/bash, /usr/bin/install, /usr/bin/ln, /usr/bin/stat, /usr/bin/readlink, /usr/bin/sha256sum, /usr/sbin/restorecon"
+}
+
+# ensure_sudoers PATH CONTENT: like ensure_file (mode 0440), but the new file is checked with
+# `visudo -c` first and never installed if sudo would not accept it.
+ensure_sudoers() {
+  if [[ -f $1 ]] && [[ "$(cat "$1")" == "$2" ]] && [[ $(stat -c %a "$1") == 440 ]]; then
+    ok "$1"
+    return 0
+  fi
+  change "write $1 (checked with visudo)" write_sudoers "$1" "$2"
+}
+
+write_sudoers() {
+  local tmp
+  tmp=$(mktemp "$1.XXXXXX")
+  printf '%s\n' "$2" >"$tmp"
+  chmod 0440 "$tmp"
+  if ! visudo -cq -f "$tmp"; then
+    rm -f "$tmp"
+    echo "the sudoers file for the panel user does not pass visudo -c; nothing was changed" >&2
+    return 1
+  fi
+  mv -f "$tmp" "$1"
 }
 
 add_key() {

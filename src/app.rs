@@ -66,7 +66,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         .context("listener has no socket address")?;
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
-    tokio::spawn(purge_sessions(pool.clone()));
+    tokio::spawn(housekeeping(state.clone()));
     // Queued deployments (from the UI, webhooks and the CLI) become jobs.
     let dispatcher = crate::deployments::dispatch::spawn(state.clone());
     // Every active server's audit log is followed for as long as the panel runs.
@@ -105,26 +105,49 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     })
 }
 
-/// Delete expired sessions once an hour (lookups already refuse them; this keeps the table small).
-async fn purge_sessions(pool: db::Pool) {
+/// Once an hour (and at start), `housekeep_once`.
+async fn housekeeping(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tick.tick().await;
-        if pool.is_closed() {
+        if state.db.is_closed() {
             return;
         }
-        match db::sessions::purge_expired(&pool, &crate::auth::before(crate::auth::SESSION_IDLE))
-            .await
-        {
+        housekeep_once(&state).await;
+    }
+}
+
+/// Expired sessions go, old webhook deliveries go, and history past `[retention] days` goes —
+/// finished jobs with their logs (a site's last job stays), server log lines, SELinux records —
+/// so the database stays bounded whatever the nodes and tenants send.
+pub async fn housekeep_once(state: &AppState) {
+    let pool = &state.db;
+    match db::sessions::purge_expired(pool, &crate::auth::before(crate::auth::SESSION_IDLE)).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} expired session(s)"),
+        Err(e) => tracing::warn!("purging expired sessions failed: {e}"),
+    }
+    // Webhook deliveries are remembered 90 days: GitHub's carry no timestamp, so their id is
+    // what refuses a replay (and a replay could only redeploy the branch's tip).
+    let kept = crate::auth::before(Duration::from_secs(90 * 24 * 3600));
+    if let Err(e) = db::deployments::purge_deliveries(pool, &kept).await {
+        tracing::warn!("purging old webhook deliveries failed: {e}");
+    }
+    let days = u64::from(state.config.retention.days);
+    let before = crate::auth::before(Duration::from_secs(days * 24 * 3600));
+    let pruned = [
+        ("SELinux records", db::selinux::prune(pool, &before).await),
+        (
+            "server log lines",
+            db::servers::prune_logs(pool, &before).await,
+        ),
+        ("finished jobs", db::jobs::prune(pool, &before).await),
+    ];
+    for (what, result) in pruned {
+        match result {
             Ok(0) => {}
-            Ok(n) => tracing::info!("removed {n} expired session(s)"),
-            Err(e) => tracing::warn!("purging expired sessions failed: {e}"),
-        }
-        // Webhook deliveries are remembered 90 days: GitHub's carry no timestamp, so their id
-        // is what refuses a replay (and a replay could only redeploy the branch's tip).
-        let kept = crate::auth::before(Duration::from_secs(90 * 24 * 3600));
-        if let Err(e) = db::deployments::purge_deliveries(&pool, &kept).await {
-            tracing::warn!("purging old webhook deliveries failed: {e}");
+            Ok(n) => tracing::info!("removed {n} {what} older than {days} days"),
+            Err(e) => tracing::warn!("removing old {what} failed: {e}"),
         }
     }
 }

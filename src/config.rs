@@ -42,6 +42,10 @@ pub struct ConfigArgs {
     /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
     #[arg(long, env = "PANEL_TRUST_FORWARDED_FOR", global = true)]
     pub trust_forwarded_for: Option<bool>,
+    /// Allow a plain-http public URL that is not loopback (setup commands and session cookies
+    /// then cross the network in clear text; every page says so).
+    #[arg(long, env = "PANEL_INSECURE_HTTP", global = true)]
+    pub insecure_http: Option<bool>,
 }
 
 /// The TOML file's schema; unknown keys are refused so a typo does not silently do nothing.
@@ -53,7 +57,65 @@ struct FileConfig {
     url: Option<String>,
     log_format: Option<LogFormat>,
     trust_forwarded_for: Option<bool>,
+    insecure_http: Option<bool>,
     smtp: Option<SmtpFile>,
+    retention: Option<RetentionFile>,
+}
+
+/// `[retention]`: how much history the panel keeps, so no node or tenant can fill its disk.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RetentionFile {
+    days: Option<u32>,
+    audit_records_per_minute: Option<u32>,
+    job_log_lines: Option<usize>,
+}
+
+/// How much history is kept (defaults in `Retention::default`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retention {
+    /// Finished jobs (with their logs), server log lines and SELinux records older than this
+    /// are removed (hourly).
+    pub days: u32,
+    /// SELinux records stored per server per minute; the excess is counted, not stored.
+    pub audit_records_per_minute: u32,
+    /// Log lines kept per job: the first four fifths and the last fifth, with a marker between.
+    pub job_log_lines: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            days: 90,
+            audit_records_per_minute: 1_000,
+            job_log_lines: 20_000,
+        }
+    }
+}
+
+fn retention(f: RetentionFile) -> Result<Retention, ConfigError> {
+    let d = Retention::default();
+    let r = Retention {
+        days: f.days.unwrap_or(d.days),
+        audit_records_per_minute: f
+            .audit_records_per_minute
+            .unwrap_or(d.audit_records_per_minute),
+        job_log_lines: f.job_log_lines.unwrap_or(d.job_log_lines),
+    };
+    if !(1..=3650).contains(&r.days) {
+        return Err(ConfigError::Retention("days: 1 to 3650".into()));
+    }
+    if !(10..=1_000_000).contains(&r.audit_records_per_minute) {
+        return Err(ConfigError::Retention(
+            "audit_records_per_minute: 10 to 1000000".into(),
+        ));
+    }
+    if !(100..=10_000_000).contains(&r.job_log_lines) {
+        return Err(ConfigError::Retention(
+            "job_log_lines: 100 to 10000000".into(),
+        ));
+    }
+    Ok(r)
 }
 
 /// `[smtp]`: where SELinux alerts are mailed.
@@ -162,6 +224,9 @@ pub struct Config {
     pub panel_key: Option<EnvSecret>,
     /// Where SELinux alerts are mailed; none: no mail, the SELinux page and toasts only.
     pub smtp: Option<SmtpConfig>,
+    /// A plain-http public URL off loopback was allowed explicitly (`--insecure-http`).
+    pub insecure_http: bool,
+    pub retention: Retention,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -190,6 +255,8 @@ pub enum ConfigError {
     Url(String),
     #[error("smtp: {0}")]
     Smtp(String),
+    #[error("retention: {0}")]
+    Retention(String),
 }
 
 impl Config {
@@ -229,6 +296,13 @@ impl Config {
             .filter(|k| !k.is_empty())
             .map(|k| EnvSecret(zeroize::Zeroizing::new(k)));
         let smtp = file.smtp.map(smtp_config).transpose()?;
+        let insecure_http = args.insecure_http.or(file.insecure_http).unwrap_or(false);
+        if url.starts_with("http://") && !is_loopback_url(&url) && !insecure_http {
+            return Err(ConfigError::Url(format!(
+                "`{url}` is plain http: setup commands (`curl … | sudo bash`) and session cookies would cross the network in clear text. Use https (or a loopback address), or pass --insecure-http (PANEL_INSECURE_HTTP=true) to allow it"
+            )));
+        }
+        let retention = retention(file.retention.unwrap_or_default())?;
         Ok(Config {
             listen,
             data_dir,
@@ -237,6 +311,8 @@ impl Config {
             trust_forwarded_for,
             panel_key,
             smtp,
+            insecure_http,
+            retention,
         })
     }
 
@@ -250,7 +326,14 @@ impl Config {
             trust_forwarded_for: false,
             panel_key: None,
             smtp: None,
+            insecure_http: false,
+            retention: Retention::default(),
         }
+    }
+
+    /// The public URL is plain http off loopback: the pages carry a warning.
+    pub fn is_insecure(&self) -> bool {
+        self.url.starts_with("http://") && !is_loopback_url(&self.url)
     }
 
     /// The `PANEL_KEY` value, if one was given.
@@ -296,6 +379,21 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+/// Whether a URL's host is this machine (`localhost`, `127.0.0.0/8`, `::1`): plain http there
+/// never crosses a network.
+fn is_loopback_url(url: &str) -> bool {
+    let Ok(uri) = url.parse::<poem::http::Uri>() else {
+        return false;
+    };
+    let host = uri.host().unwrap_or_default();
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// An http(s) origin with an optional path prefix, stored without a trailing slash.
 fn parse_url(text: &str) -> Result<String, ConfigError> {
     let trimmed = text.trim_end_matches('/');
@@ -321,6 +419,33 @@ fn parse_url(text: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plain_http_off_loopback_needs_insecure_http() {
+        let with = |url: &str, insecure: Option<bool>| {
+            Config::resolve(&ConfigArgs {
+                url: Some(url.into()),
+                insecure_http: insecure,
+                ..Default::default()
+            })
+        };
+        for ok in [
+            "https://panel.example.com",
+            "http://localhost:8095",
+            "http://127.0.0.1:8095",
+            "http://[::1]:8095",
+        ] {
+            let c = with(ok, None).unwrap_or_else(|e| panic!("{ok}: {e}"));
+            assert!(!c.is_insecure(), "{ok}");
+        }
+        let err = with("http://panel.example.com", None)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--insecure-http"), "{err}");
+        assert!(with("http://10.0.0.5:8095", Some(false)).is_err());
+        let c = with("http://10.0.0.5:8095", Some(true)).unwrap();
+        assert!(c.insecure_http && c.is_insecure());
+    }
 
     #[test]
     fn defaults_apply_when_nothing_is_given() {

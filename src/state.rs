@@ -51,15 +51,20 @@ impl AppState {
         let (stop, stopping) = watch::channel(false);
         let state = AppState {
             webauthn: crate::auth::webauthn(&config).ok().map(Arc::new),
-            config: Arc::new(config),
             secrets: Arc::new(secrets),
             limiter: Arc::default(),
-            jobs: Jobs::new(pool.clone(), JOBS_GLOBAL, JOBS_PER_SERVER),
+            jobs: Jobs::with_log_limit(
+                pool.clone(),
+                JOBS_GLOBAL,
+                JOBS_PER_SERVER,
+                config.retention.job_log_lines,
+            ),
             ssh: Arc::default(),
             audit: broadcast::channel(1024).0,
             deploys: Arc::default(),
             stopping,
             db: pool,
+            config: Arc::new(config),
         };
         (state, stop)
     }

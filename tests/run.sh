@@ -8,9 +8,10 @@ log() { printf '\n== %s\n' "$*"; }
 
 # --- system packages -------------------------------------------------------------------------
 # Debian packages the suite uses; daemons among them are started by the tests themselves.
-# python3-dotenv: the reference dotenv parser the .env round-trip test reads files back with.
+# python3-dotenv, php-cli and php-vlucas-phpdotenv (Laravel's loader): the dotenv parsers the
+# .env round-trip test reads files back with.
 # The SELinux tools and Debian's reference policy build and query the policy module offline.
-APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv
+APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv php-cli php-mbstring php-vlucas-phpdotenv
   checkpolicy semodule-utils policycoreutils policycoreutils-python-utils setools selinux-utils selinux-policy-default selinux-policy-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -236,3 +236,16 @@ pub async fn with_log(
         job,
     )))
 }
+
+/// Remove jobs that finished before `before` (their log and steps go with them), except the
+/// last job a site records; how many went.
+pub async fn prune(pool: &Pool, before: &str) -> sqlx::Result<u64> {
+    sqlx::query(
+        "DELETE FROM jobs WHERE finished_at IS NOT NULL AND finished_at < ?
+           AND id NOT IN (SELECT last_job_id FROM sites WHERE last_job_id IS NOT NULL)",
+    )
+    .bind(before)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected())
+}

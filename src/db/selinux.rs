@@ -136,18 +136,21 @@ pub async fn store_batch(
     server: ServerId,
     records: &[NewAuditRecord],
     position: (i64, i64),
+    dropped: i64,
 ) -> sqlx::Result<Vec<(usize, AuditLogId)>> {
     let mut tx = pool.begin().await?;
     // The first statement writes, so the transaction holds the write lock from the start.
     sqlx::query(
-        "INSERT INTO selinux_log_positions (server_id, inode, offset, updated_at) VALUES (?, ?, ?, ?)
+        "INSERT INTO selinux_log_positions (server_id, inode, offset, updated_at, dropped)
+         VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (server_id) DO UPDATE SET inode = excluded.inode, offset = excluded.offset,
-             updated_at = excluded.updated_at",
+             updated_at = excluded.updated_at, dropped = dropped + excluded.dropped",
     )
     .bind(server)
     .bind(position.0)
     .bind(position.1)
     .bind(super::now())
+    .bind(dropped)
     .execute(&mut *tx)
     .await?;
     let mut new = Vec::new();
@@ -231,4 +234,24 @@ pub async fn collected_any(pool: &Pool, server: ServerId) -> sqlx::Result<bool> 
         .bind(server)
         .fetch_one(pool)
         .await
+}
+
+/// How many records of a server were counted but not stored (over its per-minute allowance).
+pub async fn dropped(pool: &Pool, server: ServerId) -> sqlx::Result<i64> {
+    Ok(
+        sqlx::query_scalar("SELECT dropped FROM selinux_log_positions WHERE server_id = ?")
+            .bind(server)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(0),
+    )
+}
+
+/// Remove records stored before `before`; how many went.
+pub async fn prune(pool: &Pool, before: &str) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM selinux_audit_logs WHERE created_at < ?")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
 }

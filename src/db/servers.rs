@@ -244,12 +244,18 @@ pub async fn delete(pool: &Pool, id: ServerId) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// A new setup token for a server; every earlier one of the server stops working.
 pub async fn insert_setup_token(
     pool: &Pool,
     server: ServerId,
     token_hash: &str,
     expires_at: &str,
 ) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM setup_tokens WHERE server_id = ?")
+        .bind(server)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query(
         "INSERT INTO setup_tokens (id, server_id, token_hash, expires_at) VALUES (?, ?, ?, ?)",
     )
@@ -257,22 +263,31 @@ pub async fn insert_setup_token(
     .bind(server)
     .bind(token_hash)
     .bind(expires_at)
-    .execute(pool)
-    .await
-    .map(|_| ())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
-/// Use up a setup token: the server it belongs to, if it was unused and unexpired.
-pub async fn redeem_setup_token(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<ServerId>> {
+/// The server a live setup token is for. Fetching the script does not spend the token (a link
+/// previewer fetching it first must not burn it); the server's signed callback does.
+pub async fn setup_token_server(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<ServerId>> {
     sqlx::query_scalar(
-        "UPDATE setup_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?
-         RETURNING server_id",
+        "SELECT server_id FROM setup_tokens WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
     )
-    .bind(super::now())
     .bind(token_hash)
     .bind(super::now())
     .fetch_optional(pool)
     .await
+}
+
+/// The server's setup script reported back: its setup tokens are spent.
+pub async fn spend_setup_tokens(pool: &Pool, server: ServerId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE setup_tokens SET used_at = ? WHERE server_id = ? AND used_at IS NULL")
+        .bind(super::now())
+        .bind(server)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }
 
 /// Remember a callback's nonce; false if it was seen before (a replay).
@@ -285,4 +300,13 @@ pub async fn use_nonce(pool: &Pool, server: ServerId, nonce: &str) -> sqlx::Resu
     .execute(pool)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Remove server log lines written before `before`; how many went.
+pub async fn prune_logs(pool: &Pool, before: &str) -> sqlx::Result<u64> {
+    sqlx::query("DELETE FROM server_logs WHERE created_at < ?")
+        .bind(before)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected())
 }

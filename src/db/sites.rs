@@ -252,8 +252,10 @@ pub async fn set_db_password(pool: &Pool, db: DatabaseId, sealed: &[u8]) -> sqlx
         .map(|_| ())
 }
 
-/// The site, its database row and its system user are gone (the node is cleaned first).
-pub async fn delete(pool: &Pool, site: &Site) -> sqlx::Result<()> {
+/// The site and its database row are gone (the node is cleaned first), and its system user
+/// unless `keep_user`: an account left on the server with the site's files keeps its name
+/// taken, so no later site is given it.
+pub async fn delete(pool: &Pool, site: &Site, keep_user: bool) -> sqlx::Result<()> {
     // The transaction's first statement writes, so it takes the write lock (waiting its turn)
     // instead of failing to upgrade a read snapshot while a job log is being written.
     let mut tx = pool.begin().await?;
@@ -262,7 +264,7 @@ pub async fn delete(pool: &Pool, site: &Site) -> sqlx::Result<()> {
             .bind(site.id)
             .fetch_optional(&mut *tx)
             .await?;
-    if let Some(Some(u)) = user {
+    if let (Some(Some(u)), false) = (user, keep_user) {
         sqlx::query("DELETE FROM system_users WHERE id = ?")
             .bind(u)
             .execute(&mut *tx)

@@ -22,8 +22,11 @@ use crate::ssh::Script;
 use crate::state::AppState;
 
 pub const READ_SCRIPT: &str = include_str!("../../setup/audit-read.sh");
-/// At most this much log per read; a bigger backlog is read in several.
-const MAX_READ: usize = 4 << 20;
+/// At most this much log per read; a bigger backlog is read in several. Below what a read
+/// captures of a command's output (`MAX_CAPTURE`, with room for the position line): a read
+/// that lost its end would move the position past records never seen.
+const MAX_READ: usize = 768 << 10;
+const _: () = assert!(MAX_READ + 4096 < crate::ssh::client::MAX_CAPTURE);
 /// How long one read waits on the node for a quiet log to grow (a long poll), and the pause
 /// before the next read when a read came back at once with nothing (a node whose log cannot
 /// be followed is then read twice a second instead of in a tight loop).
@@ -83,9 +86,10 @@ impl Collector {
 
     async fn follow(self, id: ServerId) {
         let mut failures: u32 = 0;
+        let mut budget = Budget::new(self.state.config.retention.audit_records_per_minute);
         while !self.state.db.is_closed() {
             let started = std::time::Instant::now();
-            let pause = match self.read_once(id).await {
+            let pause = match self.read_once(id, &mut budget).await {
                 Ok(Read::More) => {
                     failures = 0;
                     Duration::ZERO
@@ -121,7 +125,7 @@ impl Collector {
     }
 
     /// Read, store and announce what was appended since the stored position.
-    pub async fn read_once(&self, id: ServerId) -> Result<Read, String> {
+    pub async fn read_once(&self, id: ServerId, budget: &mut Budget) -> Result<Read, String> {
         let server = db::servers::get(&self.state.db, id)
             .await
             .map_err(|e| e.to_string())?
@@ -148,12 +152,47 @@ impl Collector {
         }
         let position = parse_position(first).ok_or("the node's answer had no position")?;
         let (records, _skipped) = audit::parse(text);
-        let rows: Vec<(NewAuditRecord, Option<explain::Explanation>)> = stored(&records);
+        // Past the server's allowance this minute, denials are counted, not stored. SELinux
+        // switched off or a boolean changed (MAC_STATUS, MAC_CONFIG_CHANGE: root's doing, never
+        // a tenant's flood) is always stored.
+        // Rows first, from every record: a record's place in its event (what deduplicates a
+        // record read twice) does not depend on which of the event's records were kept.
+        let rows = stored(&records);
+        let mut kept = Vec::new();
+        let mut dropped = 0usize;
+        for (record, row) in records.into_iter().zip(rows) {
+            let always = matches!(
+                record.record_type,
+                Some(RecordType::MacStatus | RecordType::MacConfigChange)
+            );
+            if always || budget.take(1) == 1 {
+                kept.push((record, row));
+            } else {
+                dropped += 1;
+            }
+        }
+        let (records, rows): (Vec<Record>, Vec<_>) = kept.into_iter().unzip();
         let (new_rows, explanations): (Vec<NewAuditRecord>, Vec<Option<explain::Explanation>>) =
             rows.into_iter().unzip();
-        let new = db::selinux::store_batch(&self.state.db, id, &new_rows, position)
-            .await
-            .map_err(|e| e.to_string())?;
+        let new = db::selinux::store_batch(
+            &self.state.db,
+            id,
+            &new_rows,
+            position,
+            i64::try_from(dropped).unwrap_or(i64::MAX),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        if dropped > 0 && budget.should_warn() {
+            let _ = db::servers::log(
+                &self.state.db,
+                id,
+                LogLevel::Warning,
+                "more SELinux records than the allowance a minute: the excess is counted, not stored",
+                &serde_json::json!({ "dropped": dropped, "per_minute": budget.limit }),
+            )
+            .await;
+        }
         for (i, row_id) in new {
             // No one listening is fine: the rows are stored.
             let _ = self.state.audit.send(LiveRecord {
@@ -172,6 +211,49 @@ impl Collector {
         } else {
             Read::Done
         })
+    }
+}
+
+/// How many records of one server may be stored per minute (a fixed window), and when the
+/// server log last said some were not.
+pub struct Budget {
+    limit: u32,
+    window: std::time::Instant,
+    used: u32,
+    warned: Option<std::time::Instant>,
+}
+
+impl Budget {
+    pub fn new(limit: u32) -> Self {
+        Budget {
+            limit,
+            window: std::time::Instant::now(),
+            used: 0,
+            warned: None,
+        }
+    }
+
+    /// Of `n` records, how many may be stored now.
+    pub fn take(&mut self, n: usize) -> usize {
+        if self.window.elapsed() >= Duration::from_secs(60) {
+            self.window = std::time::Instant::now();
+            self.used = 0;
+        }
+        let room = self.limit.saturating_sub(self.used) as usize;
+        let allowed = n.min(room);
+        self.used += u32::try_from(allowed).unwrap_or(u32::MAX);
+        allowed
+    }
+
+    /// At most once a minute.
+    fn should_warn(&mut self) -> bool {
+        let due = self
+            .warned
+            .is_none_or(|w| w.elapsed() >= Duration::from_secs(60));
+        if due {
+            self.warned = Some(std::time::Instant::now());
+        }
+        due
     }
 }
 

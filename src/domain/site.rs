@@ -386,10 +386,30 @@ impl fmt::Display for EnvKey {
 /// Longest `.env` value.
 pub const MAX_ENV_VALUE: usize = 64 * 1024;
 
-/// A `.env` value: any text without NUL (no dotenv format can hold one), bounded.
+/// A `.env` value: text the dotenv loaders read back exactly (see `env_line`), bounded. Refused:
+/// control characters other than tab and line breaks (NUL among them: no dotenv format holds
+/// one); `${`, which python-dotenv expands in every quoting style and phpdotenv in double
+/// quotes; and a trailing backslash, which python-dotenv reads as escaping the closing quote.
 pub fn check_env_value(value: &str) -> Result<(), String> {
     if value.contains('\0') {
         return Err("a value cannot contain a NUL character".into());
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(format!(
+            "a value cannot contain the control character {}",
+            c.escape_unicode()
+        ));
+    }
+    if value.contains("${") {
+        return Err(
+            "a value cannot contain `${`: dotenv loaders would replace it with another variable (write `$NAME` without braces, which none expands)".into(),
+        );
+    }
+    if value.ends_with('\\') {
+        return Err("a value cannot end with a backslash".into());
     }
     if value.len() > MAX_ENV_VALUE {
         return Err(format!("at most {} KiB", MAX_ENV_VALUE / 1024));
@@ -397,14 +417,13 @@ pub fn check_env_value(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// One `KEY=value` line that dotenv parsers (python-dotenv, phpdotenv, Node's dotenv) read back
-/// as exactly `value`: single quotes when the value has no `'`, `\` or line break (nothing is
-/// special inside them), otherwise double quotes with `\\`, `\"`, `\n` and `\r` escaped. Either
-/// way a value cannot end the line early, so it can never add a second key.
+/// One `KEY="value"` line that the dotenv loaders read back as exactly `value`: phpdotenv (what
+/// Laravel uses), python-dotenv with interpolation on, and Node's dotenv. Always double quotes,
+/// with only `\\`, `\"`, `\n` and `\r` escaped (the escapes every one of them decodes alike);
+/// single quotes cannot hold a `'` in phpdotenv and do not stop python-dotenv's interpolation.
+/// A `$` not followed by `{` is expanded by none of them (`check_env_value` refuses `${`). The
+/// value cannot end the line early, so it can never add a second key.
 pub fn env_line(key: &EnvKey, value: &str) -> String {
-    if !value.contains(['\'', '\\', '\n', '\r']) {
-        return format!("{key}='{value}'");
-    }
     let mut out = String::with_capacity(value.len() + key.as_str().len() + 4);
     out.push_str(key.as_str());
     out.push_str("=\"");
@@ -557,12 +576,15 @@ mod tests {
         let k = EnvKey::parse("X").unwrap();
         assert_eq!(
             env_line(&k, "plain $(id) `id` # x"),
-            "X='plain $(id) `id` # x'"
+            "X=\"plain $(id) `id` # x\""
         );
         assert_eq!(env_line(&k, "a'b"), "X=\"a'b\"");
         assert_eq!(env_line(&k, "l1\nY=2\r"), "X=\"l1\\nY=2\\r\"");
         assert_eq!(env_line(&k, "q\"\\"), "X=\"q\\\"\\\\\"");
         assert!(!env_line(&k, "a\nb\rc").contains(['\n', '\r']));
         assert!(check_env_value("a\0b").is_err());
+        assert!(check_env_value("${APP_KEY}").is_err());
+        assert!(check_env_value("end\\").is_err());
+        assert!(check_env_value("$HOME is fine").is_ok());
     }
 }

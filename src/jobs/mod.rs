@@ -106,11 +106,89 @@ struct Inner {
     per_server_limit: usize,
     /// Per lane, the end of the lane's last submitted job (its sender drops when it ends).
     lanes: Mutex<HashMap<String, oneshot::Receiver<()>>>,
+    /// Log lines kept per job.
+    log_lines: usize,
+}
+
+/// Log lines kept per job unless configured (`[retention] job_log_lines`).
+pub const DEFAULT_LOG_LINES: usize = 20_000;
+
+/// What is kept of a job's log: the first four fifths of the limit as they come (stored and
+/// streamed live), then only the most recent lines in memory; when the job ends, a line saying
+/// how many were left out, then those last lines. A job printing a gigabyte costs a bounded
+/// number of rows and bounded memory, and its log still shows how it began and how it ended.
+struct LogKeeper {
+    head: usize,
+    tail: usize,
+    stored: usize,
+    noticed: bool,
+    recent: std::collections::VecDeque<(LogStream, String)>,
+    left_out: u64,
+}
+
+impl LogKeeper {
+    fn new(limit: usize) -> Self {
+        let head = limit - limit / 5;
+        LogKeeper {
+            head,
+            tail: limit - head,
+            stored: 0,
+            noticed: false,
+            recent: std::collections::VecDeque::new(),
+            left_out: 0,
+        }
+    }
+
+    /// Of `batch`, what to store now; the rest is kept as the most recent lines.
+    fn take(&mut self, batch: &mut Vec<(LogStream, String)>) -> Vec<(LogStream, String)> {
+        let room = self.head.saturating_sub(self.stored);
+        let rest = batch.split_off(room.min(batch.len()));
+        let mut now: Vec<_> = std::mem::take(batch);
+        self.stored += now.len();
+        // The notice goes with the first line that is not stored as it comes (in this batch or
+        // a later one).
+        if !rest.is_empty() && !self.noticed {
+            self.noticed = true;
+            now.push((
+                LogStream::Panel,
+                format!(
+                    "[the log passed {} lines: from here only the last {} are kept, shown when the job ends]",
+                    self.head, self.tail
+                ),
+            ));
+        }
+        for line in rest {
+            if self.recent.len() == self.tail {
+                self.recent.pop_front();
+                self.left_out += 1;
+            }
+            self.recent.push_back(line);
+        }
+        now
+    }
+
+    /// At the end: the marker and the most recent lines.
+    fn finish(self) -> Vec<(LogStream, String)> {
+        let mut out = Vec::new();
+        if self.left_out > 0 {
+            out.push((
+                LogStream::Panel,
+                format!("[{} lines left out]", self.left_out),
+            ));
+        }
+        out.extend(self.recent);
+        out
+    }
 }
 
 impl Jobs {
     /// `global` jobs at once in all, at most `per_server` on one server.
     pub fn new(pool: Pool, global: usize, per_server: usize) -> Self {
+        Self::with_log_limit(pool, global, per_server, DEFAULT_LOG_LINES)
+    }
+
+    /// `new`, keeping at most `log_lines` lines of each job (`LogKeeper`).
+    pub fn with_log_limit(pool: Pool, global: usize, per_server: usize, log_lines: usize) -> Self {
         let (events, _) = broadcast::channel(4096);
         Self {
             inner: Arc::new(Inner {
@@ -120,6 +198,7 @@ impl Jobs {
                 per_server: Mutex::new(HashMap::new()),
                 per_server_limit: per_server,
                 lanes: Mutex::new(HashMap::new()),
+                log_lines,
             }),
         }
     }
@@ -217,7 +296,12 @@ impl Jobs {
             job: id,
             status: JobStatus::Running,
         });
-        let (ctx, writer) = JobContext::start(id, pool.clone(), self.inner.events.clone());
+        let (ctx, writer) = JobContext::start(
+            id,
+            pool.clone(),
+            self.inner.events.clone(),
+            self.inner.log_lines,
+        );
         let result = work(ctx.clone()).await;
         if let Err(f) = &result {
             ctx.note(&format!("Failed: {}", f.message));
@@ -252,6 +336,7 @@ impl JobContext {
         id: JobId,
         pool: Pool,
         events: broadcast::Sender<JobEvent>,
+        log_lines: usize,
     ) -> (JobContext, tokio::task::JoinHandle<()>) {
         let (tx, mut rx) = mpsc::unbounded_channel::<(LogStream, String)>();
         let writer_pool = pool.clone();
@@ -260,25 +345,36 @@ impl JobContext {
         // Lines that arrive together are stored in one transaction: a chatty command then
         // costs one write lock, not one per line, and the job's other writes are not starved.
         let writer = tokio::spawn(async move {
-            let mut batch = Vec::new();
-            while rx.recv_many(&mut batch, 256).await > 0 {
-                match db::jobs::append_logs(&pool, id, &batch).await {
-                    Ok(seqs) => {
-                        for ((stream, line), seq) in batch.drain(..).zip(seqs) {
-                            let _ = events.send(JobEvent::Line {
-                                job: id,
-                                seq,
-                                stream,
-                                line,
-                            });
+            let store = |lines: Vec<(LogStream, String)>| {
+                let (pool, events) = (&pool, &events);
+                async move {
+                    if lines.is_empty() {
+                        return;
+                    }
+                    match db::jobs::append_logs(pool, id, &lines).await {
+                        Ok(seqs) => {
+                            for ((stream, line), seq) in lines.into_iter().zip(seqs) {
+                                let _ = events.send(JobEvent::Line {
+                                    job: id,
+                                    seq,
+                                    stream,
+                                    line,
+                                });
+                            }
+                        }
+                        Err(e) => {
+                            tracing::error!(job = %id, "cannot store {} log line(s): {e}", lines.len());
                         }
                     }
-                    Err(e) => {
-                        tracing::error!(job = %id, "cannot store {} log line(s): {e}", batch.len());
-                        batch.clear();
-                    }
                 }
+            };
+            let mut keeper = LogKeeper::new(log_lines);
+            let mut batch = Vec::new();
+            while rx.recv_many(&mut batch, 256).await > 0 {
+                let now = keeper.take(&mut batch);
+                store(now).await;
             }
+            store(keeper.finish()).await;
         });
         (
             JobContext {
@@ -400,5 +496,46 @@ fn check_exit(what: &str, out: Output) -> Result<Output, JobFailure> {
             message: format!("`{what}` exited with status {}", out.exit_code),
             exit_code: Some(out.exit_code.into()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(n: usize) -> Vec<(LogStream, String)> {
+        (0..n)
+            .map(|i| (LogStream::Stdout, format!("l{i}")))
+            .collect()
+    }
+
+    #[test]
+    fn a_flood_keeps_its_beginning_and_its_end() {
+        let mut k = LogKeeper::new(100);
+        let mut stored = Vec::new();
+        for chunk in lines(10_000).chunks(256) {
+            stored.extend(k.take(&mut chunk.to_vec()));
+        }
+        stored.extend(k.finish());
+        assert_eq!(stored.len(), 80 + 1 + 1 + 20, "head, notice, marker, tail");
+        assert_eq!(stored[0].1, "l0");
+        assert_eq!(stored[79].1, "l79");
+        assert!(stored[80].1.contains("passed 80 lines"));
+        assert_eq!(stored[81].1, "[9900 lines left out]");
+        assert_eq!(stored[82].1, "l9980");
+        assert_eq!(stored.last().unwrap().1, "l9999");
+        // A short log is kept whole, with no marker.
+        let mut k = LogKeeper::new(100);
+        let mut small = k.take(&mut lines(5));
+        small.extend(k.finish());
+        assert_eq!(small.len(), 5);
+        // A batch that exactly fills the head: the notice comes with the next line.
+        let mut k = LogKeeper::new(100);
+        let mut got = k.take(&mut lines(80));
+        assert_eq!(got.len(), 80);
+        got.extend(k.take(&mut lines(30)));
+        got.extend(k.finish());
+        assert!(got[80].1.contains("passed 80 lines"), "{:?}", got[80]);
+        assert_eq!(got[81].1, "[10 lines left out]");
     }
 }

@@ -12,16 +12,13 @@ use crate::domain::{AppType, DeployScript, GitBranch, KeepReleases, RepoUrl, Sit
 use crate::ids::DeploymentId;
 use crate::ssh::Command;
 
-use super::steps::{exists, is_link, mkdir, nginx_diagnosis, serving, stat};
-use super::{Action, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux};
+use super::steps::{is_link, mkdir, nginx_diagnosis, serving, stat};
+use super::{Action, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux, tenant};
 
 /// The phases that run as the site user, shipped with the panel.
 pub const DEPLOY_SCRIPT: &str = include_str!("../../setup/deploy.sh");
 const DEPLOY_SCRIPT_NAME: &str = "setup/deploy.sh";
-/// Where a deploy keeps its key and script while it runs: a tmpfs, root's, 0711 (one directory
-/// per site user inside, its own, 0700). Neither the site's PHP (open_basedir, SELinux) nor
-/// another site can read it, and it never reaches a disk.
-pub const RUNTIME_DIR: &str = "/run/panel-deploy";
+pub use super::tenant::RUNTIME_DIR;
 /// Longest a fetch may take (a large repository over a slow link).
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10 * 60);
 /// Longest a deploy script may run (Composer installs, asset builds).
@@ -40,7 +37,8 @@ pub struct Layout {
     pub known_hosts: String,
     /// What nginx serves: a link to `deploy/current` once the site has been deployed.
     pub public_html: String,
-    /// Where the first deploy moves what `public_html` held before.
+    /// Where the first deploy moves what `public_html` held before (an entry of the home, like
+    /// `public_html`: root renames one into the other, nothing the site user can redirect).
     pub before_first_deploy: String,
     pub runtime: String,
     pub key: String,
@@ -57,7 +55,7 @@ impl Layout {
             current: format!("{deploy}/current"),
             known_hosts: format!("{runtime}/known_hosts"),
             public_html: format!("{home}/public_html"),
-            before_first_deploy: format!("{deploy}/before-first-deploy"),
+            before_first_deploy: format!("{home}/public_html.before-first-deploy"),
             key: format!("{runtime}/key"),
             script: format!("{runtime}/deploy-script"),
             deploy,
@@ -81,8 +79,13 @@ fn phase(user: &SiteUser, name: &'static str, args: &[&str]) -> Action {
     Action::run_script(command, DEPLOY_SCRIPT_NAME, DEPLOY_SCRIPT)
 }
 
-fn readlink(path: &str, target: impl Into<String>) -> Probe {
-    Probe::output(Command::new("readlink").sudo().operand(path), target)
+/// Where a link of the site points, asked as whoever may act there (`tenant`).
+fn readlink(site: &SiteSpec, path: &str, target: impl Into<String>) -> Probe {
+    tenant::readlink(&site.user, path, target)
+}
+
+fn exists(site: &SiteSpec, path: &str) -> Probe {
+    tenant::exists(&site.user, path)
 }
 
 /// What a deployment puts on the node.
@@ -117,18 +120,22 @@ pub struct DeployPlan {
 fn prepare_step(d: &DeploySpec<'_>, l: &Layout) -> Step {
     let user = d.site.user.as_str();
     let mut step = Step::new(format!("Prepare release {}", d.release));
-    step.apply = vec![
-        mkdir("0755", user, user, &[l.deploy.clone(), l.releases.clone()]),
+    step.apply = tenant::mkdir(
+        &d.site.user,
+        "0755",
+        &[l.deploy.clone(), l.releases.clone()],
+    );
+    step.apply.extend([
         mkdir("0711", "root", "root", &[RUNTIME_DIR.to_owned()]),
-        mkdir("0700", user, user, std::slice::from_ref(&l.runtime)),
+        mkdir("0750", "root", user, std::slice::from_ref(&l.runtime)),
         Action::Write(FileWrite::new(
             l.script.clone(),
             "0500",
             user,
             d.script.as_str().to_owned(),
         )),
-    ];
-    let mut expected = format!("{user} 700\n{user} 500");
+    ]);
+    let mut expected = format!("root 750\n{user} 500");
     let mut paths = vec![l.runtime.clone(), l.script.clone()];
     if let Some(key) = d.deploy_key {
         step.apply.push(Action::Write(
@@ -170,7 +177,7 @@ fn fetch_step(d: &DeploySpec<'_>, l: &Layout) -> Step {
             &l.known_hosts,
         ],
     )];
-    step.verify = vec![exists(&format!("{release}/.git"))];
+    step.verify = vec![exists(d.site, &format!("{release}/.git"))];
     step.timeout = Some(FETCH_TIMEOUT);
     step
 }
@@ -185,6 +192,7 @@ fn link_step(d: &DeploySpec<'_>, l: &Layout) -> Step {
         &[&release, &l.home, d.site.app_type.as_str()],
     )];
     step.verify = vec![readlink(
+        d.site,
         &format!("{release}/.env"),
         format!("{}/.env", l.home),
     )];
@@ -216,10 +224,11 @@ fn build_step(profile: Profile, d: &DeploySpec<'_>, l: &Layout) -> Step {
 }
 
 /// Step: `deploy/current` points at `release`; the first time, `public_html` becomes a link
-/// to it (what it held is kept in `deploy/before-first-deploy`).
+/// to it (what it held is kept beside it, in `public_html.before-first-deploy`: both are
+/// entries of the root-owned home, so root renames them without following anything).
 fn switch_step(site: &SiteSpec, l: &Layout, release: DeploymentId) -> Step {
     let id = release.to_string();
-    let served = readlink(&l.public_html, "deploy/current");
+    let served = readlink(site, &l.public_html, "deploy/current");
     let mut step = Step::new(format!("Switch to release {release}"));
     step.apply = vec![
         phase(&site.user, "activate", &[&l.deploy, &id]),
@@ -246,7 +255,25 @@ fn switch_step(site: &SiteSpec, l: &Layout, release: DeploymentId) -> Step {
             ]),
         ),
     ];
-    step.verify = vec![readlink(&l.current, format!("releases/{release}")), served];
+    // The link is the site user's (root made it, in root's home): nginx follows a link only
+    // to what the link's owner owns (`disable_symlinks if_not_owner`).
+    let user = site.user.as_str();
+    let owned = Probe::output(stat("%U", std::slice::from_ref(&l.public_html)), user);
+    step.apply.push(Action::unless(
+        owned.clone(),
+        Action::run(
+            Command::new("chown")
+                .sudo()
+                .flag("-h")
+                .value(format!("{user}:{user}"))
+                .operand(&l.public_html),
+        ),
+    ));
+    step.verify = vec![
+        readlink(site, &l.current, format!("releases/{release}")),
+        served,
+        owned,
+    ];
     step
 }
 
@@ -275,8 +302,12 @@ fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
 /// The plan of one deploy.
 pub fn deploy(profile: Profile, driver: Driver, d: &DeploySpec<'_>) -> DeployPlan {
     let l = Layout::of(&d.site.user);
-    let release = l.release(d.release);
-    let storage = format!("{}/storage", l.home);
+    // Relabelled by the site user from entries of the home down: the new release under
+    // `deploy/` and the shared files it may have seeded (WordPress: `uploads/`).
+    let shared = match d.site.app_type {
+        AppType::WordPress => format!("{}/uploads", l.home),
+        _ => format!("{}/storage", l.home),
+    };
     let mut prune = Step::new(format!("Keep the last {} releases", d.keep.get()));
     prune.apply = vec![phase(
         &d.site.user,
@@ -288,7 +319,7 @@ pub fn deploy(profile: Profile, driver: Driver, d: &DeploySpec<'_>) -> DeployPla
         fetch_step(d, &l),
         link_step(d, &l),
         build_step(profile, d, &l),
-        selinux::label_release_step(d.site, &[release, storage]),
+        selinux::label_release_step(d.site, &[l.deploy.clone(), shared]),
         switch_step(d.site, &l, d.release),
         reload_step(profile, driver, d.site),
         prune,
@@ -313,7 +344,7 @@ pub fn deploy(profile: Profile, driver: Driver, d: &DeploySpec<'_>) -> DeployPla
 pub fn rollback(profile: Profile, driver: Driver, site: &SiteSpec, release: DeploymentId) -> Plan {
     let l = Layout::of(&site.user);
     let mut check = Step::new(format!("Find release {release} on the server"));
-    check.verify = vec![exists(&l.release(release))];
+    check.verify = vec![exists(site, &l.release(release))];
     Plan {
         title: format!("roll {} back to release {release}", site.domain),
         profile,
@@ -347,7 +378,7 @@ pub fn cleanup(
         let id = release.to_string();
         let mut remove = Step::new(format!("Remove the unused release {release}"));
         remove.apply = vec![Action::when(
-            exists(&l.release(release)),
+            exists(site, &l.release(release)),
             phase(&site.user, "remove", &[&l.deploy, &id]),
         )];
         steps.push(remove);

@@ -15,6 +15,7 @@ pub mod site;
 pub mod sql;
 pub mod steps;
 pub mod templates;
+pub mod tenant;
 
 use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
@@ -56,7 +57,14 @@ pub struct Stdin {
     pub script: Option<&'static str>,
 }
 
-/// A file written whole (`install -m MODE -o OWNER -g GROUP /dev/stdin PATH`).
+/// How a site user writes a file from stdin: `bash -c SITE_WRITE -- MODE PATH`.
+const SITE_WRITE: &str = "umask 077; tmp=$(mktemp -- \"$2.panel-XXXXXX\") || exit 1; \
+     if cat >\"$tmp\" && chmod -- \"$1\" \"$tmp\" && mv -fT -- \"$tmp\" \"$2\"; then exit 0; fi; \
+     rm -f -- \"$tmp\"; exit 1";
+
+/// A file written whole: as root (`install -m MODE -o OWNER -g GROUP /dev/stdin PATH`), or, in
+/// a directory a site user can change, as that user (`sudo -u USER install -m MODE …`; see
+/// `tenant`).
 #[derive(Clone, Debug)]
 pub struct FileWrite {
     pub path: String,
@@ -65,6 +73,11 @@ pub struct FileWrite {
     pub group: String,
     pub content: String,
     pub sensitive: bool,
+    /// Written by this site user itself (the file is then its own), not by root.
+    pub as_site: Option<SiteUser>,
+    /// Read back (its check) by this site user: a file root writes for the site user at an
+    /// entry of its home, which the site user may have grown to terabytes since.
+    pub read_as: Option<SiteUser>,
 }
 
 impl FileWrite {
@@ -81,7 +94,23 @@ impl FileWrite {
             group: owner.to_owned(),
             content,
             sensitive: false,
+            as_site: None,
+            read_as: None,
         }
+    }
+
+    /// Checked by `user` (see `read_as`).
+    pub fn read_as(mut self, user: &SiteUser) -> Self {
+        self.read_as = Some(user.clone());
+        self
+    }
+
+    /// Written by `user` itself: its directory is one the site user can change.
+    pub fn as_site(mut self, user: &SiteUser) -> Self {
+        self.owner = user.as_str().to_owned();
+        self.group = user.as_str().to_owned();
+        self.as_site = Some(user.clone());
+        self
     }
 
     pub fn group(mut self, group: &str) -> Self {
@@ -97,6 +126,17 @@ impl FileWrite {
     pub fn command(&self) -> Command {
         // `-Z`: the file gets the label its path has in the policy (a site's categories
         // included) instead of inheriting its directory's; ignored where SELinux is off.
+        if let Some(user) = &self.as_site {
+            // The site user cannot reopen the panel user's stdin (`install /dev/stdin`): the
+            // content is copied from the pipe it inherits, into a new file beside the target,
+            // which then replaces it in one rename.
+            return Command::new("bash")
+                .sudo_as_site(user)
+                .flag("-c")
+                .value(SITE_WRITE)
+                .operand(self.mode)
+                .operand(&self.path);
+        }
         Command::new("install")
             .sudo()
             .flag("-Z")
@@ -122,14 +162,12 @@ impl FileWrite {
     pub fn unchanged(&self) -> Probe {
         use sha2::Digest;
         let sum = hex::encode(sha2::Sha256::digest(self.content.as_bytes()));
-        Probe::ok(
-            Command::new("sha256sum")
-                .sudo()
-                .flag("--check")
-                .flag("--status")
-                .flag("--strict"),
-        )
-        .stdin(format!("{sum}  {}\n", self.path), false)
+        let reader = match self.as_site.as_ref().or(self.read_as.as_ref()) {
+            Some(user) => Command::new("sha256sum").sudo_as_site(user),
+            None => Command::new("sha256sum").sudo(),
+        };
+        Probe::ok(reader.flag("--check").flag("--status").flag("--strict"))
+            .stdin(format!("{sum}  {}\n", self.path), false)
     }
 }
 
@@ -375,10 +413,21 @@ impl std::fmt::Display for Action {
     }
 }
 
+/// A refusal before a step changes anything: when `when` passes, `require` must pass too, or
+/// the step fails with `reason` (an account of that name exists, but the panel did not make it).
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub when: Probe,
+    pub require: Probe,
+    pub reason: String,
+}
+
 /// One unit of provisioning.
 #[derive(Clone, Debug)]
 pub struct Step {
     pub title: String,
+    /// Checked first, every time: a guard that fails stops the step before its check.
+    pub guards: Vec<Guard>,
     /// All pass → the step is already done and is skipped. Empty → always applied.
     pub check: Vec<Probe>,
     pub apply: Vec<Action>,
@@ -399,6 +448,7 @@ impl Step {
     pub fn new(title: impl Into<String>) -> Self {
         Self {
             title: title.into(),
+            guards: Vec::new(),
             check: Vec::new(),
             apply: Vec::new(),
             verify: Vec::new(),

@@ -9,8 +9,13 @@ use crate::ssh::command::quote;
 /// `line` reading `stdin`: `printf '%s' 'TEXT' | line`. The text is single-quoted, so the
 /// shell expands nothing in it, and `printf` is a builtin, so it never shows in `ps`. Unlike a
 /// heredoc it is one shell word, so it fits in any condition or list.
-fn with_stdin(line: String, stdin: Option<&Stdin>) -> String {
+///
+/// A command run as another account without input of its own reads `/dev/null`: the step's
+/// own stdin is the script bash is still reading, and a site user's process holding it could
+/// be opened through `/proc/PID/fd/0` by the site user and made to skip or add script text.
+fn with_stdin(line: String, stdin: Option<&Stdin>, as_other: bool) -> String {
     match stdin {
+        None if as_other => format!("{line} </dev/null"),
         None => line,
         Some(s) => format!("printf '%s' {} | {line}", quote(&s.text)),
     }
@@ -20,27 +25,33 @@ fn line(command: &crate::ssh::Command) -> String {
     command.to_string()
 }
 
+/// `command` as a line that never reads the step's stdin (see `with_stdin`).
+fn closed(command: &crate::ssh::Command) -> String {
+    with_stdin(line(command), None, command.runs_as_other())
+}
+
 /// A probe as a shell condition.
 pub fn probe(p: &Probe) -> String {
     let cmd = line(&p.command);
+    let other = p.command.runs_as_other();
     let cond = match &p.expect {
         // `test` prints nothing (and shellcheck reads `test … >` as a comparison typo).
         Expect::Success if p.command.program() == "test" => cmd,
-        Expect::Success => with_stdin(format!("{cmd} >/dev/null 2>&1"), p.stdin.as_ref()),
+        Expect::Success => with_stdin(format!("{cmd} >/dev/null 2>&1"), p.stdin.as_ref(), other),
         Expect::Output(want) => format!(
             "[ \"$({})\" = {} ]",
-            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref(), other),
             quote(want)
         ),
         // The output is captured first, so `grep -q` stopping early cannot fail the pipe.
         Expect::Line(want) => format!(
             "printf '%s\\n' \"$({})\" | grep -qxF -- {}",
-            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref(), other),
             quote(want)
         ),
         Expect::OneOf(list) => format!(
             "panel_one_of \"$({})\" {}",
-            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref()),
+            with_stdin(format!("{cmd} 2>/dev/null"), p.stdin.as_ref(), other),
             list.iter().map(|w| quote(w)).collect::<Vec<_>>().join(" ")
         ),
     };
@@ -55,8 +66,10 @@ pub fn probe(p: &Probe) -> String {
 /// An action as shell. `top`: a statement of its own (a sequence need not be grouped).
 pub fn action(a: &Action, top: bool) -> String {
     match a {
-        Action::Run { command, stdin } => with_stdin(line(command), stdin.as_ref()),
-        Action::Write(file) => with_stdin(line(&file.command()), Some(&file.stdin())),
+        Action::Run { command, stdin } => {
+            with_stdin(line(command), stdin.as_ref(), command.runs_as_other())
+        }
+        Action::Write(file) => with_stdin(line(&file.command()), Some(&file.stdin()), false),
         Action::Unless {
             probe: p,
             action: then,
@@ -160,10 +173,16 @@ fn describe_action(a: &Action, depth: usize, out: &mut String) {
             out.push('\n');
         }
         Action::Write(f) => {
-            out.push_str(&format!(
-                "{pad}- write {} (mode {}, {}:{})",
-                f.path, f.mode, f.owner, f.group
-            ));
+            match &f.as_site {
+                Some(user) => out.push_str(&format!(
+                    "{pad}- write {} (mode {}, as {user})",
+                    f.path, f.mode
+                )),
+                None => out.push_str(&format!(
+                    "{pad}- write {} (mode {}, {}:{})",
+                    f.path, f.mode, f.owner, f.group
+                )),
+            }
             out.push_str(&stdin_note(&f.stdin()));
             out.push('\n');
         }
@@ -222,6 +241,14 @@ pub fn text(plan: &Plan) -> String {
             out.push_str(&format!(
                 "  only where {} (otherwise skipped: {why})\n",
                 describe_probe(cond)
+            ));
+        }
+        for g in &step.guards {
+            out.push_str(&format!(
+                "  refuses when {} and not {}: {}\n",
+                describe_probe(&g.when),
+                describe_probe(&g.require),
+                g.reason
             ));
         }
         if step.check.is_empty() {
@@ -287,6 +314,14 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
         ));
         return out;
     }
+    for g in &step.guards {
+        out.push_str(&format!(
+            "if {} && ! {}; then\n  panel_fail {}\nfi\n",
+            probe(&g.when),
+            probe(&g.require),
+            quote(&format!("step {n}: {}", g.reason))
+        ));
+    }
     let apply = step
         .apply
         .iter()
@@ -316,7 +351,7 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
             (Expect::Success, _) | (_, Some(_)) => String::new(),
             _ => format!(
                 "\"; it printed: $({} 2>&1 | head -c 200)\"",
-                line(&p.command)
+                closed(&p.command)
             ),
         };
         if step.diagnose.is_empty() {
@@ -325,7 +360,7 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
             let diagnose: String = step
                 .diagnose
                 .iter()
-                .map(|c| format!("  {} >&2 2>&1 || true\n", line(c)))
+                .map(|c| format!("  {} >&2 2>&1 || true\n", closed(c)))
                 .collect();
             out.push_str(&format!(
                 "if ! {}; then\n{diagnose}  panel_fail {what}{got}\nfi\n",

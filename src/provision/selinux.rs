@@ -6,7 +6,7 @@
 use crate::domain::AppType;
 use crate::ssh::Command;
 
-use super::{Action, Probe, SiteSpec, Step};
+use super::{Action, Probe, SiteSpec, Step, tenant};
 
 /// Why the SELinux steps do nothing on a node.
 pub const DISABLED: &str = "SELinux disabled";
@@ -30,13 +30,23 @@ pub fn rules(site: &SiteSpec) -> Vec<Rule> {
             setype: "site_content_t",
             sample: home.clone(),
         },
-        // What the site's PHP writes: storage, sessions and uploads in progress, its error log.
+        // What the site's PHP alone writes: storage, sessions and uploads in progress, its
+        // error log. nginx's domain has no rule for this type.
         Rule {
             regex: format!("{home}/(storage|tmp|logs)(/.*)?"),
             setype: "laravel_app_rw_t",
             sample: format!("{home}/storage"),
         },
     ];
+    if site.app_type == AppType::WordPress {
+        // What its PHP writes and nginx serves: the media library (shared by deployed releases
+        // as `~/uploads`, or in place in a site without deploys).
+        rules.push(Rule {
+            regex: format!("{home}/(uploads|public_html/wp-content/uploads)(/.*)?"),
+            setype: "site_upload_t",
+            sample: format!("{home}/uploads"),
+        });
+    }
     if site.app_type == AppType::Laravel {
         rules.push(Rule {
             regex: format!("{home}/public_html/(storage|bootstrap/cache)(/.*)?"),
@@ -90,26 +100,34 @@ pub fn fcontext(op: &'static str, rule: &Rule, site: &SiteSpec) -> Command {
         .operand(&rule.regex)
 }
 
-fn restorecon(site: &SiteSpec) -> Command {
-    Command::new("restorecon")
-        .sudo()
-        .flag("-R")
-        .flag("-F")
-        .operand(site.user.home())
+/// Relabel the site's files: root the home itself (root's), the site user everything inside
+/// it (see `tenant`: root never walks a tree the site user can rearrange under it).
+fn restorecon(site: &SiteSpec) -> Action {
+    Action::Sequence(vec![
+        Action::run(
+            Command::new("restorecon")
+                .sudo()
+                .flag("-F")
+                .operand(site.user.home()),
+        ),
+        Action::run(tenant::relabel_inside(&site.user)),
+    ])
 }
 
-/// Passes when every file under the home already carries the label its rule gives it.
-fn labelled(site: &SiteSpec) -> Probe {
-    Probe::output(
-        Command::new("restorecon")
-            .sudo()
-            .flag("-R")
-            .flag("-F")
-            .flag("-n")
-            .flag("-v")
-            .operand(site.user.home()),
-        "",
-    )
+/// Passes when every file of the site already carries the label its rule gives it.
+fn labelled(site: &SiteSpec) -> Vec<Probe> {
+    vec![
+        Probe::output(
+            Command::new("restorecon")
+                .sudo()
+                .flag("-F")
+                .flag("-n")
+                .flag("-v")
+                .operand(site.user.home()),
+            "",
+        ),
+        tenant::labelled_inside(&site.user),
+    ]
 }
 
 /// The site's local rules, each added (or changed) unless it is in place already.
@@ -134,24 +152,22 @@ pub fn label_step(site: &SiteSpec) -> Step {
     let mut step = Step::new(format!("Label the site's files for SELinux ({})", site.mcs));
     step.only_if = Some((enabled(), DISABLED.to_owned()));
     step.check = rules.iter().map(|r| matches(r, site)).collect();
-    step.check.push(labelled(site));
+    step.check.extend(labelled(site));
     step.apply = ensure_rules(site);
-    step.apply.push(Action::run(restorecon(site)));
+    step.apply.push(restorecon(site));
     step.verify = step.check.clone();
     step
 }
 
 /// Label what a deployment wrote (its release, the shared storage it seeded) with the site's
 /// types and categories: files a deploy script creates carry its own level until relabelled.
+/// `paths` are entries of the home, relabelled by the site user.
 pub fn label_release_step(site: &SiteSpec, paths: &[String]) -> Step {
     let mut step = Step::new(format!("Label the release for SELinux ({})", site.mcs));
     step.only_if = Some((enabled(), DISABLED.to_owned()));
     step.apply = ensure_rules(site);
-    let mut relabel = Command::new("restorecon").sudo().flag("-R").flag("-F");
-    for p in paths {
-        relabel = relabel.operand(p);
-    }
-    step.apply.push(Action::run(relabel));
+    step.apply
+        .push(Action::run(tenant::relabel(&site.user, paths)));
     step
 }
 
@@ -179,7 +195,7 @@ pub fn unlabel_step(site: &SiteSpec) -> Step {
         .collect();
     step.apply.push(Action::when(
         Probe::ok(Command::new("test").flag("-d").value(site.user.home())),
-        Action::run(restorecon(site)),
+        restorecon(site),
     ));
     step
 }

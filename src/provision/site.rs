@@ -10,7 +10,7 @@ use super::service::{test_nginx, test_site_fpm};
 use super::steps::{exists, http_status, is_link, link_probe, mkdir, nginx_diagnosis, rm, serving};
 use super::{
     Action, DbSpec, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux, sql,
-    templates,
+    templates, tenant,
 };
 
 /// The node side of step 8: signs and sends the "site created" callback.
@@ -32,12 +32,23 @@ fn vhost_name(site: &SiteSpec) -> String {
     site.domain.to_string()
 }
 
-/// Step 1: the site's own Unix user, its home the site root.
+/// Step 1: the site's own Unix user, its home the site root. An account of that name the
+/// panel did not make (a cloud image's admin, the panel's own SSH user) stops the step before
+/// anything changes.
 fn user_step(profile: Profile, site: &SiteSpec) -> Step {
     let user = site.user.as_str();
     let home = site.user.home();
     let nginx = profile.nginx_user();
+    let marker = tenant::Marker::user(site);
     let mut step = Step::new(format!("Create the system user {user}"));
+    step.guards = vec![super::Guard {
+        when: Probe::ok(Command::new("id").flag("-u").operand(user)),
+        require: marker.is_this_sites(),
+        reason: format!(
+            "an account named {user} already exists on this server and was not made by the panel for {}: nothing was changed; choose another user name for the site",
+            site.domain
+        ),
+    }];
     let home_ok = Probe::output(
         Command::new("stat")
             .flag("-c")
@@ -46,22 +57,21 @@ fn user_step(profile: Profile, site: &SiteSpec) -> Step {
         format!("root {user} 750"),
     );
     let in_group = Probe::ok(Command::new("id").flag("-u").operand(user));
-    step.check = vec![in_group.clone(), home_ok.clone()];
+    step.check = vec![in_group.clone(), home_ok.clone(), marker.is_this_sites()];
+    let mut made = marker.write();
+    made.push(Action::run(
+        Command::new("useradd")
+            .sudo()
+            .flag("--home-dir")
+            .value(&home)
+            .flag("--no-create-home")
+            .flag("--shell")
+            .flag("/usr/sbin/nologin")
+            .flag("--user-group")
+            .operand(user),
+    ));
     step.apply = vec![
-        Action::unless(
-            in_group.clone(),
-            Action::run(
-                Command::new("useradd")
-                    .sudo()
-                    .flag("--home-dir")
-                    .value(&home)
-                    .flag("--no-create-home")
-                    .flag("--shell")
-                    .flag("/usr/sbin/nologin")
-                    .flag("--user-group")
-                    .operand(user),
-            ),
-        ),
+        Action::unless(in_group.clone(), Action::Sequence(made)),
         // Root owns the home (sshd's SFTP chroot requires it); the site's group may enter,
         // others may not even list it.
         mkdir("0750", "root", user, std::slice::from_ref(&home)),
@@ -90,32 +100,37 @@ fn user_step(profile: Profile, site: &SiteSpec) -> Step {
     step
 }
 
-/// Step 2: the directories and an empty `.env`, all the user's.
+/// Step 2: the directories and an empty `.env`, all the user's. Only what the site publishes
+/// is open to nginx (its group): the code (`public_html`) and, for WordPress, `uploads/`;
+/// `storage/`, `tmp/` and `logs/` are the site user's alone.
 fn dirs_step(site: &SiteSpec) -> Step {
-    let user = site.user.as_str();
-    let home = site.user.home();
+    let user = &site.user;
+    let home = user.home();
     let web = format!("{home}/public_html");
-    let storage = format!("{home}/storage");
-    let tmp = format!("{home}/tmp");
-    let logs = format!("{home}/logs");
     let env = format!("{home}/.env");
-    let mut open = vec![web.clone(), storage.clone()];
+    let mut open = vec![web.clone()];
     if site.app_type == AppType::Laravel {
         open.push(format!("{web}/public"));
     }
+    if site.app_type == AppType::WordPress {
+        open.push(format!("{home}/uploads"));
+    }
+    let private: Vec<String> = ["storage", "tmp", "logs"]
+        .iter()
+        .map(|d| format!("{home}/{d}"))
+        .collect();
     let mut expected: Vec<String> = open.iter().map(|_| format!("{user} 755")).collect();
-    expected.extend([
-        format!("{user} 700"),
-        format!("{user} 750"),
-        format!("{user} 600"),
-    ]);
+    expected.extend(private.iter().map(|_| format!("{user} 700")));
+    expected.push(format!("{user} 600"));
     let mut all = open.clone();
-    all.extend([tmp.clone(), logs.clone(), env.clone()]);
+    all.extend(private.iter().cloned());
+    all.push(env.clone());
     // `-L`: once deployed, `public_html` is a link to the live release, whose directory is
-    // what must be the site user's.
+    // what must be the site user's. Asked as the site user: what a planted link points at is
+    // none of root's business.
     let state = Probe::output(
         Command::new("stat")
-            .sudo()
+            .sudo_as_site(user)
             .flag("-L")
             .flag("-c")
             .flag("%U %a")
@@ -123,18 +138,17 @@ fn dirs_step(site: &SiteSpec) -> Step {
         expected.join("\n"),
     );
     let root = templates::document_root(site);
-    let index = FileWrite::new(
+    let index = tenant::file(
+        user,
         format!("{root}/index.html"),
         "0644",
-        user,
         templates::placeholder(site),
     );
     let mut step = Step::new("Create the site's directories and .env");
     step.check = vec![state.clone()];
-    step.apply = vec![
-        mkdir("0755", user, user, &open),
-        mkdir("0700", user, user, std::slice::from_ref(&tmp)),
-        mkdir("0750", user, user, std::slice::from_ref(&logs)),
+    step.apply = tenant::mkdir(user, "0755", &open);
+    step.apply.extend(tenant::mkdir(user, "0700", &private));
+    step.apply.extend([
         Action::unless(
             exists(&env),
             Action::run(
@@ -144,9 +158,9 @@ fn dirs_step(site: &SiteSpec) -> Step {
                     .flag("-m")
                     .flag("0600")
                     .flag("-o")
-                    .value(user)
+                    .value(user.as_str())
                     .flag("-g")
-                    .value(user)
+                    .value(user.as_str())
                     .operand("/dev/null")
                     .operand(&env),
             ),
@@ -156,13 +170,24 @@ fn dirs_step(site: &SiteSpec) -> Step {
         Action::unless(
             is_link(&web),
             Action::unless(
-                exists(&format!("{root}/index.php")),
-                Action::unless(exists(&index.path), Action::Write(index)),
+                site_exists(user, &format!("{root}/index.php")),
+                Action::unless(site_exists(user, &index.path), Action::Write(index)),
             ),
         ),
-    ];
+    ]);
     step.verify = vec![state];
     step
+}
+
+/// Passes when `path` exists, asked as the site user (below the home's own entries).
+fn site_exists(user: &crate::domain::SiteUser, path: &str) -> Probe {
+    Probe::ok(
+        Command::new("stat")
+            .sudo_as_site(user)
+            .flag("-c")
+            .flag("%n")
+            .operand(path),
+    )
 }
 
 /// The tmpfiles.d entry that recreates the socket directory at boot (`/run` is a tmpfs).
@@ -302,22 +327,26 @@ fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
     step
 }
 
-/// Step 5: the database and its user.
+/// Step 5: the database and its user. A database or database user of that name the panel did
+/// not make stops the step before anything changes.
 fn database_step(site: &SiteSpec, password: Option<&str>) -> Step {
     let Some(db) = &site.database else {
         return Step::skipped("Create the database", "no database chosen");
     };
+    let marker = tenant::Marker::database(site, db);
     let mut step = Step::new(format!(
         "Create the {} database {}",
         db.engine.label(),
         db.name
     ));
-    step.check = vec![sql::exists(db)];
-    step.apply = vec![Action::run_with(
+    step.guards = vec![tenant::database_guard(site, db)];
+    step.check = vec![sql::exists(db), marker.is_this_sites()];
+    step.apply = marker.write();
+    step.apply.push(Action::run_with(
         sql::client(db.engine),
         sql::create(db, password.unwrap_or_default()),
         true,
-    )];
+    ));
     step.verify = vec![sql::exists(db)];
     step
 }
@@ -330,27 +359,20 @@ fn env_write(site: &SiteSpec, password: Option<&str>) -> FileWrite {
         user,
         templates::env_file(site, password),
     )
+    .read_as(&site.user)
     .sensitive()
 }
 
-/// Step 6: the `.env`, outside the web root; Laravel gets a link to it in its app root.
+/// Step 6: the `.env`, outside the web root; Laravel gets a link to it in its app root (made by
+/// the site user: `public_html` is its directory).
 fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
     let env = env_write(site, password);
     let mut check = vec![env.unchanged()];
     let mut apply = vec![Action::Write(env.clone())];
     if site.app_type == AppType::Laravel {
         let link = format!("{}/public_html/.env", site.user.home());
-        check.push(Probe::output(
-            Command::new("readlink").sudo().operand(&link),
-            env.path.clone(),
-        ));
-        apply.push(Action::run(
-            Command::new("ln")
-                .sudo()
-                .flag("-sfn")
-                .operand(&env.path)
-                .operand(link),
-        ));
+        check.push(tenant::readlink(&site.user, &link, env.path.clone()));
+        apply.push(tenant::link(&site.user, &env.path, &link));
     }
     let mut step = Step::new("Write the .env");
     step.verify = check.clone();
@@ -421,6 +443,15 @@ pub fn provision(
     confirm: Option<&Confirm>,
 ) -> Plan {
     let pw = secrets.db_password.as_deref();
+    // Every name the site takes is checked before the first change: a database that is not
+    // the panel's stops the plan before the account and files are made, not halfway (its own
+    // step checks again right before creating).
+    let mut user = user_step(profile, site);
+    user.guards.extend(
+        site.database
+            .as_ref()
+            .map(|db| tenant::database_guard(site, db)),
+    );
     Plan {
         title: format!(
             "provision {} ({}, PHP {}) as {}",
@@ -432,7 +463,7 @@ pub fn provision(
         profile,
         driver,
         steps: vec![
-            user_step(profile, site),
+            user,
             dirs_step(site),
             selinux::label_step(site),
             pool_step(profile, driver, site),
@@ -532,6 +563,13 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
             };
             s.check = vec![gone.clone()];
             s.verify = vec![gone];
+            let marker = tenant::Marker::database(site, db);
+            s.apply.push(rm(std::slice::from_ref(&marker.path)));
+            // Only what the panel made (for this site) is dropped.
+            s.only_if = Some((
+                marker.is_this_sites(),
+                "the database was not made by the panel for this site: left alone".into(),
+            ));
             s
         }
         (Some(_), false) => Step::skipped("Drop the database", "kept, as asked"),
@@ -555,18 +593,37 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
         );
         s.check = vec![gone.clone(), no_user.clone()];
         s.apply = vec![
+            // Whatever the site user still runs (a shell, a worker it started) goes first: it
+            // cannot keep writing while its home is removed, and `userdel` refuses a busy user.
+            // Asked again a few times: a process that forks as it dies leaves children.
+            Action::Sequence(vec![super::steps::kill_all(user); 3]),
+            // Not across mounts: a file system mounted inside the home is not the site's.
             Action::run(
                 Command::new("rm")
                     .sudo()
                     .flag("-rf")
+                    .flag("--one-file-system")
                     .operand(site.user.home()),
             ),
+            // Its crontab (Debian's spool, then EL's): a later account of the same name must not
+            // inherit it. The names are root's directories' entries; `rm` follows no link.
+            rm(&[
+                format!("/var/spool/cron/crontabs/{user}"),
+                format!("/var/spool/cron/{user}"),
+            ]),
             Action::when(
                 Probe::ok(Command::new("id").flag("-u").operand(user)),
                 Action::run(Command::new("userdel").sudo().operand(user)),
             ),
+            rm(&[tenant::Marker::user(site).path]),
         ];
         s.verify = vec![gone, no_user];
+        // Only an account the panel made for this site is removed, with its home.
+        s.only_if = Some((
+            tenant::Marker::user(site).is_this_sites(),
+            "the account was not made by the panel for this site: it and its home are left alone"
+                .into(),
+        ));
         s
     } else {
         Step::skipped("Remove the user and its files", "kept, as asked")

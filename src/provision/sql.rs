@@ -71,6 +71,14 @@ pub fn exists(db: &DbSpec) -> Probe {
     Probe::output(client(db.engine), "2").stdin(sql, false)
 }
 
+/// Passes when the database or its user (either) exists.
+pub fn any_exists(db: &DbSpec) -> Probe {
+    Probe {
+        expect: super::Expect::OneOf(vec!["1", "2"]),
+        ..exists(db)
+    }
+}
+
 /// Create the database and its user (or bring an existing pair back to this password), with
 /// privileges on that database only.
 pub fn create(db: &DbSpec, password: &str) -> String {

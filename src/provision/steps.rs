@@ -103,3 +103,17 @@ pub(crate) fn nginx_diagnosis() -> Vec<Command> {
         Command::new("cat").operand("/run/nginx.pid"),
     ]
 }
+
+/// Stop every process of `user` (when it has any).
+pub(crate) fn kill_all(user: &str) -> Action {
+    Action::when(
+        Probe::ok(Command::new("pgrep").flag("-u").value(user)),
+        Action::run(
+            Command::new("pkill")
+                .sudo()
+                .flag("-KILL")
+                .flag("-u")
+                .value(user),
+        ),
+    )
+}

@@ -185,6 +185,10 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
     listen [::]:80;
     server_name {names};
     root {root};
+    # Every link on the way to a file, the document root's own included, is followed only
+    # when its owner owns the target too: a link the site planted never serves another site's
+    # files or the system's (its storage/ and .env are closed to nginx besides).
+    disable_symlinks if_not_owner;
     index index.php index.html;
     charset utf-8;
     client_max_body_size 64m;

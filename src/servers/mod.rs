@@ -101,8 +101,8 @@ pub fn setup_command(url: &str) -> String {
     [fetch.to_string(), run.to_string()].join(" | ")
 }
 
-/// Redeem a setup token and render the script for its server. `None` for unknown, used and
-/// expired tokens alike.
+/// Render the setup script for a live setup token's server (each fetch logged with the address
+/// and time). `None` for unknown, spent and expired tokens alike.
 pub async fn render_setup(
     state: &AppState,
     token: &str,
@@ -112,7 +112,7 @@ pub async fn render_setup(
     if token.len() > 128 {
         return Ok(None);
     }
-    let Some(id) = db::servers::redeem_setup_token(pool, &crate::auth::hash_token(token)).await?
+    let Some(id) = db::servers::setup_token_server(pool, &crate::auth::hash_token(token)).await?
     else {
         return Ok(None);
     };
@@ -126,7 +126,11 @@ pub async fn render_setup(
         .await?
         .ok_or(AppError::NotFound)?;
     let secret = callbacks::secret(state, id).await?;
-    db::servers::set_status(pool, id, ServerStatus::Provisioning, None).await?;
+    // A server being set up waits for its callback; an active one stays active (running the
+    // setup again is the documented way to report new host keys, and changes nothing else).
+    if matches!(server.status, ServerStatus::Pending | ServerStatus::Error) {
+        db::servers::set_status(pool, id, ServerStatus::Provisioning, None).await?;
+    }
     db::servers::log(
         pool,
         id,

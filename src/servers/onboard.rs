@@ -82,6 +82,8 @@ pub async fn ready(
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The script ran: its setup link is spent.
+    db::servers::spend_setup_tokens(&state.db, id).await?;
     let keys = reported(&report.host_keys);
     let text: String = keys.iter().map(|k| k.to_openssh() + "\n").collect();
     db::servers::set_reported_host_keys(&state.db, id, &text).await?;

@@ -204,8 +204,8 @@ async fn finish(
         &serde_json::json!({ "site_id": site.id, "reason": reason }),
     )
     .await?;
-    if let (Work::Delete(_), Ok(())) = (work, result) {
-        return db::sites::delete(pool, site).await;
+    if let (Work::Delete(scope), Ok(())) = (work, result) {
+        return db::sites::delete(pool, site, !scope.files).await;
     }
     if site.db_id.is_some() && matches!(work, Work::Provision) {
         db::sites::set_database_status(

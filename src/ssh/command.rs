@@ -115,6 +115,16 @@ impl Command {
         self.program
     }
 
+    /// Runs through sudo as root (not as another account).
+    pub fn runs_as_root(&self) -> bool {
+        self.sudo && self.sudo_user.is_none()
+    }
+
+    /// Runs through sudo as another account (a site's user, `postgres`).
+    pub fn runs_as_other(&self) -> bool {
+        self.sudo_user.is_some()
+    }
+
     /// The argv that will run on the node (without sudo/env), for logs and tests.
     pub fn argv(&self) -> Vec<&str> {
         std::iter::once(self.program)

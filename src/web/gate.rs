@@ -68,7 +68,17 @@ pub fn same_origin_stream(req: &Request, config: &crate::config::Config) -> AppR
 /// Middleware for `Anonymous` and `User` routes: a state-changing request must come from the
 /// panel's own origin and carry the session's CSRF token (header `X-CSRF-Token` from htmx and
 /// fetch, or the `csrf_token` form field).
-pub async fn check_csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+pub async fn check_csrf<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    csrf(next, req, false).await
+}
+
+/// `check_csrf` for login and enrolment routes: before a ceremony has made a pre-login session,
+/// the token is the one the page handed out in the pre-login cookie (double submit).
+pub async fn check_csrf_prelogin<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    csrf(next, req, true).await
+}
+
+async fn csrf<E: Endpoint>(next: E, mut req: Request, prelogin: bool) -> poem::Result<Response> {
     use poem::http::Method;
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return Ok(next.call(req).await?.into_response());
@@ -95,11 +105,17 @@ pub async fn check_csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
             .into());
         }
     }
-    let Some(session) = req.extensions().get::<Arc<SessionInfo>>().cloned() else {
-        return Err(AppError::Forbidden(
-            "Your session has expired. Reload the page and try again.".into(),
-        )
-        .into());
+    let expected = match req.extensions().get::<Arc<SessionInfo>>() {
+        Some(session) => session.csrf.clone(),
+        None => match super::session::prelogin_token(&req).filter(|_| prelogin) {
+            Some(token) => token,
+            None => {
+                return Err(AppError::Forbidden(
+                    "Your session has expired. Reload the page and try again.".into(),
+                )
+                .into());
+            }
+        },
     };
     let mut sent = req.header("X-CSRF-Token").map(str::to_owned);
     let is_form = req
@@ -110,8 +126,7 @@ pub async fn check_csrf<E: Endpoint>(next: E, mut req: Request) -> poem::Result<
         sent = form_field(&body, "csrf_token");
         req.set_body(body);
     }
-    if !sent.is_some_and(|t| crate::crypto::constant_time_eq(t.as_bytes(), session.csrf.as_bytes()))
-    {
+    if !sent.is_some_and(|t| crate::crypto::constant_time_eq(t.as_bytes(), expected.as_bytes())) {
         return Err(AppError::Forbidden(
             "This form has expired (missing or wrong security token). Reload the page and try again.".into(),
         )
@@ -139,9 +154,20 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
 
 /// Middleware for every response: a strict Content-Security-Policy (only our own scripts and
 /// styles, no inline code) and the usual hardening headers.
-pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+pub async fn security_headers<E: Endpoint>(
+    next: E,
+    req: Request,
+    https: bool,
+) -> poem::Result<Response> {
     let mut resp = next.call(req).await?.into_response();
     let h = resp.headers_mut();
+    if https {
+        // Browsers that reached the panel over https never try plain http again (a year).
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            header::HeaderValue::from_static("max-age=31536000"),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         header::HeaderValue::from_static(
@@ -165,27 +191,36 @@ pub async fn security_headers<E: Endpoint>(next: E, req: Request) -> poem::Resul
     Ok(resp)
 }
 
-/// Middleware: refuse request bodies over [`super::MAX_BODY`] with 413. A declared length is
-/// checked up front; a body without one (chunked) is read up to the limit before the handler
-/// sees it, so no handler can be made to buffer without bound.
-pub async fn limit_body<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+/// Middleware: refuse request bodies over [`super::MAX_BODY`] with 413, whatever the protocol.
+/// A declared length is checked up front; a body without one (HTTP/1.1 chunked, or HTTP/2, which
+/// needs no header at all) is read up to the limit before the handler sees it, so no handler can
+/// be made to buffer without bound.
+pub async fn limit_body<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    bounded(next, req, super::MAX_BODY).await
+}
+
+/// `limit_body` for the login and enrolment routes, which take a few kilobytes of JSON at most.
+pub async fn limit_small_body<E: Endpoint>(next: E, req: Request) -> poem::Result<Response> {
+    bounded(next, req, super::MAX_SMALL_BODY).await
+}
+
+async fn bounded<E: Endpoint>(next: E, mut req: Request, limit: usize) -> poem::Result<Response> {
     let too_large =
         || poem::Error::from_string("request body too large", StatusCode::PAYLOAD_TOO_LARGE);
     let declared = req
         .header(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<u64>().ok());
     match declared {
-        Some(len) if len > super::MAX_BODY as u64 => return Err(too_large()),
+        Some(len) if len > limit as u64 => return Err(too_large()),
         Some(_) => {}
-        None if req.header(header::TRANSFER_ENCODING).is_some() => {
+        None => {
             let body = req
                 .take_body()
-                .into_bytes_limit(super::MAX_BODY)
+                .into_bytes_limit(limit)
                 .await
                 .map_err(|_| too_large())?;
             req.set_body(body);
         }
-        None => {}
     }
     Ok(next.call(req).await?.into_response())
 }

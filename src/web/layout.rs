@@ -164,6 +164,7 @@ impl Page {
                                 span.text-lg.font-semibold { "Panel" }
                             }
                             main #main."p-4"."lg:p-8".flex.flex-col."gap-6"."max-w-7xl".w-full {
+                                (insecure_banner())
                                 div.flex.items-center.justify-between."gap-4" {
                                     h1."text-2xl".font-bold { (self.title) }
                                 }
@@ -221,6 +222,7 @@ impl Page {
                 body.min-h-screen."bg-base-200".flex.items-center.justify-center."p-4" {
                     main #main.card."bg-base-100".shadow-xl.w-full."max-w-md" {
                         div."card-body".gap-4 {
+                            (insecure_banner())
                             div.flex.items-center."gap-2" {
                                 img."w-8"."h-8" src=(assets::url("favicon.svg")) alt="";
                                 h1."card-title".text-2xl { (self.title) }
@@ -229,6 +231,20 @@ impl Page {
                         }
                     }
                     (toast_area())
+                }
+            }
+        }
+    }
+}
+
+/// Shown on every page while the panel is served over plain http off loopback.
+fn insecure_banner() -> Markup {
+    html! {
+        @if session::insecure_http() {
+            div.alert.alert-warning role="alert" data-insecure-http {
+                span {
+                    "This panel is served over plain HTTP (--insecure-http): session cookies and "
+                    "setup commands cross the network unencrypted. Serve it over HTTPS."
                 }
             }
         }

@@ -10,6 +10,7 @@ pub mod gate;
 pub mod htmx;
 pub mod layout;
 pub mod session;
+pub mod sse;
 
 mod auth;
 mod callbacks;
@@ -36,6 +37,8 @@ pub use gate::Access;
 
 /// Largest request body the panel reads.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
+/// Largest body of a login or enrolment request (a WebAuthn response is a few kilobytes).
+pub const MAX_SMALL_BODY: usize = 64 * 1024;
 
 /// One row of the route table.
 pub struct RouteSpec {
@@ -114,11 +117,16 @@ pub fn routes() -> Vec<RouteSpec> {
 
 /// The whole application endpoint: routes behind the gate, errors rendered, headers hardened.
 pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
+    let https = state.config.is_https();
     let mut by_path: BTreeMap<&'static str, RouteMethod> = BTreeMap::new();
     for spec in routes() {
         let endpoint = match spec.access {
             Access::Public => spec.endpoint,
-            Access::Anonymous => spec.endpoint.around(gate::check_csrf).boxed(),
+            Access::Anonymous => spec
+                .endpoint
+                .around(gate::check_csrf_prelogin)
+                .around(gate::limit_small_body)
+                .boxed(),
             // The user check runs first, so an anonymous request is refused before its body is read.
             Access::User => spec
                 .endpoint
@@ -140,7 +148,7 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         // error); webhook routes set a tighter limit of their own.
         .around(gate::limit_body)
         .around(errors::render_errors)
-        .around(gate::security_headers)
+        .around(move |next, req| gate::security_headers(next, req, https))
         .map_to_response()
 }
 

@@ -17,6 +17,10 @@ use crate::domain::UserStatus;
 use crate::ids::{SessionId, UserId};
 
 pub const COOKIE: &str = "panel_session";
+/// Before any ceremony starts, the login and enrolment pages hand out a CSRF token in this
+/// cookie (and in the page): nothing is stored for a page view, so anonymous requests cannot
+/// fill the sessions table. The first ceremony step checks it and makes the pre-login session.
+pub const PRELOGIN_COOKIE: &str = "panel_prelogin";
 
 /// The logged-in user, as handlers and views see it.
 #[derive(Clone, Debug)]
@@ -38,6 +42,13 @@ pub struct SessionInfo {
 
 tokio::task_local! {
     static CONTEXT: Option<Arc<SessionInfo>>;
+    static INSECURE: bool;
+}
+
+/// Whether the panel is served over plain http off loopback (`--insecure-http`): every page
+/// then says so.
+pub fn insecure_http() -> bool {
+    INSECURE.try_with(|i| *i).unwrap_or(false)
 }
 
 /// The session of the request being handled, if any (views use it for the CSRF token and the
@@ -58,16 +69,70 @@ fn sessionless(path: &str) -> bool {
     path.starts_with(crate::paths::STATIC) || path == crate::paths::HEALTHZ
 }
 
+/// A cookie's name: with an https URL, `__Host-` and the name. Browsers accept such a cookie
+/// only from this very host, over https, with `Path=/` and no `Domain`: a site hosted on a
+/// neighbouring subdomain cannot plant one for the panel (a session or a pre-login token of
+/// its choosing).
+pub fn cookie_name(config: &Config, name: &str) -> String {
+    if config.is_https() {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
+}
+
+fn request_cookie_name(req: &Request, name: &str) -> String {
+    match req.data::<AppState>() {
+        Some(state) => cookie_name(&state.config, name),
+        None => name.to_owned(),
+    }
+}
+
 /// The session token from the request's cookies.
 pub fn cookie_token(req: &Request) -> Option<String> {
+    cookie(req, &request_cookie_name(req, COOKIE))
+}
+
+/// A cookie's value.
+fn cookie(req: &Request, name: &str) -> Option<String> {
     req.headers()
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        // The first well-formed one: a malformed cookie of the same name (one a neighbouring
+        // site set for the parent domain) does not hide the panel's own.
+        .find(|(n, v)| *n == name && (16..=128).contains(&v.len()))
         .map(|(_, value)| value.to_owned())
+}
+
+/// The pre-login CSRF token the browser holds, if any.
+pub fn prelogin_token(req: &Request) -> Option<String> {
+    cookie(req, &request_cookie_name(req, PRELOGIN_COOKIE))
+}
+
+/// The CSRF token a login or enrolment page carries: the session's, or a pre-login token (kept
+/// if the browser has one, else new) with the cookie to set. No row is written.
+pub fn page_token(state: &AppState, req: &Request) -> (String, Option<String>) {
+    if let Some(info) = req.extensions().get::<Arc<SessionInfo>>() {
+        return (info.csrf.clone(), None);
+    }
+    if let Some(token) = prelogin_token(req) {
+        return (token, None);
+    }
+    let token = random::token();
+    let secure = if state.config.is_https() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        cookie_name(&state.config, PRELOGIN_COOKIE),
+        PRELOGIN_TTL.as_secs()
+    );
+    (token, Some(cookie))
 }
 
 /// Middleware: load the session (if the cookie names a live one) into the request.
@@ -87,7 +152,12 @@ pub async fn load<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Respon
     if let Some(info) = &info {
         req.extensions_mut().insert(info.clone());
     }
-    let resp = CONTEXT.scope(info, next.call(req)).await?;
+    let insecure = req
+        .data::<AppState>()
+        .is_some_and(|s| s.config.is_insecure());
+    let resp = INSECURE
+        .scope(insecure, CONTEXT.scope(info, next.call(req)))
+        .await?;
     Ok(resp.into_response())
 }
 
@@ -175,7 +245,12 @@ pub async fn create(
     user_id: Option<UserId>,
 ) -> Result<(SessionInfo, String), sqlx::Error> {
     let token = random::token();
-    let csrf = random::token();
+    // A pre-login session keeps the token the page was given (the ceremony's next request
+    // sends it again); a logged-in one gets a fresh token.
+    let csrf = match user_id {
+        None => prelogin_token(req).unwrap_or_else(random::token),
+        Some(_) => random::token(),
+    };
     let ip = client_ip(req, &state.config);
     let agent: Option<String> = req
         .header(header::USER_AGENT)
@@ -210,7 +285,10 @@ pub async fn create(
 
 fn set_cookie(config: &Config, token: &str, max_age: u64) -> String {
     let secure = if config.is_https() { "; Secure" } else { "" };
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        cookie_name(config, COOKIE)
+    )
 }
 
 /// The `Set-Cookie` value that removes the session cookie.
@@ -218,8 +296,9 @@ pub fn clear_cookie(config: &Config) -> String {
     set_cookie(config, "", 0)
 }
 
-/// The request's session, or a new pre-login one (login and enrolment pages need a CSRF token
-/// and a place for the ceremony). Returns the cookie to set when one was created.
+/// The request's session, or a new pre-login one (a ceremony needs a place to wait between its
+/// two steps; the caller has checked the pre-login CSRF token and the rate limit). Returns the
+/// cookie to set when one was created.
 pub async fn ensure(
     state: &AppState,
     req: &Request,

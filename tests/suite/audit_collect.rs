@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use crate::harness::{IsolatedNode, TestApp, onboard, panel_for, wait_for};
+use crate::harness::{
+    IsolatedNode, TestApp, add_server, onboard, panel_for, panel_on_configured, wait_for,
+};
 
 const LOG: &str = "/var/log/audit/audit.log";
 
@@ -167,5 +169,82 @@ async fn denials_on_a_node_are_collected_streamed_and_survive_rotation_and_drops
         page.contains("critical") && page.contains("another"),
         "{page}"
     );
+    app.stop().await;
+}
+
+/// A tenant flooding denials (20,000 in one burst) costs at most the server's
+/// allowance of rows a minute; the rest is counted, the server log says so once, and SELinux
+/// being switched off (MAC_STATUS), root's doing, is stored whatever the count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_denials_is_counted_past_the_allowance_and_mac_status_always_kept() {
+    let node = IsolatedNode::start();
+    let (app, user) =
+        panel_on_configured(&node, |c| c.retention.audit_records_per_minute = 100).await;
+    let (id, setup_url) = add_server(&app, &user, &node).await;
+    node.root(
+        &format!("install -d -m 0700 /var/log/audit && install -m 0600 /dev/null {LOG}"),
+        "",
+    );
+    onboard(&app, &node, id, &setup_url).await;
+    wait_for(&app, id, "active").await;
+    crate::harness::wait_first_audit_read(&app).await;
+
+    let mut flood: String = (1..=20_000)
+        .map(|serial| denial(serial, "s0:c1,c2", "s0:c3,c4", "flood"))
+        .collect();
+    flood.push_str(
+        "type=MAC_STATUS msg=audit(1763900100.000:99999): enforcing=0 old_enforcing=1 auid=0 ses=1\n",
+    );
+    node.root(&format!("cat >>{LOG}"), &flood);
+
+    let seen = || async {
+        let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM selinux_audit_logs")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+        let dropped: i64 =
+            sqlx::query_scalar("SELECT dropped FROM selinux_log_positions WHERE server_id = ?")
+                .bind(id)
+                .fetch_one(app.db())
+                .await
+                .unwrap();
+        (stored, dropped)
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let (stored, dropped) = loop {
+        let (stored, dropped) = seen().await;
+        if stored + dropped >= 20_001 {
+            break (stored, dropped);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the flood was not read: {stored} stored, {dropped} counted"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // The burst lands within a minute (or two, across a window's edge).
+    assert!(
+        (101..=201).contains(&stored),
+        "{stored} rows for a 100-a-minute allowance"
+    );
+    assert_eq!(
+        stored + dropped,
+        20_001,
+        "each denial is one record (its SYSCALL joins it)"
+    );
+    let mac: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM selinux_audit_logs WHERE json_extract(context, '$.record_type') = 'MAC_STATUS'",
+    )
+    .fetch_one(app.db())
+    .await
+    .unwrap();
+    assert_eq!(mac, 1, "SELinux switched off is stored past the allowance");
+    let warnings: Vec<_> = panel::db::servers::logs(app.db(), id, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.message.contains("the excess is counted, not stored"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "said once a minute at most");
     app.stop().await;
 }

@@ -83,7 +83,8 @@ async fn unknown_used_and_expired_links_get_the_same_answer() {
     app.stop().await;
 }
 
-/// A pre-login session from the login page: (cookie, csrf).
+/// A pre-login token from the login page: (`NAME=VALUE` of its cookie, csrf). No session row
+/// exists yet: the first ceremony step makes it.
 async fn prelogin(app: &TestApp) -> (String, String) {
     let resp = client().get(app.url("/login")).send().await.unwrap();
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_owned();
@@ -95,12 +96,8 @@ async fn prelogin(app: &TestApp) -> (String, String) {
         !set_cookie.contains("Secure"),
         "plain http URL: no Secure flag"
     );
-    let cookie = set_cookie
-        .split(';')
-        .next()
-        .unwrap()
-        .trim_start_matches("panel_session=")
-        .to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    assert!(cookie.starts_with("panel_prelogin="), "{cookie}");
     let html = resp.text().await.unwrap();
     let csrf = html
         .split("data-csrf=\"")
@@ -121,7 +118,7 @@ async fn state_changes_need_the_panel_origin_and_the_csrf_token() {
     let post = |headers: Vec<(&'static str, String)>| {
         let mut req = client()
             .post(app.url("/login/options"))
-            .header("Cookie", format!("panel_session={cookie}"))
+            .header("Cookie", cookie.clone())
             .header("Accept", "application/json")
             .header("Content-Type", "application/json")
             .body("{}");
@@ -171,7 +168,7 @@ async fn state_changes_need_the_panel_origin_and_the_csrf_token() {
     // A finish without a started ceremony is refused (nothing to replay against).
     let finish = client()
         .post(app.url("/login/finish"))
-        .header("Cookie", format!("panel_session={cookie}"))
+        .header("Cookie", cookie.clone())
         .header("Origin", &origin)
         .header("X-CSRF-Token", &csrf)
         .header("Accept", "application/json")
@@ -334,7 +331,7 @@ async fn login_attempts_are_rate_limited_per_address_and_forwarded_for_is_not_tr
     for i in 0..35 {
         let resp = client()
             .post(app.url("/login/options"))
-            .header("Cookie", format!("panel_session={cookie}"))
+            .header("Cookie", cookie.clone())
             .header("Origin", &origin)
             .header("X-CSRF-Token", &csrf)
             // A client cannot escape the limit by claiming other addresses.
@@ -434,7 +431,7 @@ async fn an_ip_address_url_starts_the_panel_and_explains_that_passkeys_need_a_na
     );
     let resp = client()
         .post(app.url("/login/options"))
-        .header("Cookie", format!("panel_session={cookie}"))
+        .header("Cookie", cookie.clone())
         .header("Origin", &url)
         .header("X-CSRF-Token", &csrf)
         .header("Accept", "application/json")

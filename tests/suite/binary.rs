@@ -4,14 +4,17 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn panel() -> Command {
+pub(crate) fn panel() -> Command {
     Command::new(env!("CARGO_BIN_EXE_panel"))
 }
 
 /// Start `panel` with `args` and `envs`, wait for its "listening" log line, return the child,
 /// the address it reports and the log lines so far.
 #[allow(clippy::zombie_processes)] // the caller waits for the child it gets back
-fn start(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String, Vec<String>) {
+pub(crate) fn start(
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> (std::process::Child, String, Vec<String>) {
     let mut cmd = panel();
     cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
     for (k, v) in envs {
@@ -46,7 +49,7 @@ fn start(args: &[&str], envs: &[(&str, &str)]) -> (std::process::Child, String, 
     panic!("panel never said it was listening: {lines:?}");
 }
 
-fn sigterm(child: &std::process::Child) {
+pub(crate) fn sigterm(child: &std::process::Child) {
     let ok = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -309,7 +309,7 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
     );
     // What public_html held before (the placeholder) was kept, not lost.
     assert!(
-        node.must("ls /home/web1/deploy/before-first-deploy", "")
+        node.must("ls /home/web1/public_html.before-first-deploy", "")
             .contains("index.html")
     );
     assert_eq!(env_sum(&node), env_before, ".env untouched");

@@ -49,10 +49,20 @@ impl TestApp {
         url: &str,
         smtp: Option<panel::config::SmtpConfig>,
     ) -> TestApp {
+        Self::spawn_configured(dir, listen, url, |c| c.smtp = smtp).await
+    }
+
+    /// As `spawn_at`, with further settings made by `configure`.
+    pub async fn spawn_configured(
+        dir: TempDir,
+        listen: &str,
+        url: &str,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
         let mut config = Config::for_data_dir(dir.path());
         config.listen = listen.parse().unwrap();
         config.url = url.to_owned();
-        config.smtp = smtp;
+        configure(&mut config);
         let running = start(config).await.expect("panel starts");
         let base = url.to_owned();
         TestApp {
@@ -626,13 +636,21 @@ pub async fn panel_on_with(
     node: &IsolatedNode,
     smtp: Option<panel::config::SmtpConfig>,
 ) -> (TestApp, LoggedIn) {
+    panel_on_configured(node, |c| c.smtp = smtp).await
+}
+
+/// As `panel_on`, with further settings made by `configure`.
+pub async fn panel_on_configured(
+    node: &IsolatedNode,
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, LoggedIn) {
     let port = free_port();
     let url = format!("http://{}:{port}", node.gateway);
-    let app = TestApp::spawn_with(
+    let app = TestApp::spawn_configured(
         tempfile::tempdir().unwrap(),
         &format!("{}:{port}", node.gateway),
         &url,
-        smtp,
+        configure,
     )
     .await;
     let user = app.login_as("ops@example.com", "Ops").await;

@@ -481,3 +481,80 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
     panel_process.stop();
     db::close(&pool).await;
 }
+
+/// A job that floods its log (a million short lines, then 32 MiB in 1 KiB lines) keeps a
+/// bounded number of rows — its beginning, a marker, its end — and a bare `\r` in a line
+/// cannot start a field of its own in the job's event stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flooding_job_keeps_a_bounded_log_with_its_beginning_and_its_end() {
+    let app = TestApp::spawn().await;
+    let user = app.login_as("ops@example.com", "Ops").await;
+    let (_node, target, private) = node_with_panel_key(&app).await;
+    let pinned = probe_host_key(&target, T).await.unwrap();
+    // The panel's own runner, with a small `[retention] job_log_lines`.
+    let jobs = panel::jobs::Jobs::with_log_limit(app.db().clone(), 2, 1, 1000);
+    let id = jobs
+        .submit(spec("Flood", None), move |ctx| async move {
+            let session = Session::connect(&target, &private, &pinned, T).await?;
+            let script = Script::new(
+                "flood",
+                "printf 'progress\\rid: injected-id\\revent: injected\\n'
+                seq 1 1000000
+                head -c 33554432 /dev/zero | tr '\\0' x | fold -w 1024
+                echo
+                echo the-end",
+            );
+            ctx.run_script(&session, &script, Duration::from_secs(300))
+                .await?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let job = loop {
+        let job = panel::db::jobs::get(app.db(), id).await.unwrap().unwrap();
+        if job.status.is_final() {
+            break job;
+        }
+        assert!(Instant::now() < deadline, "the flood never ended");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(job.status, "success", "{:?}", job.error);
+    let lines = panel::db::jobs::log_since(app.db(), id, 0).await.unwrap();
+    assert!(lines.len() <= 1000 + 2, "{} rows", lines.len());
+    let text: Vec<&str> = lines.iter().map(|l| l.line.as_str()).collect();
+    assert!(text.contains(&"1") && text.contains(&"2"), "the beginning");
+    assert!(
+        text.iter().any(|l| l.contains("passed 800 lines")),
+        "the notice where the head ends"
+    );
+    let left_out = text
+        .iter()
+        .find(|l| l.ends_with("lines left out]"))
+        .expect("the marker");
+    let n: u64 = left_out
+        .trim_start_matches('[')
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n > 1_000_000, "{left_out}");
+    assert_eq!(*text.last().unwrap(), "the-end", "the end");
+
+    let replay = user
+        .get(&format!("/jobs/{id}/events"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(replay.contains("progress") && replay.contains("event: done"));
+    for line in replay.split(['\n', '\r']) {
+        assert!(
+            !line.starts_with("id: injected-id") && !line.starts_with("event: injected"),
+            "a field was injected: {line:?} in {:?}",
+            &replay[replay.find("progress").unwrap_or(0).saturating_sub(200)..][..400]
+        );
+    }
+    app.stop().await;
+}

@@ -83,7 +83,7 @@ async fn pairs_stay_unique_over_thousands_of_creates_and_deletes() {
         } else {
             let victim = *live.keys().nth(rng.below(live.len())).unwrap();
             let site = get(db, victim).await.unwrap().unwrap();
-            delete(db, &site).await.unwrap();
+            delete(db, &site, false).await.unwrap();
             live.remove(&victim);
         }
         if step % 250 == 0 || step == 2499 {

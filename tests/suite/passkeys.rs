@@ -155,18 +155,27 @@ async fn enrol_log_out_and_log_in_with_a_passkey_in_chromium() {
     b.wait_for("the login page", |url, _| url == format!("{base}/login"))
         .await;
     b.screenshot("login.png").await;
+    // The login page stores nothing: its token is a cookie; the ceremony makes the session.
     let before_login = b
-        .cookie("panel_session")
+        .cookie("panel_prelogin")
         .await
-        .expect("pre-login session cookie");
+        .expect("pre-login token cookie");
     log_in(&b, &base).await;
     let after_login = b.cookie("panel_session").await.unwrap();
     assert_ne!(before_login, after_login, "the session id changes at login");
     assert_eq!(
         status_with_cookie(&base, "/", &before_login).await,
         303,
-        "the pre-login session is gone"
+        "a pre-login token is no session"
     );
+    // The pre-login session the ceremony made was replaced by a new one at login.
+    let pool = panel::db::open(data.path()).await.unwrap();
+    let anonymous: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE user_id IS NULL")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(anonymous, 0, "the pre-login session is gone");
+    pool.close().await;
     assert!(b.source().await.contains("Ada Lovelace"));
 
     // A browser response is good once: the same body again, or against a new challenge, fails.

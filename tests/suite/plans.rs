@@ -303,7 +303,8 @@ fn el_plans_label_the_site_and_run_its_pool_at_its_categories() {
         "'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'",
         "'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'",
         "'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\\.env'",
-        "'restorecon' '-R' '-F' '--' '/home/web1'",
+        // Root relabels the home itself; the site user what is inside it.
+        "'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'\n'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob;",
         "SELinuxContext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101",
         "if ! 'selinuxenabled' >/dev/null 2>&1; then\n  echo 'skipped: SELinux disabled'",
     ] {
@@ -493,4 +494,105 @@ fn generic_is_the_app_type_php_was() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out).1.contains("app-type:"), "{}", text(&out).1);
+}
+
+/// The hostile-tenant rule over every plan the panel builds: no command run as root writes,
+/// moves, links or relabels a path below an entry of the site's home (where the site user can
+/// plant a link); only the site user acts there.
+#[test]
+fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
+    use panel::domain::{
+        AppType, DatabaseType, DbName, DeployScript, GitBranch, KeepReleases, OsVersion,
+        PhpVersion, RepoUrl, SiteDomain, SiteUser,
+    };
+    use panel::provision::deploy::{DeploySpec, cleanup, deploy, rollback};
+    use panel::provision::site::{
+        DeleteScope, PlanSecrets, delete, provision, rotate_password, suspend, write_env,
+    };
+    use panel::provision::tenant::root_violations;
+    use panel::provision::{DbSpec, Driver, Profile, SiteSpec};
+    let release: panel::ids::DeploymentId = "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap();
+    let mut violations = Vec::new();
+    for os in OsVersion::ALL {
+        for driver in [Driver::Systemd, Driver::Direct] {
+            for app in AppType::ALL {
+                let profile = Profile::new(*os);
+                let php = if *os == OsVersion::Debian12 {
+                    PhpVersion::V82
+                } else {
+                    PhpVersion::V83
+                };
+                let site = SiteSpec {
+                    domain: SiteDomain::parse("example.com").unwrap(),
+                    aliases: Vec::new(),
+                    app_type: *app,
+                    php,
+                    user: SiteUser::numbered(7),
+                    database: Some(DbSpec {
+                        engine: DatabaseType::MariaDb,
+                        name: DbName::parse("shop").unwrap(),
+                        user: DbName::parse("shop").unwrap(),
+                    }),
+                    env: Vec::new(),
+                    mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
+                };
+                let secrets = PlanSecrets {
+                    db_password: Some("pw".into()),
+                };
+                let mut plans = vec![
+                    provision(profile, driver, &site, &secrets, None),
+                    suspend(profile, driver, &site),
+                    delete(
+                        profile,
+                        driver,
+                        &site,
+                        DeleteScope {
+                            files: true,
+                            database: true,
+                        },
+                    ),
+                    rotate_password(&site, "pw2", profile, driver),
+                    write_env(&site, Some("pw"), profile, driver),
+                    rollback(profile, driver, &site, release),
+                    cleanup(profile, driver, &site, Some(release)),
+                    panel::selinux::manage::relabel(profile, driver, std::slice::from_ref(&site)),
+                ];
+                for url in [
+                    "git@github.com:acme/shop.git",
+                    "https://github.com/acme/shop.git",
+                ] {
+                    let url = RepoUrl::parse(url).unwrap();
+                    let branch = GitBranch::parse("main").unwrap();
+                    let script = DeployScript::parse("echo hi\n").unwrap();
+                    plans.push(
+                        deploy(
+                            profile,
+                            driver,
+                            &DeploySpec {
+                                site: &site,
+                                release,
+                                url: &url,
+                                branch: &branch,
+                                deploy_key: Some("KEY"),
+                                known_hosts: Some("github.com ssh-ed25519 AAAA\n"),
+                                script: &script,
+                                keep: KeepReleases::DEFAULT,
+                            },
+                        )
+                        .plan,
+                    );
+                }
+                for plan in &plans {
+                    for v in root_violations(plan, &site.user) {
+                        violations.push(format!("{} / {}: {v}", plan.title, os.as_str()));
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "root acts below the home's entries:\n{}",
+        violations.join("\n")
+    );
 }

@@ -100,7 +100,7 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
         .await
         .unwrap();
 
-    // The setup script: served once, with the server's values single-quoted at the top.
+    // The setup script, with the server's values single-quoted at the top.
     let script = client().get(&url).send().await.unwrap();
     assert_eq!(script.status(), 200);
     let script = script.text().await.unwrap();
@@ -112,19 +112,24 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
         .status()
         .unwrap();
     assert!(check.success(), "the rendered script parses");
+    // A fetch does not spend the link (a chat app's link preview must not burn it); every
+    // fetch is logged with its address.
     let again = client().get(&url).send().await.unwrap();
-    assert_eq!(again.status(), 404, "single use");
+    assert_eq!(again.status(), 200, "fetched twice before the callback");
+    let fetches = panel::db::servers::logs(app.db(), id, 50)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.message == "setup script fetched" && l.context.contains("127.0.0.1"))
+        .count();
+    assert_eq!(fetches, 2);
     let unknown = client()
         .get(app.url(&format!("/setup/{}", "x".repeat(43))))
         .send()
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
-    assert_eq!(
-        again.text().await.unwrap(),
-        unknown.text().await.unwrap(),
-        "one answer"
-    );
+    let unknown = unknown.text().await.unwrap();
     wait_status(&app, id, "provisioning").await;
 
     // The signed callback; then the panel connects, pins the host key and marks it active.
@@ -144,6 +149,10 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
         202
     );
     let server = wait_status(&app, id, "active").await;
+    // The callback spent the link: it now answers like an unknown one.
+    let spent = client().get(&url).send().await.unwrap();
+    assert_eq!(spent.status(), 404, "spent by the callback");
+    assert_eq!(spent.text().await.unwrap(), unknown, "one answer");
     let pinned = panel::ssh::client::HostKey::parse(server.host_key.as_deref().unwrap()).unwrap();
     let expected = std::process::Command::new("ssh-keygen")
         .arg("-lf")
@@ -616,6 +625,47 @@ async fn php_versions_are_checked_against_the_os_and_rendered_into_the_script() 
     assert!(
         script.contains("PANEL_PHP_VERSIONS='7.4 8.3'"),
         "deduplicated, sorted, quoted"
+    );
+    app.stop().await;
+}
+
+/// A new setup link revokes the one before it, and fetching a link (a person running the setup
+/// again, a link preview) leaves an active server active.
+#[tokio::test]
+async fn a_new_setup_link_revokes_the_old_and_a_fetch_leaves_an_active_server_alone() {
+    let app = TestApp::spawn().await;
+    let (user, key_id, node) = user_key_and_node(&app).await;
+    let resp = add_server(&user, &key_id, "127.0.0.1", node.port).await;
+    let first = setup_url_from(&resp.text().await.unwrap());
+    let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let html = user
+        .post_form(&format!("/servers/{id}/setup-url"), &[])
+        .await
+        .text()
+        .await
+        .unwrap();
+    let second = setup_url_from(&html);
+    assert_ne!(first, second);
+    assert_eq!(
+        client().get(&first).send().await.unwrap().status(),
+        404,
+        "revoked"
+    );
+    panel::db::servers::set_status(app.db(), id, panel::domain::ServerStatus::Active, None)
+        .await
+        .unwrap();
+    assert_eq!(client().get(&second).send().await.unwrap().status(), 200);
+    let server = panel::db::servers::get(app.db(), id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        server.status.as_str(),
+        "active",
+        "a fetch changed an active server"
     );
     app.stop().await;
 }

@@ -330,7 +330,7 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
     assert!(new.len() == 32 && new != old, "a new password: {new}");
     let env = node.root("cat /home/web1/.env", "");
     let env = String::from_utf8_lossy(&env.stdout);
-    assert!(env.contains(&format!("DB_PASSWORD='{new}'")) && !env.contains(&old));
+    assert!(env.contains(&format!("DB_PASSWORD=\"{new}\"")) && !env.contains(&old));
     let (code, body) = http(&node, "blog.example.com", "/");
     assert_eq!(code, 200, "{body}");
     assert!(body.starts_with("OK http://blog.example.com"), "{body}");
@@ -625,6 +625,9 @@ async fn the_env_editor_keeps_values_literally_and_refuses_bad_keys() {
         "LD_PRELOAD=/x.so",
         "DB_PASSWORD=x",
         "no equals sign",
+        // Expanded by dotenv loaders: refused, not stored.
+        "SECRET=${APP_KEY}",
+        "X=${Y:-$(id)}",
     ] {
         let resp = user.post_form(&path, &[("env", bad)]).await;
         assert_eq!(resp.status(), 422, "{bad:?}");
@@ -670,31 +673,48 @@ async fn the_env_editor_keeps_values_literally_and_refuses_bad_keys() {
     app.stop().await;
 }
 
-/// Every hostile `.env` value, written as the panel writes it, reads back exactly through a
-/// standard dotenv parser (python-dotenv, Debian's) and never adds a second key.
+/// `.env` values round-trip exactly through the loaders sites use — phpdotenv (Laravel's, the
+/// Debian package) and python-dotenv with interpolation on (its default) — and never add a
+/// second key; what a loader would expand (`${…}`) is refused at the edge.
 #[test]
-fn env_values_round_trip_through_a_standard_dotenv_parser() {
+fn env_values_round_trip_through_the_dotenv_loaders_sites_use() {
     use panel::domain::EnvKey;
-    use panel::domain::site::env_line;
+    use panel::domain::site::{check_env_value, env_line};
     let values = [
         "plain",
         "line one\nINJECTED=1",
         "carriage\rreturn",
+        "tab\there",
         "$(id)",
         "`id`",
+        "$HOME $PATH $1 $",
+        "a{b}c $ {x} {$y}",
         "double \" quote",
         "single ' quote",
+        "'wrapped in single quotes'",
         "both ' and \" quotes",
+        "a='b=\"c",
         "hash # not a comment",
         "#leading hash",
-        "back\\slash \\n not a newline",
-        "trailing backslash \\",
-        "${HOME} $PATH",
+        "back\\slash \\n not a newline \\\" \\$",
         "= equals =",
         "  spaces around  ",
         "ünïcødé ✓",
         "",
     ];
+    for v in values {
+        check_env_value(v).unwrap_or_else(|e| panic!("{v:?}: {e}"));
+    }
+    for refused in [
+        "${APP_KEY}",
+        "${X:-$(id)}",
+        "a${b",
+        "trailing \\",
+        "nul\0",
+        "bell\u{7}",
+    ] {
+        assert!(check_env_value(refused).is_err(), "{refused:?} accepted");
+    }
     let mut file = String::new();
     for (i, v) in values.iter().enumerate() {
         let key = EnvKey::parse(&format!("K{i}")).unwrap();
@@ -704,27 +724,48 @@ fn env_values_round_trip_through_a_standard_dotenv_parser() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(".env");
     std::fs::write(&path, &file).unwrap();
-    let out = std::process::Command::new("/usr/bin/python3")
-        .args([
-            "-c",
-            "import dotenv, json, sys; print(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=False)))",
-        ])
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let parsed: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        parsed.len(),
-        values.len(),
-        "no extra keys:\n{file}\n{parsed:?}"
-    );
-    for (i, v) in values.iter().enumerate() {
-        assert_eq!(parsed[&format!("K{i}")], *v, "value {i}: {v:?}\n{file}");
+    let loaders: [(&str, Vec<&str>); 2] = [
+        (
+            "python-dotenv, interpolating",
+            vec![
+                "/usr/bin/python3",
+                "-c",
+                "import dotenv, json, sys; print(json.dumps(dotenv.dotenv_values(sys.argv[1], interpolate=True)))",
+            ],
+        ),
+        (
+            "phpdotenv",
+            vec![
+                "/usr/bin/php",
+                "-r",
+                "require '/usr/share/php/Dotenv/autoload.php'; echo json_encode(Dotenv\\Dotenv::parse(file_get_contents($argv[1])));",
+            ],
+        ),
+    ];
+    for (name, argv) in loaders {
+        let out = std::process::Command::new(argv[0])
+            .args(&argv[1..])
+            .arg(&path)
+            .output()
+            .unwrap_or_else(|e| panic!("{name}: {e} (tests/run.sh installs it)"));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let parsed: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(
+            parsed.len(),
+            values.len(),
+            "{name}: no extra keys:\n{file}\n{parsed:?}"
+        );
+        for (i, v) in values.iter().enumerate() {
+            assert_eq!(
+                parsed[&format!("K{i}")],
+                *v,
+                "{name}: value {i}: {v:?}\n{file}"
+            );
+        }
     }
 }

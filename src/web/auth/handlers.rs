@@ -84,13 +84,14 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Resp
     {
         return Ok(redirect(paths::DASHBOARD));
     }
-    let (info, cookie) = session::ensure(&state, req).await?;
+    // Nothing is stored for a page view: the token lives in a cookie until a ceremony starts.
+    let (csrf, cookie) = session::page_token(&state, req);
     let unavailable = state
         .webauthn
         .is_none()
         .then_some(crate::auth::NO_PASSKEYS_HINT);
     let page = views::login(
-        &info.csrf,
+        &csrf,
         wrong_address(&state, req).as_deref(),
         &state.config.url,
         unavailable,
@@ -101,10 +102,11 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Resp
 #[handler]
 pub async fn login_options(state: Data<&AppState>, req: &Request) -> AppResult<Response> {
     rate_limit(&state, req, "login")?;
-    let session = session_of(req)?;
     let (rcr, ceremony) = ceremony::start_login(state.webauthn()?)?;
+    // The pre-login session is made here, when a ceremony starts (rate-limited above).
+    let (session, cookie) = session::ensure(&state, req).await?;
     session::store_ceremony(&state, session.id, &ceremony).await?;
-    Ok(Json(rcr).into_response())
+    Ok(with_cookie(Json(rcr), cookie))
 }
 
 #[handler]
@@ -178,7 +180,7 @@ pub async fn enrol_page(
             .with_status(StatusCode::NOT_FOUND)
             .into_response());
     };
-    let (info, cookie) = session::ensure(&state, req).await?;
+    let (csrf, cookie) = session::page_token(&state, req);
     let fixed_user = match link.user_id {
         Some(id) => db::users::get(&state.db, id)
             .await?
@@ -190,7 +192,7 @@ pub async fn enrol_page(
     };
     let page = views::enrol(
         &token,
-        &info.csrf,
+        &csrf,
         link.purpose == "recover",
         fixed_user.as_ref().map(|(e, n)| (e.as_str(), n.as_str())),
         wrong_address(&state, req).as_deref(),
@@ -217,7 +219,6 @@ pub async fn enrol_options(
     Json(fields): Json<EnrolFields>,
 ) -> AppResult<Response> {
     rate_limit(&state, req, "enrol")?;
-    let session = session_of(req)?;
     let link = usable_token(&state, &token).await?;
     let (ccr, ceremony) = ceremony::start_enrolment(
         &state.db,
@@ -228,8 +229,9 @@ pub async fn enrol_options(
         &fields.passkey_name,
     )
     .await?;
+    let (session, cookie) = session::ensure(&state, req).await?;
     session::store_ceremony(&state, session.id, &ceremony).await?;
-    Ok(Json(ccr).into_response())
+    Ok(with_cookie(Json(ccr), cookie))
 }
 
 #[handler]

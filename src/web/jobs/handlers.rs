@@ -12,8 +12,8 @@ use crate::domain::{JobStatus, LogStream, StepStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::JobId;
 use crate::jobs::follow::{Update, follow};
-use crate::web::AppState;
 use crate::web::session;
+use crate::web::{AppState, sse};
 
 const PAGE_SIZE: i64 = 100;
 
@@ -80,7 +80,7 @@ fn events_of(update: Update) -> Vec<Event> {
             } else {
                 format!("step-{position}")
             };
-            vec![Event::message(item.into_string()).event_type(kind)]
+            vec![sse::event(kind, item.into_string())]
         }
         Update::Status(status) if status.is_final() => vec![status_event(status), done_event()],
         Update::Status(status) => vec![status_event(status)],
@@ -88,18 +88,16 @@ fn events_of(update: Update) -> Vec<Event> {
 }
 
 fn line_event(seq: i64, stream: LogStream, line: &str) -> Event {
-    Event::message(views::log_line(stream, line).into_string())
-        .event_type("line")
-        .id(seq.to_string())
+    sse::event("line", views::log_line(stream, line).into_string()).id(seq.to_string())
 }
 
 /// Tells the page to close the stream (`sse-close="done"`), so the browser does not reconnect.
 fn done_event() -> Event {
-    Event::message("done").event_type("done")
+    sse::event("done", "done")
 }
 
 fn status_event(status: JobStatus) -> Event {
-    Event::message(views::status_badge(status).into_string()).event_type("status")
+    sse::event("status", views::status_badge(status).into_string())
 }
 
 /// Retry a failed or interrupted job; go to the new job's page.

@@ -1,6 +1,6 @@
 use futures_util::{StreamExt, stream};
 use maud::Markup;
-use poem::web::sse::{Event, SSE};
+use poem::web::sse::SSE;
 use poem::web::{Data, Path, Query};
 use poem::{Request, handler};
 use tokio::sync::broadcast;
@@ -60,7 +60,7 @@ pub async fn events(state: Data<&AppState>, req: &Request) -> AppResult<SSE> {
             match received {
                 Ok(r) if matches!(r.level, LogLevel::Warning | LogLevel::Error) => {
                     let toast = views::live_toast(&r).into_string();
-                    return Some((Event::message(toast).event_type("denial"), (rx, stopping)));
+                    return Some((crate::web::sse::event("denial", toast), (rx, stopping)));
                 }
                 Ok(_) => continue,
                 // A slow page misses toasts, never the records: they are on the SELinux page.

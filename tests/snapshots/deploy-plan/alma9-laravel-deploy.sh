@@ -16,9 +16,12 @@ panel_one_of() {
 
 # --- 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 echo '==> 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy' '/home/web1/deploy/releases'
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/deploy' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
+fi
+'sudo' '-n' '-u' 'web1' '--' 'install' '-d' '-Z' '-m' '0755' '--' '/home/web1/deploy/releases' </dev/null
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0711' '-o' 'root' '-g' 'root' '--' '/run/panel-deploy'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/run/panel-deploy/web1'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/run/panel-deploy/web1'
 printf '%s' '# Runs as the site user in the new release ($RELEASE_DIR) before it goes live. A command that
 # fails stops the deploy and the live release keeps serving. Available: $BRANCH, $COMMIT,
 # $COMMIT_MESSAGE, $RELEASE_DIR, $SITE_DOMAIN, $SITE_USER, $SITE_HOME, $APP_TYPE, $DEPLOYMENT_ID
@@ -36,7 +39,7 @@ printf '%s' '-----BEGIN OPENSSH PRIVATE KEY-----
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0400' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/key'
 printf '%s' 'github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0400' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/known_hosts'
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>/dev/null)" = 'web1 700
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>/dev/null)" = 'root 750
 web1 500
 web1 400
 web1 400' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script /run/panel-deploy/web1/key /run/panel-deplo'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>&1 | head -c 200)"
@@ -55,7 +58,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -125,7 +128,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -186,7 +189,7 @@ case "$phase" in
   *) die "unknown phase: $phase" ;;
 esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:acme/shop.git' 'main' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts'
-'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
+'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
 # --- 3/8 Link the shared .env and storage
 echo '==> 3/8 Link the shared .env and storage'
@@ -202,7 +205,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -272,7 +275,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -333,7 +336,7 @@ case "$phase" in
   *) die "unknown phase: $phase" ;;
 esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'laravel'
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 4/8 Run the deploy script
 echo '==> 4/8 Run the deploy script'
@@ -349,7 +352,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -419,7 +422,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -501,7 +504,7 @@ fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1/storage'
+'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/storage' </dev/null
 fi
 
 # --- 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
@@ -518,7 +521,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -588,7 +591,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -651,12 +654,16 @@ esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/deploy/before-first-deploy'
+'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
 'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
 fi
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>&1 | head -c 200)"
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
+'sudo' '-n' '--' 'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
+fi
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
 [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
 # --- 7/8 Reload PHP-FPM
 echo '==> 7/8 Reload PHP-FPM'
@@ -689,7 +696,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -759,7 +766,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"

@@ -17,7 +17,7 @@ panel_one_of() {
 # --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
 echo '==> 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
 
-'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
+'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 </dev/null || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
 
 # --- 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
 echo '==> 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
@@ -33,7 +33,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -103,7 +103,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -166,12 +166,16 @@ esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAA'
 if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/deploy/before-first-deploy'
+'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
 'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
 fi
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' ] || panel_fail 'step 2: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>&1 | head -c 200)"
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
+'sudo' '-n' '--' 'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
+fi
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' ] || panel_fail 'step 2: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
 [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 2: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
 # --- 3/3 Reload PHP-FPM
 echo '==> 3/3 Reload PHP-FPM'

@@ -21,7 +21,7 @@ echo '==> 1/2 Remove the deploy key and script'
 
 # --- 2/2 Remove the unused release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 echo '==> 2/2 Remove the unused release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
-if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' >/dev/null 2>&1; then
+if 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' >/dev/null 2>&1 </dev/null; then
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -34,7 +34,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -104,7 +104,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"

@@ -16,15 +16,18 @@ panel_one_of() {
 
 # --- 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 echo '==> 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy' '/home/web1/deploy/releases'
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/deploy' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
+fi
+'sudo' '-n' '-u' 'web1' '--' 'install' '-d' '-Z' '-m' '0755' '--' '/home/web1/deploy/releases' </dev/null
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0711' '-o' 'root' '-g' 'root' '--' '/run/panel-deploy'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/run/panel-deploy/web1'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/run/panel-deploy/web1'
 printf '%s' '# Runs as the site user in the new release ($RELEASE_DIR) before it goes live. A command that
 # fails stops the deploy and the live release keeps serving. Available: $BRANCH, $COMMIT,
 # $COMMIT_MESSAGE, $RELEASE_DIR, $SITE_DOMAIN, $SITE_USER, $SITE_HOME, $APP_TYPE, $DEPLOYMENT_ID
 # and $PHP (this site'\''s PHP binary). .env and storage/ are already linked in.
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0500' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/deploy-script'
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>/dev/null)" = 'web1 700
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>/dev/null)" = 'root 750
 web1 500' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>&1 | head -c 200)"
 
 # --- 2/8 Fetch main from https://github.com/acme/blog.git
@@ -41,7 +44,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -111,7 +114,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -172,7 +175,7 @@ case "$phase" in
   *) die "unknown phase: $phase" ;;
 esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/run/panel-deploy/web1/known_hosts'
-'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
+'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
 # --- 3/8 Link the shared .env and storage
 echo '==> 3/8 Link the shared .env and storage'
@@ -188,7 +191,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -258,7 +261,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -319,7 +322,7 @@ case "$phase" in
   *) die "unknown phase: $phase" ;;
 esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'wordpress'
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 4/8 Run the deploy script
 echo '==> 4/8 Run the deploy script'
@@ -335,7 +338,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -405,7 +408,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -478,10 +481,13 @@ fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
+fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1/storage'
+'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/uploads' </dev/null
 fi
 
 # --- 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
@@ -498,7 +504,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -568,7 +574,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"
@@ -631,12 +637,16 @@ esac
 ' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/deploy/before-first-deploy'
+'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
 'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
 fi
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/deploy/current' 2>&1 | head -c 200)"
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
+'sudo' '-n' '--' 'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
+fi
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
 [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
 # --- 7/8 Reload PHP-FPM
 echo '==> 7/8 Reload PHP-FPM'
@@ -670,7 +680,7 @@ printf '%s' '#!/usr/bin/env bash
 #   deploy/releases/ID/   one checkout per deployment (ID = the deployment'\''s ULID)
 #   deploy/current        -> releases/ID, swapped atomically (rename) to go live
 #   public_html           -> deploy/current (what nginx serves)
-#   .env, storage/        shared by every release (linked into each)
+#   .env, storage/        shared by every release (linked into each; WordPress: uploads/)
 set -euo pipefail
 umask 022
 # The panel user'\''s working directory is not the site user'\''s to read.
@@ -740,7 +750,7 @@ case "$phase" in
     rm -f -- "$release/.env"
     ln -s -- "$home/.env" "$release/.env"
     case "$app" in
-      wordpress) share "$release" wp-content/uploads "$home/storage/uploads" ;;
+      wordpress) share "$release" wp-content/uploads "$home/uploads" ;;
       *) share "$release" storage "$home/storage" ;;
     esac
     echo "linked .env and shared storage into $release"

@@ -16,11 +16,23 @@ panel_one_of() {
 
 # --- 1/9 Create the system user web1
 echo '==> 1/9 Create the system user web1'
+if 'id' '-u' '--' 'web1' >/dev/null 2>&1 && ! 'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
+  panel_fail 'step 1: an account named web1 already exists on this server and was not made by the panel for example.com: nothing was changed; choose another user name for the site'
+fi
+if panel_one_of "$(printf '%s' 'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\''example_com'\'')
+     + (SELECT COUNT(*) FROM mysql.user WHERE User = '\''example_com'\'' AND Host = '\''localhost'\'');
+' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" '1' '2' && ! 'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/mariadb-example_com' >/dev/null 2>&1; then
+  panel_fail 'step 1: a MariaDB database or user named example_com already exists on this server and was not made by the panel for example.com: nothing was changed; choose another database name'
+fi
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
-  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ]; then
+  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] &&
+  'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+printf '%s' 'web1 of example.com
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/user-web1'
 'sudo' '-n' '--' 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
 fi
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
@@ -34,36 +46,50 @@ fi
 
 # --- 2/9 Create the site's directories and .env
 echo '==> 2/9 Create the site'\''s directories and .env'
-if [ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
+if [ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/uploads' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 755
 web1 700
-web1 750
+web1 700
+web1 700
 web1 600' ]; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/uploads' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/uploads'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/storage' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/storage'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/tmp' 2>/dev/null)" = 'symbolic link' ]; then
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/logs' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1 </dev/null; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1 </dev/null; then
 printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'umask 077; tmp=$(mktemp -- "$2.panel-XXXXXX") || exit 1; if cat >"$tmp" && chmod -- "$1" "$tmp" && mv -fT -- "$tmp" "$2"; then exit 0; fi; rm -f -- "$tmp"; exit 1' '--' '0644' '/home/web1/public_html/index.html'
 fi
 fi
 fi
 fi
-[ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
+[ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/uploads' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 755
 web1 700
-web1 750
-web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
+web1 700
+web1 700
+web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/uploads /home/web1/storage /home/web1/tmp /home/web1/logs /home/we'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/uploads' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 3/9 Label the site's files for SELinux (s0:c100,c101)
 echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
@@ -72,8 +98,10 @@ if ! 'selinuxenabled' >/dev/null 2>&1; then
 else
 if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
+  [ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] &&
-  [ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ]; then
+  [ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] &&
+  [ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ]; then
   echo 'skipped: already done'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
@@ -82,15 +110,21 @@ fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ]; then
+'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
+fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
+'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'
+'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' </dev/null
 fi
 [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'"; it printed: $('matchpathcon' '-n' '--' '/home/web1' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/storage' 2>&1 | head -c 200)"
+[ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/uploads'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/uploads' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/.env' 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ] || panel_fail 'step 3: verify: bash -c shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec re'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' </dev/null 2>&1 | head -c 200)"
 fi
 
 # --- 4/9 Configure the PHP 8.3 FPM pool
@@ -178,7 +212,7 @@ printf '%s' '36b78eb40676755b59a12a2477c348600f5f7ea3c59e31f7bad38bef6e58e06e  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'cd3a1db6a2e1cef48d13acff1a4eaf54c76593b79edcedbbcb4fe54613f6472f  /etc/nginx/conf.d/example.com.conf
+  printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -207,6 +241,10 @@ server {
     listen [::]:80;
     server_name example.com www.example.com blog.example.net;
     root /home/web1/public_html;
+    # Every link on the way to a file, the document root'\''s own included, is followed only
+    # when its owner owns the target too: a link the site planted never serves another site'\''s
+    # files or the system'\''s (its storage/ and .env are closed to nginx besides).
+    disable_symlinks if_not_owner;
     index index.php index.html;
     charset utf-8;
     client_max_body_size 64m;
@@ -260,16 +298,25 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' 'cd3a1db6a2e1cef48d13acff1a4eaf54c76593b79edcedbbcb4fe54613f6472f  /etc/nginx/conf.d/example.com.conf
+printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the MariaDB database example_com
 echo '==> 6/9 Create the MariaDB database example_com'
+if panel_one_of "$(printf '%s' 'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\''example_com'\'')
+     + (SELECT COUNT(*) FROM mysql.user WHERE User = '\''example_com'\'' AND Host = '\''localhost'\'');
+' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" '1' '2' && ! 'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/mariadb-example_com' >/dev/null 2>&1; then
+  panel_fail 'step 6: a MariaDB database or user named example_com already exists on this server and was not made by the panel for example.com: nothing was changed; choose another database name'
+fi
 if [ "$(printf '%s' 'SELECT (SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '\''example_com'\'')
      + (SELECT COUNT(*) FROM mysql.user WHERE User = '\''example_com'\'' AND Host = '\''localhost'\'');
-' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" = '2' ]; then
+' | 'sudo' '-n' '--' 'mariadb' '--batch' '--skip-column-names' 2>/dev/null)" = '2' ] &&
+  'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/mariadb-example_com' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+printf '%s' 'example_com of example.com
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/mariadb-example_com'
 printf '%s' 'CREATE DATABASE IF NOT EXISTS `example_com` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS '\''example_com'\''@'\''localhost'\'' IDENTIFIED BY '\''SnapshotPassw0rdSnapshotPassw0rd'\'';
 ALTER USER '\''example_com'\''@'\''localhost'\'' IDENTIFIED BY '\''SnapshotPassw0rdSnapshotPassw0rd'\'';
@@ -283,22 +330,22 @@ fi
 
 # --- 7/9 Write the .env
 echo '==> 7/9 Write the .env'
-if printf '%s' 'a58793158e76666f5a5331c88bfe3d385b6e9a10f3d3f4e9743dc787ccc15754  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
+if printf '%s' '36c98bd7149b30202bc429a5dcafbbb5b8747e610af5d32a8763f4217d90933d  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 printf '%s' '# Managed by Panel: edit these values in the panel; changes made here are overwritten.
-APP_URL='\''http://example.com'\''
-DB_CONNECTION='\''mysql'\''
-DB_HOST='\''localhost'\''
-DB_PORT='\''3306'\''
-DB_DATABASE='\''example_com'\''
-DB_USERNAME='\''example_com'\''
-DB_PASSWORD='\''SnapshotPassw0rdSnapshotPassw0rd'\''
+APP_URL="http://example.com"
+DB_CONNECTION="mysql"
+DB_HOST="localhost"
+DB_PORT="3306"
+DB_DATABASE="example_com"
+DB_USERNAME="example_com"
+DB_PASSWORD="SnapshotPassw0rdSnapshotPassw0rd"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 fi
-printf '%s' 'a58793158e76666f5a5331c88bfe3d385b6e9a10f3d3f4e9743dc787ccc15754  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
+printf '%s' '36c98bd7149b30202bc429a5dcafbbb5b8747e610af5d32a8763f4217d90933d  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
 
 # --- 8/9 Reload PHP-FPM and nginx
 echo '==> 8/9 Reload PHP-FPM and nginx'

@@ -16,11 +16,18 @@ panel_one_of() {
 
 # --- 1/9 Create the system user web1
 echo '==> 1/9 Create the system user web1'
+if 'id' '-u' '--' 'web1' >/dev/null 2>&1 && ! 'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
+  panel_fail 'step 1: an account named web1 already exists on this server and was not made by the panel for example.com: nothing was changed; choose another user name for the site'
+fi
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
-  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ]; then
+  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] &&
+  'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+printf '%s' 'web1 of example.com
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/user-web1'
 'sudo' '-n' '--' 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
 fi
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
@@ -34,36 +41,45 @@ fi
 
 # --- 2/9 Create the site's directories and .env
 echo '==> 2/9 Create the site'\''s directories and .env'
-if [ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
-web1 755
+if [ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 700
-web1 750
+web1 700
+web1 700
 web1 600' ]; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage'
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/storage' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/storage'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/tmp' 2>/dev/null)" = 'symbolic link' ]; then
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/logs' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1 </dev/null; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1 </dev/null; then
 printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/index.html'
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'umask 077; tmp=$(mktemp -- "$2.panel-XXXXXX") || exit 1; if cat >"$tmp" && chmod -- "$1" "$tmp" && mv -fT -- "$tmp" "$2"; then exit 0; fi; rm -f -- "$tmp"; exit 1' '--' '0644' '/home/web1/public_html/index.html'
 fi
 fi
 fi
 fi
-[ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
-web1 755
+[ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 700
-web1 750
-web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
+web1 700
+web1 700
+web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 3/9 Label the site's files for SELinux (s0:c100,c101)
 echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
@@ -73,7 +89,8 @@ else
 if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] &&
-  [ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ]; then
+  [ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] &&
+  [ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ]; then
   echo 'skipped: already done'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
@@ -85,12 +102,14 @@ fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
+'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'
+'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' </dev/null
 fi
 [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'"; it printed: $('matchpathcon' '-n' '--' '/home/web1' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/storage' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/.env' 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ] || panel_fail 'step 3: verify: bash -c shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec re'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' </dev/null 2>&1 | head -c 200)"
 fi
 
 # --- 4/9 Configure the PHP 8.3 FPM pool
@@ -178,7 +197,7 @@ printf '%s' '36b78eb40676755b59a12a2477c348600f5f7ea3c59e31f7bad38bef6e58e06e  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'be758b5ffd729571bf4c0835ba4ce8ba13dccaf5c845b22e95c04625e5a99451  /etc/nginx/conf.d/example.com.conf
+  printf '%s' '86ffd78d61290dea963bcc24b73ffe81488fa01fe5c79f8788ff6384a1320334  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -204,6 +223,10 @@ server {
     listen [::]:80;
     server_name example.com;
     root /home/web1/public_html;
+    # Every link on the way to a file, the document root'\''s own included, is followed only
+    # when its owner owns the target too: a link the site planted never serves another site'\''s
+    # files or the system'\''s (its storage/ and .env are closed to nginx besides).
+    disable_symlinks if_not_owner;
     index index.php index.html;
     charset utf-8;
     client_max_body_size 64m;
@@ -240,7 +263,7 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' 'be758b5ffd729571bf4c0835ba4ce8ba13dccaf5c845b22e95c04625e5a99451  /etc/nginx/conf.d/example.com.conf
+printf '%s' '86ffd78d61290dea963bcc24b73ffe81488fa01fe5c79f8788ff6384a1320334  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the database
@@ -249,16 +272,16 @@ echo 'skipped: no database chosen'
 
 # --- 7/9 Write the .env
 echo '==> 7/9 Write the .env'
-if printf '%s' '062f44c02f28293116e8ed89651263a06d9aa887c24a829797538c0ac55b1165  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
+if printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 printf '%s' '# Managed by Panel: edit these values in the panel; changes made here are overwritten.
-APP_URL='\''http://example.com'\''
+APP_URL="http://example.com"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 fi
-printf '%s' '062f44c02f28293116e8ed89651263a06d9aa887c24a829797538c0ac55b1165  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
+printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
 
 # --- 8/9 Reload PHP-FPM and nginx
 echo '==> 8/9 Reload PHP-FPM and nginx'

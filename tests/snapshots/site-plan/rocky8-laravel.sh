@@ -16,11 +16,23 @@ panel_one_of() {
 
 # --- 1/9 Create the system user web1
 echo '==> 1/9 Create the system user web1'
+if 'id' '-u' '--' 'web1' >/dev/null 2>&1 && ! 'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
+  panel_fail 'step 1: an account named web1 already exists on this server and was not made by the panel for example.com: nothing was changed; choose another user name for the site'
+fi
+if panel_one_of "$(printf '%s' 'SELECT (SELECT count(*) FROM pg_database WHERE datname = '\''example_com'\'')
+     + (SELECT count(*) FROM pg_roles WHERE rolname = '\''example_com'\'');
+' | 'sudo' '-n' '-u' 'postgres' '--' 'psql' '-X' '-q' '-A' '-t' '-v' 'ON_ERROR_STOP=1' '-d' 'postgres' 2>/dev/null)" '1' '2' && ! 'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/postgresql-example_com' >/dev/null 2>&1; then
+  panel_fail 'step 1: a PostgreSQL database or user named example_com already exists on this server and was not made by the panel for example.com: nothing was changed; choose another database name'
+fi
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
-  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ]; then
+  [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] &&
+  'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+printf '%s' 'web1 of example.com
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/user-web1'
 'sudo' '-n' '--' 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
 fi
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/home/web1'
@@ -34,38 +46,48 @@ fi
 
 # --- 2/9 Create the site's directories and .env
 echo '==> 2/9 Create the site'\''s directories and .env'
-if [ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/public_html/public' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
-web1 755
+if [ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/public_html/public' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 755
 web1 700
-web1 750
+web1 700
+web1 700
 web1 600' ]; then
   echo 'skipped: already done'
 else
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/public_html/public'
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html'
+fi
+'sudo' '-n' '-u' 'web1' '--' 'install' '-d' '-Z' '-m' '0755' '--' '/home/web1/public_html/public' </dev/null
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/storage' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/storage'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/tmp' 2>/dev/null)" = 'symbolic link' ]; then
 'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
+if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/logs' 2>/dev/null)" = 'symbolic link' ]; then
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
+fi
 if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
 if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/public/index.php' >/dev/null 2>&1; then
-if ! 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/public/index.html' >/dev/null 2>&1; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/public/index.php' >/dev/null 2>&1 </dev/null; then
+if ! 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/public_html/public/index.html' >/dev/null 2>&1 </dev/null; then
 printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/public_html/public/index.html'
+' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'umask 077; tmp=$(mktemp -- "$2.panel-XXXXXX") || exit 1; if cat >"$tmp" && chmod -- "$1" "$tmp" && mv -fT -- "$tmp" "$2"; then exit 0; fi; rm -f -- "$tmp"; exit 1' '--' '0644' '/home/web1/public_html/public/index.html'
 fi
 fi
 fi
 fi
-[ "$('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/public_html/public' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null)" = 'web1 755
-web1 755
+[ "$('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/public_html/public' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 755
 web1 700
-web1 750
-web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/public_html/public /home/web1/tmp /home/web1/lo'"; it printed: $('sudo' '-n' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/public_html/public' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>&1 | head -c 200)"
+web1 700
+web1 700
+web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/public_html/public /home/web1/storage /home/web1/tmp /home/web1/lo'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/public_html/public' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 3/9 Label the site's files for SELinux (s0:c100,c101)
 echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
@@ -77,7 +99,8 @@ if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r
   [ "$('matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] &&
   [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] &&
-  [ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ]; then
+  [ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] &&
+  [ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ]; then
   echo 'skipped: already done'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
@@ -95,14 +118,16 @@ fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '--' 'restorecon' '-R' '-F' '--' '/home/web1'
+'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'
+'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' </dev/null
 fi
 [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1'"; it printed: $('matchpathcon' '-n' '--' '/home/web1' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/storage'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/storage' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/public_html/bootstrap/cache'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>&1 | head -c 200)"
 [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ] || panel_fail 'step 3: verify: matchpathcon -n -- /home/web1/.env'"; it printed: $('matchpathcon' '-n' '--' '/home/web1/.env' 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -R -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-R' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>/dev/null)" = '' ] || panel_fail 'step 3: verify: restorecon -F -n -v -- /home/web1'"; it printed: $('sudo' '-n' '--' 'restorecon' '-F' '-n' '-v' '--' '/home/web1' 2>&1 | head -c 200)"
+[ "$('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ] || panel_fail 'step 3: verify: bash -c shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec re'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' </dev/null 2>&1 | head -c 200)"
 fi
 
 # --- 4/9 Configure the PHP 8.3 FPM pool
@@ -190,7 +215,7 @@ printf '%s' '36b78eb40676755b59a12a2477c348600f5f7ea3c59e31f7bad38bef6e58e06e  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' '16f55081cb37e2a58e794a0c0cbf8e2a72b273b3a4685bf0106dce5ce6bdc5a4  /etc/nginx/conf.d/example.com.conf
+  printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -216,6 +241,10 @@ server {
     listen [::]:80;
     server_name example.com;
     root /home/web1/public_html/public;
+    # Every link on the way to a file, the document root'\''s own included, is followed only
+    # when its owner owns the target too: a link the site planted never serves another site'\''s
+    # files or the system'\''s (its storage/ and .env are closed to nginx besides).
+    disable_symlinks if_not_owner;
     index index.php index.html;
     charset utf-8;
     client_max_body_size 64m;
@@ -255,16 +284,25 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' '16f55081cb37e2a58e794a0c0cbf8e2a72b273b3a4685bf0106dce5ce6bdc5a4  /etc/nginx/conf.d/example.com.conf
+printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the PostgreSQL database example_com
 echo '==> 6/9 Create the PostgreSQL database example_com'
+if panel_one_of "$(printf '%s' 'SELECT (SELECT count(*) FROM pg_database WHERE datname = '\''example_com'\'')
+     + (SELECT count(*) FROM pg_roles WHERE rolname = '\''example_com'\'');
+' | 'sudo' '-n' '-u' 'postgres' '--' 'psql' '-X' '-q' '-A' '-t' '-v' 'ON_ERROR_STOP=1' '-d' 'postgres' 2>/dev/null)" '1' '2' && ! 'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/postgresql-example_com' >/dev/null 2>&1; then
+  panel_fail 'step 6: a PostgreSQL database or user named example_com already exists on this server and was not made by the panel for example.com: nothing was changed; choose another database name'
+fi
 if [ "$(printf '%s' 'SELECT (SELECT count(*) FROM pg_database WHERE datname = '\''example_com'\'')
      + (SELECT count(*) FROM pg_roles WHERE rolname = '\''example_com'\'');
-' | 'sudo' '-n' '-u' 'postgres' '--' 'psql' '-X' '-q' '-A' '-t' '-v' 'ON_ERROR_STOP=1' '-d' 'postgres' 2>/dev/null)" = '2' ]; then
+' | 'sudo' '-n' '-u' 'postgres' '--' 'psql' '-X' '-q' '-A' '-t' '-v' 'ON_ERROR_STOP=1' '-d' 'postgres' 2>/dev/null)" = '2' ] &&
+  'grep' '-qxF' '-e' 'example_com of example.com' '--' '/etc/panel/made/postgresql-example_com' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+printf '%s' 'example_com of example.com
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/postgresql-example_com'
 printf '%s' 'SELECT '\''CREATE ROLE example_com LOGIN'\'' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '\''example_com'\'')\gexec
 ALTER ROLE example_com WITH LOGIN PASSWORD '\''SnapshotPassw0rdSnapshotPassw0rd'\'';
 SELECT '\''CREATE DATABASE example_com OWNER example_com'\'' WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '\''example_com'\'')\gexec
@@ -278,25 +316,25 @@ fi
 
 # --- 7/9 Write the .env
 echo '==> 7/9 Write the .env'
-if printf '%s' '37ff4481de26d4134ce13a60c6db24350134b73f2b64073f44503c1e79319419  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html/.env' 2>/dev/null)" = '/home/web1/.env' ]; then
+if printf '%s' '803bc665d3ae5d1ebbf6d36b641cde1c9343b9a48cd00484b59e9fce02b78361  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+  [ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/public_html/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ]; then
   echo 'skipped: already done'
 else
 printf '%s' '# Managed by Panel: edit these values in the panel; changes made here are overwritten.
-APP_URL='\''http://example.com'\''
-DB_CONNECTION='\''pgsql'\''
-DB_HOST='\''127.0.0.1'\''
-DB_PORT='\''5432'\''
-DB_DATABASE='\''example_com'\''
-DB_USERNAME='\''example_com'\''
-DB_PASSWORD='\''SnapshotPassw0rdSnapshotPassw0rd'\''
+APP_URL="http://example.com"
+DB_CONNECTION="pgsql"
+DB_HOST="127.0.0.1"
+DB_PORT="5432"
+DB_DATABASE="example_com"
+DB_USERNAME="example_com"
+DB_PASSWORD="SnapshotPassw0rdSnapshotPassw0rd"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
-'sudo' '-n' '--' 'ln' '-sfn' '--' '/home/web1/.env' '/home/web1/public_html/.env'
+'sudo' '-n' '-u' 'web1' '--' 'ln' '-sfn' '--' '/home/web1/.env' '/home/web1/public_html/.env' </dev/null
 fi
-printf '%s' '37ff4481de26d4134ce13a60c6db24350134b73f2b64073f44503c1e79319419  /home/web1/.env
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html/.env' 2>/dev/null)" = '/home/web1/.env' ] || panel_fail 'step 7: verify: readlink -- /home/web1/public_html/.env'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html/.env' 2>&1 | head -c 200)"
+printf '%s' '803bc665d3ae5d1ebbf6d36b641cde1c9343b9a48cd00484b59e9fce02b78361  /home/web1/.env
+' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
+[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/public_html/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 7: verify: readlink -- /home/web1/public_html/.env'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/public_html/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 8/9 Reload PHP-FPM and nginx
 echo '==> 8/9 Reload PHP-FPM and nginx'
