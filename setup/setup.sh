@@ -96,6 +96,11 @@ packages() {
   if [[ $FAMILY == debian ]]; then
     # git and Composer: deployments fetch sites' repositories and install their dependencies.
     wanted=(sudo curl openssl git composer nginx mariadb-server postgresql redis-server firewalld)
+    # A Debian server booted with SELinux gets what the panel needs to manage it, as EL does:
+    # semanage, the policy build tools and the audit log the panel follows.
+    if selinuxenabled 2>/dev/null; then
+      wanted+=(policycoreutils-python-utils selinux-policy-dev make auditd)
+    fi
     local v
     for v in $PANEL_PHP_VERSIONS; do wanted+=("php$v-fpm" "php$v-cli" "php$v-mysql" "php$v-pgsql"); done
     local p
@@ -231,6 +236,8 @@ add_key() {
   printf '%s\n' "$PANEL_SSH_KEY" >>"$1/.ssh/authorized_keys"
   chown "$PANEL_SSH_USER:" "$1/.ssh/authorized_keys"
   chmod 0600 "$1/.ssh/authorized_keys"
+  # Where SELinux runs, sshd reads only keys labelled as such (ssh_home_t).
+  if selinuxenabled 2>/dev/null; then restorecon -R "$1/.ssh"; fi
 }
 
 reload_sshd() {
@@ -284,9 +291,18 @@ fs.protected_hardlinks = 1"
 # setup never lowers protection.
 selinux() {
   step "SELinux"
-  if [[ $FAMILY != el ]]; then skipped "SELinux disabled on $OS"; return; fi
   local mode configured
   mode=$(getenforce 2>/dev/null || echo Disabled)
+  if [[ $FAMILY != el ]]; then
+    # Debian does not boot with SELinux unless its administrator set it up (selinux-activate);
+    # where it runs, the panel manages it as on EL, and never switches it on or lowers it.
+    case "$mode" in
+      Enforcing) ok "enforcing (kept)" ;;
+      Permissive) ok "permissive (the panel moves to enforcing after a window without denials)" ;;
+      *) skipped "SELinux disabled on $OS" ;;
+    esac
+    return
+  fi
   configured=$(sed -n 's/^SELINUX=//p' /etc/selinux/config 2>/dev/null || true)
   case "$mode" in
     Enforcing) ok "enforcing (kept)" ;;

@@ -60,6 +60,33 @@ struct FileConfig {
     insecure_http: Option<bool>,
     smtp: Option<SmtpFile>,
     retention: Option<RetentionFile>,
+    selinux: Option<SelinuxFile>,
+}
+
+/// `[selinux]`: how the panel moves servers to enforcing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SelinuxFile {
+    quiet_window: Option<String>,
+}
+
+/// How long a server must run permissive with the module loaded and no denial before
+/// enforcing is offered (`[selinux] quiet_window`, e.g. `"7d"`, `"12h"`, `"90s"`).
+pub const DEFAULT_QUIET_WINDOW: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// A duration written as a number and a unit: `s`, `m`, `h` or `d`.
+pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
+    let text = text.trim();
+    let unit = text.chars().last()?;
+    let n: u64 = text[..text.len() - unit.len_utf8()].trim().parse().ok()?;
+    let seconds = match unit {
+        's' => n,
+        'm' => n.checked_mul(60)?,
+        'h' => n.checked_mul(3600)?,
+        'd' => n.checked_mul(86_400)?,
+        _ => return None,
+    };
+    Some(std::time::Duration::from_secs(seconds))
 }
 
 /// `[retention]`: how much history the panel keeps, so no node or tenant can fill its disk.
@@ -227,6 +254,8 @@ pub struct Config {
     /// A plain-http public URL off loopback was allowed explicitly (`--insecure-http`).
     pub insecure_http: bool,
     pub retention: Retention,
+    /// See `DEFAULT_QUIET_WINDOW`.
+    pub selinux_quiet_window: std::time::Duration,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -257,6 +286,8 @@ pub enum ConfigError {
     Smtp(String),
     #[error("retention: {0}")]
     Retention(String),
+    #[error("selinux: {0}")]
+    Selinux(String),
 }
 
 impl Config {
@@ -303,6 +334,17 @@ impl Config {
             )));
         }
         let retention = retention(file.retention.unwrap_or_default())?;
+        let selinux_quiet_window = match file.selinux.and_then(|s| s.quiet_window) {
+            None => DEFAULT_QUIET_WINDOW,
+            Some(text) => parse_duration(&text)
+                .filter(|d| d.as_secs() <= 365 * 86_400)
+                .ok_or_else(|| {
+                    ConfigError::Selinux(format!(
+                        "quiet_window: `{}` is not a duration like \"7d\", \"12h\" or \"90s\" (at most a year)",
+                        text.chars().take(20).collect::<String>().escape_debug()
+                    ))
+                })?,
+        };
         Ok(Config {
             listen,
             data_dir,
@@ -313,6 +355,7 @@ impl Config {
             smtp,
             insecure_http,
             retention,
+            selinux_quiet_window,
         })
     }
 
@@ -328,6 +371,7 @@ impl Config {
             smtp: None,
             insecure_http: false,
             retention: Retention::default(),
+            selinux_quiet_window: DEFAULT_QUIET_WINDOW,
         }
     }
 
@@ -419,6 +463,20 @@ fn parse_url(text: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_have_a_unit() {
+        assert_eq!(parse_duration("7d"), Some(DEFAULT_QUIET_WINDOW));
+        assert_eq!(
+            parse_duration(" 90s "),
+            Some(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(parse_duration("12h").unwrap().as_secs(), 43_200);
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        for bad in ["7", "d", "-1d", "1w", "", "1.5h", "99999999999999999999d"] {
+            assert_eq!(parse_duration(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn plain_http_off_loopback_needs_insecure_http() {

@@ -228,6 +228,22 @@ pub async fn denials_since(pool: &Pool, server: ServerId, since: &str) -> sqlx::
     .await
 }
 
+/// When the newest denial (warning or error row) of a server since `since` was stored.
+pub async fn last_denial_since(
+    pool: &Pool,
+    server: ServerId,
+    since: &str,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT max(created_at) FROM selinux_audit_logs
+         WHERE server_id = ? AND level IN ('warning', 'error') AND created_at >= ?",
+    )
+    .bind(server)
+    .bind(since)
+    .fetch_one(pool)
+    .await
+}
+
 /// Whether anything was ever collected from the server's audit log.
 pub async fn collected_any(pool: &Pool, server: ServerId) -> sqlx::Result<bool> {
     sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM selinux_audit_logs WHERE server_id = ?)")

@@ -176,5 +176,12 @@ pub fn driver(server: &Server) -> Driver {
 
 /// The server's OS profile (paths, packages, service names).
 pub fn profile(server: &Server) -> Profile {
-    Profile::new(server.os_version)
+    use crate::domain::SelinuxMode;
+    let on = match server.selinux_mode {
+        Some(SelinuxMode::Enforcing | SelinuxMode::Permissive) => true,
+        Some(SelinuxMode::Disabled) => false,
+        // Not reported yet (a server onboarded before the panel asked): as its OS ships.
+        None => Profile::new(server.os_version).selinux,
+    };
+    Profile::new(server.os_version).with_selinux(on)
 }

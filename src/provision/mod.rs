@@ -475,3 +475,11 @@ pub struct Plan {
     pub driver: Driver,
     pub steps: Vec<Step>,
 }
+
+impl Plan {
+    /// Every command the plan can run (probes, actions, file writes), in order: for tests that
+    /// put them through the real programs.
+    pub fn commands(&self) -> Vec<Command> {
+        tenant::commands(self)
+    }
+}

@@ -9,11 +9,26 @@ use crate::domain::{OsVersion, PhpVersion};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Profile {
     pub os: OsVersion,
+    /// SELinux is on (enforcing or permissive) on the server: its sites' PHP-FPM masters run
+    /// in the module's domain at their categories. Decided by the node (what setup reported),
+    /// not by the OS; a plan for an OS alone assumes EL has it and Debian does not.
+    pub selinux: bool,
 }
 
 impl Profile {
     pub fn new(os: OsVersion) -> Self {
-        Self { os }
+        Self {
+            os,
+            selinux: os != OsVersion::Debian12,
+        }
+    }
+
+    /// The same OS, with SELinux as the server reports it.
+    pub fn with_selinux(self, on: bool) -> Self {
+        Self {
+            selinux: on,
+            ..self
+        }
     }
 
     /// The `--os` names of `panel site plan` (`alma9`; `alma_9` is accepted too).
@@ -32,7 +47,7 @@ impl Profile {
                 ));
             }
         };
-        Ok(Self { os })
+        Ok(Self::new(os))
     }
 
     pub fn name(self) -> &'static str {

@@ -11,6 +11,11 @@ use super::{Action, Probe, SiteSpec, Step, tenant};
 /// Why the SELinux steps do nothing on a node.
 pub const DISABLED: &str = "SELinux disabled";
 
+/// The lock every change to a node's policy store is made under (in the SSH user's home):
+/// `semanage`, `semodule -i` and `setsebool -P` fail at once when another holds the store, and
+/// two sites created together would each run one.
+pub const STORE_LOCK: &str = ".panel-selinux.lock";
+
 /// One local file-context rule: files matching `regex` get `setype` at the site's level.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
@@ -90,6 +95,7 @@ fn matches(rule: &Rule, site: &SiteSpec) -> Probe {
 /// `semanage fcontext` adding (or, if one exists, changing) a rule.
 pub fn fcontext(op: &'static str, rule: &Rule, site: &SiteSpec) -> Command {
     Command::new("semanage")
+        .locked(STORE_LOCK)
         .sudo()
         .flag("fcontext")
         .flag(op)
@@ -114,6 +120,16 @@ fn restorecon(site: &SiteSpec) -> Action {
     ])
 }
 
+/// Where SELinux is on, relabel a file root has just written in a site's home (a direct entry
+/// of it): `install -Z` gives the file its rule's type but the writer's level, so the site's
+/// categories come from restorecon (on the file itself, never a link's target).
+pub(crate) fn relabel_written(path: &str) -> Action {
+    Action::when(
+        enabled(),
+        Action::run(Command::new("restorecon").sudo().flag("-F").operand(path)),
+    )
+}
+
 /// Passes when every file of the site already carries the label its rule gives it.
 fn labelled(site: &SiteSpec) -> Vec<Probe> {
     vec![
@@ -130,20 +146,55 @@ fn labelled(site: &SiteSpec) -> Vec<Probe> {
     ]
 }
 
-/// The site's local rules, each added (or changed) unless it is in place already.
+/// `semanage import`: several changes in one transaction. Each `semanage` call rebuilds the
+/// policy store (about 15 s on a small server, far more under emulation), so a site's rules go
+/// in together: all of them, or none.
+fn import(lines: &[String]) -> Action {
+    Action::run_with(
+        Command::new("semanage")
+            .locked(STORE_LOCK)
+            .sudo()
+            .flag("import")
+            .flag("-f")
+            .flag("-"),
+        lines.join("\n") + "\n",
+        false,
+    )
+}
+
+/// One `semanage import` line adding a rule. The regex is a site path (letters, digits, `/`,
+/// `.`, regex syntax), never a quote.
+fn import_add(rule: &Rule, site: &SiteSpec) -> String {
+    debug_assert!(!rule.regex.contains('\''));
+    format!(
+        "fcontext -a -t {} -r {} '{}'",
+        rule.setype,
+        site.mcs.level(),
+        rule.regex
+    )
+}
+
+/// The site's local rules in place. A new site (its first, most general rule missing) gets
+/// them all in one transaction; then each rule still missing or different (a repair, or an
+/// import that failed because some existed) is added or changed on its own.
 pub(crate) fn ensure_rules(site: &SiteSpec) -> Vec<Action> {
-    rules(site)
-        .iter()
-        .map(|r| {
-            Action::unless(
-                matches(r, site),
-                Action::or_else(
-                    Action::run(fcontext("-a", r, site)),
-                    Action::run(fcontext("-m", r, site)),
-                ),
-            )
-        })
-        .collect()
+    let rules = rules(site);
+    let lines: Vec<String> = rules.iter().map(|r| import_add(r, site)).collect();
+    let mut out = vec![Action::unless(
+        matches(&rules[0], site),
+        // A failed import changed nothing: the rules below repair what is missing.
+        Action::or_else(import(&lines), Action::run(Command::new("true"))),
+    )];
+    out.extend(rules.iter().map(|r| {
+        Action::unless(
+            matches(r, site),
+            Action::or_else(
+                Action::run(fcontext("-a", r, site)),
+                Action::run(fcontext("-m", r, site)),
+            ),
+        )
+    }));
+    out
 }
 
 /// Label the site's files with its types and categories.
@@ -172,27 +223,33 @@ pub fn label_release_step(site: &SiteSpec, paths: &[String]) -> Step {
 }
 
 /// Remove the site's rules (its pair goes back to the pool) and relabel what is left of its
-/// files, so a later site given the same pair cannot read them.
+/// files, so a later site given the same pair cannot read them. All the rules go in one
+/// transaction when all are there; any left after that (a partial state) one by one.
 pub fn unlabel_step(site: &SiteSpec) -> Step {
     let rules = rules(site);
     let mut step = Step::new(format!("Remove the site's SELinux labels ({})", site.mcs));
     step.only_if = Some((enabled(), DISABLED.to_owned()));
-    step.apply = rules
+    let lines: Vec<String> = rules
         .iter()
-        .rev()
-        .map(|r| {
-            Action::when(
-                matches(r, site),
-                Action::run(
-                    Command::new("semanage")
-                        .sudo()
-                        .flag("fcontext")
-                        .flag("-d")
-                        .operand(&r.regex),
-                ),
-            )
-        })
+        .map(|r| format!("fcontext -d '{}'", r.regex))
         .collect();
+    step.apply = vec![Action::when(
+        matches(&rules[0], site),
+        Action::or_else(import(&lines), Action::run(Command::new("true"))),
+    )];
+    step.apply.extend(rules.iter().rev().map(|r| {
+        Action::when(
+            matches(r, site),
+            Action::run(
+                Command::new("semanage")
+                    .locked(STORE_LOCK)
+                    .sudo()
+                    .flag("fcontext")
+                    .flag("-d")
+                    .operand(&r.regex),
+            ),
+        )
+    }));
     step.apply.push(Action::when(
         Probe::ok(Command::new("test").flag("-d").value(site.user.home())),
         restorecon(site),
@@ -227,7 +284,7 @@ mod tests {
         assert_eq!(r.last().unwrap().regex, "/home/web7/\\.env");
         assert_eq!(
             fcontext("-a", &r[1], &s).to_string(),
-            "'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c105' '--' '/home/web7/(storage|tmp|logs)(/.*)?'"
+            "'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c105' '--' '/home/web7/(storage|tmp|logs)(/.*)?'"
         );
         assert!(r.iter().any(|x| x.sample.ends_with("bootstrap/cache")));
         assert!(

@@ -368,7 +368,10 @@ fn env_write(site: &SiteSpec, password: Option<&str>) -> FileWrite {
 fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
     let env = env_write(site, password);
     let mut check = vec![env.unchanged()];
-    let mut apply = vec![Action::Write(env.clone())];
+    let mut apply = vec![
+        Action::Write(env.clone()),
+        super::selinux::relabel_written(&env.path),
+    ];
     if site.app_type == AppType::Laravel {
         let link = format!("{}/public_html/.env", site.user.home());
         check.push(tenant::readlink(&site.user, &link, env.path.clone()));

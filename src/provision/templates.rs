@@ -92,12 +92,11 @@ pub fn fpm_unit_path(user: &str) -> String {
     format!("/etc/systemd/system/{}", fpm_unit_name(user))
 }
 
-/// The systemd unit that runs a site's master. On EL it runs in the policy module's
-/// `laravel_php_fpm_t` at the site's own categories (`SELinuxContext=`); Debian does not ship
-/// SELinux enabled and the panel does not manage it there.
+/// The systemd unit that runs a site's master. Where SELinux is on (any OS) it runs in the
+/// policy module's `laravel_php_fpm_t` at the site's own categories (`SELinuxContext=`).
 pub fn fpm_unit(profile: Profile, site: &SiteSpec) -> String {
     let user = site.user.as_str();
-    let selinux = if profile.is_el() {
+    let selinux = if profile.selinux {
         format!(
             "# The site's own SELinux categories: its PHP can reach only files labelled with them.\nSELinuxContext=system_u:system_r:laravel_php_fpm_t:{}\n",
             site.mcs
@@ -114,7 +113,8 @@ After=network.target
 [Service]
 Type=notify
 ExecStart={binary} --nodaemonize --fpm-config {config}
-ExecReload=/bin/kill -USR2 $MAINPID
+# `+`: kill runs as systemd itself, not in the site's domain (which may run php-fpm alone).
+ExecReload=+/bin/kill -USR2 $MAINPID
 {selinux}PrivateTmp=true
 Restart=on-failure
 

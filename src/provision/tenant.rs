@@ -329,6 +329,15 @@ fn step_title(plan: &Plan, command: &Command) -> String {
 /// Every command of a step, with the paths an enclosing `unless` found not to be links.
 type Collected = Vec<(Command, Vec<String>)>;
 
+/// Every command `plan` can run: its guards, probes, actions and file writes.
+pub fn commands(plan: &Plan) -> Vec<Command> {
+    let mut out = Vec::new();
+    for step in &plan.steps {
+        collect_step(step, &mut out);
+    }
+    out.into_iter().map(|(c, _)| c).collect()
+}
+
 /// The command of a probe, as the checker sees it: `sha256sum --check` names the files it
 /// reads on its stdin, so they are added as operands.
 fn probe_command(p: &Probe) -> Command {

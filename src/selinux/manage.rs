@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::provision::selinux::{DISABLED, label_step};
+use crate::provision::selinux::{DISABLED, STORE_LOCK, label_step};
 use crate::provision::{Action, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step};
 use crate::ssh::Command;
 
@@ -16,10 +16,8 @@ pub const MODULE_IF: &str = include_str!("../../selinux/panel.if");
 /// Where the sources, the built package and the installed version live on a node.
 pub const MODULE_DIR: &str = "/usr/share/panel/selinux";
 const DEVEL_MAKEFILE: &str = "/usr/share/selinux/devel/Makefile";
-/// The drop-in that starts nginx in the module's domain, at every category.
+/// The drop-in that starts nginx in the module's domain, at `s0`.
 const NGINX_DROP_IN: &str = "/etc/systemd/system/nginx.service.d/panel-selinux.conf";
-/// How long a server must run permissive without a denial before enforcing is offered.
-pub const ENFORCING_WINDOW_DAYS: i64 = 7;
 
 /// The module version the panel carries (`policy_module(panel, X)` in panel.te).
 pub fn module_version() -> &'static str {
@@ -99,6 +97,34 @@ fn module_files() -> Vec<FileWrite> {
     ]
 }
 
+/// The name of a node's SELinux policy (`SELINUXTYPE` in `/etc/selinux/config`): `targeted` on
+/// EL, `default` on Debian. Read from the node, so a word of letters, digits, `_` and `-`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyName(String);
+
+impl PolicyName {
+    /// The `SELINUXTYPE=` of a config file's text; `None` when it has none or a strange one.
+    pub fn from_config(text: &str) -> Option<Self> {
+        let value = text
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("SELINUXTYPE="))
+            .next_back()?
+            .trim();
+        let ok = !value.is_empty()
+            && value.len() <= 32
+            && value
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        ok.then(|| PolicyName(value.to_owned()))
+    }
+}
+
+impl std::fmt::Display for PolicyName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 fn module_loaded() -> Probe {
     Probe::line(Command::new("semodule").sudo().flag("-l"), "panel")
 }
@@ -162,10 +188,12 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
             .operand("panel.pp"),
     ));
     module.apply.push(Action::run(
+        // The package is the value of `-i` (semodule reads `-i --` as a file named `--`).
         Command::new("semodule")
+            .locked(STORE_LOCK)
             .sudo()
             .flag("-i")
-            .operand(format!("{MODULE_DIR}/panel.pp")),
+            .value(format!("{MODULE_DIR}/panel.pp")),
     ));
     // Paths the module labels that exist before any site does.
     module.apply.push(Action::run(
@@ -178,7 +206,9 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
             .operand("/var/log/panel"),
     ));
     module.apply.push(Action::Write(stamp.clone()));
-    module.verify = module.check.clone();
+    module.verify = files.iter().map(FileWrite::unchanged).collect();
+    // Asked again for a few seconds: another semodule reading the store holds its lock.
+    module.verify.push(module_loaded().waiting());
 
     let mut steps = vec![only_with_selinux(tools), only_with_selinux(module)];
     if driver == Driver::Systemd {
@@ -186,9 +216,21 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
             NGINX_DROP_IN.into(),
             "0644",
             "root",
-            "# Managed by Panel: nginx serves every site, so it runs at every category.\n\
+            "# Managed by Panel: nginx serves every site. Categories do not bind its domain, so it\n\
+             # reads every site's files at s0; and at s0 the connections it opens to a site's\n\
+             # PHP-FPM carry no categories (a unix socket's accepting end takes the connecting\n\
+             # side's level, and a site's PHP may use only sockets its own level dominates).\n\
              [Service]\n\
-             SELinuxContext=system_u:system_r:laravel_nginx_t:s0-s0:c0.c1023\n"
+             SELinuxContext=system_u:system_r:laravel_nginx_t:s0\n\
+             # Every command of the unit runs in that domain, which may run nginx alone: test,\n\
+             # reload and stop through nginx itself (distributions' units use rm, kill or\n\
+             # start-stop-daemon there).\n\
+             ExecStartPre=\n\
+             ExecStartPre=/usr/sbin/nginx -t -q\n\
+             ExecReload=\n\
+             ExecReload=/usr/sbin/nginx -s reload\n\
+             ExecStop=\n\
+             ExecStop=-/usr/sbin/nginx -s quit\n"
                 .into(),
         );
         let mut nginx = Step::new("Run nginx in laravel_nginx_t");
@@ -202,13 +244,29 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
                     .flag("0755")
                     .operand("/etc/systemd/system/nginx.service.d"),
             ),
-            Action::Write(drop_in.clone()),
-            daemon_reload(),
+            // Stopped under the unit as it was: the new ExecStop runs in laravel_nginx_t,
+            // which may not signal an nginx still running in the old domain.
             Action::run(
                 Command::new("systemctl")
                     .sudo()
-                    .flag("try-restart")
+                    .flag("stop")
                     .operand("nginx.service"),
+            ),
+            Action::Write(drop_in.clone()),
+            daemon_reload(),
+            Action::when(
+                Probe::ok(
+                    Command::new("systemctl")
+                        .flag("is-enabled")
+                        .flag("--quiet")
+                        .operand("nginx.service"),
+                ),
+                Action::run(
+                    Command::new("systemctl")
+                        .sudo()
+                        .flag("start")
+                        .operand("nginx.service"),
+                ),
             ),
         ];
         nginx.verify = vec![drop_in.unchanged()];
@@ -224,7 +282,8 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
 
 fn boolean_state(b: Boolean, on: bool) -> Probe {
     Probe::output(
-        Command::new("getsebool").operand(b.name()),
+        // getsebool reads every argument as a boolean's name: `--` would be one.
+        Command::new("getsebool").operand_without_separator(b.name()),
         format!("{} --> {}", b.name(), if on { "on" } else { "off" }),
     )
 }
@@ -236,6 +295,7 @@ pub fn set_boolean(profile: Profile, driver: Driver, b: Boolean, on: bool) -> Pl
     step.check = vec![boolean_state(b, on)];
     step.apply = vec![Action::run(
         Command::new("setsebool")
+            .locked(STORE_LOCK)
             .sudo()
             .flag("-P")
             .operand(b.name())
@@ -272,20 +332,27 @@ pub fn relabel(profile: Profile, driver: Driver, sites: &[SiteSpec]) -> Plan {
     }
 }
 
-/// Switch to enforcing now and at every boot.
-pub fn enforce(profile: Profile, driver: Driver) -> Plan {
+/// Switch to enforcing now and at every boot, keeping the node's policy (`policy`, its
+/// `SELINUXTYPE`: `targeted` on EL, `default` on Debian).
+pub fn enforce(profile: Profile, driver: Driver, policy: &PolicyName) -> Plan {
     let config = FileWrite::new(
         "/etc/selinux/config".into(),
         "0644",
         "root",
-        "# Managed by Panel: switched to enforcing after a window without denials.\n\
-         SELINUX=enforcing\nSELINUXTYPE=targeted\n"
-            .into(),
+        format!(
+            "# Managed by Panel: switched to enforcing after a window without denials.\n\
+             SELINUX=enforcing\nSELINUXTYPE={policy}\n"
+        ),
     );
     let mut now = Step::new("Switch to enforcing");
     let enforcing = Probe::output(Command::new("getenforce"), "Enforcing");
     now.check = vec![enforcing.clone()];
-    now.apply = vec![Action::run(Command::new("setenforce").sudo().operand("1"))];
+    // setenforce takes exactly one argument (`--` is a usage error).
+    now.apply = vec![Action::run(
+        Command::new("setenforce")
+            .sudo()
+            .operand_without_separator("1"),
+    )];
     now.verify = vec![enforcing];
     let mut boot = Step::new("Stay enforcing after a reboot");
     boot.check = vec![config.unchanged()];
@@ -377,7 +444,9 @@ pub struct Check {
 pub struct Observation {
     /// When the current module version was installed (the window starts then).
     pub since: Option<DateTime<Utc>>,
-    /// Denials recorded from this server since then.
+    /// The newest denial since then: the window starts again after it.
+    pub last_denial: Option<DateTime<Utc>>,
+    /// Denials recorded from this server since the module was installed.
     pub denials: i64,
     /// Whether the server's audit log is being collected at all.
     pub collecting: bool,
@@ -385,9 +454,14 @@ pub struct Observation {
 
 /// The checklist the SELinux tab shows before offering enforcing. All must pass; the enforce
 /// handler checks it again rather than trust the button.
-pub fn checklist(status: &Status, seen: &Observation, now: DateTime<Utc>) -> Vec<Check> {
+pub fn checklist(
+    status: &Status,
+    seen: &Observation,
+    now: DateTime<Utc>,
+    quiet: std::time::Duration,
+) -> Vec<Check> {
     use crate::domain::SelinuxMode as M;
-    let window = Duration::days(ENFORCING_WINDOW_DAYS);
+    let window = Duration::from_std(quiet).unwrap_or(Duration::days(7));
     let mut out = vec![Check {
         label: "SELinux runs permissive".into(),
         ok: status.mode == Some(M::Permissive),
@@ -424,35 +498,67 @@ pub fn checklist(status: &Status, seen: &Observation, now: DateTime<Utc>) -> Vec
             "no audit records have arrived from this server: without them a quiet window proves nothing".into()
         },
     });
-    let (ok, detail) = match seen.since {
+    // The window runs from the module's installation, and again from each warning after it: a
+    // denial explained and fixed needs a quiet window of its own before enforcing, and so does
+    // a server someone switched back to permissive (what was blocked meanwhile is unknown).
+    let start = match (seen.since, seen.last_denial) {
+        (Some(s), Some(d)) => Some(s.max(d)),
+        (s, _) => s,
+    };
+    let (ok, detail) = match start {
         None => (
             false,
             "the window starts when the module is installed".to_owned(),
         ),
-        Some(since) if seen.denials > 0 => (
+        Some(from) if now - from < window => (
             false,
-            format!(
-                "{} denial(s) since {}: explain and fix them first",
-                seen.denials,
-                since.format("%Y-%m-%d")
-            ),
+            match seen.last_denial {
+                Some(d) => format!(
+                    "the last warning (a denial, or SELinux switched to permissive) was at {}: \
+                     explain and fix it; {} to go after it",
+                    d.format("%Y-%m-%d %H:%M"),
+                    span(window - (now - from))
+                ),
+                None => format!(
+                    "none since {}; {} to go",
+                    from.format("%Y-%m-%d %H:%M"),
+                    span(window - (now - from))
+                ),
+            },
         ),
-        Some(since) if now - since < window => (
-            false,
-            format!(
-                "none since {}; {} more day(s) to go",
-                since.format("%Y-%m-%d"),
-                (window - (now - since)).num_days() + 1
-            ),
+        Some(from) => (
+            true,
+            match seen.last_denial {
+                Some(d) => format!(
+                    "{} warning(s) since the module was installed, none since {}",
+                    seen.denials,
+                    d.format("%Y-%m-%d %H:%M")
+                ),
+                None => format!("none since {}", from.format("%Y-%m-%d %H:%M")),
+            },
         ),
-        Some(since) => (true, format!("none since {}", since.format("%Y-%m-%d"))),
     };
     out.push(Check {
-        label: format!("No denials for {ENFORCING_WINDOW_DAYS} days"),
+        label: format!("No denials for {}", span(window)),
         ok,
         detail,
     });
     out
+}
+
+/// A duration in words, rounded up to its largest unit: "7 days", "3 hours", "20 seconds".
+fn span(d: Duration) -> String {
+    let s = d.num_seconds().max(0);
+    let (n, unit) = if s >= 86_400 {
+        ((s + 86_399) / 86_400, "day")
+    } else if s >= 3600 {
+        ((s + 3599) / 3600, "hour")
+    } else if s >= 60 {
+        ((s + 59) / 60, "minute")
+    } else {
+        (s, "second")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
@@ -463,7 +569,7 @@ mod tests {
 
     #[test]
     fn the_version_comes_from_the_module_source() {
-        assert_eq!(module_version(), "1.1.0");
+        assert_eq!(module_version(), "1.2.0");
     }
 
     #[test]
@@ -473,9 +579,9 @@ mod tests {
         for line in [
             "'sudo' '-n' '--' 'dnf' 'install' '-y' '--' 'selinux-policy-devel'",
             "'sudo' '-n' '--' 'make' '-C' '/usr/share/panel/selinux' '-f' '/usr/share/selinux/devel/Makefile' '--' 'panel.pp'",
-            "'sudo' '-n' '--' 'semodule' '-i' '--' '/usr/share/panel/selinux/panel.pp'",
-            "SELinuxContext=system_u:system_r:laravel_nginx_t:s0-s0:c0.c1023",
-            "'systemctl' 'try-restart' '--' 'nginx.service'",
+            "'sudo' '-n' '--' 'semodule' '-i' '/usr/share/panel/selinux/panel.pp'",
+            "SELinuxContext=system_u:system_r:laravel_nginx_t:s0\n",
+            "'systemctl' 'start' '--' 'nginx.service'",
             "echo 'skipped: SELinux disabled'",
         ] {
             assert!(s.contains(line), "{line}\n{s}");
@@ -506,7 +612,7 @@ mod tests {
             s.contains("'sudo' '-n' '--' 'setsebool' '-P' '--' 'panel_can_reload_nginx' 'on'"),
             "{s}"
         );
-        assert!(s.contains("[ \"$('getsebool' '--' 'panel_can_reload_nginx' 2>/dev/null)\" = 'panel_can_reload_nginx --> on' ]"), "{s}");
+        assert!(s.contains("[ \"$('getsebool' 'panel_can_reload_nginx' 2>/dev/null)\" = 'panel_can_reload_nginx --> on' ]"), "{s}");
         assert_eq!(Boolean::parse("httpd_can_network_connect"), None);
         assert_eq!(
             Boolean::parse("panel_can_manage_users"),
@@ -546,27 +652,45 @@ mod tests {
     #[test]
     fn enforcing_waits_for_a_quiet_observed_window() {
         let ready = Status::parse(
-            "mode=permissive\nmodule_version=1.1.0\nmodule_loaded=yes\n\
+            "mode=permissive\nmodule_version=1.2.0\nmodule_loaded=yes\n\
              nginx_context=system_u:system_r:laravel_nginx_t:s0-s0:c0.c1023\n",
         );
         let now: DateTime<Utc> = "2026-11-23T12:00:00Z".parse().unwrap();
         let quiet = Observation {
             since: Some(now - Duration::days(8)),
+            last_denial: None,
             denials: 0,
             collecting: true,
         };
+        let week = crate::config::DEFAULT_QUIET_WINDOW;
+        let checklist = |s: &Status, o: &Observation, now| checklist(s, o, now, week);
         assert!(checklist(&ready, &quiet, now).iter().all(|c| c.ok));
+        assert_eq!(
+            checklist(&ready, &quiet, now)[4].label,
+            "No denials for 7 days"
+        );
         let young = Observation {
             since: Some(now - Duration::days(2)),
             ..quiet.clone()
         };
         let c = checklist(&ready, &young, now);
-        assert!(!c[4].ok && c[4].detail.contains("6 more day(s)"), "{c:?}");
+        assert!(!c[4].ok && c[4].detail.contains("5 days to go"), "{c:?}");
+        // A recent denial starts the window again; an old one no longer holds it up.
         let noisy = Observation {
             denials: 3,
+            last_denial: Some(now - Duration::days(1)),
             ..quiet.clone()
         };
-        assert!(!checklist(&ready, &noisy, now)[4].ok);
+        let c = checklist(&ready, &noisy, now);
+        assert!(
+            !c[4].ok && c[4].detail.contains("6 days to go after it"),
+            "{c:?}"
+        );
+        let fixed = Observation {
+            last_denial: Some(now - Duration::days(7) - Duration::minutes(1)),
+            ..noisy.clone()
+        };
+        assert!(checklist(&ready, &fixed, now)[4].ok);
         let blind = Observation {
             collecting: false,
             ..quiet.clone()

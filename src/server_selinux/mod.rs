@@ -129,13 +129,21 @@ pub async fn status(state: &AppState, server: &Server) -> AppResult<Status> {
 pub async fn observation(state: &AppState, server: ServerId) -> sqlx::Result<Observation> {
     let since = db::selinux::last_log_line(&state.db, server, &installed_message()).await?;
     let since: Option<DateTime<Utc>> = since.and_then(|s| s.parse().ok());
-    let denials = match since {
-        Some(t) => db::selinux::denials_since(&state.db, server, &db::timestamp(t)).await?,
-        None => 0,
+    let (denials, last_denial) = match since {
+        Some(t) => {
+            let from = db::timestamp(t);
+            let last = db::selinux::last_denial_since(&state.db, server, &from).await?;
+            (
+                db::selinux::denials_since(&state.db, server, &from).await?,
+                last.and_then(|s| s.parse().ok()),
+            )
+        }
+        None => (0, None),
     };
     let collecting = db::selinux::collected_any(&state.db, server).await?;
     Ok(Observation {
         since,
+        last_denial,
         denials,
         collecting,
     })
@@ -158,11 +166,16 @@ pub async fn submit(
     if task == Task::Enforce {
         let status = status(state, server).await?;
         let seen = observation(state, server.id).await?;
-        let failing: Vec<String> = manage::checklist(&status, &seen, Utc::now())
-            .into_iter()
-            .filter(|c| !c.ok)
-            .map(|c| format!("{}: {}", c.label, c.detail))
-            .collect();
+        let failing: Vec<String> = manage::checklist(
+            &status,
+            &seen,
+            Utc::now(),
+            state.config.selinux_quiet_window,
+        )
+        .into_iter()
+        .filter(|c| !c.ok)
+        .map(|c| format!("{}: {}", c.label, c.detail))
+        .collect();
         if !failing.is_empty() {
             return Err(AppError::Conflict(format!(
                 "Not switching to enforcing yet. {}",
@@ -219,13 +232,29 @@ pub async fn queue(
     Ok(id)
 }
 
+/// The node's policy name, from its `/etc/selinux/config` (world-readable): enforcing is
+/// written with the same one, never assumed.
+async fn policy_name(state: &AppState, server: &Server) -> Result<manage::PolicyName, JobFailure> {
+    let config = crate::nodes::read_command(
+        state,
+        server,
+        &crate::ssh::Command::new("cat").operand("/etc/selinux/config"),
+        std::time::Duration::from_secs(20),
+    )
+    .await
+    .map_err(|e| JobFailure::new(e.public_message()))?;
+    manage::PolicyName::from_config(&config).ok_or_else(|| {
+        JobFailure::new("/etc/selinux/config names no policy (SELINUXTYPE=): nothing was changed")
+    })
+}
+
 async fn plan(state: &AppState, server: &Server, task: Task) -> Result<Plan, JobFailure> {
     let profile = crate::nodes::profile(server);
     let driver = crate::nodes::driver(server);
     Ok(match task {
         Task::InstallModule => manage::install_module(profile, driver),
         Task::SetBoolean(b, on) => manage::set_boolean(profile, driver, b, on),
-        Task::Enforce => manage::enforce(profile, driver),
+        Task::Enforce => manage::enforce(profile, driver, &policy_name(state, server).await?),
         Task::Relabel => {
             let sites = db::sites::for_server(&state.db, server.id)
                 .await

@@ -167,8 +167,8 @@ pub async fn onboard(
         .await
 }
 
-/// An EL server with SELinux on gets the panel's policy module right after onboarding, which
-/// also starts its observation window before enforcing is offered.
+/// A server with SELinux on (any OS) gets the panel's policy module right after onboarding,
+/// which also starts its observation window before enforcing is offered.
 async fn install_selinux_module(state: &AppState, id: ServerId, actor: Option<UserId>) {
     let Ok(Some(server)) = db::servers::get(&state.db, id).await else {
         return;
@@ -177,7 +177,7 @@ async fn install_selinux_module(state: &AppState, id: ServerId, actor: Option<Us
         server.selinux_mode,
         Some(SelinuxMode::Permissive | SelinuxMode::Enforcing)
     );
-    if !crate::nodes::profile(&server).is_el() || !selinux_on {
+    if !selinux_on {
         return;
     }
     use crate::server_selinux::{Task, queue};

@@ -230,18 +230,28 @@ impl Session {
         timeout: Duration,
         mut on_line: impl FnMut(Stream, &str) + Send,
     ) -> Result<Output, SshError> {
-        let line = command.render()?;
+        // A constant prefix: the administration tools live in sbin, which Debian's sshd leaves
+        // out of a non-root user's PATH (`getenforce`, `selinuxenabled`, `matchpathcon`).
+        let line = format!("{REMOTE_PATH}{}", command.render()?);
         let (out_tx, mut out_rx) = mpsc::channel::<Vec<u8>>(64);
         let (err_tx, mut err_rx) = mpsc::channel::<Vec<u8>>(64);
-        let stdin_rx = stdin.map(|body| {
-            let (tx, rx) = mpsc::channel::<Vec<u8>>(2);
-            tokio::spawn(async move {
-                let _ = tx.send(body).await;
-                // An empty message closes stdin (EOF) for the remote side.
-                let _ = tx.send(Vec::new()).await;
-            });
-            rx
-        });
+        // One sender stays open (`_stdin_open`) until the command has finished: async-ssh2-tokio's
+        // `execute_io` polls a closed stdin channel again at once on every turn of its loop, so
+        // a channel closed after the EOF spun a core for as long as the command ran (a
+        // long-polling audit read for all its 25 s).
+        let (stdin_rx, _stdin_open) = match stdin {
+            Some(body) => {
+                let (tx, rx) = mpsc::channel::<Vec<u8>>(2);
+                let open = tx.clone();
+                tokio::spawn(async move {
+                    let _ = tx.send(body).await;
+                    // An empty message closes stdin (EOF) for the remote side.
+                    let _ = tx.send(Vec::new()).await;
+                });
+                (Some(rx), Some(open))
+            }
+            None => (None, None),
+        };
         let exec = self
             .client
             .execute_io(&line, out_tx, Some(err_tx), stdin_rx, false, None);
@@ -302,6 +312,10 @@ fn classify(target: &Target, pinned: &HostKey, e: async_ssh2_tokio::Error) -> Ss
         },
     }
 }
+
+/// Every remote command line starts with this (constant text, no data).
+pub const REMOTE_PATH: &str =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; export PATH; ";
 
 /// Splits a byte stream into lines: lossy UTF-8, `\r` dropped, each line bounded.
 #[derive(Default)]

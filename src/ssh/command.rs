@@ -32,6 +32,8 @@ pub struct Command {
     /// or a site's user (a parsed `SiteUser`).
     sudo_user: Option<String>,
     operands_started: bool,
+    /// Held (`flock`, as the SSH user) while the command runs: see `locked`.
+    lock: Option<&'static str>,
 }
 
 impl Command {
@@ -44,7 +46,17 @@ impl Command {
             sudo: false,
             sudo_user: None,
             operands_started: false,
+            lock: None,
         }
+    }
+
+    /// Run while holding the lock file `path` (relative: in the SSH user's home), waiting up to
+    /// 15 minutes for it: for programs that refuse to run beside another of their kind instead
+    /// of waiting (`semanage`, `semodule -i`, `setsebool -P` fail at once on the policy store's
+    /// lock). `flock` runs as the SSH user, not through sudo; `path` is a constant.
+    pub fn locked(mut self, path: &'static str) -> Self {
+        self.lock = Some(path);
+        self
     }
 
     /// A fixed option of the program (`-p`, `--no-pager`): compile-time constant.
@@ -135,6 +147,9 @@ impl Command {
     /// The command line for the remote shell: every word single-quoted.
     pub fn render(&self) -> Result<String, CommandError> {
         let mut words: Vec<String> = Vec::new();
+        if let Some(path) = self.lock {
+            words.extend(["flock", "-w", "900", path].map(str::to_owned));
+        }
         // `env` goes first, so that sudo runs the program itself (the sudoers list names
         // programs, not `env`); sudo keeps only variables its policy allows (`env_keep`).
         if !self.env.is_empty() {
@@ -290,6 +305,21 @@ mod tests {
             .split_terminator('\0')
             .map(str::to_owned)
             .collect()
+    }
+
+    #[test]
+    fn a_locked_command_waits_for_its_lock_as_the_ssh_user_then_runs_through_sudo() {
+        let c = Command::new("semanage")
+            .sudo()
+            .flag("import")
+            .locked(".panel-selinux.lock");
+        assert_eq!(
+            c.to_string(),
+            "'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import'"
+        );
+        // The program and its arguments are still the command's own.
+        assert_eq!(c.argv(), ["semanage", "import"]);
+        assert!(c.runs_as_root());
     }
 
     #[test]

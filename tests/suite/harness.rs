@@ -403,24 +403,7 @@ impl IsolatedNode {
 
     /// OpenSSH's client running `command` as root on the node.
     fn ssh_root(&self, command: &str) -> std::process::Command {
-        let mut ssh = std::process::Command::new("ssh");
-        ssh.args(["-F", "/dev/null", "-i"])
-            .arg(&self.root_key)
-            .args([
-                "-o",
-                "BatchMode=yes",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "StrictHostKeyChecking=no",
-                "-o",
-                "UserKnownHostsFile=/dev/null",
-                "-o",
-                "LogLevel=ERROR",
-            ])
-            .arg(format!("root@{}", self.ip))
-            .arg(command);
-        ssh
+        ssh_root_at(&self.root_key, &self.ip, command)
     }
 
     /// Start `command` as root on the node and hand back the running `ssh` with its stdin open.
@@ -434,34 +417,12 @@ impl IsolatedNode {
     /// `curl` on the node against its own nginx for `host`: (status, body); status 0 when
     /// nothing answered at all.
     pub fn http(&self, host: &str, path: &str) -> (u16, String) {
-        let out = self.root(
-            &format!(
-                "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {host}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
-            ),
-            "",
-        );
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        let (code, body) = text.split_at(3.min(text.len()));
-        (code.parse().unwrap_or(0), body.to_owned())
+        http_on(self, host, path)
     }
 
     /// Run `command` as root on the node, with `stdin` piped in.
     pub fn root(&self, command: &str, stdin: &str) -> std::process::Output {
-        use std::io::Write;
-        let mut child = self
-            .ssh_root(command)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
+        run_with_stdin(self.ssh_root(command), stdin)
     }
 }
 
@@ -610,16 +571,91 @@ impl Drop for IsolatedNode {
     }
 }
 
+/// What the panel's tests need of a node: where it is, how the panel reaches it (`gateway`,
+/// the machine's address on the node's link, where a panel listens for its callbacks), and a
+/// root shell on it, as its operator has.
+/// OpenSSH's client running `command` as root at `ip` with `key` (no configuration, no known
+/// hosts: the test's own nodes only).
+pub fn ssh_root_at(key: &std::path::Path, ip: &str, command: &str) -> std::process::Command {
+    let mut ssh = std::process::Command::new("ssh");
+    ssh.args(["-F", "/dev/null", "-i"])
+        .arg(key)
+        .args([
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "StrictHostKeyChecking=no",
+            "-o",
+            "UserKnownHostsFile=/dev/null",
+            "-o",
+            "LogLevel=ERROR",
+        ])
+        .arg(format!("root@{ip}"))
+        .arg(command);
+    ssh
+}
+
+/// Run `command` with `stdin` piped in; its output.
+pub fn run_with_stdin(mut command: std::process::Command, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = command
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `curl` on `node` against its own nginx for `host`: (status, body); status 0 when nothing
+/// answered at all.
+pub fn http_on(node: &impl TestNode, host: &str, path: &str) -> (u16, String) {
+    let out = node.root(
+        &format!(
+            "curl -s -o /tmp/body -w '%{{http_code}}' -H 'Host: {host}' 'http://127.0.0.1{path}'; cat /tmp/body 2>/dev/null; rm -f /tmp/body"
+        ),
+        "",
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let (code, body) = text.split_at(3.min(text.len()));
+    (code.parse().unwrap_or(0), body.to_owned())
+}
+
+pub trait TestNode {
+    fn ip(&self) -> &str;
+    fn gateway(&self) -> &str;
+    /// A short name for the server row (`node-20`).
+    fn label(&self) -> String;
+    fn root(&self, command: &str, stdin: &str) -> std::process::Output;
+}
+
+impl TestNode for IsolatedNode {
+    fn ip(&self) -> &str {
+        &self.ip
+    }
+    fn gateway(&self) -> &str {
+        &self.gateway
+    }
+    fn label(&self) -> String {
+        format!("node-{}", self.number)
+    }
+    fn root(&self, command: &str, stdin: &str) -> std::process::Output {
+        IsolatedNode::root(self, command, stdin)
+    }
+}
+
 /// A panel for `node`, a logged-in user, and a server row for the node with its setup URL.
-pub async fn panel_for(
-    node: IsolatedNode,
-) -> (
-    IsolatedNode,
-    TestApp,
-    LoggedIn,
-    panel::ids::ServerId,
-    String,
-) {
+pub async fn panel_for<N: TestNode>(
+    node: N,
+) -> (N, TestApp, LoggedIn, panel::ids::ServerId, String) {
     let (app, user) = panel_on(&node).await;
     let (id, setup_url) = add_server(&app, &user, &node).await;
     (node, app, user, id, setup_url)
@@ -627,13 +663,13 @@ pub async fn panel_for(
 
 /// A panel listening on `node`'s gateway (the address nodes reach it at), a logged-in user and
 /// an SSH key for servers.
-pub async fn panel_on(node: &IsolatedNode) -> (TestApp, LoggedIn) {
+pub async fn panel_on(node: &impl TestNode) -> (TestApp, LoggedIn) {
     panel_on_with(node, None).await
 }
 
 /// As `panel_on`, with alert mail settings.
 pub async fn panel_on_with(
-    node: &IsolatedNode,
+    node: &impl TestNode,
     smtp: Option<panel::config::SmtpConfig>,
 ) -> (TestApp, LoggedIn) {
     panel_on_configured(node, |c| c.smtp = smtp).await
@@ -641,14 +677,14 @@ pub async fn panel_on_with(
 
 /// As `panel_on`, with further settings made by `configure`.
 pub async fn panel_on_configured(
-    node: &IsolatedNode,
+    node: &impl TestNode,
     configure: impl FnOnce(&mut Config),
 ) -> (TestApp, LoggedIn) {
     let port = free_port();
-    let url = format!("http://{}:{port}", node.gateway);
+    let url = format!("http://{}:{port}", node.gateway());
     let app = TestApp::spawn_configured(
         tempfile::tempdir().unwrap(),
-        &format!("{}:{port}", node.gateway),
+        &format!("{}:{port}", node.gateway()),
         &url,
         configure,
     )
@@ -667,19 +703,19 @@ pub async fn panel_on_configured(
 pub async fn add_server(
     app: &TestApp,
     user: &LoggedIn,
-    node: &IsolatedNode,
+    node: &impl TestNode,
 ) -> (panel::ids::ServerId, String) {
     let key_id = panel::db::ssh_keys::list(app.db()).await.unwrap()[0]
         .id
         .to_string();
-    let name = format!("node-{}", node.number);
-    let hostname = format!("node{}.example.com", node.number);
+    let name = node.label();
+    let hostname = format!("{}.example.com", node.label().replace('-', ""));
     let resp = user
         .post_form(
             "/servers",
             &[
                 ("name", &name),
-                ("ip_address", &node.ip),
+                ("ip_address", node.ip()),
                 ("hostname", &hostname),
                 ("os_version", "debian_12"),
                 ("ssh_port", "22"),
@@ -696,7 +732,7 @@ pub async fn add_server(
     let setup_url = &setup_url[..setup_url.find('\'').unwrap()];
     let id: panel::ids::ServerId =
         sqlx::query_scalar("SELECT id FROM servers WHERE ip_address = ?")
-            .bind(&node.ip)
+            .bind(node.ip())
             .fetch_one(app.db())
             .await
             .unwrap();
@@ -706,7 +742,7 @@ pub async fn add_server(
 /// Run the setup script on `node` as its operator would, and wait for the server to be active.
 pub async fn onboard(
     app: &TestApp,
-    node: &IsolatedNode,
+    node: &impl TestNode,
     id: panel::ids::ServerId,
     setup_url: &str,
 ) {

@@ -20,6 +20,7 @@ mod plans;
 mod retention;
 mod schema;
 mod selinux_policy;
+mod selinux_vm;
 mod server_selinux;
 mod servers;
 mod sites;

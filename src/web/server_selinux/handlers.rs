@@ -31,7 +31,12 @@ pub async fn status(state: Data<&AppState>, Path(id): Path<String>) -> AppResult
     let seen = server_selinux::observation(&state, server.id).await?;
     Ok(match server_selinux::status(&state, &server).await {
         Ok(status) => {
-            let checks = manage::checklist(&status, &seen, chrono::Utc::now());
+            let checks = manage::checklist(
+                &status,
+                &seen,
+                chrono::Utc::now(),
+                state.config.selinux_quiet_window,
+            );
             views::status(&server, &status, &seen, &checks)
         }
         Err(e) => views::status_unavailable(&e.public_message()),

@@ -116,8 +116,7 @@ pub fn status(server: &Server, status: &Status, seen: &Observation, checks: &[Ch
                         p.text-sm { "This server enforces its policy." }
                     } @else {
                         p.text-sm."text-base-content/70" {
-                            "Enforcing is offered after " (manage::ENFORCING_WINDOW_DAYS)
-                            " days in permissive mode without a single denial from this server."
+                            "Enforcing is offered after a window in permissive mode without a single denial from this server (the last item below)."
                             @if seen.denials > 0 { " " a.link href=(paths::SELINUX) { "See the denials." } }
                         }
                         ul."space-y-1" {

@@ -490,19 +490,27 @@ if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+printf '%s' 'fcontext -a -t site_content_t -r s0:c100,c101 '\''/home/web1(/.*)?'\''
+fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/(storage|tmp|logs)(/.*)?'\''
+fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/public_html/(storage|bootstrap/cache)(/.*)?'\''
+fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?'\''
+fcontext -a -t laravel_app_env_t -r s0:c100,c101 '\''/home/web1/\.env'\''
+' | 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import' '-f' '-' || 'true'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
 'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/storage' </dev/null
 fi

@@ -476,16 +476,23 @@ if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+printf '%s' 'fcontext -a -t site_content_t -r s0:c100,c101 '\''/home/web1(/.*)?'\''
+fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/(storage|tmp|logs)(/.*)?'\''
+fcontext -a -t site_upload_t -r s0:c100,c101 '\''/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'\''
+fcontext -a -t laravel_app_env_t -r s0:c100,c101 '\''/home/web1/\.env'\''
+' | 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import' '-f' '-' || 'true'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
 'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/uploads' </dev/null
 fi

@@ -94,13 +94,19 @@ if [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r
   echo 'skipped: already done'
 else
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+printf '%s' 'fcontext -a -t site_content_t -r s0:c100,c101 '\''/home/web1(/.*)?'\''
+fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/(storage|tmp|logs)(/.*)?'\''
+fcontext -a -t laravel_app_env_t -r s0:c100,c101 '\''/home/web1/\.env'\''
+' | 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import' '-f' '-' || 'true'
+fi
+if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
-'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
 'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'
 'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' </dev/null
@@ -118,7 +124,7 @@ if printf '%s' '533228e1a81c80c909c0d98ede7d244d43732b99a8fad5250f959b9e44bc9074
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'a7a41f7677349b128885a22b728eb0cd4e342bcfed7f2ef3fdcefa1a0c953e44  /etc/systemd/system/panel-php-fpm-web1.service
+  printf '%s' 'ac5354d62f41eb03bf49f8362dd76dd1e1d495d7ec0943750c84f9e3d066b3c7  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -175,7 +181,8 @@ After=network.target
 [Service]
 Type=notify
 ExecStart=/usr/sbin/php-fpm8.2 --nodaemonize --fpm-config /etc/panel/php-fpm/web1.conf
-ExecReload=/bin/kill -USR2 $MAINPID
+# `+`: kill runs as systemd itself, not in the site'\''s domain (which may run php-fpm alone).
+ExecReload=+/bin/kill -USR2 $MAINPID
 PrivateTmp=true
 Restart=on-failure
 
@@ -188,7 +195,7 @@ printf '%s' '533228e1a81c80c909c0d98ede7d244d43732b99a8fad5250f959b9e44bc9074  /
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
 printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
-printf '%s' 'a7a41f7677349b128885a22b728eb0cd4e342bcfed7f2ef3fdcefa1a0c953e44  /etc/systemd/system/panel-php-fpm-web1.service
+printf '%s' 'ac5354d62f41eb03bf49f8362dd76dd1e1d495d7ec0943750c84f9e3d066b3c7  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
 
 # --- 5/9 Configure the nginx vhost for example.com
@@ -286,6 +293,9 @@ else
 printf '%s' '# Managed by Panel: edit these values in the panel; changes made here are overwritten.
 APP_URL="http://example.com"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
+if 'selinuxenabled' >/dev/null 2>&1; then
+'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1/.env'
+fi
 fi
 printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
 ' | 'sudo' '-n' '-u' 'web1' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
