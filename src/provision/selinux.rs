@@ -120,13 +120,14 @@ fn restorecon(site: &SiteSpec) -> Action {
     ])
 }
 
-/// Where SELinux is on, relabel a file root has just written in a site's home (a direct entry
-/// of it): `install -Z` gives the file its rule's type but the writer's level, so the site's
-/// categories come from restorecon (on the file itself, never a link's target).
-pub(crate) fn relabel_written(path: &str) -> Action {
+/// Where SELinux is on, relabel a file just written in a site's home: `install -Z` gives the
+/// file its rule's type but the writer's level, so the site's categories come from restorecon.
+/// Run by the site user (the file is its own): root relabelling a name the site user can swap
+/// for a hard link would label whatever inode it points at.
+pub(crate) fn relabel_written(site: &SiteSpec, path: &str) -> Action {
     Action::when(
         enabled(),
-        Action::run(Command::new("restorecon").sudo().flag("-F").operand(path)),
+        Action::run(tenant::relabel(&site.user, &[path.to_owned()])),
     )
 }
 

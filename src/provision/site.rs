@@ -370,7 +370,7 @@ fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
     let mut check = vec![env.unchanged()];
     let mut apply = vec![
         Action::Write(env.clone()),
-        super::selinux::relabel_written(&env.path),
+        super::selinux::relabel_written(site, &env.path),
     ];
     if site.app_type == AppType::Laravel {
         let link = format!("{}/public_html/.env", site.user.home());

@@ -340,7 +340,7 @@ DB_USERNAME="example_com"
 DB_PASSWORD="SnapshotPassw0rdSnapshotPassw0rd"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 if 'selinuxenabled' >/dev/null 2>&1; then
-'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1/.env'
+'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/.env' </dev/null
 fi
 'sudo' '-n' '-u' 'web1' '--' 'ln' '-sfn' '--' '/home/web1/.env' '/home/web1/public_html/.env' </dev/null
 fi

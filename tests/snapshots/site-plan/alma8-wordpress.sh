@@ -352,7 +352,7 @@ DB_USERNAME="example_com"
 DB_PASSWORD="SnapshotPassw0rdSnapshotPassw0rd"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 if 'selinuxenabled' >/dev/null 2>&1; then
-'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1/.env'
+'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/.env' </dev/null
 fi
 fi
 printf '%s' '36c98bd7149b30202bc429a5dcafbbb5b8747e610af5d32a8763f4217d90933d  /home/web1/.env

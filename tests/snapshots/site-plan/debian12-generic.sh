@@ -294,7 +294,7 @@ printf '%s' '# Managed by Panel: edit these values in the panel; changes made he
 APP_URL="http://example.com"
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/home/web1/.env'
 if 'selinuxenabled' >/dev/null 2>&1; then
-'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1/.env'
+'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/.env' </dev/null
 fi
 fi
 printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
