@@ -69,6 +69,8 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     tokio::spawn(housekeeping(state.clone()));
     // Queued deployments (from the UI, webhooks and the CLI) become jobs.
     let dispatcher = crate::deployments::dispatch::spawn(state.clone());
+    // ACME certificates are renewed before they expire; failing ones alert.
+    let renewer = crate::certificates::spawn(state.clone());
     // Every active server's audit log is followed for as long as the panel runs.
     let collector = crate::denials::collect::Collector::new(state.clone()).spawn();
     let mailers = crate::denials::alerts::spawn(
@@ -90,6 +92,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .await;
         collector.abort();
         dispatcher.abort();
+        renewer.abort();
         for m in &mailers {
             m.abort();
         }

@@ -61,6 +61,78 @@ struct FileConfig {
     smtp: Option<SmtpFile>,
     retention: Option<RetentionFile>,
     selinux: Option<SelinuxFile>,
+    acme: Option<AcmeFile>,
+}
+
+/// `[acme]`: where site certificates come from.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcmeFile {
+    directory: Option<String>,
+    ca_root: Option<PathBuf>,
+    contact: Option<String>,
+    check_interval: Option<String>,
+}
+
+/// Let's Encrypt's production directory.
+pub const DEFAULT_ACME_DIRECTORY: &str = "https://acme-v02.api.letsencrypt.org/directory";
+
+/// The ACME settings, validated.
+#[derive(Clone, Debug)]
+pub struct AcmeConfig {
+    /// Any RFC 8555 directory URL (Let's Encrypt production or staging, ZeroSSL, a private CA).
+    pub directory: String,
+    /// A root to trust for the directory's own HTTPS (a private or test CA); system roots else.
+    pub ca_root: Option<PathBuf>,
+    /// The account's contact address (the CA mails expiry notices there).
+    pub contact: Option<String>,
+    /// How often due renewals are looked for; failed renewals back off from it.
+    pub check_interval: std::time::Duration,
+}
+
+impl Default for AcmeConfig {
+    fn default() -> Self {
+        AcmeConfig {
+            directory: DEFAULT_ACME_DIRECTORY.to_owned(),
+            ca_root: None,
+            contact: None,
+            check_interval: std::time::Duration::from_secs(3600),
+        }
+    }
+}
+
+fn acme_config(f: AcmeFile) -> Result<AcmeConfig, ConfigError> {
+    let bad = ConfigError::Acme;
+    let d = AcmeConfig::default();
+    let directory = f.directory.unwrap_or(d.directory);
+    if !directory.starts_with("https://")
+        || directory.len() > 500
+        || directory
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(bad("directory: an https:// URL of an ACME directory".into()));
+    }
+    if let Some(c) = &f.contact {
+        if c.parse::<lettre::Address>().is_err() {
+            return Err(bad(format!(
+                "contact: `{}` is not an e-mail address",
+                c.escape_debug()
+            )));
+        }
+    }
+    let check_interval = match f.check_interval {
+        None => d.check_interval,
+        Some(t) => parse_duration(&t)
+            .filter(|d| (1..=86_400).contains(&d.as_secs()))
+            .ok_or_else(|| bad("check_interval: a duration from \"1s\" to \"1d\"".into()))?,
+    };
+    Ok(AcmeConfig {
+        directory,
+        ca_root: f.ca_root,
+        contact: f.contact,
+        check_interval,
+    })
 }
 
 /// `[selinux]`: how the panel moves servers to enforcing.
@@ -256,6 +328,7 @@ pub struct Config {
     pub retention: Retention,
     /// See `DEFAULT_QUIET_WINDOW`.
     pub selinux_quiet_window: std::time::Duration,
+    pub acme: AcmeConfig,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -288,6 +361,8 @@ pub enum ConfigError {
     Retention(String),
     #[error("selinux: {0}")]
     Selinux(String),
+    #[error("acme: {0}")]
+    Acme(String),
 }
 
 impl Config {
@@ -345,7 +420,9 @@ impl Config {
                     ))
                 })?,
         };
+        let acme = acme_config(file.acme.unwrap_or_default())?;
         Ok(Config {
+            acme,
             listen,
             data_dir,
             url,
@@ -372,6 +449,7 @@ impl Config {
             insecure_http: false,
             retention: Retention::default(),
             selinux_quiet_window: DEFAULT_QUIET_WINDOW,
+            acme: AcmeConfig::default(),
         }
     }
 

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod app;
 pub mod auth;
+pub mod certificates;
 pub mod cli;
 pub mod config;
 pub mod crypto;
@@ -29,5 +30,6 @@ pub mod ssh;
 pub mod ssh_keys;
 pub mod state;
 pub mod telemetry;
+pub mod tls;
 pub mod users;
 pub mod web;

@@ -23,6 +23,8 @@ pub const SECRET_COLUMNS: &[(&str, &str, &str)] = &[
     ("sites", "id", "env_encrypted"),
     ("site_repositories", "site_id", "deploy_key_encrypted"),
     ("site_repositories", "site_id", "webhook_secret_encrypted"),
+    ("site_certificates", "site_id", "key_encrypted"),
+    ("acme_accounts", "directory", "credentials_encrypted"),
 ];
 
 /// Open the secret box for `data_dir`. With `PANEL_KEY` given, that key is the only one.

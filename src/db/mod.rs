@@ -1,6 +1,7 @@
 //! The panel's own database: an SQLite file in the data dir, opened with tuned pragmas and
 //! migrated on start. All SQL lives in this module's children, one per table group.
 
+pub mod certificates;
 pub mod credentials;
 pub mod dashboard;
 pub mod databases;

@@ -51,6 +51,12 @@ pub struct Site {
     pub db_name: Option<String>,
     pub db_username: Option<String>,
     pub db_password_encrypted: Option<Vec<u8>>,
+    /// Plain HTTP redirects to HTTPS (when a certificate is served).
+    pub https_redirect: bool,
+    /// HTTPS answers carry Strict-Transport-Security.
+    pub hsts: bool,
+    /// A certificate is installed and served.
+    pub tls: bool,
 }
 
 const SITE_SELECT: &str =
@@ -58,7 +64,9 @@ const SITE_SELECT: &str =
         si.app_type, si.php_version, si.status, si.status_reason, su.username, su.uid,
         si.env_encrypted, si.last_job_id, si.confirmed_at, si.mcs_id, si.created_at,
         d.id AS db_id, d.db_type, d.name AS db_name, d.username AS db_username,
-        d.password_encrypted AS db_password_encrypted
+        d.password_encrypted AS db_password_encrypted, si.https_redirect, si.hsts,
+        EXISTS (SELECT 1 FROM site_certificates c
+                WHERE c.site_id = si.id AND c.status = 'active') AS tls
      FROM sites si
      JOIN servers se ON se.id = si.server_id
      LEFT JOIN system_users su ON su.id = si.system_user_id
@@ -271,4 +279,16 @@ pub async fn delete(pool: &Pool, site: &Site, keep_user: bool) -> sqlx::Result<(
             .await?;
     }
     tx.commit().await
+}
+
+/// The site's HTTPS toggles.
+pub async fn set_https(pool: &Pool, id: SiteId, redirect: bool, hsts: bool) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET https_redirect = ?, hsts = ?, updated_at = ? WHERE id = ?")
+        .bind(redirect)
+        .bind(hsts)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -281,7 +281,18 @@ text_enum!(
         SiteRotatePassword = "site.rotate_password",
         SiteWriteEnv = "site.write_env",
         SiteDeploy = "site.deploy",
+        SiteCertificate = "site.certificate",
     }
+);
+
+text_enum!(
+    /// Where a site's certificate comes from.
+    CertSource, "site_certificates.source" { Acme = "acme", Custom = "custom" }
+);
+
+text_enum!(
+    /// Whether a site's certificate is served yet.
+    CertStatus, "site_certificates.status" { Pending = "pending", Active = "active" }
 );
 
 /// `(column, allowed values)` for every enum, so tests can compare them with the schema.
@@ -291,6 +302,14 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     }
     vec![
         (OsVersion::COLUMN, values(OsVersion::ALL, OsVersion::as_str)),
+        (
+            CertSource::COLUMN,
+            values(CertSource::ALL, CertSource::as_str),
+        ),
+        (
+            CertStatus::COLUMN,
+            values(CertStatus::ALL, CertStatus::as_str),
+        ),
         (
             ServiceDriver::COLUMN,
             values(ServiceDriver::ALL, ServiceDriver::as_str),

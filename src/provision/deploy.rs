@@ -435,6 +435,7 @@ mod tests {
             database: None,
             env: Vec::new(),
             mcs: McsPair::parse("s0:c100,c101").unwrap(),
+            tls: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod sql;
 pub mod steps;
 pub mod templates;
 pub mod tenant;
+pub mod tls;
 
 use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
@@ -37,6 +38,17 @@ pub struct SiteSpec {
     pub env: Vec<(EnvKey, String)>,
     /// The site's SELinux categories (its files' labels and its PHP-FPM master's level).
     pub mcs: McsPair,
+    /// HTTPS, when a certificate is installed: the vhost gains its TLS server.
+    pub tls: Option<SiteTls>,
+}
+
+/// How a site with a certificate serves HTTPS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SiteTls {
+    /// Plain HTTP answers with a redirect to HTTPS (ACME challenges excepted).
+    pub redirect: bool,
+    /// HTTPS answers carry Strict-Transport-Security.
+    pub hsts: bool,
 }
 
 #[derive(Clone, Debug)]

@@ -274,6 +274,7 @@ mod tests {
             database: None,
             env: Vec::new(),
             mcs: McsPair::parse("s0:c100,c105").unwrap(),
+            tls: None,
         }
     }
 

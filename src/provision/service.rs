@@ -178,6 +178,7 @@ mod tests {
             database: None,
             env: Vec::new(),
             mcs: McsPair::from_id(0).unwrap(),
+            tls: None,
         }
     }
 

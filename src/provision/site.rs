@@ -28,7 +28,7 @@ pub struct Confirm {
 }
 
 /// The vhost file's base name.
-fn vhost_name(site: &SiteSpec) -> String {
+pub(super) fn vhost_name(site: &SiteSpec) -> String {
     site.domain.to_string()
 }
 
@@ -269,7 +269,7 @@ fn default_server(profile: Profile) -> (FileWrite, Option<String>) {
 }
 
 /// Checks and changes that put `file` (and its Debian link) in place, tested by `nginx -t`.
-fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
+pub(super) fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
     let mut probes = vec![file.unchanged()];
     if let Some(l) = &link {
         probes.push(link_probe(l, &file.path));
@@ -285,7 +285,7 @@ fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
 }
 
 /// Step 4: the vhost, and the catch-all server that keeps unknown hosts off every site.
-fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
+pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
     let name = vhost_name(site);
     let content = if suspended {
         templates::suspended_vhost(site)
@@ -534,7 +534,14 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
     // The master removes its socket as it exits, a moment after the signal.
     remove.verify = files_gone;
     remove.verify.push(socket_gone(site).waiting());
-    remove.apply = vec![driver.stop_site_fpm(site), rm(&config)];
+    // Its certificate, key and ACME challenge directory (root's; absent without HTTPS).
+    let (tls_files, acme_dir) = super::tls::delete_paths(site);
+    config.extend(tls_files);
+    remove.apply = vec![
+        driver.stop_site_fpm(site),
+        rm(&config),
+        Action::run(Command::new("rm").sudo().flag("-rf").operand(acme_dir)),
+    ];
     if driver == Driver::Systemd {
         remove.apply.push(daemon_reload());
     }

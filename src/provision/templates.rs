@@ -147,16 +147,134 @@ fn server_names(site: &SiteSpec) -> String {
         .join(" ")
 }
 
-/// Shared by every vhost: dotfiles (`.env`, `.git`, `.htaccess`) are never served; ACME
-/// challenge files are (static only, never PHP).
-const DENY_DOTFILES: &str = "    location ^~ /.well-known/acme-challenge/ {
+/// Where the panel publishes ACME HTTP-01 challenge files: root-owned, one directory per site,
+/// outside every site's home (a site user can neither plant nor swap one).
+pub const ACME_ROOT: &str = "/var/www/panel-acme";
+
+pub fn acme_dir(user: &str) -> String {
+    format!("{ACME_ROOT}/{user}")
+}
+
+/// Where a site's certificate chain and key live on the node: root-owned, the key readable by
+/// root only (nginx reads both as root before it drops privileges).
+pub const TLS_DIR: &str = "/etc/nginx/panel-tls";
+
+pub fn tls_cert_path(user: &str) -> String {
+    format!("{TLS_DIR}/{user}.crt")
+}
+
+pub fn tls_key_path(user: &str) -> String {
+    format!("{TLS_DIR}/{user}.key")
+}
+
+/// Shared by every vhost: ACME challenge files come from the panel's directory for the site
+/// (static only, never PHP); dotfiles (`.env`, `.git`, `.htaccess`) are never served.
+fn acme_location(user: &str) -> String {
+    format!(
+        "    location ^~ /.well-known/acme-challenge/ {{
+        root {dir};
         default_type text/plain;
         try_files $uri =404;
-    }
-    location ~ /\\. {
+    }}
+",
+        dir = acme_dir(user)
+    )
+}
+
+const DENY_DOTFILES: &str = "    location ~ /\\. {
         deny all;
     }
 ";
+
+/// The `listen` lines and TLS directives of a site's main server; with the redirect on, plain
+/// HTTP has a server of its own (`http_redirect`).
+fn listens(site: &SiteSpec) -> String {
+    let user = site.user.as_str();
+    let plain = "    listen 80;
+    listen [::]:80;
+";
+    match site.tls {
+        None => plain.to_owned(),
+        Some(tls) => format!(
+            "{plain}    listen 443 ssl http2;
+    listen [::]:443 ssl http2;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+{TLS_PROFILE}",
+            plain = if tls.redirect { "" } else { plain },
+            cert = tls_cert_path(user),
+            key = tls_key_path(user),
+        ),
+    }
+}
+
+/// Headers on every answer (repeated in any location that adds its own: nginx drops the
+/// server's `add_header`s there).
+fn headers(site: &SiteSpec) -> String {
+    let mut h = "add_header X-Content-Type-Options nosniff always;\n".to_owned();
+    if site.tls.is_some_and(|t| t.hsts) {
+        h.push_str("add_header Strict-Transport-Security \"max-age=31536000\" always;\n");
+    }
+    h
+}
+
+fn indent(lines: &str, by: &str) -> String {
+    lines.lines().map(|l| format!("{by}{l}\n")).collect()
+}
+
+/// With HTTPS and the redirect on: plain HTTP serves ACME challenges (renewals) and sends
+/// everything else to HTTPS.
+fn http_redirect(site: &SiteSpec) -> String {
+    match site.tls {
+        Some(tls) if tls.redirect => format!(
+            "
+server {{
+    listen 80;
+    listen [::]:80;
+    server_name {names};
+{acme}    location / {{
+        return 301 https://$host$request_uri;
+    }}
+}}
+",
+            names = server_names(site),
+            acme = acme_location(site.user.as_str()),
+        ),
+        _ => String::new(),
+    }
+}
+
+/// nginx's TLS settings, in every HTTPS server (set per server, they override whatever the
+/// distribution's `nginx.conf` says at the http level — Debian's still allows TLS 1.0 — and
+/// hold whichever server SNI picks): Mozilla's *intermediate* profile, TLS 1.2 and 1.3 with
+/// forward-secret AEAD ciphers only, and OCSP stapling where the chain names a responder.
+const TLS_PROFILE: &str = "    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+    ssl_prefer_server_ciphers off;
+    ssl_session_timeout 1d;
+    ssl_session_cache shared:PanelTLS:10m;
+    ssl_session_tickets off;
+    ssl_stapling on;
+    ssl_stapling_verify on;
+";
+
+/// The catch-all HTTPS server: a handshake for a name no site serves is refused (rather than
+/// answered with some site's certificate).
+pub fn tls_settings() -> String {
+    format!(
+        "# Managed by Panel: HTTPS for names no site serves is refused.
+server {{
+    listen 443 ssl default_server;
+    listen [::]:443 ssl default_server;
+    server_name _;
+    ssl_reject_handshake on;
+{TLS_PROFILE}}}
+"
+    )
+}
+
+/// The name of the TLS settings file (next to the catch-all server).
+pub const TLS_SETTINGS_NAME: &str = "00-panel-tls";
 
 fn fastcgi(socket: &str, extra: &str) -> String {
     format!(
@@ -180,10 +298,11 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
 ",
         kind = site.app_type.label()
     );
+    let listen = listens(site);
+    let acme = acme_location(user);
+    let header_lines = indent(&headers(site), "    ");
     let common = format!(
-        "    listen 80;
-    listen [::]:80;
-    server_name {names};
+        "{listen}    server_name {names};
     root {root};
     # Every link on the way to a file, the document root's own included, is followed only
     # when its owner owns the target too: a link the site planted never serves another site's
@@ -194,10 +313,10 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
     client_max_body_size 64m;
     access_log /var/log/nginx/{domain}.access.log;
     error_log /var/log/nginx/{domain}.error.log;
-    add_header X-Content-Type-Options nosniff always;
-
-{DENY_DOTFILES}"
+{header_lines}
+{acme}{DENY_DOTFILES}"
     );
+    let redirect = http_redirect(site);
     match site.app_type {
         AppType::Generic => format!(
             "{head}server {{
@@ -209,7 +328,7 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
         try_files $uri =404;
 {fcgi}    }}
 }}
-",
+{redirect}",
             fcgi = fastcgi(&socket, "")
         ),
         AppType::Laravel => format!(
@@ -225,7 +344,7 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
         return 404;
     }}
 }}
-",
+{redirect}",
             fcgi = fastcgi(&socket, "")
         ),
         AppType::WordPress => {
@@ -256,7 +375,7 @@ server {{
         try_files $uri =404;
 {fcgi}    }}
 }}
-",
+{redirect}",
                 fcgi = fastcgi(
                     &socket,
                     &format!(
@@ -266,7 +385,8 @@ server {{
         fastcgi_cache_bypass $panel_skip_cache;
         fastcgi_no_cache $panel_skip_cache;
         add_header X-Cache $upstream_cache_status always;
-"
+{wp_headers}",
+                        wp_headers = indent(&headers(site), "        ")
                     )
                 )
             )
@@ -277,19 +397,22 @@ server {{
 /// The vhost of a suspended site: every request gets a neutral 503, nothing reaches PHP.
 pub fn suspended_vhost(site: &SiteSpec) -> String {
     let names = server_names(site);
+    // A suspended site keeps its certificate (and its redirect): HTTPS answers 503 too, and
+    // renewals still reach the challenge directory.
+    let listen = listens(site);
+    let acme = acme_location(site.user.as_str());
+    let redirect = http_redirect(site);
     format!(
         "# Managed by Panel: {domain} is suspended. Resuming the site restores its vhost.
 server {{
-    listen 80;
-    listen [::]:80;
-    server_name {names};
+{listen}    server_name {names};
     default_type text/html;
     add_header Retry-After 3600 always;
-    location / {{
+{acme}    location / {{
         return 503 '<!doctype html><meta charset=\"utf-8\"><title>Temporarily unavailable</title><p>This site is temporarily unavailable.</p>';
     }}
 }}
-",
+{redirect}",
         domain = site.domain
     )
 }

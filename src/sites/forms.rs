@@ -144,6 +144,7 @@ impl SiteInput {
     pub fn spec(&self, user: SiteUser, mcs: McsPair) -> SiteSpec {
         SiteSpec {
             mcs,
+            tls: None,
             domain: self.domain.clone(),
             aliases: self.aliases.clone(),
             app_type: self.app_type,

@@ -69,6 +69,10 @@ pub fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<Str
     Ok((
         SiteSpec {
             mcs,
+            tls: site.tls.then_some(crate::provision::SiteTls {
+                redirect: site.https_redirect,
+                hsts: site.hsts,
+            }),
             domain,
             aliases,
             app_type: site.app_type,

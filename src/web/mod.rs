@@ -14,6 +14,7 @@ pub mod sse;
 
 mod auth;
 mod callbacks;
+mod certificates;
 mod dashboard;
 mod databases;
 mod deployments;
@@ -103,6 +104,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(callbacks::routes());
     all.extend(databases::routes());
     all.extend(deployments::routes());
+    all.extend(certificates::routes());
     all.extend(ssh_keys::routes());
     all.extend(selinux::routes());
     all.extend(settings::routes());

@@ -7,6 +7,7 @@ mod audit_collect;
 mod auth;
 mod binary;
 mod browser;
+mod certificates;
 mod deployments;
 mod foundation;
 mod host_keys;

@@ -398,6 +398,7 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
             database: None,
             env: Vec::new(),
             mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
+            tls: None,
         };
         let profile = Profile::new(os);
         let script = DeployScript::parse(&panel::deployments::default_script(app)).unwrap();
@@ -535,6 +536,7 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                     }),
                     env: Vec::new(),
                     mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
+                    tls: None,
                 };
                 let secrets = PlanSecrets {
                     db_password: Some("pw".into()),
@@ -557,6 +559,23 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                     cleanup(profile, driver, &site, Some(release)),
                     panel::selinux::manage::relabel(profile, driver, std::slice::from_ref(&site)),
                 ];
+                // HTTPS: every plan touches root's paths only (challenges, certificates).
+                let tls = panel::provision::SiteTls {
+                    redirect: true,
+                    hsts: true,
+                };
+                let challenge = vec![("A".repeat(43), "A.b".to_owned())];
+                plans.extend([
+                    panel::provision::tls::publish(profile, driver, &site, false, &challenge),
+                    panel::provision::tls::unpublish(profile, driver, &site, &["A".repeat(43)]),
+                    panel::provision::tls::install(
+                        profile, driver, &site, false, tls, "CHAIN", "KEY",
+                    ),
+                    panel::provision::tls::install(
+                        profile, driver, &site, true, tls, "CHAIN", "KEY",
+                    ),
+                    panel::provision::tls::remove(profile, driver, &site, false),
+                ]);
                 for url in [
                     "git@github.com:acme/shop.git",
                     "https://github.com/acme/shop.git",
@@ -594,5 +613,101 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
         violations.is_empty(),
         "root acts below the home's entries:\n{}",
         violations.join("\n")
+    );
+}
+
+/// The HTTPS plans as scripts: issue (challenges published), install with the redirect and
+/// HSTS on, install without the redirect; snapshot-tested and shellchecked, the key never in
+/// the text plan.
+#[test]
+fn certificate_plans_match_snapshots_pass_shellcheck_and_never_show_the_key() {
+    use panel::domain::{AppType, OsVersion, PhpVersion, SiteDomain, SiteUser};
+    use panel::provision::{Driver, Profile, SiteSpec, SiteTls, render, tls};
+    let dir = tempfile::tempdir().unwrap();
+    let mut mismatched = Vec::new();
+    for (os, driver, app) in [
+        (OsVersion::Debian12, Driver::Direct, AppType::WordPress),
+        (OsVersion::Alma9, Driver::Systemd, AppType::Laravel),
+    ] {
+        let profile = Profile::new(os);
+        let site = SiteSpec {
+            domain: SiteDomain::parse("example.com").unwrap(),
+            aliases: vec![SiteDomain::parse("www.example.com").unwrap()],
+            app_type: app,
+            php: PhpVersion::V82,
+            user: SiteUser::numbered(1),
+            database: None,
+            env: Vec::new(),
+            mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
+            tls: None,
+        };
+        let key = "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
+        let chain = "-----BEGIN CERTIFICATE-----\nCHAIN\n-----END CERTIFICATE-----\n";
+        let both = SiteTls {
+            redirect: true,
+            hsts: true,
+        };
+        let plain = SiteTls {
+            redirect: false,
+            hsts: false,
+        };
+        let token = "LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0".to_owned();
+        let plans = [
+            (
+                "publish",
+                tls::publish(
+                    profile,
+                    driver,
+                    &site,
+                    false,
+                    &[(token.clone(), format!("{token}.thumb"))],
+                ),
+            ),
+            (
+                "install-redirect-hsts",
+                tls::install(profile, driver, &site, false, both, chain, key),
+            ),
+            (
+                "install-plain",
+                tls::install(profile, driver, &site, false, plain, chain, key),
+            ),
+        ];
+        for (kind, plan) in plans {
+            let name = format!("{}-{}-{kind}.sh", profile.name(), app.as_str());
+            let text = render::script(&plan);
+            // The text plan (what a person reads, what the job logs) never shows the key; the
+            // script, made to be run, carries it.
+            assert!(
+                !render::text(&plan).contains("SECRETKEYMATERIAL"),
+                "{name} shows the key"
+            );
+            let file = dir.path().join(&name);
+            std::fs::write(&file, &text).unwrap();
+            let syntax = Command::new("bash").arg("-n").arg(&file).output().unwrap();
+            assert!(syntax.status.success(), "{name}: bash -n");
+            let lint = Command::new("shellcheck").arg(&file).output().unwrap();
+            assert!(
+                lint.status.success(),
+                "{name}: shellcheck:\n{}",
+                String::from_utf8_lossy(&lint.stdout)
+            );
+            let path = format!(
+                "{}/tests/snapshots/tls-plan/{name}",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+                std::fs::create_dir_all(std::path::Path::new(&path).parent().unwrap()).unwrap();
+                std::fs::write(&path, &text).unwrap();
+            }
+            let expected = std::fs::read_to_string(&path)
+                .unwrap_or_else(|_| panic!("missing snapshot {path}; run with UPDATE_SNAPSHOTS=1"));
+            if text != expected {
+                mismatched.push(path);
+            }
+        }
+    }
+    assert!(
+        mismatched.is_empty(),
+        "certificate plans differ from their snapshots (UPDATE_SNAPSHOTS=1 rewrites them): {mismatched:?}"
     );
 }

@@ -313,6 +313,7 @@ fn site(n: u32, app_type: AppType, mcs: &str) -> SiteSpec {
         database: None,
         env: Vec::new(),
         mcs: McsPair::parse(mcs).unwrap(),
+        tls: None,
     }
 }
 
@@ -372,6 +373,15 @@ fn file_contexts_give_each_path_its_type_and_each_site_its_categories() {
         (
             "/var/log/panel/php-fpm/web1.log",
             "system_u:object_r:laravel_php_fpm_log_t:s0",
+        ),
+        // HTTPS: keys nginx reads and no site's PHP can; public ACME challenges.
+        (
+            "/etc/nginx/panel-tls/web1.key",
+            "system_u:object_r:site_tls_t:s0",
+        ),
+        (
+            "/var/www/panel-acme/web1/.well-known/acme-challenge/tok",
+            "system_u:object_r:site_content_t:s0",
         ),
     ] {
         assert_eq!(matchpathcon(path), want, "{path}");

@@ -340,6 +340,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("account/", 4),
     ("server_selinux/", 4),
     ("denials/", 4),
+    ("certificates/", 4),
     // 3: plans as data, the door to the nodes, durable jobs, the state actions share.
     ("provision/", 3),
     ("nodes/", 3),
@@ -353,6 +354,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("auth/", 2),
     ("secrets.rs", 2),
     ("selinux/", 2),
+    ("tls/", 2),
     // 1: values: parsed types, ids, the error type, settings, URLs.
     ("domain/", 1),
     ("ids.rs", 1),

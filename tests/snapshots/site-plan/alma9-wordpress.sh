@@ -220,7 +220,7 @@ printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/conf.d/example.com.conf
+  printf '%s' '2def1e213e05f14bee2d779eb1361356d9180c8b7c353f9c5e115c2fffe3c589  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -261,6 +261,7 @@ server {
     add_header X-Content-Type-Options nosniff always;
 
     location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
         default_type text/plain;
         try_files $uri =404;
     }
@@ -295,6 +296,7 @@ server {
         fastcgi_cache_bypass $panel_skip_cache;
         fastcgi_no_cache $panel_skip_cache;
         add_header X-Cache $upstream_cache_status always;
+        add_header X-Content-Type-Options nosniff always;
     }
 }
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
@@ -306,7 +308,7 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/conf.d/example.com.conf
+printf '%s' '2def1e213e05f14bee2d779eb1361356d9180c8b7c353f9c5e115c2fffe3c589  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the MariaDB database example_com

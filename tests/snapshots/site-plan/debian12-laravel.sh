@@ -224,7 +224,7 @@ if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] &&
   'test' '!' '-e' '/etc/nginx/sites-enabled/default' &&
-  printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/sites-available/example.com.conf
+  printf '%s' 'd12e51896476e5016da43558c0dac0b46e4319488b0be31d0c21a4e6d715f4f8  /etc/nginx/sites-available/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ]; then
   echo 'skipped: already done'
@@ -265,6 +265,7 @@ server {
     add_header X-Content-Type-Options nosniff always;
 
     location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
         default_type text/plain;
         try_files $uri =404;
     }
@@ -299,7 +300,7 @@ printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>&1 | head -c 200)"
 'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 5: verify: test ! -e /etc/nginx/sites-enabled/default'
-printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/sites-available/example.com.conf
+printf '%s' 'd12e51896476e5016da43558c0dac0b46e4319488b0be31d0c21a4e6d715f4f8  /etc/nginx/sites-available/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>&1 | head -c 200)"
 

@@ -220,7 +220,7 @@ if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] &&
   'test' '!' '-e' '/etc/nginx/sites-enabled/default' &&
-  printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/sites-available/example.com.conf
+  printf '%s' '2def1e213e05f14bee2d779eb1361356d9180c8b7c353f9c5e115c2fffe3c589  /etc/nginx/sites-available/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ]; then
   echo 'skipped: already done'
@@ -264,6 +264,7 @@ server {
     add_header X-Content-Type-Options nosniff always;
 
     location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
         default_type text/plain;
         try_files $uri =404;
     }
@@ -298,6 +299,7 @@ server {
         fastcgi_cache_bypass $panel_skip_cache;
         fastcgi_no_cache $panel_skip_cache;
         add_header X-Cache $upstream_cache_status always;
+        add_header X-Content-Type-Options nosniff always;
     }
 }
 ' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/example.com.conf'
@@ -312,7 +314,7 @@ printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>&1 | head -c 200)"
 'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 5: verify: test ! -e /etc/nginx/sites-enabled/default'
-printf '%s' '21ff91b1d16b1f6fa1357958cb13c08da964c4d6086ba02dc39b5b816cfa4556  /etc/nginx/sites-available/example.com.conf
+printf '%s' '2def1e213e05f14bee2d779eb1361356d9180c8b7c353f9c5e115c2fffe3c589  /etc/nginx/sites-available/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 5: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>&1 | head -c 200)"
 

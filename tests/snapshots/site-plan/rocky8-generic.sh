@@ -204,7 +204,7 @@ printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' '86ffd78d61290dea963bcc24b73ffe81488fa01fe5c79f8788ff6384a1320334  /etc/nginx/conf.d/example.com.conf
+  printf '%s' 'd1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -242,6 +242,7 @@ server {
     add_header X-Content-Type-Options nosniff always;
 
     location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
         default_type text/plain;
         try_files $uri =404;
     }
@@ -270,7 +271,7 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' '86ffd78d61290dea963bcc24b73ffe81488fa01fe5c79f8788ff6384a1320334  /etc/nginx/conf.d/example.com.conf
+printf '%s' 'd1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the database

@@ -224,7 +224,7 @@ printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/conf.d/example.com.conf
+  printf '%s' 'd12e51896476e5016da43558c0dac0b46e4319488b0be31d0c21a4e6d715f4f8  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
@@ -262,6 +262,7 @@ server {
     add_header X-Content-Type-Options nosniff always;
 
     location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
         default_type text/plain;
         try_files $uri =404;
     }
@@ -293,7 +294,7 @@ fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' 'a3bf09544af3c9fc49bca66b71a5b2cd81a6d3515c3374496518d187d0b41c75  /etc/nginx/conf.d/example.com.conf
+printf '%s' 'd12e51896476e5016da43558c0dac0b46e4319488b0be31d0c21a4e6d715f4f8  /etc/nginx/conf.d/example.com.conf
 ' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the PostgreSQL database example_com

@@ -1,0 +1,133 @@
+//! Site certificates: issue one from the ACME directory (HTTP-01 through the site's own vhost),
+//! upload one, toggle the HTTP→HTTPS redirect and HSTS, remove it; and the renewal loop that
+//! renews ACME certificates before they expire, backs off after failures, and alerts.
+//! Every change to a node is a job in the site's lane (`jobs.rs`).
+
+pub mod forms;
+mod jobs;
+mod renew;
+
+use crate::db::sites::Site;
+use crate::db::{self};
+use crate::domain::{CertSource, SiteStatus};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::{JobId, SiteId, UserId};
+use crate::state::AppState;
+use crate::tls::inspect;
+
+use forms::{HttpsForm, MAX_PEM, UploadForm};
+pub use jobs::key_context;
+pub use renew::{renew_due, spawn};
+
+async fn load(state: &AppState, id: SiteId) -> AppResult<Site> {
+    db::sites::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// A site that serves (or is suspended) can have HTTPS; one being made or removed cannot yet.
+fn ready(site: &Site) -> AppResult<()> {
+    match site.status {
+        SiteStatus::Active | SiteStatus::Suspended => Ok(()),
+        _ => Err(AppError::Conflict(
+            "HTTPS can be set up once the site is active.".into(),
+        )),
+    }
+}
+
+/// The names a certificate must cover: the domain, then its aliases.
+pub fn names_of(site: &Site) -> Vec<String> {
+    let aliases: Vec<String> = serde_json::from_str(&site.aliases).unwrap_or_default();
+    std::iter::once(site.domain.clone())
+        .chain(aliases)
+        .collect()
+}
+
+/// Issue (or re-issue) a certificate from the configured ACME directory.
+pub async fn issue(state: &AppState, id: SiteId, actor: Option<UserId>) -> AppResult<JobId> {
+    let site = load(state, id).await?;
+    ready(&site)?;
+    let names = names_of(&site).join(" ");
+    let existing = db::certificates::get(&state.db, id).await?;
+    if existing.is_none() {
+        db::certificates::begin(&state.db, id, CertSource::Acme, &names, None).await?;
+    }
+    jobs::submit(state, &site, jobs::Work::Acme { renewal: false }, actor).await
+}
+
+/// Upload a certificate, its chain and key: every field checked (names, dates, chain order,
+/// key) before anything is stored or sent; then installed by a job.
+pub async fn upload(
+    state: &AppState,
+    id: SiteId,
+    form: &UploadForm,
+    actor: Option<UserId>,
+) -> AppResult<JobId> {
+    let site = load(state, id).await?;
+    let mut too_big = Vec::new();
+    for (field, text) in [
+        ("certificate", &form.certificate),
+        ("chain", &form.chain),
+        ("key", &form.key),
+    ] {
+        if text.len() > MAX_PEM {
+            too_big.push(FieldError::new(field, "is larger than 64 KiB"));
+        }
+    }
+    if !too_big.is_empty() {
+        return Err(AppError::Invalid(too_big));
+    }
+    let checked = inspect::check_upload(
+        &form.certificate,
+        &form.chain,
+        &form.key,
+        &names_of(&site),
+        chrono::Utc::now(),
+    )
+    .map_err(AppError::Invalid)?;
+    ready(&site)?;
+    let sealed = state
+        .secrets
+        .seal(form.key.trim().as_bytes(), key_context(&id.to_string()));
+    jobs::submit(
+        state,
+        &site,
+        jobs::Work::Install {
+            source: CertSource::Custom,
+            chain_pem: checked.chain_pem,
+            key_sealed: sealed,
+        },
+        actor,
+    )
+    .await
+}
+
+/// Turn the HTTP→HTTPS redirect and HSTS on or off; with a certificate served, the vhost is
+/// rewritten by a job.
+pub async fn set_https(
+    state: &AppState,
+    id: SiteId,
+    form: &HttpsForm,
+    actor: Option<UserId>,
+) -> AppResult<Option<JobId>> {
+    let site = load(state, id).await?;
+    db::sites::set_https(&state.db, id, form.redirect(), form.hsts()).await?;
+    if !site.tls {
+        return Ok(None);
+    }
+    ready(&site)?;
+    let site = load(state, id).await?;
+    jobs::submit(state, &site, jobs::Work::Rewrite, actor)
+        .await
+        .map(Some)
+}
+
+/// Stop serving HTTPS and forget the certificate.
+pub async fn remove(state: &AppState, id: SiteId, actor: Option<UserId>) -> AppResult<JobId> {
+    let site = load(state, id).await?;
+    ready(&site)?;
+    if db::certificates::get(&state.db, id).await?.is_none() {
+        return Err(AppError::Conflict("The site has no certificate.".into()));
+    }
+    jobs::submit(state, &site, jobs::Work::Remove, actor).await
+}

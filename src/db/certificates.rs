@@ -1,0 +1,248 @@
+//! `site_certificates` and `acme_accounts`.
+
+use super::Pool;
+use crate::domain::{CertSource, CertStatus};
+use crate::ids::{JobId, SiteId};
+
+/// A site's certificate and its renewal state.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct SiteCertificate {
+    pub site_id: SiteId,
+    pub source: CertSource,
+    pub status: CertStatus,
+    pub names: String,
+    pub chain_pem: Option<String>,
+    pub key_encrypted: Option<Vec<u8>>,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub issuer: Option<String>,
+    pub serial: Option<String>,
+    pub issued_at: Option<String>,
+    pub renew_at: Option<String>,
+    pub error_kind: Option<String>,
+    pub error: Option<String>,
+    pub failures: i64,
+    pub next_attempt_at: Option<String>,
+    pub last_alert_at: Option<String>,
+    pub last_job_id: Option<JobId>,
+    pub updated_at: String,
+}
+
+const SELECT: &str = "SELECT site_id, source, status, names, chain_pem, key_encrypted, not_before,
+        not_after, issuer, serial, issued_at, renew_at, error_kind, error, failures,
+        next_attempt_at, last_alert_at, last_job_id, updated_at
+     FROM site_certificates";
+
+pub async fn get(pool: &Pool, site: SiteId) -> sqlx::Result<Option<SiteCertificate>> {
+    sqlx::query_as(&format!("{SELECT} WHERE site_id = ?"))
+        .bind(site)
+        .fetch_optional(pool)
+        .await
+}
+
+/// One line of the certificates list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct CertificateSummary {
+    pub site_id: SiteId,
+    pub domain: String,
+    pub server_name: String,
+    pub source: CertSource,
+    pub status: CertStatus,
+    pub names: String,
+    pub not_after: Option<String>,
+    pub renew_at: Option<String>,
+    pub error: Option<String>,
+}
+
+/// Certificates, soonest expiry first (failing ones first of all), `limit` from `offset`.
+pub async fn list(pool: &Pool, limit: i64, offset: i64) -> sqlx::Result<Vec<CertificateSummary>> {
+    sqlx::query_as(
+        "SELECT c.site_id, si.domain, se.name AS server_name, c.source, c.status, c.names,
+                c.not_after, c.renew_at, c.error
+         FROM site_certificates c
+         JOIN sites si ON si.id = c.site_id
+         JOIN servers se ON se.id = si.server_id
+         ORDER BY c.error IS NULL, c.not_after IS NULL, c.not_after, si.domain
+         LIMIT ? OFFSET ?",
+    )
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn count(pool: &Pool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM site_certificates")
+        .fetch_one(pool)
+        .await
+}
+
+/// An ACME issue is starting for `names`: the row exists (a served certificate stays served
+/// until the new one replaces it).
+pub async fn begin(
+    pool: &Pool,
+    site: SiteId,
+    source: CertSource,
+    names: &str,
+    job: Option<JobId>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO site_certificates (site_id, source, status, names, last_job_id)
+         VALUES (?, ?, 'pending', ?, ?)
+         ON CONFLICT (site_id) DO UPDATE SET source = excluded.source, names = excluded.names,
+             last_job_id = COALESCE(excluded.last_job_id, last_job_id),
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(site)
+    .bind(source)
+    .bind(names)
+    .bind(job)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_job(pool: &Pool, site: SiteId, job: JobId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE site_certificates SET last_job_id = ? WHERE site_id = ?")
+        .bind(job)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// What a new certificate says, stored with it.
+pub struct Served<'a> {
+    pub source: CertSource,
+    pub names: &'a str,
+    pub chain_pem: &'a str,
+    pub key_encrypted: &'a [u8],
+    pub not_before: &'a str,
+    pub not_after: &'a str,
+    pub issuer: &'a str,
+    pub serial: &'a str,
+    /// ACME only.
+    pub renew_at: Option<&'a str>,
+}
+
+/// The certificate now served; any failure is cleared.
+pub async fn store(pool: &Pool, site: SiteId, c: &Served<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO site_certificates (site_id, source, status, names, chain_pem, key_encrypted,
+             not_before, not_after, issuer, serial, issued_at, renew_at)
+         VALUES (?, ?, 'active', ?, ?, ?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?)
+         ON CONFLICT (site_id) DO UPDATE SET source = excluded.source, status = 'active',
+             names = excluded.names, chain_pem = excluded.chain_pem,
+             key_encrypted = excluded.key_encrypted, not_before = excluded.not_before,
+             not_after = excluded.not_after, issuer = excluded.issuer, serial = excluded.serial,
+             issued_at = excluded.issued_at, renew_at = excluded.renew_at, error_kind = NULL,
+             error = NULL, failures = 0, next_attempt_at = NULL, last_alert_at = NULL,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(site)
+    .bind(c.source)
+    .bind(c.names)
+    .bind(c.chain_pem)
+    .bind(c.key_encrypted)
+    .bind(c.not_before)
+    .bind(c.not_after)
+    .bind(c.issuer)
+    .bind(c.serial)
+    .bind(c.renew_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// An issue or renewal failed: why, and when to try again (renewals only).
+pub async fn fail(
+    pool: &Pool,
+    site: SiteId,
+    kind: &str,
+    error: &str,
+    next_attempt_at: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE site_certificates SET error_kind = ?, error = ?, failures = failures + 1,
+             next_attempt_at = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+         WHERE site_id = ?",
+    )
+    .bind(kind)
+    .bind(error)
+    .bind(next_attempt_at)
+    .bind(site)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_alerted(pool: &Pool, site: SiteId, at: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE site_certificates SET last_alert_at = ? WHERE site_id = ?")
+        .bind(at)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// ACME certificates due for renewal at `now` and not waiting out a back-off.
+pub async fn due(pool: &Pool, now: &str, limit: i64) -> sqlx::Result<Vec<SiteId>> {
+    sqlx::query_scalar(
+        "SELECT site_id FROM site_certificates
+         WHERE source = 'acme' AND status = 'active' AND renew_at <= ?
+           AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
+         ORDER BY renew_at LIMIT ?",
+    )
+    .bind(now)
+    .bind(now)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
+/// Served certificates whose last renewal failed.
+pub async fn failing(pool: &Pool) -> sqlx::Result<Vec<SiteCertificate>> {
+    sqlx::query_as(&format!(
+        "{SELECT} WHERE status = 'active' AND error IS NOT NULL"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+pub async fn remove(pool: &Pool, site: SiteId) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM site_certificates WHERE site_id = ?")
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The sealed credentials of the panel's account on `directory`.
+pub async fn account(pool: &Pool, directory: &str) -> sqlx::Result<Option<Vec<u8>>> {
+    sqlx::query_scalar("SELECT credentials_encrypted FROM acme_accounts WHERE directory = ?")
+        .bind(directory)
+        .fetch_optional(pool)
+        .await
+}
+
+pub async fn store_account(pool: &Pool, directory: &str, sealed: &[u8]) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO acme_accounts (directory, credentials_encrypted) VALUES (?, ?)
+         ON CONFLICT (directory) DO UPDATE SET credentials_encrypted = excluded.credentials_encrypted",
+    )
+    .bind(directory)
+    .bind(sealed)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Hold a due certificate until `until` (its renewal job is starting).
+pub async fn fail_later(pool: &Pool, site: SiteId, until: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE site_certificates SET next_attempt_at = ? WHERE site_id = ?")
+        .bind(until)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,125 @@
+use maud::Markup;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
+use serde::Deserialize;
+
+use super::views;
+use crate::certificates::{self, forms::HttpsForm, forms::UploadForm};
+use crate::db;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::SiteId;
+use crate::paths;
+use crate::web::session;
+use crate::web::{AppState, htmx};
+
+/// Certificates per page of the list.
+const PAGE_SIZE: i64 = 100;
+
+fn site_id(id: &str) -> AppResult<SiteId> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+#[handler]
+pub async fn index(state: Data<&AppState>, Query(q): Query<PageQuery>) -> AppResult<Markup> {
+    let page = q.page.unwrap_or(1).clamp(1, 100_000);
+    let total = db::certificates::count(&state.db).await?;
+    let rows = db::certificates::list(&state.db, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
+    Ok(views::index(&rows, page, total, PAGE_SIZE))
+}
+
+async fn tab(
+    state: &AppState,
+    id: SiteId,
+    form: Option<&UploadForm>,
+    errors: &[FieldError],
+) -> AppResult<Markup> {
+    let site = db::sites::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let cert = db::certificates::get(&state.db, id).await?;
+    let job_id = cert.as_ref().and_then(|c| c.last_job_id);
+    let job = db::jobs::with_log(&state.db, job_id).await?;
+    Ok(views::tab(
+        &site,
+        cert.as_ref(),
+        job.as_ref(),
+        &state.config.acme.directory,
+        form,
+        errors,
+    ))
+}
+
+#[handler]
+pub async fn tab_page(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+    tab(&state, site_id(&id)?, None, &[]).await
+}
+
+fn back(id: SiteId) -> Response {
+    htmx::redirect(&paths::with_id(paths::SITE_HTTPS, id))
+}
+
+#[handler]
+pub async fn issue(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    certificates::issue(&state, id, session::actor(req)).await?;
+    Ok(back(id))
+}
+
+#[handler]
+pub async fn upload(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<UploadForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match certificates::upload(&state, id, &form, session::actor(req)).await {
+        Ok(_) => Ok(back(id)),
+        Err(AppError::Invalid(errors)) => {
+            // The key is never sent back into the page.
+            let shown = UploadForm {
+                key: String::new(),
+                ..form
+            };
+            Ok(tab(&state, id, Some(&shown), &errors)
+                .await?
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[handler]
+pub async fn settings(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<HttpsForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    certificates::set_https(&state, id, &form, session::actor(req)).await?;
+    Ok(back(id))
+}
+
+#[handler]
+pub async fn remove(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    certificates::remove(&state, id, session::actor(req)).await?;
+    Ok(back(id))
+}

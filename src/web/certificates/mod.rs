@@ -1,0 +1,21 @@
+//! HTTPS: a site's HTTPS tab (its certificate, issue, upload, toggles, remove) and the list of
+//! every certificate.
+
+mod handlers;
+mod views;
+
+use poem::http::Method;
+
+use super::RouteSpec;
+use crate::paths;
+
+pub fn routes() -> Vec<RouteSpec> {
+    vec![
+        RouteSpec::user(Method::GET, paths::CERTIFICATES, handlers::index),
+        RouteSpec::user(Method::GET, paths::SITE_HTTPS, handlers::tab_page),
+        RouteSpec::user(Method::POST, paths::SITE_CERT_ISSUE, handlers::issue),
+        RouteSpec::user(Method::POST, paths::SITE_CERT_UPLOAD, handlers::upload),
+        RouteSpec::user(Method::POST, paths::SITE_CERT_REMOVE, handlers::remove),
+        RouteSpec::user(Method::POST, paths::SITE_HTTPS_SETTINGS, handlers::settings),
+    ]
+}

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # file bodies and SQL are single-quoted on purpose: nothing expands
+# Publish ACME challenges for example.com
+# Written by the panel for debian12 with the direct service driver. Each step checks
+# whether it is already done and is skipped if so; a failed check of the result stops the
+# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+set -euo pipefail
+
+panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
+panel_one_of() {
+  local got=$1 want
+  shift
+  for want in "$@"; do [ "$got" = "$want" ] && return 0; done
+  return 1
+}
+
+# --- 1/3 Publish the ACME challenges for example.com
+echo '==> 1/3 Publish the ACME challenges for example.com'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/var/www/panel-acme' '/var/www/panel-acme/web1' '/var/www/panel-acme/web1/.well-known' '/var/www/panel-acme/web1/.well-known/acme-challenge'
+printf '%s' 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/var/www/panel-acme/web1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0'
+
+# --- 2/3 Configure the nginx vhost for example.com
+echo '==> 2/3 Configure the nginx vhost for example.com'
+if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+  [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] &&
+  'test' '!' '-e' '/etc/nginx/sites-enabled/default' &&
+  printf '%s' '9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+  [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ]; then
+  echo 'skipped: already done'
+else
+'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-enabled/default'
+'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
+if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; fi
+printf '%s' '# Managed by Panel: requests for a Host no site serves get no answer.
+server {
+    listen 80 default_server;
+    listen [::]:80 default_server;
+    server_name _;
+    access_log off;
+    return 444;
+}
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/00-panel-default.conf'
+'sudo' '-n' '--' 'ln' '-sfn' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'
+if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' '/etc/nginx/sites-available/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'; fi
+  panel_fail '/etc/nginx/sites-available/00-panel-default.conf failed its test; the previous version was put back'
+fi
+'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'
+if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-available/example.com.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'; fi
+printf '%s' '# Managed by Panel: example.com (WordPress). Rewritten on every change; edits are lost.
+fastcgi_cache_path /var/cache/nginx/panel/web1 levels=1:2 keys_zone=panel_web1:10m max_size=256m inactive=60m use_temp_path=off;
+
+server {
+    listen 80;
+    listen [::]:80;
+    server_name example.com www.example.com;
+    root /home/web1/public_html;
+    # Every link on the way to a file, the document root'\''s own included, is followed only
+    # when its owner owns the target too: a link the site planted never serves another site'\''s
+    # files or the system'\''s (its storage/ and .env are closed to nginx besides).
+    disable_symlinks if_not_owner;
+    index index.php index.html;
+    charset utf-8;
+    client_max_body_size 64m;
+    access_log /var/log/nginx/example.com.access.log;
+    error_log /var/log/nginx/example.com.error.log;
+    add_header X-Content-Type-Options nosniff always;
+
+    location ^~ /.well-known/acme-challenge/ {
+        root /var/www/panel-acme/web1;
+        default_type text/plain;
+        try_files $uri =404;
+    }
+    location ~ /\. {
+        deny all;
+    }
+
+    # Never cache what is personal or changing: POSTs, queries, admin, logged-in users.
+    set $panel_skip_cache 0;
+    if ($request_method = POST) { set $panel_skip_cache 1; }
+    if ($query_string != "") { set $panel_skip_cache 1; }
+    if ($request_uri ~* "/wp-admin/|/xmlrpc\.php|wp-.*\.php|/feed/|sitemap(_index)?\.xml") { set $panel_skip_cache 1; }
+    if ($http_cookie ~* "comment_author|wordpress_[a-f0-9]+|wp-postpass|wordpress_no_cache|wordpress_logged_in|woocommerce_items_in_cart") { set $panel_skip_cache 1; }
+
+    location / {
+        try_files $uri $uri/ /index.php?$args;
+    }
+    # Uploaded files are data, never code.
+    location ~* /(?:uploads|files)/.*\.php$ {
+        deny all;
+    }
+    location ~ \.php$ {
+        try_files $uri =404;
+        fastcgi_pass unix:/run/php-fpm/web1.sock;
+        include fastcgi_params;
+        fastcgi_param SCRIPT_FILENAME $realpath_root$fastcgi_script_name;
+        fastcgi_param DOCUMENT_ROOT $realpath_root;
+        fastcgi_param HTTP_PROXY "";
+        fastcgi_cache panel_web1;
+        fastcgi_cache_key "$scheme$request_method$host$request_uri";
+        fastcgi_cache_valid 200 301 302 60m;
+        fastcgi_cache_bypass $panel_skip_cache;
+        fastcgi_no_cache $panel_skip_cache;
+        add_header X-Cache $upstream_cache_status always;
+        add_header X-Content-Type-Options nosniff always;
+    }
+}
+' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/example.com.conf'
+'sudo' '-n' '--' 'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'
+if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
+  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' '/etc/nginx/sites-available/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'; fi
+  panel_fail '/etc/nginx/sites-available/example.com.conf failed its test; the previous version was put back'
+fi
+'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'
+fi
+printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 2: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>&1 | head -c 200)"
+'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 2: verify: test ! -e /etc/nginx/sites-enabled/default'
+printf '%s' '9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
+' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
+[ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 2: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>&1 | head -c 200)"
+
+# --- 3/3 Reload nginx
+echo '==> 3/3 Reload nginx'
+'sudo' '-n' '--' 'nginx' '-s' 'reload' || 'sudo' '-n' '--' 'nginx'
+if ! { for _ in $(seq 100); do [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ] && break; sleep 0.1; done; [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ]; }; then
+  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+  'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
+  'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
+  panel_fail 'step 3: verify: curl -sS --max-time 5 -H Host: example.com -- http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAX'"; it printed: $('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>&1 | head -c 200)"
+fi
+
+echo 'done'

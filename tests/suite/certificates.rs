@@ -1,0 +1,614 @@
+//! HTTPS for sites against a real ACME server: Debian's `pebble`, with `pebble-challtestsrv`
+//! answering its DNS (every test name resolves to the node), both on the node's private link.
+//! A site gets a certificate for its domain and alias over HTTP-01 through its own vhost, is
+//! served over https (checked with curl against pebble's root), redirects and sends HSTS as
+//! toggled, is renewed by the panel alone, reports and mails a broken renewal with its cause and
+//! recovers, refuses bad uploads field by field, serves a good upload, and leaves nothing on
+//! the node when deleted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use panel::domain::SiteStatus;
+use tempfile::TempDir;
+
+use crate::harness::{
+    IsolatedNode, SmtpSink, TestNode, create_site, free_port, onboard, panel_on_configured,
+    wait_for, wait_job, wait_site,
+};
+
+/// pebble and its DNS, for one node: listening on the node's gateway only.
+pub struct Pebble {
+    pub directory: String,
+    /// Trusts pebble's own HTTPS (the directory).
+    pub ca_root: PathBuf,
+    /// The root that signs what pebble issues (regenerated at every start).
+    pub issued_root: PathBuf,
+    management: String,
+    dns_management: String,
+    children: Vec<Child>,
+    _dir: TempDir,
+}
+
+fn wait_port(addr: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(addr).is_err() {
+        assert!(Instant::now() < deadline, "{addr} did not open");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+impl Pebble {
+    /// Start pebble for `node`, its certificates valid `validity` seconds, every name
+    /// resolving to the node.
+    pub fn start(node: &impl TestNode, validity: u64) -> Pebble {
+        let dir = tempfile::tempdir().unwrap();
+        let host = node.gateway().to_owned();
+        // pebble's own HTTPS: a throwaway CA and a certificate for its address.
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "pebble test directory CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let leaf = rcgen::CertificateParams::new(vec![host.clone()])
+            .unwrap()
+            .signed_by(&leaf_key, &rcgen::Issuer::from_params(&ca, &ca_key))
+            .unwrap();
+        let ca_root = dir.path().join("directory-ca.pem");
+        std::fs::write(&ca_root, ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("cert.pem"), leaf.pem()).unwrap();
+        std::fs::write(dir.path().join("key.pem"), leaf_key.serialize_pem()).unwrap();
+        let (port, mport, dns, dns_mgmt) = (free_port(), free_port(), free_port(), free_port());
+        let config = serde_json::json!({ "pebble": {
+            "listenAddress": format!("{host}:{port}"),
+            "managementListenAddress": format!("{host}:{mport}"),
+            "certificate": dir.path().join("cert.pem"),
+            "privateKey": dir.path().join("key.pem"),
+            "httpPort": 80,
+            "tlsPort": 443,
+            "ocspResponderURL": "",
+            "externalAccountBindingRequired": false,
+            "certificateValidityPeriod": validity,
+        }});
+        let config_path = dir.path().join("pebble.json");
+        std::fs::write(&config_path, config.to_string()).unwrap();
+        let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
+        let dns_server = Command::new("pebble-challtestsrv")
+            .args(["-defaultIPv4", node.ip(), "-defaultIPv6", ""])
+            .args(["-dns01", &format!("{host}:{dns}")])
+            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+            .args(["-management", &format!("{host}:{dns_mgmt}")])
+            .stdout(log("challtestsrv.log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pebble-challtestsrv (tests/run.sh installs Debian's pebble)");
+        let pebble = Command::new("pebble")
+            .arg("-config")
+            .arg(&config_path)
+            .args(["-dnsserver", &format!("{host}:{dns}")])
+            .env("PEBBLE_VA_NOSLEEP", "1")
+            .env("PEBBLE_WFE_NONCEREJECT", "0")
+            // Every order is validated afresh: a renewal whose challenge cannot be reached
+            // must fail, not ride on an earlier authorization.
+            .env("PEBBLE_AUTHZREUSE", "0")
+            .stdout(log("pebble.log"))
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("pebble");
+        wait_port(&format!("{host}:{port}"));
+        wait_port(&format!("{host}:{mport}"));
+        wait_port(&format!("{host}:{dns_mgmt}"));
+        let mut p = Pebble {
+            directory: format!("https://{host}:{port}/dir"),
+            ca_root,
+            issued_root: dir.path().join("issued-root.pem"),
+            management: format!("https://{host}:{mport}"),
+            dns_management: format!("http://{host}:{dns_mgmt}"),
+            children: vec![dns_server, pebble],
+            _dir: dir,
+        };
+        let root = p.curl_management("/roots/0");
+        assert!(root.contains("BEGIN CERTIFICATE"), "pebble root: {root}");
+        std::fs::write(&p.issued_root, root).unwrap();
+        p.children.shrink_to_fit();
+        p
+    }
+
+    fn curl_management(&self, path: &str) -> String {
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "--cacert"])
+            .arg(&self.ca_root)
+            .arg(format!("{}{path}", self.management))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Make `host` resolve to `ip` for the CA (or back to the node with `None`).
+    pub fn point(&self, host: &str, ip: Option<&str>) {
+        let (path, body) = match ip {
+            Some(ip) => (
+                "/add-a",
+                serde_json::json!({ "host": format!("{host}."), "addresses": [ip] }),
+            ),
+            None => (
+                "/clear-a",
+                serde_json::json!({ "host": format!("{host}.") }),
+            ),
+        };
+        let out = Command::new("curl")
+            .args(["-sS", "--max-time", "10", "-d"])
+            .arg(body.to_string())
+            .arg(format!("{}{path}", self.dns_management))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "challtestsrv {path}");
+    }
+
+    pub fn configure(&self, acme: &mut panel::config::AcmeConfig) {
+        acme.directory = self.directory.clone();
+        acme.ca_root = Some(self.ca_root.clone());
+        acme.contact = Some("ops@example.com".into());
+        acme.check_interval = Duration::from_secs(2);
+    }
+}
+
+impl Drop for Pebble {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// `curl` from the machine to the node over https for `host`, trusting only `root`:
+/// (status, headers and body).
+fn https(node: &impl TestNode, root: &Path, host: &str, path: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "10", "--cacert"])
+        .arg(root)
+        .args(["--resolve", &format!("{host}:443:{}", node.ip())])
+        .arg(format!("https://{host}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (
+        status,
+        format!("{text}{}", String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
+/// Plain http from the machine to the node: (status, headers).
+fn http(node: &impl TestNode, host: &str) -> (u16, String) {
+    let out = Command::new("curl")
+        .args(["-sS", "-I", "--max-time", "10"])
+        .args(["--resolve", &format!("{host}:80:{}", node.ip())])
+        .arg(format!("http://{host}/"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, text)
+}
+
+/// The serial of the certificate the node serves for `host`.
+fn served_serial(node: &impl TestNode, host: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl s_client -connect \"$1:443\" -servername \"$2\" </dev/null 2>/dev/null \
+             | openssl x509 -noout -serial",
+        )
+        .args(["sh", node.ip(), host])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .trim_start_matches("serial=")
+        .to_ascii_lowercase()
+}
+
+async fn cert(
+    app: &crate::harness::TestApp,
+    site: panel::ids::SiteId,
+) -> panel::db::certificates::SiteCertificate {
+    panel::db::certificates::get(app.db(), site)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn wait_cert(
+    app: &crate::harness::TestApp,
+    site: panel::ids::SiteId,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&panel::db::certificates::SiteCertificate) -> bool,
+) -> panel::db::certificates::SiteCertificate {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(c) = panel::db::certificates::get(app.db(), site).await.unwrap() {
+            if done(&c) {
+                return c;
+            }
+            if Instant::now() > deadline {
+                let log = match c.last_job_id {
+                    Some(j) => panel::db::jobs::log_since(app.db(), j, 0)
+                        .await
+                        .unwrap()
+                        .iter()
+                        .map(|l| l.line.clone())
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                    None => String::new(),
+                };
+                panic!("certificate never {what}: {c:?}\n{log}");
+            }
+        } else {
+            assert!(Instant::now() < deadline, "no certificate row ({what})");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+fn serial_hex(db_serial: &str) -> String {
+    db_serial.replace(':', "").to_ascii_lowercase()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sites_get_certificates_from_acme_renew_them_and_explain_failures() {
+    let node = IsolatedNode::start_web();
+    // Certificates live 60 s: renewal is due 40 s after issue.
+    let pebble = Pebble::start(&node, 60);
+    let sink = SmtpSink::start().await;
+    let smtp = sink.config(Duration::from_secs(3));
+    let (app, user) = panel_on_configured(&node, |c| {
+        pebble.configure(&mut c.acme);
+        c.smtp = Some(smtp);
+    })
+    .await;
+    let (id, setup_url) = crate::harness::add_server(&app, &user, &node).await;
+    onboard(&app, &node, id, &setup_url).await;
+    wait_for(&app, id, "active").await;
+    let site = create_site(
+        &app,
+        &user,
+        id,
+        &[
+            ("domain", "shop.test"),
+            ("aliases", "www.shop.test"),
+            ("app_type", "generic"),
+            ("php_version", "8.2"),
+            ("database", "none"),
+        ],
+    )
+    .await;
+    let user_name = wait_site(&app, site, SiteStatus::Active)
+        .await
+        .username
+        .unwrap();
+    let tab = format!("/sites/{site}/https");
+
+    // Issue through the HTTPS tab: HTTP-01 for the domain and its alias.
+    assert_eq!(
+        user.post_form(&format!("{tab}/issue"), &[]).await.status(),
+        303
+    );
+    let c = wait_cert(&app, site, "issued", Duration::from_secs(90), |c| {
+        c.status.as_str() == "active" || c.error.is_some()
+    })
+    .await;
+    assert_eq!(c.error, None, "{c:?}");
+    assert_eq!(c.names, "shop.test www.shop.test");
+    assert!(c.renew_at.is_some());
+    for host in ["shop.test", "www.shop.test"] {
+        let (status, body) = https(&node, &pebble.issued_root, host, "/");
+        assert_eq!(status, 200, "{body}");
+        assert!(body.contains("is ready"), "{body}");
+    }
+    assert_eq!(
+        served_serial(&node, "shop.test"),
+        serial_hex(c.serial.as_deref().unwrap())
+    );
+    // The redirect is on by default; the key is root's alone.
+    let (status, headers) = http(&node, "shop.test");
+    assert_eq!(status, 301, "{headers}");
+    assert!(
+        headers.contains("Location: https://shop.test/"),
+        "{headers}"
+    );
+    let perms = node.must(
+        &format!("stat -c '%a %U' /etc/nginx/panel-tls/{user_name}.key /etc/nginx/panel-tls/{user_name}.crt"),
+        "",
+    );
+    assert_eq!(perms.trim(), "600 root\n644 root");
+    let page = user.text(&tab).await;
+    assert!(
+        page.contains("shop.test www.shop.test") && page.contains("served"),
+        "{page}"
+    );
+    let list = user.text("/certificates").await;
+    assert!(list.contains("data-certificate=\"shop.test\""), "{list}");
+
+    // HSTS on, redirect off.
+    assert_eq!(
+        user.post_form(&format!("{tab}/settings"), &[("hsts", "1")])
+            .await
+            .status(),
+        303
+    );
+    let job = cert(&app, site).await.last_job_id.unwrap();
+    assert_eq!(wait_job(&app, job).await.status.as_str(), "success");
+    let (status, body) = https(&node, &pebble.issued_root, "shop.test", "/");
+    assert_eq!(status, 200);
+    assert!(
+        body.contains("strict-transport-security: max-age=31536000")
+            || body.contains("Strict-Transport-Security: max-age=31536000"),
+        "{body}"
+    );
+    assert_eq!(http(&node, "shop.test").0, 200);
+
+    // Renewal by the panel alone: a new certificate is issued and served.
+    let first = c.serial.clone().unwrap();
+    let renewed = wait_cert(&app, site, "renewed", Duration::from_secs(120), |c| {
+        c.serial.as_deref() != Some(first.as_str()) && c.error.is_none()
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while served_serial(&node, "shop.test") != serial_hex(renewed.serial.as_deref().unwrap()) {
+        assert!(
+            Instant::now() < deadline,
+            "the renewed certificate is not served"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    // A broken renewal: the CA's DNS sends shop.test where nothing listens on port 80.
+    pebble.point("shop.test", Some(node.gateway()));
+    let failed = wait_cert(&app, site, "failed", Duration::from_secs(120), |c| {
+        c.error.is_some()
+    })
+    .await;
+    assert_eq!(failed.error_kind.as_deref(), Some("port80"), "{failed:?}");
+    assert!(failed.next_attempt_at.is_some());
+    let page = user.text(&tab).await;
+    assert!(page.contains("Port 80 unreachable"), "{page}");
+    assert!(page.contains("renewal failing"), "{page}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mails = sink.messages();
+        if mails.iter().any(|m| {
+            m.contains("The certificate of shop.test could not be renewed")
+                && m.contains("Port 80 unreachable")
+        }) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no renewal alert: {mails:?}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Fixed: the next attempt (after its back-off) succeeds and clears the failure.
+    pebble.point("shop.test", None);
+    wait_cert(&app, site, "recovered", Duration::from_secs(120), |c| {
+        c.error.is_none() && c.failures == 0
+    })
+    .await;
+
+    // Uploads: each fault refused under its field, nothing changed; a good one is served.
+    uploads(&app, &user, &node, site).await;
+
+    // Delete: the certificate, key and challenge directory leave the node.
+    assert_eq!(
+        user.post_form(
+            &format!("/sites/{site}/delete"),
+            &[("confirm", "shop.test")]
+        )
+        .await
+        .status(),
+        303
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while panel::db::sites::get(app.db(), site)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "site not deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let left = node.must(
+        "ls /etc/nginx/panel-tls/ /var/www/panel-acme/ 2>&1; true",
+        "",
+    );
+    assert!(!left.contains(&user_name), "{left}");
+    assert!(
+        panel::db::certificates::get(app.db(), site)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    drop(pebble);
+}
+
+/// A CA of the test's own and certificates it signs.
+struct OwnCa {
+    params: rcgen::CertificateParams,
+    key: rcgen::KeyPair,
+    pem: String,
+}
+
+impl OwnCa {
+    fn new(name: &str) -> OwnCa {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, name);
+        let pem = params.self_signed(&key).unwrap().pem();
+        OwnCa { params, key, pem }
+    }
+
+    /// A certificate for `names` valid from `from` to `to` days from now, and its key.
+    fn issue(&self, names: &[&str], from: i64, to: i64) -> (String, String) {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let mut p =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        let now = time::OffsetDateTime::now_utc();
+        p.not_before = now + time::Duration::days(from);
+        p.not_after = now + time::Duration::days(to);
+        let cert = p
+            .signed_by(&key, &rcgen::Issuer::from_params(&self.params, &self.key))
+            .unwrap();
+        (cert.pem(), key.serialize_pem())
+    }
+}
+
+async fn uploads(
+    app: &crate::harness::TestApp,
+    user: &crate::harness::LoggedIn,
+    node: &IsolatedNode,
+    site: panel::ids::SiteId,
+) {
+    let root = OwnCa::new("Upload Test Root");
+    // An intermediate the root signs, and the site's certificate the intermediate signs.
+    let int_key = rcgen::KeyPair::generate().unwrap();
+    let mut int = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    int.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    int.distinguished_name
+        .push(rcgen::DnType::CommonName, "Upload Test Intermediate");
+    let int_pem = int
+        .signed_by(
+            &int_key,
+            &rcgen::Issuer::from_params(&root.params, &root.key),
+        )
+        .unwrap()
+        .pem();
+    let int_ca = OwnCa {
+        params: int,
+        key: int_key,
+        pem: int_pem.clone(),
+    };
+    let names = ["shop.test", "www.shop.test"];
+    let (good, good_key) = int_ca.issue(&names, -1, 30);
+    let (_, other_key) = int_ca.issue(&names, -1, 30);
+    let (wrong_names, wrong_names_key) = int_ca.issue(&["shop.test"], -1, 30);
+    let (expired, expired_key) = int_ca.issue(&names, -60, -1);
+    let before = cert(app, site).await;
+    let tab = format!("/sites/{site}/https");
+    let cases: [(&str, &str, &str, &str, &str); 4] = [
+        (
+            &good,
+            &int_ca.pem,
+            &other_key,
+            "key",
+            "does not belong to this certificate",
+        ),
+        (
+            &wrong_names,
+            &int_ca.pem,
+            &wrong_names_key,
+            "certificate",
+            "does not cover www.shop.test",
+        ),
+        (
+            &expired,
+            &int_ca.pem,
+            &expired_key,
+            "certificate",
+            "expired on",
+        ),
+        (
+            &good,
+            &root.pem,
+            &good_key,
+            "chain",
+            "is not signed by certificate 2",
+        ),
+    ];
+    let _ = int_pem;
+    for (certificate, chain, key, field, message) in cases {
+        let chain = if field == "chain" {
+            // Out of order: the root before the intermediate.
+            format!("{}{}", root.pem, int_ca.pem)
+        } else {
+            chain.to_owned()
+        };
+        let resp = user
+            .post_form(
+                &format!("{tab}/upload"),
+                &[
+                    ("certificate", certificate),
+                    ("chain", &chain),
+                    ("key", key),
+                ],
+            )
+            .await;
+        assert_eq!(resp.status(), 422, "{field}");
+        let page = resp.text().await.unwrap();
+        let marker = format!("data-field-error=\"{field}\"");
+        let at = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {field} error: {page}"));
+        assert!(
+            page[at..].contains(message),
+            "{field}: {}",
+            &page[at..at + 300]
+        );
+        assert!(
+            !page.contains(key.lines().nth(1).unwrap()),
+            "the key came back into the page"
+        );
+    }
+    let after = cert(app, site).await;
+    assert_eq!(
+        after.serial, before.serial,
+        "a refused upload changed the certificate"
+    );
+    assert_eq!(after.source.as_str(), "acme");
+
+    // The good one, with its chain in order.
+    let resp = user
+        .post_form(
+            &format!("{tab}/upload"),
+            &[
+                ("certificate", &good),
+                ("chain", &int_ca.pem),
+                ("key", &good_key),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let c = wait_cert(app, site, "uploaded", Duration::from_secs(60), |c| {
+        c.source.as_str() == "custom"
+    })
+    .await;
+    assert_eq!(c.renew_at, None);
+    let root_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(root_file.path(), &root.pem).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, body) = https(node, root_file.path(), "www.shop.test", "/");
+        if status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the upload is not served: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
