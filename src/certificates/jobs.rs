@@ -116,7 +116,7 @@ async fn perform(
                     .expect("not poisoned")
                     .take()
                     .unwrap_or_else(|| explain::node(&failure.message));
-                super::renew::failed(state, server, site, renewal, &explained).await?;
+                super::failures::failed(state, server, site, renewal, &explained).await?;
             }
             result
         }
@@ -164,7 +164,7 @@ async fn perform(
             );
             run(ctx, state, server, &plan).await?;
             db::certificates::remove(&state.db, site.id).await?;
-            log(state, server, site, LogLevel::Info, "certificate removed").await
+            super::failures::log(state, server, site, LogLevel::Info, "certificate removed").await
         }
     }
 }
@@ -225,7 +225,7 @@ async fn store(
         },
     )
     .await?;
-    log(
+    super::failures::log(
         state,
         server,
         site,
@@ -237,24 +237,6 @@ async fn store(
         ),
     )
     .await
-}
-
-pub(super) async fn log(
-    state: &AppState,
-    server: &Server,
-    site: &Site,
-    level: LogLevel,
-    message: &str,
-) -> Result<(), JobFailure> {
-    db::servers::log(
-        &state.db,
-        server.id,
-        level,
-        &format!("{}: {message}", site.domain),
-        &serde_json::json!({ "site_id": site.id }),
-    )
-    .await?;
-    Ok(())
 }
 
 /// The ACME flow; a failure leaves its explanation in `why`.

@@ -3,6 +3,7 @@
 //! renews ACME certificates before they expire, backs off after failures, and alerts.
 //! Every change to a node is a job in the site's lane (`jobs.rs`).
 
+mod failures;
 pub mod forms;
 mod jobs;
 mod renew;

@@ -3,25 +3,16 @@
 //! is shown on the site and mailed, and while a failing certificate is inside its warning
 //! window (14 days, or a quarter of a short lifetime) the alert repeats daily.
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
-use maud::html;
 use tokio::task::JoinHandle;
 
-use crate::db::servers::Server;
-use crate::db::sites::Site;
+use super::failures;
 use crate::db::{self};
-use crate::domain::LogLevel;
-use crate::jobs::JobFailure;
 use crate::state::AppState;
-use crate::tls::explain::Explained;
 use crate::tls::inspect;
 
 /// Renewals started per pass (the rest wait for the next one).
 const BATCH: i64 = 50;
-/// How often a failing certificate's alert repeats.
-const ALERT_EVERY: chrono::Duration = chrono::Duration::hours(24);
 
 pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
@@ -70,55 +61,6 @@ pub async fn renew_due(state: &AppState) -> anyhow::Result<usize> {
     Ok(started)
 }
 
-/// The wait after the `failures`-th failure in a row.
-pub fn backoff(interval: Duration, failures: i64) -> Duration {
-    let doubled = interval.saturating_mul(1 << failures.clamp(1, 16));
-    doubled.min(Duration::from_secs(24 * 3600))
-}
-
-/// Record an issue or renewal failure, explained, and alert.
-pub(super) async fn failed(
-    state: &AppState,
-    server: &Server,
-    site: &Site,
-    renewal: bool,
-    why: &Explained,
-) -> Result<(), JobFailure> {
-    let cert = db::certificates::get(&state.db, site.id).await?;
-    let failures = cert.as_ref().map_or(0, |c| c.failures) + 1;
-    let next = renewal.then(|| {
-        let wait = backoff(state.config.acme.check_interval, failures);
-        db::timestamp(Utc::now() + chrono::Duration::from_std(wait).unwrap_or_default())
-    });
-    db::certificates::fail(&state.db, site.id, why.kind, &why.text, next.as_deref()).await?;
-    let what = if renewal { "renewal" } else { "issue" };
-    super::jobs::log(
-        state,
-        server,
-        site,
-        LogLevel::Error,
-        &format!("certificate {what} failed ({}): {}", why.kind, why.text),
-    )
-    .await?;
-    let last = cert.and_then(|c| c.last_alert_at);
-    if alert_due(last.as_deref(), Utc::now()) {
-        let subject = if renewal {
-            format!("The certificate of {} could not be renewed", site.domain)
-        } else {
-            format!("A certificate for {} could not be issued", site.domain)
-        };
-        mail(state, site, &subject, &why.text, None).await?;
-    }
-    Ok(())
-}
-
-fn alert_due(last: Option<&str>, now: DateTime<Utc>) -> bool {
-    match last.and_then(|t| DateTime::parse_from_rfc3339(t).ok()) {
-        Some(t) => now - t.with_timezone(&Utc) >= ALERT_EVERY,
-        None => true,
-    }
-}
-
 /// Daily, for every served certificate whose renewal keeps failing inside its warning window.
 async fn alert_expiring(state: &AppState) -> anyhow::Result<()> {
     let now = Utc::now();
@@ -133,7 +75,8 @@ async fn alert_expiring(state: &AppState) -> anyhow::Result<()> {
             continue;
         };
         let (nb, na) = (nb.with_timezone(&Utc), na.with_timezone(&Utc));
-        if now < na - inspect::warn_window(nb, na) || !alert_due(cert.last_alert_at.as_deref(), now)
+        if now < na - inspect::warn_window(nb, na)
+            || !failures::alert_due(cert.last_alert_at.as_deref(), now)
         {
             continue;
         }
@@ -145,7 +88,7 @@ async fn alert_expiring(state: &AppState) -> anyhow::Result<()> {
             site.domain,
             na.format("%Y-%m-%d %H:%M UTC")
         );
-        mail(
+        failures::mail(
             state,
             &site,
             &subject,
@@ -157,49 +100,18 @@ async fn alert_expiring(state: &AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn mail(
-    state: &AppState,
-    site: &Site,
-    subject: &str,
-    why: &str,
-    expires: Option<DateTime<Utc>>,
-) -> sqlx::Result<()> {
-    let link = format!(
-        "{}{}",
-        state.config.url.trim_end_matches('/'),
-        crate::paths::with_id(crate::paths::SITE_HTTPS, site.id)
-    );
-    let expiry = expires
-        .map(|t| format!("It expires {}.", t.format("%Y-%m-%d %H:%M UTC")))
-        .unwrap_or_default();
-    let text = format!("{subject}.\n\n{why}\n\n{expiry}\n\nSee {link}\n");
-    let html = html! {
-        (maud::DOCTYPE)
-        html { head { meta charset="utf-8"; title { (subject) } }
-            body style="font-family: sans-serif" {
-                h2 { (subject) }
-                p { (why) }
-                @if !expiry.is_empty() { p { (expiry) } }
-                p { a href=(link) { "Open the site's HTTPS page" } }
-            }
-        }
-    }
-    .into_string();
-    db::mail::enqueue(&state.db, "alert", subject, &text, &html).await?;
-    db::certificates::set_alerted(&state.db, site.id, &db::now()).await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn failures_back_off_doubling_up_to_a_day() {
+        use std::time::Duration;
         let hour = Duration::from_secs(3600);
-        assert_eq!(backoff(hour, 1), hour * 2);
-        assert_eq!(backoff(hour, 3), hour * 8);
-        assert_eq!(backoff(hour, 9), Duration::from_secs(24 * 3600));
-        assert!(alert_due(None, Utc::now()));
-        assert!(!alert_due(Some(&db::now()), Utc::now()));
+        assert_eq!(failures::backoff(hour, 1), hour * 2);
+        assert_eq!(failures::backoff(hour, 3), hour * 8);
+        assert_eq!(failures::backoff(hour, 9), Duration::from_secs(24 * 3600));
+        assert!(failures::alert_due(None, Utc::now()));
+        assert!(!failures::alert_due(Some(&db::now()), Utc::now()));
     }
 }

@@ -17,6 +17,7 @@ pub mod steps;
 pub mod templates;
 pub mod tenant;
 pub mod tls;
+pub mod vhost;
 
 use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};

@@ -6,8 +6,11 @@ use crate::domain::{AppType, DatabaseType, SiteDomain};
 use crate::ssh::{Command, Script};
 
 use super::profile::SOCKET_DIR;
-use super::service::{test_nginx, test_site_fpm};
-use super::steps::{exists, http_status, is_link, link_probe, mkdir, nginx_diagnosis, rm, serving};
+use super::service::test_site_fpm;
+use super::steps::{
+    exists, http_status, https_status, is_link, mkdir, nginx_diagnosis, rm, serving,
+};
+use super::vhost::{vhost_name, vhost_step};
 use super::{
     Action, DbSpec, Driver, FileWrite, Plan, Probe, Profile, SiteSpec, Step, selinux, sql,
     templates, tenant,
@@ -25,11 +28,6 @@ pub struct Confirm {
     pub server_id: String,
     pub site_id: String,
     pub secret: String,
-}
-
-/// The vhost file's base name.
-pub(super) fn vhost_name(site: &SiteSpec) -> String {
-    site.domain.to_string()
 }
 
 /// Step 1: the site's own Unix user, its home the site root. An account of that name the
@@ -256,77 +254,6 @@ fn daemon_reload() -> Action {
     Action::run(Command::new("systemctl").sudo().flag("daemon-reload"))
 }
 
-fn default_server(profile: Profile) -> (FileWrite, Option<String>) {
-    (
-        FileWrite::new(
-            profile.vhost_path(templates::DEFAULT_SERVER_NAME),
-            "0644",
-            "root",
-            templates::DEFAULT_SERVER.to_owned(),
-        ),
-        profile.vhost_link(templates::DEFAULT_SERVER_NAME),
-    )
-}
-
-/// Checks and changes that put `file` (and its Debian link) in place, tested by `nginx -t`.
-pub(super) fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
-    let mut probes = vec![file.unchanged()];
-    if let Some(l) = &link {
-        probes.push(link_probe(l, &file.path));
-    }
-    (
-        probes,
-        Action::WriteTested {
-            file,
-            link,
-            test: test_nginx(),
-        },
-    )
-}
-
-/// Step 4: the vhost, and the catch-all server that keeps unknown hosts off every site.
-pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
-    let name = vhost_name(site);
-    let content = if suspended {
-        templates::suspended_vhost(site)
-    } else {
-        templates::vhost(profile, site)
-    };
-    let vhost = FileWrite::new(profile.vhost_path(&name), "0644", "root", content);
-    let (default_file, default_link) = default_server(profile);
-    let (mut check, default_apply) = nginx_file(default_file, default_link);
-    let (vhost_check, vhost_apply) = nginx_file(vhost, profile.vhost_link(&name));
-    let mut apply = Vec::new();
-    if let Some(stock) = profile.stock_default_site() {
-        // Debian's stock site also claims `default_server`; two cannot coexist.
-        check.push(Probe::ok(
-            Command::new("test").flag("!").flag("-e").value(stock),
-        ));
-        apply.push(rm(&[stock.to_owned()]));
-    }
-    if site.app_type == AppType::WordPress && !suspended {
-        apply.push(mkdir(
-            "0700",
-            profile.nginx_user(),
-            "root",
-            &[profile.fastcgi_cache_dir(site.user.as_str())],
-        ));
-    }
-    apply.push(default_apply);
-    apply.push(vhost_apply);
-    check.extend(vhost_check);
-    let title = if suspended {
-        format!("Serve the suspended page for {}", site.domain)
-    } else {
-        format!("Configure the nginx vhost for {}", site.domain)
-    };
-    let mut step = Step::new(title);
-    step.verify = check.clone();
-    step.check = check;
-    step.apply = apply;
-    step
-}
-
 /// Step 5: the database and its user. A database or database user of that name the panel did
 /// not make stops the step before anything changes.
 fn database_step(site: &SiteSpec, password: Option<&str>) -> Step {
@@ -496,7 +423,12 @@ pub fn suspend(profile: Profile, driver: Driver, site: &SiteSpec) -> Plan {
     stop.verify = vec![socket_gone(site).waiting()];
     let mut reload = Step::new("Reload nginx");
     reload.apply = vec![driver.reload_nginx()];
-    reload.verify = vec![Probe::output(http_status(&site.domain), "503").waiting()];
+    // With HTTPS (plain HTTP may only redirect), the 503 is asked for over HTTPS.
+    let status = match site.tls {
+        Some(_) => https_status(&site.domain),
+        None => http_status(&site.domain),
+    };
+    reload.verify = vec![Probe::output(status, "503").waiting()];
     reload.diagnose = nginx_diagnosis();
     Plan {
         title: format!("suspend {}", site.domain),
@@ -535,8 +467,12 @@ pub fn delete(profile: Profile, driver: Driver, site: &SiteSpec, scope: DeleteSc
     remove.verify = files_gone;
     remove.verify.push(socket_gone(site).waiting());
     // Its certificate, key and ACME challenge directory (root's; absent without HTTPS).
-    let (tls_files, acme_dir) = super::tls::delete_paths(site);
-    config.extend(tls_files);
+    let user = site.user.as_str();
+    config.extend([
+        templates::tls_cert_path(user),
+        templates::tls_key_path(user),
+    ]);
+    let acme_dir = templates::acme_dir(user);
     remove.apply = vec![
         driver.stop_site_fpm(site),
         rm(&config),

@@ -67,6 +67,22 @@ pub(crate) fn http_status(domain: &SiteDomain) -> Command {
         .operand("http://127.0.0.1/")
 }
 
+/// The status nginx answers over HTTPS for `domain` on the node itself (any certificate: the
+/// node need not trust its CA).
+pub(crate) fn https_status(domain: &SiteDomain) -> Command {
+    Command::new("curl")
+        .flag("-sSk")
+        .flag("-o")
+        .flag("/dev/null")
+        .flag("--max-time")
+        .flag("5")
+        .flag("-w")
+        .flag("%{http_code}")
+        .flag("--resolve")
+        .value(format!("{domain}:443:127.0.0.1"))
+        .operand(format!("https://{domain}/"))
+}
+
 /// The site serves: its PHP-FPM socket is there and nginx answers for its domain (any answer
 /// from the site itself; 500 or 502–504 would mean its PHP fails or cannot be reached).
 pub(crate) fn serving(site: &SiteSpec) -> Vec<Probe> {

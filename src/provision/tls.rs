@@ -4,8 +4,8 @@
 //! one a site user can change.
 
 use super::service::Driver;
-use super::site::{nginx_file, vhost_step};
-use super::steps::{mkdir, nginx_diagnosis, rm};
+use super::steps::{https_status, mkdir, nginx_diagnosis, rm};
+use super::vhost::{nginx_file, vhost_step};
 use super::{Action, FileWrite, Plan, Probe, Profile, SiteSpec, SiteTls, Step, templates};
 use crate::ssh::Command;
 
@@ -162,17 +162,7 @@ pub fn install(
     let mut reload = reload(driver);
     reload.verify = vec![
         Probe::one_of(
-            Command::new("curl")
-                .flag("-sSk")
-                .flag("-o")
-                .flag("/dev/null")
-                .flag("--max-time")
-                .flag("5")
-                .flag("-w")
-                .flag("%{http_code}")
-                .flag("--resolve")
-                .value(format!("{}:443:127.0.0.1", site.domain))
-                .operand(format!("https://{}/", site.domain)),
+            https_status(&site.domain),
             vec!["200", "301", "302", "401", "403", "404", "503"],
         )
         .waiting(),
@@ -212,18 +202,6 @@ pub fn remove(profile: Profile, driver: Driver, site: &SiteSpec, suspended: bool
             files,
         ],
     }
-}
-
-/// What a site's delete removes of its HTTPS: the certificate, key and challenge directory.
-pub fn delete_paths(site: &SiteSpec) -> (Vec<String>, String) {
-    let user = site.user.as_str();
-    (
-        vec![
-            templates::tls_cert_path(user),
-            templates::tls_key_path(user),
-        ],
-        templates::acme_dir(user),
-    )
 }
 
 #[cfg(test)]

@@ -343,6 +343,34 @@ async fn sites_get_certificates_from_acme_renew_them_and_explain_failures() {
     let list = user.text("/certificates").await;
     assert!(list.contains("data-certificate=\"shop.test\""), "{list}");
 
+    // testssl.sh: no HIGH or CRITICAL finding, nothing below TLS 1.2.
+    testssl(&node, &pebble.issued_root, "shop.test");
+
+    // Suspended, the site keeps HTTPS (and answers 503); resumed, it serves again.
+    assert_eq!(
+        user.post_form(&format!("/sites/{site}/suspend"), &[])
+            .await
+            .status(),
+        303
+    );
+    wait_site(&app, site, SiteStatus::Suspended).await;
+    assert_eq!(https(&node, &pebble.issued_root, "shop.test", "/").0, 503);
+    assert_eq!(
+        user.post_form(&format!("/sites/{site}/resume"), &[])
+            .await
+            .status(),
+        303
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while https(&node, &pebble.issued_root, "shop.test", "/").0 != 200 {
+        assert!(
+            Instant::now() < deadline,
+            "not served over https after resume"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    wait_site(&app, site, SiteStatus::Active).await;
+
     // HSTS on, redirect off.
     assert_eq!(
         user.post_form(&format!("{tab}/settings"), &[("hsts", "1")])
@@ -440,6 +468,57 @@ async fn sites_get_certificates_from_acme_renew_them_and_explain_failures() {
             .is_none()
     );
     drop(pebble);
+}
+
+/// Run Debian's testssl.sh against the node for `host`: protocols, cipher categories, forward
+/// secrecy and the known vulnerabilities. Nothing HIGH or CRITICAL, and SSLv2, SSLv3, TLS 1.0
+/// and TLS 1.1 not offered.
+fn testssl(node: &impl TestNode, root: &Path, host: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("testssl.json");
+    let out = Command::new("testssl")
+        .args(["--quiet", "--color", "0", "--warnings", "off", "--sneaky"])
+        .args(["--ip", node.ip(), "--add-ca"])
+        .arg(root)
+        .arg("--jsonfile")
+        .arg(&json)
+        .args(["-p", "-s", "-f", "-U"])
+        .arg(format!("https://{host}/"))
+        .output()
+        .expect("testssl (tests/run.sh installs Debian's testssl.sh)");
+    let text = std::fs::read_to_string(&json).unwrap_or_else(|_| {
+        panic!(
+            "testssl wrote no report: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let findings: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+    let severe: Vec<&serde_json::Value> = findings
+        .iter()
+        .filter(|f| matches!(f["severity"].as_str(), Some("HIGH" | "CRITICAL")))
+        .collect();
+    assert!(severe.is_empty(), "testssl: {severe:#?}");
+    for old in ["SSLv2", "SSLv3", "TLS1", "TLS1_1"] {
+        let f = findings
+            .iter()
+            .find(|f| f["id"] == old)
+            .unwrap_or_else(|| panic!("testssl did not test {old}: {text}"));
+        assert!(
+            f["finding"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("not offered"),
+            "{old}: {f}"
+        );
+    }
+    for new in ["TLS1_2", "TLS1_3"] {
+        let f = findings.iter().find(|f| f["id"] == new).unwrap();
+        assert!(
+            f["finding"].as_str().unwrap_or("").starts_with("offered"),
+            "{new}: {f}"
+        );
+    }
 }
 
 /// A CA of the test's own and certificates it signs.

@@ -1,0 +1,85 @@
+//! A site's nginx vhost (or its suspended page) and the catch-all server, written and tested
+//! with `nginx -t` (a bad file is put back): shared by the site plans and the HTTPS plans.
+
+use crate::domain::AppType;
+use crate::ssh::Command;
+
+use super::service::test_nginx;
+use super::steps::{link_probe, mkdir, rm};
+use super::{Action, FileWrite, Probe, Profile, SiteSpec, Step, templates};
+
+/// The vhost file's base name.
+pub(super) fn vhost_name(site: &SiteSpec) -> String {
+    site.domain.to_string()
+}
+
+fn default_server(profile: Profile) -> (FileWrite, Option<String>) {
+    (
+        FileWrite::new(
+            profile.vhost_path(templates::DEFAULT_SERVER_NAME),
+            "0644",
+            "root",
+            templates::DEFAULT_SERVER.to_owned(),
+        ),
+        profile.vhost_link(templates::DEFAULT_SERVER_NAME),
+    )
+}
+
+/// Checks and changes that put `file` (and its Debian link) in place, tested by `nginx -t`.
+pub(super) fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, Action) {
+    let mut probes = vec![file.unchanged()];
+    if let Some(l) = &link {
+        probes.push(link_probe(l, &file.path));
+    }
+    (
+        probes,
+        Action::WriteTested {
+            file,
+            link,
+            test: test_nginx(),
+        },
+    )
+}
+
+/// Step 4: the vhost, and the catch-all server that keeps unknown hosts off every site.
+pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> Step {
+    let name = vhost_name(site);
+    let content = if suspended {
+        templates::suspended_vhost(site)
+    } else {
+        templates::vhost(profile, site)
+    };
+    let vhost = FileWrite::new(profile.vhost_path(&name), "0644", "root", content);
+    let (default_file, default_link) = default_server(profile);
+    let (mut check, default_apply) = nginx_file(default_file, default_link);
+    let (vhost_check, vhost_apply) = nginx_file(vhost, profile.vhost_link(&name));
+    let mut apply = Vec::new();
+    if let Some(stock) = profile.stock_default_site() {
+        // Debian's stock site also claims `default_server`; two cannot coexist.
+        check.push(Probe::ok(
+            Command::new("test").flag("!").flag("-e").value(stock),
+        ));
+        apply.push(rm(&[stock.to_owned()]));
+    }
+    if site.app_type == AppType::WordPress && !suspended {
+        apply.push(mkdir(
+            "0700",
+            profile.nginx_user(),
+            "root",
+            &[profile.fastcgi_cache_dir(site.user.as_str())],
+        ));
+    }
+    apply.push(default_apply);
+    apply.push(vhost_apply);
+    check.extend(vhost_check);
+    let title = if suspended {
+        format!("Serve the suspended page for {}", site.domain)
+    } else {
+        format!("Configure the nginx vhost for {}", site.domain)
+    };
+    let mut step = Step::new(title);
+    step.verify = check.clone();
+    step.check = check;
+    step.apply = apply;
+    step
+}
