@@ -41,3 +41,14 @@ CREATE TABLE acme_accounts (
 
 ALTER TABLE sites ADD COLUMN https_redirect INTEGER NOT NULL DEFAULT 1 CHECK (https_redirect IN (0, 1));
 ALTER TABLE sites ADD COLUMN hsts INTEGER NOT NULL DEFAULT 0 CHECK (hsts IN (0, 1));
+
+-- The panel's own certificate when it gets one from ACME (`[tls] acme`): per host name, the
+-- chain and its key (sealed), and when to renew.
+CREATE TABLE panel_certificates (
+    host            TEXT PRIMARY KEY NOT NULL CHECK (length(host) BETWEEN 1 AND 253),
+    chain_pem       TEXT NOT NULL CHECK (length(chain_pem) <= 65536),
+    key_encrypted   BLOB NOT NULL,
+    not_after       TEXT NOT NULL,
+    renew_at        TEXT NOT NULL,
+    issued_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+) STRICT;

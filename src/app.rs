@@ -5,11 +5,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::{Acceptor, Listener, TcpListener};
+use poem::listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, TcpListener};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, TlsSource};
 use crate::db;
 use crate::state::AppState;
 use crate::web;
@@ -55,15 +55,56 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     // their deployments, and queued ones are dispatched again.
     state.jobs.recover().await?;
     crate::deployments::recover(&state).await?;
-    let acceptor = TcpListener::bind(config.listen)
+    // The panel's own TLS: files are read now (a bad pair stops the start here); an ACME
+    // certificate is restored or obtained in the background, handshakes failing until then.
+    let store = match &config.tls {
+        Some(TlsSource::Files { cert, key }) => {
+            let store = crate::tls::serve::CertStore::new();
+            crate::panel_cert::load_files(cert, key, &store)
+                .map_err(|e| anyhow::anyhow!("the panel's certificate: {e}"))?;
+            Some(store)
+        }
+        Some(TlsSource::Acme) => Some(crate::tls::serve::CertStore::new()),
+        None => None,
+    };
+    let tcp = TcpListener::bind(config.listen)
         .into_acceptor()
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
-    let addr = acceptor
+    let addr = tcp
         .local_addr()
         .first()
         .and_then(|a| a.as_socket_addr().copied())
         .context("listener has no socket address")?;
+    let acceptor: BoxAcceptor = match &store {
+        Some(store) => {
+            web::tls::TlsAcceptor::new(tcp, crate::tls::serve::server_config(store.clone())).boxed()
+        }
+        None => tcp.boxed(),
+    };
+    // Beside HTTPS, plain HTTP redirects (and answers the panel's ACME challenges).
+    let mut extra: Vec<JoinHandle<()>> = Vec::new();
+    if let Some(http) = config.http_listen {
+        let plain = TcpListener::bind(http)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("listening on {http}"))?;
+        let endpoint = web::tls::plain_http(state.clone());
+        extra.push(tokio::spawn(async move {
+            if let Err(e) = poem::Server::new_with_acceptor(plain).run(endpoint).await {
+                tracing::error!("the plain-HTTP listener stopped: {e}");
+            }
+        }));
+    }
+    match (&config.tls, &store) {
+        (Some(TlsSource::Files { cert, key }), Some(store)) => extra.push(
+            crate::panel_cert::watch_files(cert.clone(), key.clone(), store.clone()),
+        ),
+        (Some(TlsSource::Acme), Some(store)) => {
+            extra.push(crate::panel_cert::spawn_acme(state.clone(), store.clone()))
+        }
+        _ => {}
+    }
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
     tokio::spawn(housekeeping(state.clone()));
@@ -93,6 +134,9 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         collector.abort();
         dispatcher.abort();
         renewer.abort();
+        for task in &extra {
+            task.abort();
+        }
         for m in &mailers {
             m.abort();
         }
@@ -162,7 +206,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let signal = shutdown_signal();
     let running = start(config.clone()).await?;
     tracing::info!(
-        "panel listening on http://{} (public URL {}, data in {})",
+        "panel listening on {}://{} (public URL {}, data in {})",
+        if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        },
         running.addr,
         config.url,
         config.data_dir.display()

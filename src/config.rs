@@ -46,6 +46,20 @@ pub struct ConfigArgs {
     /// then cross the network in clear text; every page says so).
     #[arg(long, env = "PANEL_INSECURE_HTTP", global = true)]
     pub insecure_http: Option<bool>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); reloaded when it changes.
+    #[arg(long, env = "PANEL_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of `--tls-cert`.
+    #[arg(long, env = "PANEL_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
+    /// Serve HTTPS with a certificate for the public URL's host from the `[acme]` directory,
+    /// obtained and renewed by the panel (HTTP-01 on `--http-listen`).
+    #[arg(long, env = "PANEL_TLS_ACME", global = true)]
+    pub tls_acme: Option<bool>,
+    /// Plain HTTP listener beside HTTPS (e.g. 0.0.0.0:80): redirects to the public URL and
+    /// answers ACME HTTP-01 challenges for the panel's own certificate.
+    #[arg(long, env = "PANEL_HTTP_LISTEN", global = true)]
+    pub http_listen: Option<String>,
 }
 
 /// The TOML file's schema; unknown keys are refused so a typo does not silently do nothing.
@@ -62,6 +76,26 @@ struct FileConfig {
     retention: Option<RetentionFile>,
     selinux: Option<SelinuxFile>,
     acme: Option<AcmeFile>,
+    tls: Option<TlsFile>,
+}
+
+/// `[tls]`: the panel's own HTTPS.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TlsFile {
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    acme: Option<bool>,
+    http_listen: Option<String>,
+}
+
+/// Where the panel's own certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsSource {
+    /// Files, reloaded when they change (a certificate another tool renews).
+    Files { cert: PathBuf, key: PathBuf },
+    /// The `[acme]` directory, for the public URL's host; renewed by the panel.
+    Acme,
 }
 
 /// `[acme]`: where site certificates come from.
@@ -329,6 +363,10 @@ pub struct Config {
     /// See `DEFAULT_QUIET_WINDOW`.
     pub selinux_quiet_window: std::time::Duration,
     pub acme: AcmeConfig,
+    /// The panel terminates TLS itself (none: plain HTTP, e.g. behind a reverse proxy).
+    pub tls: Option<TlsSource>,
+    /// The plain-HTTP listener beside HTTPS (redirects, ACME challenges).
+    pub http_listen: Option<SocketAddr>,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -363,6 +401,8 @@ pub enum ConfigError {
     Selinux(String),
     #[error("acme: {0}")]
     Acme(String),
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
 impl Config {
@@ -421,7 +461,10 @@ impl Config {
                 })?,
         };
         let acme = acme_config(file.acme.unwrap_or_default())?;
+        let (tls, http_listen) = tls_config(args, file.tls.unwrap_or_default(), &url)?;
         Ok(Config {
+            tls,
+            http_listen,
             acme,
             listen,
             data_dir,
@@ -450,6 +493,8 @@ impl Config {
             retention: Retention::default(),
             selinux_quiet_window: DEFAULT_QUIET_WINDOW,
             acme: AcmeConfig::default(),
+            tls: None,
+            http_listen: None,
         }
     }
 
@@ -488,6 +533,58 @@ impl Config {
     pub fn is_https(&self) -> bool {
         self.url.starts_with("https://")
     }
+}
+
+fn tls_config(
+    args: &ConfigArgs,
+    f: TlsFile,
+    url: &str,
+) -> Result<(Option<TlsSource>, Option<SocketAddr>), ConfigError> {
+    let bad = ConfigError::Tls;
+    let cert = args.tls_cert.clone().or(f.cert);
+    let key = args.tls_key.clone().or(f.key);
+    let acme = args.tls_acme.or(f.acme).unwrap_or(false);
+    let source = match (cert, key, acme) {
+        (None, None, false) => None,
+        (None, None, true) => Some(TlsSource::Acme),
+        (Some(cert), Some(key), false) => Some(TlsSource::Files { cert, key }),
+        (Some(_), Some(_), true) => {
+            return Err(bad(
+                "cert and key, or acme: one source of certificates, not both".into(),
+            ));
+        }
+        _ => {
+            return Err(bad(
+                "cert and key go together (--tls-cert and --tls-key)".into()
+            ));
+        }
+    };
+    if source.is_some() && !url.starts_with("https://") {
+        return Err(bad(format!(
+            "the panel serves HTTPS, so its public URL must be https:// (url is `{url}`)"
+        )));
+    }
+    let http_listen = match args.http_listen.clone().or(f.http_listen) {
+        None => None,
+        Some(text) => Some(text.parse().map_err(|_| {
+            bad(format!(
+                "http_listen: `{}` is not an address like 0.0.0.0:80",
+                text.escape_debug()
+            ))
+        })?),
+    };
+    if http_listen.is_some() && source.is_none() {
+        return Err(bad(
+            "http_listen redirects to HTTPS: set cert and key, or acme".into(),
+        ));
+    }
+    if source == Some(TlsSource::Acme) && http_listen.is_none() {
+        return Err(bad(
+            "acme needs http_listen (port 80 reachable from the CA) for its HTTP-01 challenge"
+                .into(),
+        ));
+    }
+    Ok((source, http_listen))
 }
 
 fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {

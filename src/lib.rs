@@ -18,6 +18,7 @@ pub mod error;
 pub mod ids;
 pub mod jobs;
 pub mod nodes;
+pub mod panel_cert;
 pub mod paths;
 pub mod provision;
 pub mod secrets;

@@ -25,6 +25,7 @@ pub const SECRET_COLUMNS: &[(&str, &str, &str)] = &[
     ("site_repositories", "site_id", "webhook_secret_encrypted"),
     ("site_certificates", "site_id", "key_encrypted"),
     ("acme_accounts", "directory", "credentials_encrypted"),
+    ("panel_certificates", "host", "key_encrypted"),
 ];
 
 /// Open the secret box for `data_dir`. With `PANEL_KEY` given, that key is the only one.

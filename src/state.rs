@@ -40,6 +40,9 @@ pub struct AppState {
     pub audit: broadcast::Sender<LiveRecord>,
     /// Wakes the deployment dispatcher (a deployment was queued in this process).
     pub deploys: Arc<Notify>,
+    /// ACME HTTP-01 answers for the panel's own certificate (token → key authorization),
+    /// served by the plain-HTTP listener while an order is checked.
+    pub acme_challenges: Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>,
     /// Turns true when the panel starts shutting down: endless streams end, so the graceful
     /// shutdown does not wait out its grace period on open pages.
     pub stopping: watch::Receiver<bool>,
@@ -62,6 +65,7 @@ impl AppState {
             ssh: Arc::default(),
             audit: broadcast::channel(1024).0,
             deploys: Arc::default(),
+            acme_challenges: Arc::default(),
             stopping,
             db: pool,
             config: Arc::new(config),

@@ -18,6 +18,7 @@ use crate::provision::{Plan, SiteSpec, SiteTls, tls as plans};
 use crate::sites::spec_of;
 use crate::state::AppState;
 use crate::tls::acme::{self, Directory};
+
 use crate::tls::explain::{self, Explained};
 use crate::tls::inspect;
 
@@ -26,10 +27,6 @@ const PATIENCE: Duration = Duration::from_secs(90);
 
 pub fn key_context(site_id: &str) -> SecretContext<'_> {
     SecretContext::new("site_certificates", "key_encrypted", site_id)
-}
-
-fn account_context(directory: &str) -> SecretContext<'_> {
-    SecretContext::new("acme_accounts", "credentials_encrypted", directory)
 }
 
 /// What a certificate job does.
@@ -265,23 +262,8 @@ async fn acme(
         .step(
             &format!("Use the panel's ACME account at {}", dir.url),
             async {
-                let stored = match db::certificates::account(&state.db, dir.url).await? {
-                    Some(sealed) => Some(
-                        state
-                            .secrets
-                            .open(&sealed, account_context(dir.url))
-                            .map_err(|_| JobFailure::new("the ACME account cannot be decrypted"))?,
-                    ),
-                    None => None,
-                };
-                let stored = stored.map(|s| String::from_utf8_lossy(&s).into_owned());
-                let (account, created) =
-                    acme::account(&dir, stored.as_deref()).await.map_err(fail)?;
-                if let Some(json) = created {
-                    let sealed = state
-                        .secrets
-                        .seal(json.as_bytes(), account_context(dir.url));
-                    db::certificates::store_account(&state.db, dir.url, &sealed).await?;
+                let (account, created) = super::account(state, &dir).await.map_err(fail)?;
+                if created {
                     ctx.note(
                         "Created a new ACME account (its key is sealed in the panel's database).",
                     );

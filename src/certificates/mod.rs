@@ -8,17 +8,68 @@ pub mod forms;
 mod jobs;
 mod renew;
 
+use crate::crypto::SecretContext;
 use crate::db::sites::Site;
 use crate::db::{self};
 use crate::domain::{CertSource, SiteStatus};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{JobId, SiteId, UserId};
 use crate::state::AppState;
+use crate::tls::acme::{self, Directory};
+use crate::tls::explain::Explained;
 use crate::tls::inspect;
 
 use forms::{HttpsForm, MAX_PEM, UploadForm};
 pub use jobs::key_context;
 pub use renew::{renew_due, spawn};
+
+fn account_context(directory: &str) -> SecretContext<'_> {
+    SecretContext::new("acme_accounts", "credentials_encrypted", directory)
+}
+
+/// The panel's ACME account on `dir` (one per directory, shared by every site and the panel's
+/// own certificate): opened from the database, or created and stored sealed (`true`).
+pub async fn account(
+    state: &AppState,
+    dir: &Directory<'_>,
+) -> Result<(instant_acme::Account, bool), Explained> {
+    let broken = |what: &str| Explained {
+        kind: "panel",
+        text: format!("The panel's ACME account {what}."),
+    };
+    let stored = db::certificates::account(&state.db, dir.url)
+        .await
+        .map_err(|_| broken("cannot be read from the database"))?;
+    let stored = match stored {
+        Some(sealed) => Some(
+            state
+                .secrets
+                .open(&sealed, account_context(dir.url))
+                .map_err(|_| broken("cannot be decrypted"))?,
+        ),
+        None => None,
+    };
+    let stored = stored.map(|s| String::from_utf8_lossy(&s).into_owned());
+    let (account, created) = acme::account(dir, stored.as_deref()).await?;
+    if let Some(json) = &created {
+        let sealed = state
+            .secrets
+            .seal(json.as_bytes(), account_context(dir.url));
+        db::certificates::store_account(&state.db, dir.url, &sealed)
+            .await
+            .map_err(|_| broken("cannot be stored"))?;
+    }
+    Ok((account, created.is_some()))
+}
+
+/// The `[acme]` directory as the ACME client takes it.
+pub fn directory(config: &crate::config::AcmeConfig) -> Directory<'_> {
+    Directory {
+        url: &config.directory,
+        ca_root: config.ca_root.as_deref(),
+        contact: config.contact.as_deref(),
+    }
+}
 
 async fn load(state: &AppState, id: SiteId) -> AppResult<Site> {
     db::sites::get(&state.db, id)

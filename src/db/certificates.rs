@@ -246,3 +246,41 @@ pub async fn fail_later(pool: &Pool, site: SiteId, until: &str) -> sqlx::Result<
         .await?;
     Ok(())
 }
+
+/// The panel's own ACME certificate for `host`.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct PanelCertificate {
+    pub host: String,
+    pub chain_pem: String,
+    pub key_encrypted: Vec<u8>,
+    pub not_after: String,
+    pub renew_at: String,
+}
+
+pub async fn panel_get(pool: &Pool, host: &str) -> sqlx::Result<Option<PanelCertificate>> {
+    sqlx::query_as(
+        "SELECT host, chain_pem, key_encrypted, not_after, renew_at
+         FROM panel_certificates WHERE host = ?",
+    )
+    .bind(host)
+    .fetch_optional(pool)
+    .await
+}
+
+pub async fn panel_store(pool: &Pool, c: &PanelCertificate) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO panel_certificates (host, chain_pem, key_encrypted, not_after, renew_at)
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (host) DO UPDATE SET chain_pem = excluded.chain_pem,
+             key_encrypted = excluded.key_encrypted, not_after = excluded.not_after,
+             renew_at = excluded.renew_at, issued_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(&c.host)
+    .bind(&c.chain_pem)
+    .bind(&c.key_encrypted)
+    .bind(&c.not_after)
+    .bind(&c.renew_at)
+    .execute(pool)
+    .await?;
+    Ok(())
+}

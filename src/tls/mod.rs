@@ -5,3 +5,4 @@
 pub mod acme;
 pub mod explain;
 pub mod inspect;
+pub mod serve;

@@ -11,6 +11,7 @@ pub mod htmx;
 pub mod layout;
 pub mod session;
 pub mod sse;
+pub mod tls;
 
 mod auth;
 mod callbacks;

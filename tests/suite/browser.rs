@@ -23,8 +23,18 @@ const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
 impl Browser {
     /// Start chromedriver and a headless Chromium with a fresh profile.
     pub async fn start() -> Browser {
+        Self::start_with(&[], None).await
+    }
+
+    /// As `start`, with more Chromium flags, and `home` as its home directory (where it finds
+    /// the NSS database of the CAs it trusts: `home/.pki/nssdb`).
+    pub async fn start_with(extra: &[String], home: Option<&std::path::Path>) -> Browser {
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut driver = Command::new("chromedriver");
+        if let Some(home) = home {
+            driver.env("HOME", home);
+        }
+        let driver = driver
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -43,16 +53,28 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let profile = tempfile::tempdir().unwrap();
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            "--window-size=1280,900",
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={}", profile.path().display()));
+        args.extend(extra.iter().cloned());
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ]
+                "args": args,
             }
         }}});
         let resp: Value = http

@@ -43,8 +43,13 @@ impl Pebble {
     /// Start pebble for `node`, its certificates valid `validity` seconds, every name
     /// resolving to the node.
     pub fn start(node: &impl TestNode, validity: u64) -> Pebble {
+        Pebble::start_at(node.gateway(), node.ip(), validity)
+    }
+
+    /// pebble listening on `host`, every name resolving to `target`.
+    pub fn start_at(host: &str, target: &str, validity: u64) -> Pebble {
         let dir = tempfile::tempdir().unwrap();
-        let host = node.gateway().to_owned();
+        let host = host.to_owned();
         // pebble's own HTTPS: a throwaway CA and a certificate for its address.
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
@@ -77,7 +82,7 @@ impl Pebble {
         std::fs::write(&config_path, config.to_string()).unwrap();
         let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
         let dns_server = Command::new("pebble-challtestsrv")
-            .args(["-defaultIPv4", node.ip(), "-defaultIPv6", ""])
+            .args(["-defaultIPv4", target, "-defaultIPv6", ""])
             .args(["-dns01", &format!("{host}:{dns}")])
             .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
             .args(["-management", &format!("{host}:{dns_mgmt}")])

@@ -16,6 +16,7 @@ mod jobs;
 mod keys;
 mod mcs;
 mod nodes;
+mod panel_tls;
 mod passkeys;
 mod plans;
 mod retention;

@@ -341,6 +341,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("server_selinux/", 4),
     ("denials/", 4),
     ("certificates/", 4),
+    ("panel_cert/", 4),
     // 3: plans as data, the door to the nodes, durable jobs, the state actions share.
     ("provision/", 3),
     ("nodes/", 3),
