@@ -34,6 +34,7 @@ pub const SITE_DB_REVEAL: &str = "/sites/:id/database/reveal";
 pub const SITE_HTTPS: &str = "/sites/:id/https";
 pub const SITE_CERT_ISSUE: &str = "/sites/:id/https/issue";
 pub const SITE_CERT_UPLOAD: &str = "/sites/:id/https/upload";
+pub const SITE_CERT_DNS: &str = "/sites/:id/https/dns";
 pub const SITE_CERT_REMOVE: &str = "/sites/:id/https/remove";
 pub const SITE_HTTPS_SETTINGS: &str = "/sites/:id/https/settings";
 pub const CERTIFICATES: &str = "/certificates";

@@ -24,6 +24,7 @@ pub const SECRET_COLUMNS: &[(&str, &str, &str)] = &[
     ("site_repositories", "site_id", "deploy_key_encrypted"),
     ("site_repositories", "site_id", "webhook_secret_encrypted"),
     ("site_certificates", "site_id", "key_encrypted"),
+    ("site_certificates", "site_id", "dns_secret_encrypted"),
     ("acme_accounts", "directory", "credentials_encrypted"),
     ("panel_certificates", "host", "key_encrypted"),
 ];

@@ -11,11 +11,12 @@ log() { printf '\n== %s\n' "$*"; }
 # python3-dotenv, php-cli and php-vlucas-phpdotenv (Laravel's loader): the dotenv parsers the
 # .env round-trip test reads files back with.
 # The SELinux tools and Debian's reference policy build and query the policy module offline.
-# pebble (with pebble-challtestsrv) is the ACME server site certificates are issued by; curl and
+# pebble (with pebble-challtestsrv) is the ACME server site certificates are issued by, BIND (bind9)
+# the DNS server wildcard certificates are proven through (RFC 2136); curl and
 # openssl read what a node serves over https; certutil (libnss3-tools) lets Chromium trust a test CA.
 APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv php-cli php-mbstring php-vlucas-phpdotenv
   checkpolicy semodule-utils policycoreutils policycoreutils-python-utils setools selinux-utils selinux-policy-default selinux-policy-dev
-  pebble curl openssl testssl.sh libnss3-tools)
+  pebble curl openssl testssl.sh libnss3-tools bind9)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

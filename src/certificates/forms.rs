@@ -33,3 +33,107 @@ impl HttpsForm {
 
 /// Uploads larger than this are refused before they are read as certificates.
 pub const MAX_PEM: usize = 64 * 1024;
+
+/// "Wildcard or DNS-01 certificate": an RFC 2136 server and its TSIG key.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct DnsForm {
+    #[serde(default)]
+    pub dns_server: String,
+    #[serde(default)]
+    pub dns_zone: String,
+    #[serde(default)]
+    pub dns_key_name: String,
+    /// Base64, as `tsig-keygen` prints it; empty keeps the stored one.
+    #[serde(default)]
+    pub dns_secret: String,
+    #[serde(default)]
+    pub wildcard: Option<String>,
+}
+
+/// A DNS-01 set-up, every field checked.
+pub struct DnsInput {
+    pub server: std::net::SocketAddr,
+    pub zone: String,
+    pub key_name: String,
+    /// None: keep the stored secret.
+    pub secret: Option<zeroize::Zeroizing<Vec<u8>>>,
+    pub wildcard: bool,
+}
+
+fn dns_name(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches('.').to_ascii_lowercase();
+    let ok = !t.is_empty()
+        && t.len() <= 253
+        && t.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        });
+    ok.then_some(t)
+}
+
+/// Parse the DNS form for a site named `domain`; `have_secret`: one is stored already.
+pub fn parse_dns(
+    form: &DnsForm,
+    domain: &str,
+    have_secret: bool,
+) -> Result<DnsInput, Vec<crate::error::FieldError>> {
+    use crate::error::FieldError;
+    use base64::Engine;
+    let mut errors = Vec::new();
+    let text = form.dns_server.trim();
+    let server = text.parse::<std::net::SocketAddr>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| std::net::SocketAddr::new(ip, 53))
+    });
+    if server.is_none() {
+        errors.push(FieldError::new(
+            "dns_server",
+            "an IP address, optionally with a port (192.0.2.53 or 192.0.2.53:5353)",
+        ));
+    }
+    let zone = dns_name(&form.dns_zone);
+    match &zone {
+        None => errors.push(FieldError::new(
+            "dns_zone",
+            "a DNS zone name such as example.com",
+        )),
+        Some(z) if !(domain == z || domain.ends_with(&format!(".{z}"))) => errors.push(
+            FieldError::new("dns_zone", format!("{domain} is not inside the zone {z}")),
+        ),
+        Some(_) => {}
+    }
+    let key_name = dns_name(&form.dns_key_name);
+    if key_name.is_none() {
+        errors.push(FieldError::new(
+            "dns_key_name",
+            "the TSIG key's name, as in the server's configuration (e.g. panel-acme)",
+        ));
+    }
+    let secret = if form.dns_secret.trim().is_empty() && have_secret {
+        None
+    } else {
+        match base64::engine::general_purpose::STANDARD.decode(form.dns_secret.trim()) {
+            Ok(bytes) if (16..=128).contains(&bytes.len()) => Some(zeroize::Zeroizing::new(bytes)),
+            _ => {
+                errors.push(FieldError::new(
+                    "dns_secret",
+                    "the TSIG secret in base64 (hmac-sha256, as tsig-keygen prints it)",
+                ));
+                None
+            }
+        }
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(DnsInput {
+        server: server.expect("checked"),
+        zone: zone.expect("checked"),
+        key_name: key_name.expect("checked"),
+        secret,
+        wildcard: form.wildcard.is_some(),
+    })
+}

@@ -9,7 +9,7 @@ use crate::crypto::SecretContext;
 use crate::db::servers::Server;
 use crate::db::sites::Site;
 use crate::db::{self};
-use crate::domain::{CertSource, JobKind, LogLevel, SiteStatus};
+use crate::domain::{CertChallenge, CertSource, JobKind, LogLevel, SiteStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::{JobId, SiteId, UserId};
 use crate::jobs::{JobContext, JobFailure, JobSpec};
@@ -17,7 +17,8 @@ use crate::provision::run::Runner;
 use crate::provision::{Plan, SiteSpec, SiteTls, tls as plans};
 use crate::sites::spec_of;
 use crate::state::AppState;
-use crate::tls::acme::{self, Directory};
+use crate::tls::acme;
+use crate::tls::dns::DnsProvider;
 
 use crate::tls::explain::{self, Explained};
 use crate::tls::inspect;
@@ -251,13 +252,22 @@ async fn acme(
         *why.lock().expect("not poisoned") = Some(e);
         f
     };
-    let config = &state.config.acme;
-    let dir = Directory {
-        url: &config.directory,
-        ca_root: config.ca_root.as_deref(),
-        contact: config.contact.as_deref(),
+    let dir = super::directory(&state.config.acme);
+    // DNS-01 (and the wildcard) when the site's certificate is set up for it; HTTP-01 else.
+    let row = db::certificates::get(&state.db, site.id).await?;
+    let dns = match row.as_ref().filter(|r| r.challenge == CertChallenge::Dns01) {
+        Some(r) => Some(super::dns_provider(state, r).map_err(fail)?),
+        None => None,
     };
-    let names = super::names_of(site);
+    let mut names = super::names_of(site);
+    if dns.is_some() && row.as_ref().is_some_and(|r| r.wildcard) {
+        names.push(format!("*.{}", site.domain));
+    }
+    let proof = if dns.is_some() {
+        acme::Proof::Dns01
+    } else {
+        acme::Proof::Http01
+    };
     let account = ctx
         .step(
             &format!("Use the panel's ACME account at {}", dir.url),
@@ -276,9 +286,11 @@ async fn acme(
         .step(
             &format!("Order a certificate for {}", names.join(", ")),
             async {
-                let pending = acme::start(&dir, &account, &names).await.map_err(fail)?;
+                let pending = acme::start(&dir, &account, &names, proof)
+                    .await
+                    .map_err(fail)?;
                 for c in &pending.challenges {
-                    if !plans::valid_token(&c.token) {
+                    if proof == acme::Proof::Http01 && !plans::valid_token(&c.token) {
                         return Err(fail(Explained {
                             kind: "ca",
                             text: "The CA sent a challenge token that is not base64url; refused."
@@ -290,11 +302,19 @@ async fn acme(
             },
         )
         .await?;
-    let challenges: Vec<(String, String)> = pending
+    let records: Vec<(String, String)> = pending
         .challenges
         .iter()
-        .map(|c| (c.token.clone(), c.key_authorization.clone()))
+        .map(|c| (c.dns_name.clone(), c.dns_value.clone()))
         .collect();
+    let challenges: Vec<(String, String)> = match dns {
+        Some(_) => Vec::new(),
+        None => pending
+            .challenges
+            .iter()
+            .map(|c| (c.token.clone(), c.key_authorization.clone()))
+            .collect(),
+    };
     let profile = crate::nodes::profile(server);
     let driver = crate::nodes::driver(server);
     let suspended = site.status == SiteStatus::Suspended;
@@ -307,11 +327,35 @@ async fn acme(
                 .await
                 .map_err(|f| fail(explain::node(&f.message)))?;
         }
+        if let Some(provider) = &dns {
+            ctx.step(
+                &format!("Publish {} DNS-01 TXT record(s)", records.len()),
+                async {
+                    for (name, value) in &records {
+                        ctx.note(&format!("TXT {name}"));
+                        provider
+                            .publish(name, value)
+                            .await
+                            .map_err(|e| fail(explain::dns_update(&e)))?;
+                    }
+                    Ok(())
+                },
+            )
+            .await?;
+        }
         let issued = ctx
             .step("Let the CA check the challenges and issue", async {
                 acme::finish(&dir, pending, PATIENCE).await.map_err(fail)
             })
             .await;
+        if let Some(provider) = &dns {
+            for (name, value) in &records {
+                // Best effort: a leftover record is harmless (its value is spent).
+                if let Err(e) = provider.remove(name, value).await {
+                    ctx.note(&format!("Could not remove TXT {name}: {e}"));
+                }
+            }
+        }
         if !challenges.is_empty() {
             let tokens: Vec<String> = challenges.iter().map(|(t, _)| t.clone()).collect();
             // Best effort: a leftover challenge file is harmless (its token is spent).

@@ -11,15 +11,16 @@ mod renew;
 use crate::crypto::SecretContext;
 use crate::db::sites::Site;
 use crate::db::{self};
-use crate::domain::{CertSource, SiteStatus};
+use crate::domain::{CertChallenge, CertSource, SiteStatus};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{JobId, SiteId, UserId};
 use crate::state::AppState;
 use crate::tls::acme::{self, Directory};
+use crate::tls::dns::Rfc2136;
 use crate::tls::explain::Explained;
 use crate::tls::inspect;
 
-use forms::{HttpsForm, MAX_PEM, UploadForm};
+use forms::{DnsForm, HttpsForm, MAX_PEM, UploadForm};
 pub use jobs::key_context;
 pub use renew::{renew_due, spawn};
 
@@ -62,6 +63,87 @@ pub async fn account(
     Ok((account, created.is_some()))
 }
 
+fn dns_secret_context(site_id: &str) -> SecretContext<'_> {
+    SecretContext::new("site_certificates", "dns_secret_encrypted", site_id)
+}
+
+/// The RFC 2136 server a DNS-01 certificate is proven through, its TSIG secret opened.
+pub fn dns_provider(
+    state: &AppState,
+    row: &db::certificates::SiteCertificate,
+) -> Result<Rfc2136, Explained> {
+    let broken = |what: &str| Explained {
+        kind: "dns-update",
+        text: format!("The site's DNS-01 settings {what}; enter them again on its HTTPS tab."),
+    };
+    let server = row
+        .dns_server
+        .as_deref()
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| broken("have no server"))?;
+    let sealed = row
+        .dns_secret_encrypted
+        .as_deref()
+        .ok_or_else(|| broken("have no TSIG secret"))?;
+    let secret = state
+        .secrets
+        .open(sealed, dns_secret_context(&row.site_id.to_string()))
+        .map_err(|_| broken("cannot be decrypted"))?;
+    Ok(Rfc2136 {
+        server,
+        zone: row.dns_zone.clone().ok_or_else(|| broken("have no zone"))?,
+        key_name: row
+            .dns_key_name
+            .clone()
+            .ok_or_else(|| broken("have no key name"))?,
+        secret: zeroize::Zeroizing::new(secret.to_vec()),
+    })
+}
+
+/// Issue through DNS-01 (an RFC 2136 server; with the wildcard if asked): the settings are
+/// checked per field and stored (the TSIG secret sealed), then the certificate is issued.
+pub async fn issue_dns(
+    state: &AppState,
+    id: SiteId,
+    form: &DnsForm,
+    actor: Option<UserId>,
+) -> AppResult<JobId> {
+    let site = load(state, id).await?;
+    let existing = db::certificates::get(&state.db, id).await?;
+    let stored_secret = existing
+        .as_ref()
+        .and_then(|c| c.dns_secret_encrypted.clone());
+    let input =
+        forms::parse_dns(form, &site.domain, stored_secret.is_some()).map_err(AppError::Invalid)?;
+    ready(&site)?;
+    let sealed = match &input.secret {
+        Some(secret) => state
+            .secrets
+            .seal(secret, dns_secret_context(&id.to_string())),
+        None => stored_secret.expect("parse_dns requires a secret when none is stored"),
+    };
+    let mut names = names_of(&site);
+    if input.wildcard {
+        names.push(format!("*.{}", site.domain));
+    }
+    let server = input.server.to_string();
+    db::certificates::set_proof(
+        &state.db,
+        id,
+        &names.join(" "),
+        &db::certificates::Proof {
+            challenge: CertChallenge::Dns01,
+            wildcard: input.wildcard,
+            dns_server: Some(&server),
+            dns_zone: Some(&input.zone),
+            dns_key_name: Some(&input.key_name),
+            dns_secret_encrypted: Some(&sealed),
+        },
+    )
+    .await?;
+    jobs::submit(state, &site, jobs::Work::Acme { renewal: false }, actor).await
+}
+
 /// The `[acme]` directory as the ACME client takes it.
 pub fn directory(config: &crate::config::AcmeConfig) -> Directory<'_> {
     Directory {
@@ -100,9 +182,27 @@ pub async fn issue(state: &AppState, id: SiteId, actor: Option<UserId>) -> AppRe
     let site = load(state, id).await?;
     ready(&site)?;
     let names = names_of(&site).join(" ");
-    let existing = db::certificates::get(&state.db, id).await?;
-    if existing.is_none() {
-        db::certificates::begin(&state.db, id, CertSource::Acme, &names, None).await?;
+    match db::certificates::get(&state.db, id).await? {
+        None => db::certificates::begin(&state.db, id, CertSource::Acme, &names, None).await?,
+        // An uploaded certificate is replaced by an ACME one proven over HTTP.
+        Some(c) if c.source == CertSource::Custom => {
+            db::certificates::set_proof(
+                &state.db,
+                id,
+                &names,
+                &db::certificates::Proof {
+                    challenge: CertChallenge::Http01,
+                    wildcard: false,
+                    dns_server: None,
+                    dns_zone: None,
+                    dns_key_name: None,
+                    dns_secret_encrypted: None,
+                },
+            )
+            .await?
+        }
+        // ACME already: renewed the way it was issued (HTTP-01, or DNS-01 with its settings).
+        Some(_) => {}
     }
     jobs::submit(state, &site, jobs::Work::Acme { renewal: false }, actor).await
 }

@@ -1,7 +1,7 @@
 //! `site_certificates` and `acme_accounts`.
 
 use super::Pool;
-use crate::domain::{CertSource, CertStatus};
+use crate::domain::{CertChallenge, CertSource, CertStatus};
 use crate::ids::{JobId, SiteId};
 
 /// A site's certificate and its renewal state.
@@ -26,11 +26,18 @@ pub struct SiteCertificate {
     pub last_alert_at: Option<String>,
     pub last_job_id: Option<JobId>,
     pub updated_at: String,
+    pub challenge: CertChallenge,
+    pub wildcard: bool,
+    pub dns_server: Option<String>,
+    pub dns_zone: Option<String>,
+    pub dns_key_name: Option<String>,
+    pub dns_secret_encrypted: Option<Vec<u8>>,
 }
 
 const SELECT: &str = "SELECT site_id, source, status, names, chain_pem, key_encrypted, not_before,
         not_after, issuer, serial, issued_at, renew_at, error_kind, error, failures,
-        next_attempt_at, last_alert_at, last_job_id, updated_at
+        next_attempt_at, last_alert_at, last_job_id, updated_at, challenge, wildcard, dns_server,
+        dns_zone, dns_key_name, dns_secret_encrypted
      FROM site_certificates";
 
 pub async fn get(pool: &Pool, site: SiteId) -> sqlx::Result<Option<SiteCertificate>> {
@@ -232,6 +239,42 @@ pub async fn store_account(pool: &Pool, directory: &str, sealed: &[u8]) -> sqlx:
     )
     .bind(directory)
     .bind(sealed)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// How the site's ACME certificate is proven: HTTP-01, or DNS-01 through an RFC 2136 server
+/// (and then possibly with the wildcard).
+pub struct Proof<'a> {
+    pub challenge: CertChallenge,
+    pub wildcard: bool,
+    pub dns_server: Option<&'a str>,
+    pub dns_zone: Option<&'a str>,
+    pub dns_key_name: Option<&'a str>,
+    pub dns_secret_encrypted: Option<&'a [u8]>,
+}
+
+pub async fn set_proof(pool: &Pool, site: SiteId, names: &str, p: &Proof<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO site_certificates (site_id, source, status, names, challenge, wildcard,
+             dns_server, dns_zone, dns_key_name, dns_secret_encrypted)
+         VALUES (?, 'acme', 'pending', ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (site_id) DO UPDATE SET names = excluded.names,
+             challenge = excluded.challenge, wildcard = excluded.wildcard,
+             dns_server = excluded.dns_server, dns_zone = excluded.dns_zone,
+             dns_key_name = excluded.dns_key_name,
+             dns_secret_encrypted = excluded.dns_secret_encrypted,
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+    )
+    .bind(site)
+    .bind(names)
+    .bind(p.challenge)
+    .bind(p.wildcard)
+    .bind(p.dns_server)
+    .bind(p.dns_zone)
+    .bind(p.dns_key_name)
+    .bind(p.dns_secret_encrypted)
     .execute(pool)
     .await?;
     Ok(())

@@ -291,6 +291,11 @@ text_enum!(
 );
 
 text_enum!(
+    /// How the CA checks a site's names: a file over HTTP, or a TXT record (wildcards).
+    CertChallenge, "site_certificates.challenge" { Http01 = "http-01", Dns01 = "dns-01" }
+);
+
+text_enum!(
     /// Whether a site's certificate is served yet.
     CertStatus, "site_certificates.status" { Pending = "pending", Active = "active" }
 );

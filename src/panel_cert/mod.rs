@@ -123,7 +123,7 @@ async fn obtain(
     let dir = crate::certificates::directory(&state.config.acme);
     let (account, _) = crate::certificates::account(state, &dir).await?;
     let names = vec![host.to_owned()];
-    let pending = acme::start(&dir, &account, &names).await?;
+    let pending = acme::start(&dir, &account, &names, acme::Proof::Http01).await?;
     let tokens: Vec<String> = pending.challenges.iter().map(|c| c.token.clone()).collect();
     {
         let mut map = state.acme_challenges.lock().expect("not poisoned");

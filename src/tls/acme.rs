@@ -82,19 +82,40 @@ fn failure(dir: &Directory<'_>, name: &str, e: instant_acme::Error) -> Explained
     }
 }
 
-/// One HTTP-01 challenge: serve `key_authorization` at
-/// `http://NAME/.well-known/acme-challenge/TOKEN`.
+/// How the CA checks the names: a file over HTTP (`http-01`) or a TXT record (`dns-01`, the
+/// only way to a wildcard).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proof {
+    Http01,
+    Dns01,
+}
+
+impl Proof {
+    fn challenge_type(self) -> ChallengeType {
+        match self {
+            Proof::Http01 => ChallengeType::Http01,
+            Proof::Dns01 => ChallengeType::Dns01,
+        }
+    }
+}
+
+/// One challenge. HTTP-01: serve `key_authorization` at
+/// `http://NAME/.well-known/acme-challenge/TOKEN`; DNS-01: a TXT record `dns_value` at
+/// `_acme-challenge.NAME` (a wildcard's `*.` dropped).
 #[derive(Clone, Debug)]
 pub struct Challenge {
     pub name: String,
     pub token: String,
     pub key_authorization: String,
+    pub dns_name: String,
+    pub dns_value: String,
 }
 
 /// An order whose challenges are to be published before `finish`.
 pub struct Pending {
     order: Order,
     names: Vec<String>,
+    proof: Proof,
     pub challenges: Vec<Challenge>,
 }
 
@@ -103,6 +124,7 @@ pub async fn start(
     dir: &Directory<'_>,
     account: &Account,
     names: &[String],
+    proof: Proof,
 ) -> Result<Pending, Explained> {
     let first = names.first().map(String::as_str).unwrap_or("");
     let ids: Vec<Identifier> = names.iter().map(|n| Identifier::Dns(n.clone())).collect();
@@ -119,20 +141,24 @@ pub async fn start(
         }
         let name = auth.identifier().to_string();
         let ch = auth
-            .challenge(ChallengeType::Http01)
+            .challenge(proof.challenge_type())
             .ok_or_else(|| Explained {
                 kind: "ca",
-                text: format!("The CA offers no HTTP-01 challenge for {name}."),
+                text: format!("The CA offers no {proof:?} challenge for {name}."),
             })?;
+        let key = ch.key_authorization();
         challenges.push(Challenge {
-            name,
+            dns_name: format!("_acme-challenge.{}", name.trim_start_matches("*.")),
+            dns_value: key.dns_value(),
+            key_authorization: key.as_str().to_owned(),
             token: ch.token.clone(),
-            key_authorization: ch.key_authorization().as_str().to_owned(),
+            name,
         });
     }
     Ok(Pending {
         order,
         names: names.to_vec(),
+        proof,
         challenges,
     })
 }
@@ -159,8 +185,8 @@ pub async fn finish(
                 continue;
             }
             let mut ch = auth
-                .challenge(ChallengeType::Http01)
-                .ok_or_else(|| unreachable(dir, "the HTTP-01 challenge went away"))?;
+                .challenge(pending.proof.challenge_type())
+                .ok_or_else(|| unreachable(dir, "the challenge went away"))?;
             ch.set_ready().await.map_err(|e| failure(dir, &first, e))?;
         }
     }

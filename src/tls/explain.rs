@@ -105,6 +105,19 @@ pub fn unreachable(directory: &str, error: &str) -> Explained {
     }
 }
 
+/// The DNS server did not take a DNS-01 record.
+pub fn dns_update(error: &str) -> Explained {
+    Explained {
+        kind: "dns-update",
+        text: format!(
+            "The DNS server did not take the challenge record: {}. Check its address, the \
+             zone and the TSIG key (name and secret), and that the key may update \
+             _acme-challenge names.",
+            clean(error)
+        ),
+    }
+}
+
 /// The node could not be changed (challenge file, certificate install).
 pub fn node(error: &str) -> Explained {
     Explained {

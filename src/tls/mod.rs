@@ -3,6 +3,7 @@
 //! itself (`acme`). Pure functions and transport; the actions live in `certificates/`.
 
 pub mod acme;
+pub mod dns;
 pub mod explain;
 pub mod inspect;
 pub mod serve;

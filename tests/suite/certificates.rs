@@ -48,6 +48,11 @@ impl Pebble {
 
     /// pebble listening on `host`, every name resolving to `target`.
     pub fn start_at(host: &str, target: &str, validity: u64) -> Pebble {
+        Pebble::start_full(host, target, validity, None)
+    }
+
+    /// As `start_at`, asking `dns` (a real DNS server) instead of the challenge test server.
+    pub fn start_full(host: &str, target: &str, validity: u64, resolver: Option<&str>) -> Pebble {
         let dir = tempfile::tempdir().unwrap();
         let host = host.to_owned();
         // pebble's own HTTPS: a throwaway CA and a certificate for its address.
@@ -93,7 +98,12 @@ impl Pebble {
         let pebble = Command::new("pebble")
             .arg("-config")
             .arg(&config_path)
-            .args(["-dnsserver", &format!("{host}:{dns}")])
+            .args([
+                "-dnsserver",
+                &resolver
+                    .map(str::to_owned)
+                    .unwrap_or(format!("{host}:{dns}")),
+            ])
             .env("PEBBLE_VA_NOSLEEP", "1")
             .env("PEBBLE_WFE_NONCEREJECT", "0")
             // Every order is validated afresh: a renewal whose challenge cannot be reached
@@ -695,4 +705,222 @@ async fn uploads(
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// BIND, authoritative for one zone whose every name points at a node, accepting RFC 2136
+/// updates signed with one TSIG key.
+struct Bind {
+    child: std::process::Child,
+    addr: String,
+    dir: TempDir,
+}
+
+impl Bind {
+    fn start(host: &str, zone: &str, target: &str, key_name: &str, secret_b64: &str) -> Bind {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let d = dir.path().display();
+        std::fs::write(
+            dir.path().join("named.conf"),
+            format!(
+                "options {{
+    directory \"{d}\";
+    pid-file \"{d}/named.pid\";
+    session-keyfile \"{d}/session.key\";
+    listen-on port {port} {{ {host}; }};
+    listen-on-v6 {{ none; }};
+    recursion no;
+    dnssec-validation no;
+    allow-query {{ any; }};
+}};
+key \"{key_name}\" {{ algorithm hmac-sha256; secret \"{secret_b64}\"; }};
+zone \"{zone}\" {{
+    type primary;
+    file \"{d}/zone.db\";
+    allow-update {{ key \"{key_name}\"; }};
+}};
+"
+            ),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("zone.db"),
+            format!(
+                "$TTL 60
+@ IN SOA ns.{zone}. admin.{zone}. ( 1 60 60 600 60 )
+@ IN NS ns.{zone}.
+ns IN A {host}
+@ IN A {target}
+* IN A {target}
+"
+            ),
+        )
+        .unwrap();
+        let child = Command::new("named")
+            .args(["-g", "-n", "1", "-c"])
+            .arg(dir.path().join("named.conf"))
+            .stdout(std::fs::File::create(dir.path().join("named.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("named.err")).unwrap())
+            .spawn()
+            .expect("named (tests/run.sh installs Debian's bind9)");
+        let addr = format!("{host}:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(&addr).is_err() {
+            if Instant::now() > deadline {
+                panic!(
+                    "named did not start: {}",
+                    std::fs::read_to_string(dir.path().join("named.err")).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Bind { child, addr, dir }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("named.err")).unwrap_or_default()
+    }
+}
+
+impl Drop for Bind {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The DNS names the certificate served for `host` lists.
+fn served_names(node: &impl TestNode, host: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "openssl s_client -connect \"$1:443\" -servername \"$2\" </dev/null 2>/dev/null \
+             | openssl x509 -noout -ext subjectAltName",
+        )
+        .args(["sh", node.ip(), host])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wildcard_certificate_is_issued_through_rfc2136_dns_updates() {
+    use base64::Engine;
+    let node = IsolatedNode::start_web();
+    let secret = base64::engine::general_purpose::STANDARD.encode([7u8; 32]);
+    let wrong = base64::engine::general_purpose::STANDARD.encode([8u8; 32]);
+    let bind = Bind::start(
+        node.gateway(),
+        "wild.test",
+        node.ip(),
+        "panel-acme",
+        &secret,
+    );
+    let pebble = Pebble::start_full(node.gateway(), node.ip(), 3600, Some(&bind.addr));
+    let (app, user) = panel_on_configured(&node, |c| pebble.configure(&mut c.acme)).await;
+    let (id, setup_url) = crate::harness::add_server(&app, &user, &node).await;
+    onboard(&app, &node, id, &setup_url).await;
+    wait_for(&app, id, "active").await;
+    let site = create_site(
+        &app,
+        &user,
+        id,
+        &[
+            ("domain", "wild.test"),
+            ("aliases", "www.wild.test"),
+            ("app_type", "generic"),
+            ("php_version", "8.2"),
+            ("database", "none"),
+        ],
+    )
+    .await;
+    wait_site(&app, site, SiteStatus::Active).await;
+    let dns = format!("/sites/{site}/https/dns");
+
+    // Each bad field is named; nothing is stored.
+    let resp = user
+        .post_form(
+            &dns,
+            &[
+                ("dns_server", "not an address"),
+                ("dns_zone", "other.test"),
+                ("dns_key_name", "panel-acme"),
+                ("dns_secret", "!!!"),
+                ("wildcard", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let page = resp.text().await.unwrap();
+    for (field, message) in [
+        ("dns_server", "an IP address"),
+        ("dns_zone", "wild.test is not inside the zone other.test"),
+        ("dns_secret", "base64"),
+    ] {
+        let marker = format!("data-field-error=\"{field}\"");
+        let at = page
+            .find(&marker)
+            .unwrap_or_else(|| panic!("no {field} error"));
+        assert!(page[at..].contains(message), "{field}");
+    }
+    assert!(
+        panel::db::certificates::get(app.db(), site)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A TSIG key the server does not know: the update is refused, and said so.
+    let form = |secret: &str| {
+        vec![
+            ("dns_server", bind.addr.clone()),
+            ("dns_zone", "wild.test".to_owned()),
+            ("dns_key_name", "panel-acme".to_owned()),
+            ("dns_secret", secret.to_owned()),
+            ("wildcard", "1".to_owned()),
+        ]
+    };
+    let fields = form(&wrong);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(user.post_form(&dns, &fields).await.status(), 303);
+    let failed = wait_cert(&app, site, "refused", Duration::from_secs(60), |c| {
+        c.error.is_some()
+    })
+    .await;
+    assert_eq!(
+        failed.error_kind.as_deref(),
+        Some("dns-update"),
+        "{failed:?}"
+    );
+    assert!(
+        failed.error.as_deref().unwrap().contains("NOTAUTH"),
+        "{failed:?}"
+    );
+
+    // The right key: the wildcard is issued and served.
+    let fields = form(&secret);
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(user.post_form(&dns, &fields).await.status(), 303);
+    let c = wait_cert(&app, site, "issued", Duration::from_secs(90), |c| {
+        c.status.as_str() == "active"
+    })
+    .await;
+    assert_eq!(c.error, None, "{c:?}\n{}", bind.log());
+    assert!(c.names.split(' ').any(|n| n == "*.wild.test"), "{c:?}");
+    let names = served_names(&node, "www.wild.test");
+    assert!(
+        names.contains("DNS:*.wild.test") && names.contains("DNS:wild.test"),
+        "{names}"
+    );
+    let (status, body) = https(&node, &pebble.issued_root, "www.wild.test", "/");
+    assert_eq!(status, 200, "{body}");
+    // The secret is sealed; the page never shows it.
+    let stored = panel::db::certificates::get(app.db(), site)
+        .await
+        .unwrap()
+        .unwrap();
+    let sealed = stored.dns_secret_encrypted.unwrap();
+    assert!(!String::from_utf8_lossy(&sealed).contains(&secret));
+    let page = user.text(&format!("/sites/{site}/https")).await;
+    assert!(!page.contains(&secret));
 }

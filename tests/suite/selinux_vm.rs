@@ -600,6 +600,10 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     // confirmed like any git host's).
     deploy_and_roll_back(&vm, &app, &user, a.id).await;
 
+    // HTTPS: an uploaded certificate installed, its key labelled site_tls_t, and nginx serving
+    // it enforcing.
+    https_enforcing(&vm, &app, &user, a.id).await;
+
     // Delete B with its files.
     let job = post_job(
         &app,
@@ -614,7 +618,7 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     mark = no_denials(
         &vm,
         mark,
-        "suspending, resuming, retrying, deploying, rolling back and deleting sites",
+        "suspending, resuming, retrying, deploying, rolling back, serving HTTPS and deleting sites",
     );
     println!("lifecycle done: {:?}", started.elapsed());
 
@@ -682,6 +686,47 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
         vm.accel
     );
     app.stop().await;
+}
+
+/// Upload a certificate for site A (a CA of the test's own) and serve it over HTTPS.
+async fn https_enforcing(vm: &VmNode, app: &TestApp, user: &LoggedIn, site: SiteId) {
+    let ca_key = rcgen::KeyPair::generate().unwrap();
+    let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    ca.distinguished_name
+        .push(rcgen::DnType::CommonName, "VM test CA");
+    let ca_pem = ca.self_signed(&ca_key).unwrap().pem();
+    let key = rcgen::KeyPair::generate().unwrap();
+    let names = panel::certificates::names_of(
+        &panel::db::sites::get(app.db(), site)
+            .await
+            .unwrap()
+            .unwrap(),
+    );
+    let cert = rcgen::CertificateParams::new(names)
+        .unwrap()
+        .signed_by(&key, &rcgen::Issuer::from_params(&ca, &ca_key))
+        .unwrap()
+        .pem();
+    let job = post_job(
+        app,
+        user,
+        &format!("/sites/{site}/https/upload"),
+        &[
+            ("certificate", &cert),
+            ("chain", &ca_pem),
+            ("key", &key.serialize_pem()),
+        ],
+        "site.certificate",
+    )
+    .await;
+    succeeded(app, &job).await;
+    let label = vm.must("stat -c %C /etc/nginx/panel-tls/web1.key");
+    assert!(label.contains(":site_tls_t:"), "{label}");
+    let served = vm.must(
+        "curl -sk -o /dev/null -w '%{http_code}' --resolve a.example.com:443:127.0.0.1 https://a.example.com/",
+    );
+    assert_eq!(served.trim(), "200");
 }
 
 /// Connect site `site` to a bare repository on the VM (a `git` account with git-shell), deploy

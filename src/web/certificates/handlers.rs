@@ -5,7 +5,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
 use super::views;
-use crate::certificates::{self, forms::HttpsForm, forms::UploadForm};
+use crate::certificates::{self, forms::DnsForm, forms::HttpsForm, forms::UploadForm};
 use crate::db;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::SiteId;
@@ -40,6 +40,16 @@ async fn tab(
     form: Option<&UploadForm>,
     errors: &[FieldError],
 ) -> AppResult<Markup> {
+    tab_with(state, id, form, None, errors).await
+}
+
+async fn tab_with(
+    state: &AppState,
+    id: SiteId,
+    form: Option<&UploadForm>,
+    dns: Option<&DnsForm>,
+    errors: &[FieldError],
+) -> AppResult<Markup> {
     let site = db::sites::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -51,7 +61,7 @@ async fn tab(
         cert.as_ref(),
         job.as_ref(),
         &state.config.acme.directory,
-        form,
+        views::Forms { upload: form, dns },
         errors,
     ))
 }
@@ -122,4 +132,29 @@ pub async fn remove(
     let id = site_id(&id)?;
     certificates::remove(&state, id, session::actor(req)).await?;
     Ok(back(id))
+}
+
+#[handler]
+pub async fn issue_dns(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<DnsForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match certificates::issue_dns(&state, id, &form, session::actor(req)).await {
+        Ok(_) => Ok(back(id)),
+        Err(AppError::Invalid(errors)) => {
+            // The TSIG secret is never sent back into the page.
+            let shown = DnsForm {
+                dns_secret: String::new(),
+                ..form
+            };
+            Ok(tab_with(&state, id, None, Some(&shown), &errors)
+                .await?
+                .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                .into_response())
+        }
+        Err(e) => Err(e),
+    }
 }

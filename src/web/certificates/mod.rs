@@ -15,6 +15,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::GET, paths::SITE_HTTPS, handlers::tab_page),
         RouteSpec::user(Method::POST, paths::SITE_CERT_ISSUE, handlers::issue),
         RouteSpec::user(Method::POST, paths::SITE_CERT_UPLOAD, handlers::upload),
+        RouteSpec::user(Method::POST, paths::SITE_CERT_DNS, handlers::issue_dns),
         RouteSpec::user(Method::POST, paths::SITE_CERT_REMOVE, handlers::remove),
         RouteSpec::user(Method::POST, paths::SITE_HTTPS_SETTINGS, handlers::settings),
     ]

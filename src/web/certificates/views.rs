@@ -1,10 +1,10 @@
 use maud::{Markup, html};
 
-use crate::certificates::forms::UploadForm;
+use crate::certificates::forms::{DnsForm, UploadForm};
 use crate::db::certificates::{CertificateSummary, SiteCertificate};
 use crate::db::jobs::{Job, LogLine, Step};
 use crate::db::sites::Site;
-use crate::domain::{CertSource, CertStatus};
+use crate::domain::{CertChallenge, CertSource, CertStatus};
 use crate::error::FieldError;
 use crate::paths::{self, with_id};
 use crate::web::components::{badge, empty_state, field_error, table, time};
@@ -63,16 +63,37 @@ pub fn index(rows: &[CertificateSummary], page: i64, total: i64, size: i64) -> M
         .render()
 }
 
+/// Forms shown again with what was typed (never a key or secret).
+pub struct Forms<'a> {
+    pub upload: Option<&'a UploadForm>,
+    pub dns: Option<&'a DnsForm>,
+}
+
 pub fn tab(
     site: &Site,
     cert: Option<&SiteCertificate>,
     job: Option<&(Vec<Step>, Vec<LogLine>, Job)>,
     directory: &str,
-    form: Option<&UploadForm>,
+    forms: Forms<'_>,
     errors: &[FieldError],
 ) -> Markup {
     let empty = UploadForm::default();
-    let form = form.unwrap_or(&empty);
+    let form = forms.upload.unwrap_or(&empty);
+    // What the DNS form shows: what was typed, else what is stored.
+    let stored = cert.filter(|c| c.challenge == CertChallenge::Dns01);
+    let dns = forms.dns.cloned().unwrap_or_else(|| DnsForm {
+        dns_server: stored
+            .and_then(|c| c.dns_server.clone())
+            .unwrap_or_default(),
+        dns_zone: stored
+            .and_then(|c| c.dns_zone.clone())
+            .unwrap_or_else(|| site.domain.clone()),
+        dns_key_name: stored
+            .and_then(|c| c.dns_key_name.clone())
+            .unwrap_or_default(),
+        dns_secret: String::new(),
+        wildcard: stored.is_none_or(|c| c.wildcard).then(|| "1".to_owned()),
+    });
     Page::new(format!("{} · HTTPS", site.domain))
         .nav(Nav::Sites)
         .body(html! {
@@ -137,6 +158,41 @@ pub fn tab(
                     label.label { input.checkbox.checkbox-sm type="checkbox" name="hsts" value="1" checked[site.hsts]; " Send Strict-Transport-Security (browsers then refuse plain HTTP for a year)" }
                     p.text-xs."text-base-content/60" { "Applied when a certificate is served. nginx's TLS follows Mozilla's intermediate profile: TLS 1.2 and 1.3 only." }
                     div.card-actions.justify-end { button.btn.btn-sm type="submit" { "Save settings" } }
+                }
+            }
+            section.card."bg-base-100".shadow-sm {
+                form.card-body method="post" action=(with_id(paths::SITE_CERT_DNS, site.id)) {
+                    h2.card-title { "Wildcard certificate (DNS-01)" }
+                    p.text-sm."text-base-content/70" {
+                        "The CA checks a TXT record instead of a file, so the certificate can cover "
+                        span.font-mono { "*." (site.domain) } " and the server need not be reachable on port 80. "
+                        "The panel adds the record by an RFC 2136 dynamic update (BIND, Knot, PowerDNS…) signed with a TSIG key (hmac-sha256); the key's secret is stored encrypted and never shown again."
+                    }
+                    (csrf_field())
+                    div.grid."md:grid-cols-2"."gap-3" {
+                        fieldset.fieldset {
+                            label.label for="dns_server" { "DNS server (IP, optionally :port)" }
+                            input #dns_server.input.w-full.font-mono name="dns_server" value=(dns.dns_server) placeholder="192.0.2.53";
+                            (field_error(errors, "dns_server"))
+                        }
+                        fieldset.fieldset {
+                            label.label for="dns_zone" { "Zone" }
+                            input #dns_zone.input.w-full.font-mono name="dns_zone" value=(dns.dns_zone);
+                            (field_error(errors, "dns_zone"))
+                        }
+                        fieldset.fieldset {
+                            label.label for="dns_key_name" { "TSIG key name" }
+                            input #dns_key_name.input.w-full.font-mono name="dns_key_name" value=(dns.dns_key_name) placeholder="panel-acme";
+                            (field_error(errors, "dns_key_name"))
+                        }
+                        fieldset.fieldset {
+                            label.label for="dns_secret" { "TSIG secret (base64)" }
+                            input #dns_secret.input.w-full.font-mono type="password" name="dns_secret" autocomplete="off" placeholder=(if stored.is_some() { "stored: leave empty to keep" } else { "" });
+                            (field_error(errors, "dns_secret"))
+                        }
+                    }
+                    label.label { input.checkbox.checkbox-sm type="checkbox" name="wildcard" value="1" checked[dns.wildcard.is_some()]; " Include " span.font-mono { "*." (site.domain) } }
+                    div.card-actions.justify-end { button.btn.btn-sm.btn-primary type="submit" { "Issue through DNS" } }
                 }
             }
             section.card."bg-base-100".shadow-sm {
