@@ -47,8 +47,11 @@ pub(super) async fn failed(
         &format!("certificate {what} failed ({}): {}", why.kind, why.text),
     )
     .await?;
+    // A renewal is mailed on the first failure of a streak; later retries are shown on the
+    // site, and the daily alert of a certificate near its expiry (`renew::alert_expiring`)
+    // takes over. An issue someone asked for is mailed each time (at most daily).
     let last = cert.and_then(|c| c.last_alert_at);
-    if alert_due(last.as_deref(), Utc::now()) {
+    if (failures == 1 || !renewal) && alert_due(last.as_deref(), Utc::now()) {
         let subject = if renewal {
             format!("The certificate of {} could not be renewed", site.domain)
         } else {

@@ -205,6 +205,9 @@ async fn store(
 ) -> Result<(), JobFailure> {
     let info = inspect::leaf_info(chain_pem)
         .map_err(|m| JobFailure::new(format!("the certificate {m}")))?;
+    // The site's domain first, then the others in order (a CA lists them as it likes).
+    let mut names = info.names.clone();
+    names.sort_by_key(|n| (n != &site.domain, n.clone()));
     let renew_at = (source == CertSource::Acme)
         .then(|| db::timestamp(inspect::renew_at(info.not_before, info.not_after)));
     db::certificates::store(
@@ -212,7 +215,7 @@ async fn store(
         site.id,
         &db::certificates::Served {
             source,
-            names: &info.names.join(" "),
+            names: &names.join(" "),
             chain_pem,
             key_encrypted: key_sealed,
             not_before: &db::timestamp(info.not_before),

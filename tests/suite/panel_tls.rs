@@ -1,7 +1,7 @@
 //! The panel's own HTTPS: certificate files served and reloaded when they change (a bad pair is
 //! refused and the old one kept), HSTS, plain HTTP redirected to the public URL, TLS below 1.2
-//! refused; a certificate for its host from a real ACME server (pebble), renewed by the panel;
-//! and passkey login through it in Chromium, which trusts only the test's CA.
+//! refused; a certificate for its host from a real ACME server (pebble), renewed by the panel,
+//! and passkey login through it in Chromium, which trusts only pebble's root.
 
 use std::path::Path;
 use std::process::Command;
@@ -235,27 +235,26 @@ async fn the_panel_gets_its_certificate_from_acme_and_renews_it() {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     assert_eq!(curl(&pebble.issued_root, ip, port, "/login").0, 200);
+    // Passkeys through it, trusting pebble's root only.
+    passkey_login_in_chromium(
+        &app,
+        &format!("https://panel.test:{port}"),
+        ip,
+        &pebble.issued_root,
+    )
+    .await;
     app.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn passkey_login_works_over_the_panels_https_in_chromium() {
-    let dir = tempfile::tempdir().unwrap();
-    let ca = Ca::new();
-    let ca_file = dir.path().join("ca.pem");
-    std::fs::write(&ca_file, &ca.pem).unwrap();
-    ca.issue(dir.path());
-    let (port, http) = (free_port(), free_port());
-    let app = files_panel(dir.path(), port, http).await;
-    let base = format!("https://panel.test:{port}");
+/// Enrol and log in with a passkey in Chromium at `base`, which resolves `panel.test` to `ip`
+/// and trusts `ca_file` (its NSS database) and nothing else: no certificate error is ignored,
+/// so the page is the secure context passkeys require.
+async fn passkey_login_in_chromium(app: &TestApp, base: &str, ip: &str, ca_file: &Path) {
     let link = panel::auth::first_run_link(app.db(), &app.state().config)
         .await
         .unwrap()
         .unwrap();
     assert!(link.starts_with(&format!("{base}/enrol/")), "{link}");
-
-    // Chromium trusts the test CA (its NSS database) and nothing else was changed: no
-    // certificate errors ignored, so the page is a secure context passkeys accept.
     let home = tempfile::tempdir().unwrap();
     let nssdb = home.path().join(".pki/nssdb");
     std::fs::create_dir_all(&nssdb).unwrap();
@@ -278,7 +277,7 @@ async fn passkey_login_works_over_the_panels_https_in_chromium() {
         assert!(ok.success(), "certutil {args:?}");
     }
     let b = Browser::start_with(
-        &["--host-resolver-rules=MAP panel.test 127.0.0.1".to_owned()],
+        &[format!("--host-resolver-rules=MAP panel.test {ip}")],
         Some(home.path()),
     )
     .await;
@@ -306,6 +305,4 @@ async fn passkey_login_works_over_the_panels_https_in_chromium() {
         .await
         .expect("session cookie");
     assert!(!cookie.is_empty());
-    drop(b);
-    app.stop().await;
 }
