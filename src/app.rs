@@ -16,6 +16,8 @@ use crate::web;
 
 /// How long in-flight requests get to finish after a shutdown signal.
 const GRACE: Duration = Duration::from_secs(10);
+/// How long a connection may stay silent (a slow client holding it open).
+const IDLE: Duration = Duration::from_secs(300);
 
 /// A panel running in this process (used by `serve` and by the tests).
 pub struct Running {
@@ -91,7 +93,12 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
             .with_context(|| format!("listening on {http}"))?;
         let endpoint = web::tls::plain_http(state.clone());
         extra.push(tokio::spawn(async move {
-            if let Err(e) = poem::Server::new_with_acceptor(plain).run(endpoint).await {
+            // It only redirects and answers challenges: a connection idle for 30 s is dropped.
+            if let Err(e) = poem::Server::new_with_acceptor(plain)
+                .idle_timeout(Duration::from_secs(30))
+                .run(endpoint)
+                .await
+            {
                 tracing::error!("the plain-HTTP listener stopped: {e}");
             }
         }));
@@ -121,7 +128,10 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         &state.audit,
     );
     let task = tokio::spawn(async move {
+        // A connection with no byte either way for this long is dropped (live pages send a
+        // keep-alive every 15 s; the slowest handler waits well under it on a node).
         let served = poem::Server::new_with_acceptor(acceptor)
+            .idle_timeout(IDLE)
             .run_with_graceful_shutdown(
                 app,
                 async move {

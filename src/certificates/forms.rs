@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 /// "Upload a certificate": the site's certificate, its issuers, its key (all PEM).
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct UploadForm {
     #[serde(default)]
     pub certificate: String,
@@ -35,7 +35,7 @@ impl HttpsForm {
 pub const MAX_PEM: usize = 64 * 1024;
 
 /// "Wildcard or DNS-01 certificate": an RFC 2136 server and its TSIG key.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Default, Deserialize)]
 pub struct DnsForm {
     #[serde(default)]
     pub dns_server: String,
@@ -73,10 +73,11 @@ fn dns_name(text: &str) -> Option<String> {
     ok.then_some(t)
 }
 
-/// Parse the DNS form for a site named `domain`; `have_secret`: one is stored already.
+/// Parse the DNS form for a site answering to `names` (its domain first); `have_secret`: one
+/// is stored already.
 pub fn parse_dns(
     form: &DnsForm,
-    domain: &str,
+    names: &[String],
     have_secret: bool,
 ) -> Result<DnsInput, Vec<crate::error::FieldError>> {
     use crate::error::FieldError;
@@ -100,10 +101,23 @@ pub fn parse_dns(
             "dns_zone",
             "a DNS zone name such as example.com",
         )),
-        Some(z) if !(domain == z || domain.ends_with(&format!(".{z}"))) => errors.push(
-            FieldError::new("dns_zone", format!("{domain} is not inside the zone {z}")),
-        ),
-        Some(_) => {}
+        Some(z) => {
+            let outside: Vec<&str> = names
+                .iter()
+                .filter(|n| !(*n == z || n.ends_with(&format!(".{z}"))))
+                .map(String::as_str)
+                .collect();
+            if !outside.is_empty() {
+                errors.push(FieldError::new(
+                    "dns_zone",
+                    format!(
+                        "{} {} not inside the zone {z}",
+                        outside.join(", "),
+                        if outside.len() == 1 { "is" } else { "are" }
+                    ),
+                ));
+            }
+        }
     }
     let key_name = dns_name(&form.dns_key_name);
     if key_name.is_none() {
@@ -136,4 +150,82 @@ pub fn parse_dns(
         secret,
         wildcard: form.wildcard.is_some(),
     })
+}
+
+// Printed without the key or the secret, whoever prints them.
+impl std::fmt::Debug for UploadForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UploadForm")
+            .field("certificate", &self.certificate.len())
+            .field("chain", &self.chain.len())
+            .field("key", &"(redacted)")
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for DnsForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DnsForm")
+            .field("dns_server", &self.dns_server)
+            .field("dns_zone", &self.dns_zone)
+            .field("dns_key_name", &self.dns_key_name)
+            .field("dns_secret", &"(redacted)")
+            .field("wildcard", &self.wildcard)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(zone: &str, secret: &str) -> DnsForm {
+        DnsForm {
+            dns_server: "192.0.2.53".into(),
+            dns_zone: zone.into(),
+            dns_key_name: "panel-acme".into(),
+            dns_secret: secret.into(),
+            wildcard: Some("1".into()),
+        }
+    }
+
+    #[test]
+    fn every_name_must_be_inside_the_zone_and_the_secret_is_never_printed() {
+        let names = vec!["shop.test".to_owned(), "shop.example".to_owned()];
+        let secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+        let e = parse_dns(&form("shop.test", secret), &names, false)
+            .err()
+            .unwrap();
+        assert_eq!(e[0].field, "dns_zone");
+        assert_eq!(
+            e[0].message,
+            "shop.example is not inside the zone shop.test"
+        );
+        let ok = parse_dns(&form("shop.test", secret), &names[..1], false)
+            .ok()
+            .unwrap();
+        assert_eq!(ok.server.port(), 53);
+        assert!(ok.wildcard);
+        // Empty keeps a stored secret; without one it is required.
+        assert!(
+            parse_dns(&form("shop.test", ""), &names[..1], true)
+                .ok()
+                .unwrap()
+                .secret
+                .is_none()
+        );
+        assert_eq!(
+            parse_dns(&form("shop.test", ""), &names[..1], false)
+                .err()
+                .unwrap()[0]
+                .field,
+            "dns_secret"
+        );
+        assert!(!format!("{:?}", form("shop.test", secret)).contains(secret));
+        let upload = UploadForm {
+            key: "-----BEGIN PRIVATE KEY-----".into(),
+            ..UploadForm::default()
+        };
+        assert!(!format!("{upload:?}").contains("PRIVATE KEY"));
+    }
 }

@@ -113,8 +113,9 @@ pub async fn issue_dns(
     let stored_secret = existing
         .as_ref()
         .and_then(|c| c.dns_secret_encrypted.clone());
+    let mut names = names_of(&site);
     let input =
-        forms::parse_dns(form, &site.domain, stored_secret.is_some()).map_err(AppError::Invalid)?;
+        forms::parse_dns(form, &names, stored_secret.is_some()).map_err(AppError::Invalid)?;
     ready(&site)?;
     let sealed = match &input.secret {
         Some(secret) => state
@@ -122,7 +123,6 @@ pub async fn issue_dns(
             .seal(secret, dns_secret_context(&id.to_string())),
         None => stored_secret.expect("parse_dns requires a secret when none is stored"),
     };
-    let mut names = names_of(&site);
     if input.wildcard {
         names.push(format!("*.{}", site.domain));
     }
@@ -263,11 +263,13 @@ pub async fn set_https(
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
     let site = load(state, id).await?;
+    if site.tls {
+        ready(&site)?;
+    }
     db::sites::set_https(&state.db, id, form.redirect(), form.hsts()).await?;
     if !site.tls {
         return Ok(None);
     }
-    ready(&site)?;
     let site = load(state, id).await?;
     jobs::submit(state, &site, jobs::Work::Rewrite, actor)
         .await

@@ -179,8 +179,9 @@ impl FileWrite {
             Some(user) => Command::new("sha256sum").sudo_as_site(user),
             None => Command::new("sha256sum").sudo(),
         };
+        // A secret's hash is a fingerprint of it: as hidden as the secret in text plans and logs.
         Probe::ok(reader.flag("--check").flag("--status").flag("--strict"))
-            .stdin(format!("{sum}  {}\n", self.path), false)
+            .stdin(format!("{sum}  {}\n", self.path), self.sensitive)
     }
 }
 

@@ -140,6 +140,16 @@ pub async fn start(
             continue; // already valid (a recent order for the same name)
         }
         let name = auth.identifier().to_string();
+        // The record and file names come from what the panel asked for, never from elsewhere.
+        if !names.iter().any(|n| n == &name) {
+            return Err(Explained {
+                kind: "ca",
+                text: format!(
+                    "The CA asked to prove a name that was not requested ({}); refused.",
+                    name.chars().take(80).collect::<String>()
+                ),
+            });
+        }
         let ch = auth
             .challenge(proof.challenge_type())
             .ok_or_else(|| Explained {

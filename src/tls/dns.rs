@@ -148,7 +148,13 @@ impl Rfc2136 {
         .await
         .map_err(|_| format!("{} did not answer within 10 s", self.server))?
         .map_err(|e| format!("{}: {e}", self.server))?;
-        if answer.len() < 12 || answer[0..2] != id.to_be_bytes() {
+        // Our id, a response (QR), to an UPDATE. (Its TSIG signature is not checked yet: a
+        // forged success only makes the CA's check fail, which is then explained.)
+        if answer.len() < 12
+            || answer[0..2] != id.to_be_bytes()
+            || answer[2] & 0x80 == 0
+            || (answer[2] >> 3) & 0x0f != 5
+        {
             return Err(format!("{} sent an answer that is not ours", self.server));
         }
         match answer[3] & 0x0f {

@@ -11,6 +11,9 @@ use crate::error::FieldError;
 
 /// Certificates in one upload or issued chain, at most.
 const MAX_CHAIN: usize = 8;
+/// The stored chain and names, at most (the columns' CHECKs).
+pub const MAX_STORED_CHAIN: usize = 65_536;
+pub const MAX_STORED_NAMES: usize = 8_000;
 
 /// What the panel keeps of a certificate.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -248,14 +251,30 @@ pub fn check_upload(
         }
         Err(m) => errors.push(FieldError::new("key", m)),
     }
-    if !errors.is_empty() {
-        return Err(errors);
-    }
     let mut chain_pem = certificate.trim().to_owned();
     chain_pem.push('\n');
     if !chain.trim().is_empty() {
         chain_pem.push_str(chain.trim());
         chain_pem.push('\n');
+    }
+    // What is stored must fit what is kept (checked now, not after the node has changed).
+    if chain_pem.len() > MAX_STORED_CHAIN {
+        errors.push(FieldError::new(
+            "chain",
+            "the certificate and its chain together are over 64 KiB",
+        ));
+    }
+    if info
+        .as_ref()
+        .is_some_and(|i| i.names.join(" ").len() > MAX_STORED_NAMES)
+    {
+        errors.push(FieldError::new(
+            "certificate",
+            "names more than 8000 characters of DNS names",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
     }
     Ok(Checked {
         chain_pem,

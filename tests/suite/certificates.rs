@@ -904,7 +904,10 @@ async fn a_wildcard_certificate_is_issued_through_rfc2136_dns_updates() {
     let page = resp.text().await.unwrap();
     for (field, message) in [
         ("dns_server", "an IP address"),
-        ("dns_zone", "wild.test is not inside the zone other.test"),
+        (
+            "dns_zone",
+            "wild.test, www.wild.test are not inside the zone other.test",
+        ),
         ("dns_secret", "base64"),
     ] {
         let marker = format!("data-field-error=\"{field}\"");
