@@ -61,7 +61,8 @@ fn u32be(out: &mut Vec<u8>, v: u32) {
 }
 
 impl Rfc2136 {
-    /// The update message: add (`true`) or delete one TXT record, signed; its id.
+    /// The update message: add (`true`) or delete one TXT record, signed; and its MAC (the
+    /// answer's signature covers it).
     fn message(
         &self,
         id: u16,
@@ -69,7 +70,7 @@ impl Rfc2136 {
         value: &str,
         add: bool,
         now: u64,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<(Vec<u8>, Vec<u8>), String> {
         if value.len() > 255 {
             return Err("a TXT value over 255 bytes".into());
         }
@@ -122,7 +123,7 @@ impl Rfc2136 {
         u16be(&mut m, rdata.len() as u16);
         m.extend_from_slice(&rdata);
         m[10..12].copy_from_slice(&1u16.to_be_bytes()); // ARCOUNT: the TSIG record
-        Ok(m)
+        Ok((m, mac.to_vec()))
     }
 
     async fn update(&self, fqdn: &str, value: &str, add: bool) -> Result<(), String> {
@@ -131,7 +132,7 @@ impl Rfc2136 {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or(0);
-        let msg = self.message(id, fqdn, value, add, now)?;
+        let (msg, request_mac) = self.message(id, fqdn, value, add, now)?;
         // Over TCP (RFC 7766): no truncation, and one connection per update is plenty.
         let answer = tokio::time::timeout(TIMEOUT, async {
             use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -148,8 +149,7 @@ impl Rfc2136 {
         .await
         .map_err(|_| format!("{} did not answer within 10 s", self.server))?
         .map_err(|e| format!("{}: {e}", self.server))?;
-        // Our id, a response (QR), to an UPDATE. (Its TSIG signature is not checked yet: a
-        // forged success only makes the CA's check fail, which is then explained.)
+        // Our id, a response (QR), to an UPDATE.
         if answer.len() < 12
             || answer[0..2] != id.to_be_bytes()
             || answer[2] & 0x80 == 0
@@ -158,7 +158,10 @@ impl Rfc2136 {
             return Err(format!("{} sent an answer that is not ours", self.server));
         }
         match answer[3] & 0x0f {
-            0 => Ok(()),
+            // Success must be signed with our key (RFC 8945 §5.3): an unsigned or forged
+            // "done" is not believed. Refusals may come unsigned (a server that does not know
+            // the key cannot sign).
+            0 => self.verify(&answer, &request_mac, now),
             rcode => Err(format!(
                 "{} refused the update: {}",
                 self.server,
@@ -171,6 +174,99 @@ impl Rfc2136 {
                 }
             )),
         }
+    }
+}
+
+fn read_u16(m: &[u8], i: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*m.get(i)?, *m.get(i + 1)?]))
+}
+
+/// The index after a (possibly compressed) name starting at `i`.
+fn skip_name(m: &[u8], mut i: usize) -> Option<usize> {
+    for _ in 0..128 {
+        let len = *m.get(i)? as usize;
+        if len == 0 {
+            return Some(i + 1);
+        }
+        if len & 0xc0 == 0xc0 {
+            return (i + 2 <= m.len()).then_some(i + 2);
+        }
+        i += 1 + len;
+    }
+    None
+}
+
+/// The index after a resource record starting at `i`.
+fn skip_rr(m: &[u8], i: usize) -> Option<usize> {
+    let j = skip_name(m, i)?;
+    let end = j + 10 + read_u16(m, j + 8)? as usize;
+    (end <= m.len()).then_some(end)
+}
+
+impl Rfc2136 {
+    /// Check the answer's TSIG record: our key, signed over our request's MAC, the answer
+    /// without the record, and its variables; within the fudge of our clock.
+    fn verify(&self, answer: &[u8], request_mac: &[u8], now: u64) -> Result<(), String> {
+        let bad = || {
+            format!(
+                "{} answered without a valid signature of our key",
+                self.server
+            )
+        };
+        let count = |k: usize| read_u16(answer, 4 + 2 * k).map(usize::from);
+        let (zones, rest) = (count(0).ok_or_else(bad)?, [count(1), count(2), count(3)]);
+        let records: usize = rest.iter().map(|c| c.unwrap_or(0)).sum();
+        if count(3).unwrap_or(0) == 0 {
+            return Err(bad());
+        }
+        let mut i = 12;
+        for _ in 0..zones {
+            i = skip_name(answer, i).ok_or_else(bad)? + 4;
+        }
+        for _ in 0..records - 1 {
+            i = skip_rr(answer, i).ok_or_else(bad)?;
+        }
+        let tsig_start = i;
+        let j = skip_name(answer, i).ok_or_else(bad)?;
+        if read_u16(answer, j) != Some(TYPE_TSIG) {
+            return Err(bad());
+        }
+        let rdlen = read_u16(answer, j + 8).ok_or_else(bad)? as usize;
+        let rdata = answer.get(j + 10..j + 10 + rdlen).ok_or_else(bad)?;
+        let k = skip_name(rdata, 0).ok_or_else(bad)?;
+        let time = rdata.get(k..k + 6).ok_or_else(bad)?;
+        let fudge = read_u16(rdata, k + 6).ok_or_else(bad)?;
+        let mac_len = read_u16(rdata, k + 8).ok_or_else(bad)? as usize;
+        let mac = rdata.get(k + 10..k + 10 + mac_len).ok_or_else(bad)?;
+        let after = k + 10 + mac_len;
+        let original_id = rdata.get(after..after + 2).ok_or_else(bad)?;
+        let error_other = rdata.get(after + 2..).ok_or_else(bad)?;
+        let signed =
+            u64::from_be_bytes([0, 0, time[0], time[1], time[2], time[3], time[4], time[5]]);
+        if now.abs_diff(signed) > u64::from(fudge) {
+            return Err(format!(
+                "{} signed its answer at a time off by more than {fudge} s",
+                self.server
+            ));
+        }
+        let mut body = answer[..tsig_start].to_vec();
+        body[0..2].copy_from_slice(original_id);
+        let arcount = read_u16(&body, 10).ok_or_else(bad)? - 1;
+        body[10..12].copy_from_slice(&arcount.to_be_bytes());
+        let mut vars = Vec::new();
+        name(&mut vars, &self.key_name)?;
+        u16be(&mut vars, CLASS_ANY);
+        u32be(&mut vars, 0);
+        name(&mut vars, ALGORITHM)?;
+        vars.extend_from_slice(time);
+        u16be(&mut vars, fudge);
+        vars.extend_from_slice(error_other);
+        let mut check = Hmac::<Sha256>::new_from_slice(&self.secret).expect("any key length");
+        check.update(&(request_mac.len() as u16).to_be_bytes());
+        check.update(request_mac);
+        check.update(&body);
+        check.update(&vars);
+        check.verify_slice(mac).map_err(|_| bad())
     }
 }
 
@@ -204,7 +300,8 @@ mod tests {
                 true,
                 1_700_000_000,
             )
-            .unwrap();
+            .unwrap()
+            .0;
         assert_eq!(&m[0..2], &[0x12, 0x34]);
         assert_eq!(u16::from_be_bytes([m[2], m[3]]) >> 11, 5, "opcode UPDATE");
         assert_eq!(&m[4..12], &[0, 1, 0, 0, 0, 1, 0, 1]);
@@ -227,8 +324,18 @@ mod tests {
                 true,
                 1_700_000_000,
             )
-            .unwrap();
+            .unwrap()
+            .0;
         assert_ne!(m, m2);
         assert!(other.message(1, "a..b", "x", true, 0).is_err());
+        // A "done" that is not signed, or signed by another key, is not believed.
+        let (request, mac) = other
+            .message(7, "_acme-challenge.example.com", "abc", true, 1_700_000_000)
+            .unwrap();
+        let mut unsigned = request[..12].to_vec();
+        unsigned[10..12].copy_from_slice(&[0, 0]);
+        assert!(other.verify(&unsigned, &mac, 1_700_000_000).is_err());
+        // The request itself carries a TSIG record, but over other data than an answer's.
+        assert!(other.verify(&request, &mac, 1_700_000_000).is_err());
     }
 }
