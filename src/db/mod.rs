@@ -100,11 +100,20 @@ pub async fn ping(pool: &Pool) -> bool {
 /// Checkpoint the WAL into the main file and close every connection, so a stopped panel leaves
 /// one self-contained database file.
 pub async fn close(pool: &Pool) {
-    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-        .execute(pool)
-        .await
-    {
-        tracing::warn!("WAL checkpoint at shutdown failed: {e}");
+    // A background task's query that was still finishing keeps the checkpoint from truncating
+    // (it reports `busy` rather than failing): try again for up to a second.
+    for _ in 0..50 {
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(pool)
+            .await
+        {
+            Ok((0, _, _)) => break,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => {
+                tracing::warn!("WAL checkpoint at shutdown failed: {e}");
+                break;
+            }
+        }
     }
     pool.close().await;
 }
