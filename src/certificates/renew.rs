@@ -16,7 +16,10 @@ const BATCH: i64 = 50;
 
 pub fn spawn(state: AppState) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(state.config.acme.check_interval);
+        // The first pass one interval after start: nothing is due in the first moments, and a
+        // panel stopped right after it started has no query of this loop in flight.
+        let every = state.config.acme.check_interval;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
