@@ -2,6 +2,7 @@
 //! Shell access to the panel host is the trust root: these commands need no login.
 
 mod deploy;
+mod dev;
 mod selinux;
 mod site;
 mod ssh_keys;
@@ -16,6 +17,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 
+pub use dev::DevCommand;
 pub use selinux::{OutputFormat, SelinuxCommand};
 pub use site::{PlanFormat, SiteCommand};
 pub use ssh_keys::{KeyTypeArg, SshKeyCommand};
@@ -66,6 +68,9 @@ pub enum Command {
         #[arg(long)]
         wait: bool,
     },
+    /// Development tools (fake data for benchmarks).
+    #[command(subcommand)]
+    Dev(DevCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -171,6 +176,7 @@ pub fn main() -> ExitCode {
             }
             Command::Selinux(cmd) => selinux::run(cmd),
             Command::Site(cmd) => site::run(cmd),
+            Command::Dev(cmd) => dev::run(cmd, &config).await,
             Command::Deploy { site, branch, wait } => {
                 with_state(&config, |s| async move {
                     deploy::run(&s, &site, branch, wait).await

@@ -18,26 +18,36 @@ pub struct DashboardCounts {
     pub ssh_keys_total: i64,
 }
 
-pub async fn counts(pool: &Pool) -> sqlx::Result<DashboardCounts> {
-    sqlx::query_as(
-        "SELECT
-            (SELECT count(*) FROM servers) AS servers_total,
-            (SELECT count(*) FROM servers WHERE status = 'active') AS servers_active,
-            (SELECT count(*) FROM servers WHERE status IN ('error', 'unreachable')) AS servers_attention,
-            (SELECT count(*) FROM sites) AS sites_total,
-            (SELECT count(*) FROM sites WHERE status = 'active') AS sites_active,
-            (SELECT count(*) FROM sites WHERE status = 'error') AS sites_error,
-            (SELECT count(*) FROM databases) AS databases_total,
+pub const COUNTS: &str = "SELECT
+            (SELECT n FROM list_counts WHERE name = 'servers') AS servers_total,
+            (SELECT n FROM list_counts WHERE name = 'servers.active') AS servers_active,
+            (SELECT sum(n) FROM list_counts
+              WHERE name IN ('servers.error', 'servers.unreachable')) AS servers_attention,
+            (SELECT n FROM list_counts WHERE name = 'sites') AS sites_total,
+            (SELECT n FROM list_counts WHERE name = 'sites.active') AS sites_active,
+            (SELECT n FROM list_counts WHERE name = 'sites.error') AS sites_error,
+            (SELECT n FROM list_counts WHERE name = 'databases') AS databases_total,
             (SELECT count(*) FROM deployments
               WHERE created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')) AS deployments_7d,
             (SELECT count(*) FROM deployments WHERE status = 'failed'
               AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')) AS deployments_failed_7d,
-            (SELECT count(*) FROM selinux_audit_logs
-              WHERE created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 day')) AS denials_24h,
-            (SELECT count(*) FROM ssh_keys) AS ssh_keys_total",
-    )
-    .fetch_one(pool)
-    .await
+            (SELECT coalesce(sum(n), 0) FROM denial_hours WHERE server_id = '*'
+              AND hour >= strftime('%Y-%m-%dT%H', 'now', '-1 day')) AS denials_24h,
+            (SELECT n FROM list_counts WHERE name = 'ssh_keys') AS ssh_keys_total";
+
+/// Row totals from the counters the schema's triggers keep (`list_counts`, `denial_hours`);
+/// deployment counts are index range counts over the last week. Nothing here reads a table
+/// whole, however many servers and sites there are.
+pub async fn counts(pool: &Pool) -> sqlx::Result<DashboardCounts> {
+    sqlx::query_as(COUNTS).fetch_one(pool).await
+}
+
+/// A list's total from the counters (`servers`, `sites`, `databases`).
+pub async fn total(pool: &Pool, list: &'static str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT coalesce((SELECT n FROM list_counts WHERE name = ?), 0)")
+        .bind(list)
+        .fetch_one(pool)
+        .await
 }
 
 #[cfg(test)]
@@ -74,6 +84,30 @@ mod tests {
             (4, 2, 1)
         );
         assert_eq!(c.denials_24h, 1);
+        // The counters follow status changes and deletions.
+        sqlx::query("UPDATE servers SET status = 'unreachable' WHERE status = 'active'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM servers WHERE status = 'pending'")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM selinux_audit_logs")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let c = counts(&pool).await.unwrap();
+        assert_eq!(
+            (
+                c.servers_total,
+                c.servers_active,
+                c.servers_attention,
+                c.denials_24h
+            ),
+            (3, 0, 3, 0)
+        );
+        assert_eq!(total(&pool, "servers").await.unwrap(), 3);
         crate::db::close(&pool).await;
     }
 }

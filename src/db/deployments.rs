@@ -2,7 +2,9 @@
 //! already acted on (`webhook_deliveries`).
 
 use super::Pool;
+use super::listing::{Filters, Listing};
 use crate::domain::{DeploymentAction, DeploymentStatus, DeploymentTrigger, ReleaseState};
+use crate::domain::{ListQuery, Page, TimeSort};
 use crate::ids::{DeploymentId, JobId, SiteId, UserId};
 
 /// A deployment with its site and who started it, for lists and its page.
@@ -28,7 +30,11 @@ pub struct Deployment {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
 }
+crate::keyed!(Deployment);
 
 const SELECT: &str = "SELECT d.id, d.site_id, si.domain AS site_domain, d.action, d.status,
         d.triggered_by, d.trigger_detail, u.name AS actor_name, d.branch, d.commit_hash,
@@ -38,14 +44,46 @@ const SELECT: &str = "SELECT d.id, d.site_id, si.domain AS site_domain, d.action
      JOIN sites si ON si.id = d.site_id
      LEFT JOIN users u ON u.id = d.actor_id";
 
-/// The most recent deployments of every site, newest first.
-pub async fn recent(pool: &Pool, limit: i64) -> sqlx::Result<Vec<Deployment>> {
-    sqlx::query_as(&format!(
-        "{SELECT} ORDER BY d.created_at DESC, d.id DESC LIMIT ?"
-    ))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
+fn order(_: TimeSort) -> &'static str {
+    "d.created_at"
+}
+
+/// The deployments list: its output columns are left out (the deployment's page shows them).
+pub const LISTING: Listing<TimeSort> = Listing {
+    columns: "d.id, d.site_id, si.domain AS site_domain, d.action, d.status,
+        d.triggered_by, d.trigger_detail, u.name AS actor_name, d.branch, d.commit_hash,
+        d.commit_message, d.release, d.release_state, d.job_id, d.status_reason, '' AS stdout,
+        '' AS stderr, d.created_at, d.started_at, d.finished_at",
+    from: "deployments d
+     JOIN sites si ON si.id = d.site_id
+     LEFT JOIN users u ON u.id = d.actor_id",
+    id: "d.id",
+    search: &[],
+    order,
+};
+
+/// What the deployments list may be narrowed to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct DeploymentFilter {
+    pub site: Option<SiteId>,
+    pub status: Option<DeploymentStatus>,
+}
+
+impl DeploymentFilter {
+    pub fn filters(&self) -> Filters {
+        Filters::new()
+            .and_some("d.site_id = ?", self.site)
+            .and_some("d.status = ?", self.status.map(|s| s.as_str()))
+    }
+}
+
+/// One page of deployments, newest first.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<TimeSort>,
+    filter: &DeploymentFilter,
+) -> sqlx::Result<Page<Deployment>> {
+    LISTING.fetch(pool, q, &filter.filters()).await
 }
 
 /// One site's deployments, newest first.

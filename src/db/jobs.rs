@@ -1,7 +1,9 @@
 //! `jobs` and `job_log`.
 
 use super::Pool;
+use super::listing::{Filters, Listing};
 use crate::domain::{JobKind, JobStatus, LogStream, StepStatus};
+use crate::domain::{ListQuery, Page, TimeSort};
 use crate::ids::{JobId, ServerId, UserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -17,6 +19,47 @@ pub struct Job {
     pub created_at: String,
     pub started_at: Option<String>,
     pub finished_at: Option<String>,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
+}
+crate::keyed!(Job);
+
+fn order(_: TimeSort) -> &'static str {
+    "j.created_at"
+}
+
+pub const LISTING: Listing<TimeSort> = Listing {
+    columns: "j.id, j.server_id, j.kind, j.args, j.title, j.status, j.exit_code, j.error,
+              j.created_at, j.started_at, j.finished_at",
+    from: "jobs j",
+    id: "j.id",
+    search: &["j.title"],
+    order,
+};
+
+/// What the jobs list may be narrowed to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct JobFilter {
+    pub server: Option<ServerId>,
+    pub status: Option<JobStatus>,
+}
+
+impl JobFilter {
+    pub fn filters(&self) -> Filters {
+        Filters::new()
+            .and_some("j.server_id = ?", self.server)
+            .and_some("j.status = ?", self.status.map(|s| s.as_str()))
+    }
+}
+
+/// One page of jobs, newest first.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<TimeSort>,
+    filter: &JobFilter,
+) -> sqlx::Result<Page<Job>> {
+    LISTING.fetch(pool, q, &filter.filters()).await
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -57,15 +100,6 @@ pub async fn get(pool: &Pool, id: JobId) -> sqlx::Result<Option<Job>> {
         .bind(id)
         .fetch_optional(pool)
         .await
-}
-
-pub async fn recent(pool: &Pool, limit: i64) -> sqlx::Result<Vec<Job>> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?"
-    ))
-    .bind(limit)
-    .fetch_all(pool)
-    .await
 }
 
 pub async fn mark_running(pool: &Pool, id: JobId) -> sqlx::Result<()> {

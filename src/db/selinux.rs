@@ -1,7 +1,9 @@
 //! `selinux_audit_logs`.
 
 use super::Pool;
+use super::listing::{Filters, Listing};
 use crate::domain::LogLevel;
+use crate::domain::{ListQuery, Page, TimeSort};
 use crate::ids::{AuditLogId, ServerId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -13,7 +15,11 @@ pub struct AuditSummary {
     pub created_at: String,
     pub explanation: Option<String>,
     pub severity: Option<String>,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
 }
+crate::keyed!(AuditSummary);
 
 /// What the SELinux page is filtered by; every value is bound, never pasted into SQL.
 #[derive(Clone, Debug, Default)]
@@ -29,83 +35,111 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The WHERE clause (fixed text) and its values in order.
-    fn clause(&self) -> (String, Vec<String>) {
-        let mut sql = String::from(" WHERE 1 = 1");
-        let mut binds = Vec::new();
-        if let Some(s) = self.server {
-            sql.push_str(" AND a.server_id = ?");
-            binds.push(s.to_string());
-        }
+    /// The page's conditions: fixed text over the record's computed columns (each leads an
+    /// index in time order), every value bound.
+    pub fn filters(&self) -> Filters {
+        let mut f = Filters::new().and_some("a.server_id = ?", self.server);
         if let Some(l) = &self.level {
-            sql.push_str(
-                " AND (json_extract(a.context, '$.source_level') = ? OR json_extract(a.context, '$.target_level') = ?)",
+            f = f.and(
+                "a.source_level = ? OR a.target_level = ?",
+                [l.clone(), l.clone()],
             );
-            binds.push(l.clone());
-            binds.push(l.clone());
         }
         if let Some(t) = &self.setype {
-            sql.push_str(
-                " AND (json_extract(a.context, '$.source_type') = ? OR json_extract(a.context, '$.target_type') = ?)",
+            f = f.and(
+                "a.source_type = ? OR a.target_type = ?",
+                [t.clone(), t.clone()],
             );
-            binds.push(t.clone());
-            binds.push(t.clone());
         }
-        if let Some(c) = &self.tclass {
-            sql.push_str(" AND json_extract(a.context, '$.tclass') = ?");
-            binds.push(c.clone());
-        }
-        if let Some(t) = &self.since {
-            sql.push_str(" AND a.created_at >= ?");
-            binds.push(t.clone());
-        }
-        (sql, binds)
+        f.and_some("a.tclass = ?", self.tclass.as_ref())
+            .and_some("a.created_at >= ?", self.since.as_ref())
+    }
+
+    /// Only the server and the period: the per-hour counters answer for these.
+    fn counted(&self) -> bool {
+        self.level.is_none() && self.setype.is_none() && self.tclass.is_none()
     }
 }
 
-/// The most recent matching records first.
-pub async fn search(pool: &Pool, filter: &Filter, limit: i64) -> sqlx::Result<Vec<AuditSummary>> {
-    let (clause, binds) = filter.clause();
-    let sql = format!(
-        "SELECT a.id, s.name AS server_name, a.level, a.message, a.created_at,
-                json_extract(a.context, '$.explanation.summary') AS explanation,
-                json_extract(a.context, '$.explanation.severity') AS severity
-         FROM selinux_audit_logs a LEFT JOIN servers s ON s.id = a.server_id{clause}
-         ORDER BY a.created_at DESC, a.id DESC LIMIT ?"
-    );
-    let mut q = sqlx::query_as(&sql);
-    for b in &binds {
-        q = q.bind(b);
-    }
-    q.bind(limit).fetch_all(pool).await
+fn order(_: TimeSort) -> &'static str {
+    "a.created_at"
 }
 
-/// Matching denials (warnings and errors) per day, newest day first.
+pub const LISTING: Listing<TimeSort> = Listing {
+    columns: "a.id, s.name AS server_name, a.level, a.message, a.created_at,
+              json_extract(a.context, '$.explanation.summary') AS explanation,
+              json_extract(a.context, '$.explanation.severity') AS severity",
+    from: "selinux_audit_logs a LEFT JOIN servers s ON s.id = a.server_id",
+    id: "a.id",
+    search: &["a.message"],
+    order,
+};
+
+/// One page of matching records, newest first.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<TimeSort>,
+    filter: &Filter,
+) -> sqlx::Result<Page<AuditSummary>> {
+    LISTING.fetch(pool, q, &filter.filters()).await
+}
+
+/// Matching denials (warnings and errors) per day, newest day first. Unless the filter names a
+/// type, class or site, the per-hour counters answer (a few hundred rows, not the records).
 pub async fn per_day(pool: &Pool, filter: &Filter, days: i64) -> sqlx::Result<Vec<(String, i64)>> {
-    let (clause, binds) = filter.clause();
+    if filter.counted() {
+        let server = filter
+            .server
+            .map_or_else(|| "*".to_owned(), |s| s.to_string());
+        let since = filter.since.as_deref().map_or(String::new(), hour_of);
+        return sqlx::query_as(PER_DAY_COUNTED)
+            .bind(server)
+            .bind(since)
+            .bind(days)
+            .fetch_all(pool)
+            .await;
+    }
+    let f = filter.filters();
     let sql = format!(
-        "SELECT substr(a.created_at, 1, 10) AS day, count(*) FROM selinux_audit_logs a{clause}
-           AND a.level IN ('warning', 'error')
-         GROUP BY day ORDER BY day DESC LIMIT ?"
+        "SELECT substr(a.created_at, 1, 10) AS day, count(*) FROM selinux_audit_logs a
+         WHERE a.level IN ('warning', 'error'){} GROUP BY day ORDER BY day DESC LIMIT ?",
+        f.sql()
     );
     let mut q = sqlx::query_as(&sql);
-    for b in &binds {
+    for b in f.binds() {
         q = q.bind(b);
     }
     q.bind(days).fetch_all(pool).await
 }
 
-/// Denials per server in the last hour (the denial-rate metric).
-pub async fn rate_per_server(pool: &Pool, since: &str) -> sqlx::Result<Vec<(String, i64)>> {
-    sqlx::query_as(
-        "SELECT s.name, count(a.id) FROM servers s
-         LEFT JOIN selinux_audit_logs a ON a.server_id = s.id
-              AND a.level IN ('warning', 'error') AND a.created_at >= ?
-         GROUP BY s.id ORDER BY count(a.id) DESC, s.name",
-    )
-    .bind(since)
-    .fetch_all(pool)
-    .await
+pub const PER_DAY_COUNTED: &str = "SELECT substr(hour, 1, 10) AS day, sum(n) FROM denial_hours
+     WHERE server_id = ? AND hour >= ? AND n > 0
+     GROUP BY day ORDER BY day DESC LIMIT ?";
+
+pub const RATE_PER_SERVER: &str = "SELECT coalesce(s.name, 'panel host'), t.n FROM
+       (SELECT server_id, sum(n) AS n FROM denial_hours INDEXED BY denial_hours_hour
+        WHERE hour >= ? AND server_id != '*' GROUP BY server_id
+        HAVING sum(n) > 0 ORDER BY sum(n) DESC LIMIT ?) t
+     LEFT JOIN servers s ON s.id = t.server_id
+     ORDER BY t.n DESC, s.name";
+
+/// `YYYY-MM-DDTHH` of an RFC 3339 time: the counters' bucket.
+fn hour_of(time: &str) -> String {
+    time.chars().take(13).collect()
+}
+
+/// The servers with the most denials since the start of the hour `since` falls in (the
+/// denial-rate metric), at most `limit` of them.
+pub async fn rate_per_server(
+    pool: &Pool,
+    since: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<(String, i64)>> {
+    sqlx::query_as(RATE_PER_SERVER)
+        .bind(hour_of(since))
+        .bind(limit)
+        .fetch_all(pool)
+        .await
 }
 
 /// Where a server's audit log was last read: (inode, byte offset).

@@ -1,6 +1,8 @@
 //! `servers` and their per-server satellites (system users, installs, logs).
 
 use super::Pool;
+use super::listing::{Filters, Listing};
+use crate::domain::{ListQuery, Page, ServerSort, TimeSort};
 use crate::domain::{OsVersion, PhpVersion, SelinuxMode, ServerStatus};
 use crate::ids::{ServerId, SoftwareInstallationId, SshKeyId};
 
@@ -15,14 +17,84 @@ pub struct ServerSummary {
     pub status_reason: Option<String>,
     pub selinux_mode: Option<SelinuxMode>,
     pub site_count: i64,
+    pub created_at: String,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
+}
+crate::keyed!(ServerSummary);
+
+const SUMMARY_COLUMNS: &str =
+    "s.id, s.name, s.ip_address, s.hostname, s.os_version, s.status, s.status_reason,
+     s.selinux_mode, (SELECT count(*) FROM sites WHERE server_id = s.id) AS site_count,
+     s.created_at";
+
+/// The ids of active servers (the audit collector follows each one).
+pub async fn active_ids(pool: &Pool) -> sqlx::Result<Vec<ServerId>> {
+    sqlx::query_scalar("SELECT id FROM servers WHERE status = 'active'")
+        .fetch_all(pool)
+        .await
 }
 
-pub async fn list(pool: &Pool) -> sqlx::Result<Vec<ServerSummary>> {
+/// Active servers by name with the PHP versions installed on each, in one query: what the site
+/// form may offer. (id, name, versions separated by spaces)
+pub async fn with_php(pool: &Pool) -> sqlx::Result<Vec<(ServerId, String, String)>> {
     sqlx::query_as(
-        "SELECT s.id, s.name, s.ip_address, s.hostname, s.os_version, s.status, s.status_reason,
-                s.selinux_mode, (SELECT count(*) FROM sites WHERE server_id = s.id) AS site_count
-         FROM servers s ORDER BY s.name COLLATE NOCASE, s.id",
+        "SELECT s.id, s.name,
+                coalesce((SELECT group_concat(version, ' ') FROM
+                            (SELECT version FROM software_installations i
+                             WHERE i.server_id = s.id AND i.software = 'php'
+                               AND i.status = 'installed' ORDER BY version)), '')
+         FROM servers s WHERE s.status = 'active' ORDER BY s.name COLLATE NOCASE, s.id",
     )
+    .fetch_all(pool)
+    .await
+}
+
+/// Every server, by name: for the few places that need them all (small panels' pickers).
+pub async fn list(pool: &Pool) -> sqlx::Result<Vec<ServerSummary>> {
+    sqlx::query_as(&format!(
+        "SELECT {SUMMARY_COLUMNS} FROM servers s ORDER BY s.name COLLATE NOCASE, s.id"
+    ))
+    .fetch_all(pool)
+    .await
+}
+
+fn order(sort: ServerSort) -> &'static str {
+    match sort {
+        ServerSort::Name => "s.name COLLATE NOCASE",
+        ServerSort::Newest => "s.created_at",
+    }
+}
+
+pub const LISTING: Listing<ServerSort> = Listing {
+    columns: SUMMARY_COLUMNS,
+    from: "servers s",
+    id: "s.id",
+    search: &["s.name", "s.hostname", "s.ip_address"],
+    order,
+};
+
+/// One page of the servers list, optionally of one status.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<ServerSort>,
+    status: Option<ServerStatus>,
+) -> sqlx::Result<Page<ServerSummary>> {
+    LISTING.fetch(pool, q, &filters(status)).await
+}
+
+pub fn filters(status: Option<ServerStatus>) -> Filters {
+    Filters::new().and_some("s.status = ?", status.map(|s| s.as_str()))
+}
+
+/// A server by its exact name (when one server has it) or address: the SELinux filter's text.
+pub async fn find_by_name(pool: &Pool, text: &str) -> sqlx::Result<Vec<ServerId>> {
+    sqlx::query_scalar(
+        "SELECT id FROM servers WHERE ip_address = ?1
+         UNION SELECT id FROM servers WHERE name = ?1 COLLATE NOCASE LIMIT 2",
+    )
+    .bind(text)
     .fetch_all(pool)
     .await
 }
@@ -203,36 +275,56 @@ pub async fn log(
 
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ServerLog {
+    pub id: crate::ids::ServerLogId,
     pub level: crate::domain::LogLevel,
     pub message: String,
     pub context: String,
     pub created_at: String,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
+}
+crate::keyed!(ServerLog);
+
+fn log_order(_: TimeSort) -> &'static str {
+    "l.created_at"
 }
 
+pub const LOG_LISTING: Listing<TimeSort> = Listing {
+    columns: "l.id, l.level, l.message, l.context, l.created_at",
+    from: "server_logs l",
+    id: "l.id",
+    search: &["l.message", "l.context"],
+    order: log_order,
+};
+
+pub fn log_filters(id: ServerId, level: Option<crate::domain::LogLevel>) -> Filters {
+    Filters::new()
+        .and("l.server_id = ?", [id.to_string()])
+        .and_some("l.level = ?", level.map(|l| l.as_str()))
+}
+
+/// The newest `limit` log rows of a server.
 pub async fn logs(pool: &Pool, id: ServerId, limit: i64) -> sqlx::Result<Vec<ServerLog>> {
-    logs_filtered(pool, id, None, None, limit).await
-}
-
-/// Log rows of a server, newest first, optionally of one level and containing `text`.
-pub async fn logs_filtered(
-    pool: &Pool,
-    id: ServerId,
-    level: Option<crate::domain::LogLevel>,
-    text: Option<&str>,
-    limit: i64,
-) -> sqlx::Result<Vec<ServerLog>> {
     sqlx::query_as(
-        "SELECT level, message, context, created_at FROM server_logs
-         WHERE server_id = ?1 AND (?2 IS NULL OR level = ?2)
-           AND (?3 IS NULL OR instr(lower(message), lower(?3)) > 0 OR instr(lower(context), lower(?3)) > 0)
-         ORDER BY created_at DESC, id DESC LIMIT ?4",
+        "SELECT l.id, l.level, l.message, l.context, l.created_at FROM server_logs l
+         WHERE l.server_id = ? ORDER BY l.created_at DESC, l.id DESC LIMIT ?",
     )
     .bind(id)
-    .bind(level)
-    .bind(text)
     .bind(limit)
     .fetch_all(pool)
     .await
+}
+
+/// One page of a server's log, newest first, optionally of one level and containing the
+/// query's search text.
+pub async fn logs_page(
+    pool: &Pool,
+    id: ServerId,
+    level: Option<crate::domain::LogLevel>,
+    q: &ListQuery<TimeSort>,
+) -> sqlx::Result<Page<ServerLog>> {
+    LOG_LISTING.fetch(pool, q, &log_filters(id, level)).await
 }
 
 /// Delete a server; the schema cascades to its sites, databases, installs, logs and jobs.

@@ -1,8 +1,10 @@
 //! `sites`, with their system user and database.
 
 use super::Pool;
+use super::listing::{Filters, Listing};
 use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, PhpVersion, SiteStatus};
+use crate::domain::{ListQuery, Page, SiteSort};
 use crate::ids::{DatabaseId, JobId, ServerId, SiteId, SystemUserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -14,17 +16,59 @@ pub struct SiteSummary {
     pub php_version: PhpVersion,
     pub status: SiteStatus,
     pub status_reason: Option<String>,
+    pub created_at: String,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
+}
+crate::keyed!(SiteSummary);
+
+fn order(sort: SiteSort) -> &'static str {
+    match sort {
+        SiteSort::Domain => "si.domain",
+        SiteSort::Newest => "si.created_at",
+    }
 }
 
-pub async fn list(pool: &Pool) -> sqlx::Result<Vec<SiteSummary>> {
-    sqlx::query_as(
-        "SELECT si.id, si.domain, se.name AS server_name, si.app_type, si.php_version, si.status,
-                si.status_reason
-         FROM sites si JOIN servers se ON se.id = si.server_id
-         ORDER BY si.domain",
-    )
-    .fetch_all(pool)
-    .await
+pub const LISTING: Listing<SiteSort> = Listing {
+    columns: "si.id, si.domain, se.name AS server_name, si.app_type, si.php_version, si.status,
+              si.status_reason, si.created_at",
+    from: "sites si JOIN servers se ON se.id = si.server_id",
+    id: "si.id",
+    search: &["si.domain"],
+    order,
+};
+
+/// What the sites list may be narrowed to.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SiteFilter {
+    pub server: Option<ServerId>,
+    pub status: Option<SiteStatus>,
+}
+
+impl SiteFilter {
+    pub fn filters(&self) -> Filters {
+        Filters::new()
+            .and_some("si.server_id = ?", self.server)
+            .and_some("si.status = ?", self.status.map(|s| s.as_str()))
+    }
+}
+
+/// One page of the sites list.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<SiteSort>,
+    filter: &SiteFilter,
+) -> sqlx::Result<Page<SiteSummary>> {
+    LISTING.fetch(pool, q, &filter.filters()).await
+}
+
+/// A site's id by its exact domain (the SELinux filter's text).
+pub async fn find_by_domain(pool: &Pool, domain: &str) -> sqlx::Result<Option<SiteId>> {
+    sqlx::query_scalar("SELECT id FROM sites WHERE domain = ?")
+        .bind(domain)
+        .fetch_optional(pool)
+        .await
 }
 
 /// A site with everything provisioning needs.

@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::db::selinux::NewAuditRecord;
 use crate::db::{self};
-use crate::domain::{LogLevel, ServerStatus};
+use crate::domain::LogLevel;
 use crate::ids::ServerId;
 use crate::selinux::audit::{self, Record, RecordType};
 use crate::selinux::explain::{self, Severity};
@@ -55,12 +55,8 @@ impl Collector {
         tokio::spawn(async move {
             let mut readers = Readers::default();
             loop {
-                let active: Vec<ServerId> = match db::servers::list(&self.state.db).await {
-                    Ok(list) => list
-                        .into_iter()
-                        .filter(|s| s.status == ServerStatus::Active)
-                        .map(|s| s.id)
-                        .collect(),
+                let active: Vec<ServerId> = match db::servers::active_ids(&self.state.db).await {
+                    Ok(ids) => ids,
                     Err(e) => {
                         tracing::warn!(error = %e, "listing servers for audit collection failed");
                         Vec::new()

@@ -10,6 +10,9 @@ use crate::state::AppState;
 /// The page's filters as typed in the query string.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct FilterForm {
+    /// Search text and the page's cursor.
+    #[serde(flatten)]
+    pub list: crate::domain::ListForm,
     #[serde(default)]
     pub server: String,
     #[serde(default)]
@@ -45,16 +48,34 @@ fn policy_name(field: &'static str, text: &str) -> Result<Option<String>, FieldE
 pub async fn parse(state: &AppState, form: &FilterForm) -> AppResult<Filter> {
     let mut errors = Vec::new();
     let mut f = Filter::default();
-    if !form.server.is_empty() {
-        match form.server.parse() {
+    // A server is its id (links from its page), its address or its name (typed).
+    let server = form.server.trim();
+    if !server.is_empty() {
+        match server.parse() {
             Ok(id) => f.server = Some(id),
-            Err(_) => errors.push(FieldError::new("server", "not a server")),
+            Err(_) => match db::servers::find_by_name(&state.db, server).await?[..] {
+                [id] => f.server = Some(id),
+                [] => errors.push(FieldError::new(
+                    "server",
+                    "no server has that name or address",
+                )),
+                _ => errors.push(FieldError::new(
+                    "server",
+                    "several servers have that name: type its address",
+                )),
+            },
         }
     }
-    if !form.site.is_empty() {
-        let site = match form.site.parse() {
-            Ok(id) => db::sites::get(&state.db, id).await?,
-            Err(_) => None,
+    // A site is its id (links from its page) or its domain (typed).
+    let site = form.site.trim();
+    if !site.is_empty() {
+        let id = match site.parse() {
+            Ok(id) => Some(id),
+            Err(_) => db::sites::find_by_domain(&state.db, &site.to_ascii_lowercase()).await?,
+        };
+        let site = match id {
+            Some(id) => db::sites::get(&state.db, id).await?,
+            None => None,
         };
         match site.and_then(|s| s.mcs_id).and_then(McsPair::from_id) {
             Some(pair) => f.level = Some(pair.level()),

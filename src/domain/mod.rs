@@ -26,5 +26,10 @@ pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transp
 pub mod mcs;
 pub use mcs::McsPair;
 
+pub mod listing;
+pub use listing::{
+    Cursor, DatabaseSort, Dir, ListForm, ListQuery, Page, ServerSort, SiteSort, SortKey, TimeSort,
+};
+
 pub mod known_hosts;
 pub use known_hosts::KnownHost;

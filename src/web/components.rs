@@ -83,6 +83,29 @@ pub fn table(headers: &[&str], rows: Markup) -> Markup {
     }
 }
 
+/// `table` with a header row made by the caller (sortable headers from `web::listing`).
+pub fn table_with_header(header: Markup, rows: Markup) -> Markup {
+    html! {
+        div.card."bg-base-100".shadow-sm."overflow-x-auto" {
+            table.table.table-zebra {
+                thead { tr { (header) } }
+                tbody { (rows) }
+            }
+        }
+    }
+}
+
+/// What a filtered list shows when nothing matches.
+pub fn no_matches(what: &str) -> Markup {
+    html! {
+        div.card."bg-base-100".shadow-sm data-no-matches {
+            div.card-body.items-center.text-center."py-8" {
+                p."text-base-content/70" { "No " (what) " match. Change the search or the filters." }
+            }
+        }
+    }
+}
+
 /// A toast fragment for `#toasts`; `kind` is a DaisyUI alert modifier.
 pub fn toast(kind: &'static str, message: &str, fields: &[FieldError]) -> Markup {
     html! {

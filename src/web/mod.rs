@@ -9,6 +9,7 @@ pub mod errors;
 pub mod gate;
 pub mod htmx;
 pub mod layout;
+pub mod listing;
 pub mod session;
 pub mod sse;
 pub mod tls;

@@ -14,6 +14,7 @@ mod host_keys;
 mod hostile_http;
 mod jobs;
 mod keys;
+mod lists;
 mod mcs;
 mod nodes;
 mod panel_tls;

@@ -1,12 +1,19 @@
 use maud::{Markup, html};
 
 use crate::db::databases::DatabaseSummary;
+use crate::domain::{DatabaseSort, Page as DbPage};
 use crate::paths::{self, with_id};
-use crate::web::components::{StatusBadge, empty_state, table};
+use crate::web::components::{StatusBadge, empty_state, no_matches, table_with_header, time};
 use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::listing::ListView;
 
-pub fn index(databases: &[DatabaseSummary]) -> Markup {
-    let body = if databases.is_empty() {
+/// The databases list: one page, searchable by database or user name.
+pub fn index(
+    list: &ListView<'_, DatabaseSort>,
+    page: &DbPage<DatabaseSummary>,
+    total: i64,
+) -> Markup {
+    let body = if total == 0 {
         empty_state(
             "No databases yet",
             "Databases are created with a site: pick MariaDB or PostgreSQL on the site form and the \
@@ -14,10 +21,20 @@ pub fn index(databases: &[DatabaseSummary]) -> Markup {
             Some(("Go to sites", paths::SITES)),
         )
     } else {
-        table(
-            &["Name", "User", "Engine", "Server", "Site", "Status", ""],
+        let filtered = list.query.search.is_some() || !list.filters.is_empty();
+        html! {
+        (list.search("Search database and user names"))
+        (list.region(html! {
+        @if page.rows.is_empty() { (no_matches("databases")) } @else {
+        (table_with_header(
             html! {
-                @for d in databases {
+                (list.header("Name", DatabaseSort::Name))
+                th { "User" } th { "Engine" } th { "Server" } th { "Site" } th { "Status" }
+                (list.header("Created", DatabaseSort::Newest))
+                th {}
+            },
+            html! {
+                @for d in &page.rows {
                     tr {
                         td.font-mono { (d.name) }
                         td.font-mono { (d.username) }
@@ -30,6 +47,7 @@ pub fn index(databases: &[DatabaseSummary]) -> Markup {
                             }
                         }
                         td { (d.status.badge()) }
+                        td.whitespace-nowrap { (time(&d.created_at)) }
                         td {
                             // Reveal (audited) and rotate (the site's .env follows) act on the
                             // site's database; the reveal shows on the site's page.
@@ -49,7 +67,11 @@ pub fn index(databases: &[DatabaseSummary]) -> Markup {
                     }
                 }
             },
-        )
+        ))
+        }
+        (list.pager(page, (!filtered).then_some(total)))
+        }))
+        }
     };
     Page::new("Databases")
         .nav(Nav::Databases)

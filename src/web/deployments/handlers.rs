@@ -1,6 +1,6 @@
 use maud::Markup;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Json, Path};
+use poem::web::{Data, Form, Json, Path, Query};
 use poem::{Body, IntoResponse, Request, Response, handler};
 
 use super::views;
@@ -8,10 +8,11 @@ use crate::db;
 use crate::deployments::push::{self, Outcome};
 use crate::deployments::webhook::{self as hooks, Headers, Refusal};
 use crate::deployments::{self, RepositoryForm, Trigger};
-use crate::domain::DeploymentTrigger;
+use crate::domain::{DeploymentTrigger, ListForm, TimeSort};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::{DeploymentId, SiteId};
 use crate::paths;
+use crate::web::listing::{self, ListView};
 use crate::web::session;
 use crate::web::{AppState, htmx};
 
@@ -27,10 +28,40 @@ fn deployment_id(id: &str) -> AppResult<DeploymentId> {
 }
 
 #[handler]
-pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
-    Ok(views::index(
-        &db::deployments::recent(&state.db, PAGE_SIZE).await?,
-    ))
+pub async fn index(
+    state: Data<&AppState>,
+    Query(form): Query<DeploymentListForm>,
+) -> AppResult<Markup> {
+    let query = listing::parse(&form.list, TimeSort::Newest)?;
+    let mut errors = Vec::new();
+    let filter = db::deployments::DeploymentFilter {
+        site: listing::filter_value(&form.site, "site", "not a site", &mut errors),
+        status: listing::filter_value(
+            &form.status,
+            "status",
+            "not a deployment status",
+            &mut errors,
+        ),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let page = db::deployments::page(&state.db, &query, &filter).await?;
+    let list = ListView::new(paths::DEPLOYMENTS, &query)
+        .filter("site", &form.site)
+        .filter("status", &form.status);
+    Ok(views::index(&list, &page, filter.status))
+}
+
+/// The deployments list's query string: the list's own fields, a site and a status.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct DeploymentListForm {
+    #[serde(flatten)]
+    list: ListForm,
+    #[serde(default)]
+    site: String,
+    #[serde(default)]
+    status: String,
 }
 
 #[handler]

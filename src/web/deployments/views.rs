@@ -4,13 +4,16 @@ use crate::db::deployments::{Deployment, Repository};
 use crate::db::jobs::{Job, LogLine, Step};
 use crate::db::sites::Site;
 use crate::deployments::RepositoryForm;
-use crate::domain::{DeploymentAction, DeploymentStatus, ReleaseState, SiteStatus};
+use crate::domain::{
+    DeploymentAction, DeploymentStatus, Page as DbPage, ReleaseState, SiteStatus, TimeSort,
+};
 use crate::error::FieldError;
 use crate::paths::{self, with_id};
 use crate::web::components::{
-    StatusBadge, duration, empty_state, field_error, site_tabs, table, text_field, time,
+    StatusBadge, duration, empty_state, field_error, no_matches, site_tabs, table, text_field, time,
 };
 use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::listing::ListView;
 
 fn short(commit: &str) -> &str {
     commit.get(..10).unwrap_or(commit)
@@ -90,8 +93,15 @@ fn rows(
     }
 }
 
-pub fn index(deployments: &[Deployment]) -> Markup {
-    let body = if deployments.is_empty() {
+/// Every site's deployments, newest first, a page at a time; narrowed by site or status.
+pub fn index(
+    list: &ListView<'_, TimeSort>,
+    page: &DbPage<Deployment>,
+    status: Option<DeploymentStatus>,
+) -> Markup {
+    let filtered = !list.filters.is_empty();
+    let first = list.query.after.is_none() && list.query.before.is_none();
+    let body = if page.rows.is_empty() && !filtered && first {
         empty_state(
             "No deployments yet",
             "Deployments pull a site's git repository into a new release, run its deploy script and \
@@ -99,12 +109,23 @@ pub fn index(deployments: &[Deployment]) -> Markup {
             Some(("Go to sites", paths::SITES)),
         )
     } else {
-        table(
-            &[
-                "Site", "What", "Commit", "Trigger", "Started", "Took", "Status",
-            ],
-            rows(deployments, true, None, false),
-        )
+        let choices = [
+            DeploymentStatus::Running,
+            DeploymentStatus::Success,
+            DeploymentStatus::Failed,
+        ];
+        html! {
+            (crate::web::listing::status_links(list, status, &choices, DeploymentStatus::as_str))
+            (list.region(html! {
+                @if page.rows.is_empty() { (no_matches("deployments")) } @else {
+                    (table(
+                        &["Site", "What", "Commit", "Trigger", "Started", "Took", "Status"],
+                        rows(&page.rows, true, None, false),
+                    ))
+                }
+                (list.pager(page, None))
+            }))
+        }
     };
     Page::new("Deployments")
         .nav(Nav::Deployments)

@@ -8,18 +8,41 @@ use serde::Deserialize;
 
 use super::views;
 use crate::db;
-use crate::domain::{JobStatus, LogStream, StepStatus};
+use crate::domain::{JobStatus, ListForm, LogStream, StepStatus, TimeSort};
 use crate::error::{AppError, AppResult};
 use crate::ids::JobId;
 use crate::jobs::follow::{Update, follow};
+use crate::web::listing::{self, ListView};
 use crate::web::session;
 use crate::web::{AppState, sse};
 
-const PAGE_SIZE: i64 = 100;
+/// The jobs list's query string: the list's own fields, a server and a status.
+#[derive(Debug, Default, Deserialize)]
+pub struct JobListForm {
+    #[serde(flatten)]
+    list: ListForm,
+    #[serde(default)]
+    server: String,
+    #[serde(default)]
+    status: String,
+}
 
 #[handler]
-pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
-    Ok(views::index(&db::jobs::recent(&state.db, PAGE_SIZE).await?))
+pub async fn index(state: Data<&AppState>, Query(form): Query<JobListForm>) -> AppResult<Markup> {
+    let query = listing::parse(&form.list, TimeSort::Newest)?;
+    let mut errors = Vec::new();
+    let filter = db::jobs::JobFilter {
+        server: listing::filter_value(&form.server, "server", "not a server", &mut errors),
+        status: listing::filter_value(&form.status, "status", "not a job status", &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let page = db::jobs::page(&state.db, &query, &filter).await?;
+    let list = ListView::new(crate::paths::JOBS, &query)
+        .filter("server", &form.server)
+        .filter("status", &form.status);
+    Ok(views::index(&list, &page, filter.status))
 }
 
 fn parse_id(id: &str) -> AppResult<JobId> {

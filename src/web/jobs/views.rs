@@ -1,10 +1,11 @@
 use maud::{Markup, html};
 
 use crate::db::jobs::{Job, LogLine, Step};
-use crate::domain::{JobStatus, LogStream, StepStatus};
+use crate::domain::{JobStatus, LogStream, Page as DbPage, StepStatus, TimeSort};
 use crate::paths::{self, with_id};
-use crate::web::components::{badge, empty_state, table, time};
+use crate::web::components::{badge, empty_state, no_matches, table, time};
 use crate::web::layout::{Nav, Page};
+use crate::web::listing::ListView;
 
 pub fn status_badge(status: JobStatus) -> Markup {
     let class = match status {
@@ -42,8 +43,15 @@ pub fn step_item(position: i64, description: &str, status: StepStatus, live: boo
     }
 }
 
-pub fn index(jobs: &[Job]) -> Markup {
-    let body = if jobs.is_empty() {
+/// Every job, newest first, a page at a time; searchable by title, narrowed by status.
+pub fn index(
+    list: &ListView<'_, TimeSort>,
+    page: &DbPage<Job>,
+    status: Option<JobStatus>,
+) -> Markup {
+    let filtered = list.query.search.is_some() || !list.filters.is_empty();
+    let first = list.query.after.is_none() && list.query.before.is_none();
+    let body = if page.rows.is_empty() && !filtered && first {
         empty_state(
             "No jobs yet",
             "Every change the panel makes on a server (onboarding, installs, sites, deployments) runs \
@@ -51,18 +59,36 @@ pub fn index(jobs: &[Job]) -> Markup {
             Some(("Go to servers", paths::SERVERS)),
         )
     } else {
-        table(
-            &["Job", "Started", "Status"],
-            html! {
-                @for j in jobs {
-                    tr {
-                        td { a.link href=(with_id(paths::JOB, j.id)) { (j.title) } }
-                        td { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
-                        td { (status_badge(j.status)) }
-                    }
+        let choices = [
+            JobStatus::Queued,
+            JobStatus::Running,
+            JobStatus::Success,
+            JobStatus::Failed,
+            JobStatus::Interrupted,
+        ];
+        html! {
+            div.flex.flex-wrap.items-end."gap-2" {
+                (list.search("Search job titles"))
+                (crate::web::listing::status_links(list, status, &choices, JobStatus::as_str))
+            }
+            (list.region(html! {
+                @if page.rows.is_empty() { (no_matches("jobs")) } @else {
+                    (table(
+                        &["Job", "Started", "Status"],
+                        html! {
+                            @for j in &page.rows {
+                                tr {
+                                    td { a.link href=(with_id(paths::JOB, j.id)) { (j.title) } }
+                                    td { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
+                                    td { (status_badge(j.status)) }
+                                }
+                            }
+                        },
+                    ))
                 }
-            },
-        )
+                (list.pager(page, None))
+            }))
+        }
     };
     Page::new("Jobs").nav(Nav::Jobs).body(body).render()
 }

@@ -8,29 +8,33 @@ use tokio::sync::broadcast;
 use super::views;
 use crate::db;
 use crate::denials::filter::FilterForm;
-use crate::domain::LogLevel;
+use crate::domain::{LogLevel, TimeSort};
 use crate::error::{AppError, AppResult};
 use crate::web::AppState;
+use crate::web::listing::{self, ListView};
 
-/// How many audit records the page shows.
-const PAGE_SIZE: i64 = 200;
+/// How many servers the denial-rate card names.
+const RATE_SERVERS: i64 = 10;
 
 #[handler]
 pub async fn index(state: Data<&AppState>, Query(form): Query<FilterForm>) -> AppResult<Markup> {
+    let query = listing::parse(&form.list, TimeSort::Newest)?;
     let f = crate::denials::filter::parse(&state, &form).await?;
-    let records = db::selinux::search(&state.db, &f, PAGE_SIZE).await?;
+    let records = db::selinux::page(&state.db, &query, &f).await?;
     let days = db::selinux::per_day(&state.db, &f, 30).await?;
-    let servers = db::servers::list(&state.db).await?;
-    let sites = db::sites::list(&state.db).await?;
     let hour_ago = db::timestamp(chrono::Utc::now() - chrono::Duration::hours(1));
-    let rates = db::selinux::rate_per_server(&state.db, &hour_ago).await?;
+    let rates = db::selinux::rate_per_server(&state.db, &hour_ago, RATE_SERVERS).await?;
     let mail = views::MailState {
         configured: state.config.smtp.is_some(),
         recent: db::mail::recent(&state.db, 10).await?,
     };
-    Ok(views::index(
-        &form, &servers, &sites, &days, &rates, &records, &mail,
-    ))
+    let list = ListView::new(crate::paths::SELINUX, &query)
+        .filter("server", form.server.trim())
+        .filter("site", form.site.trim())
+        .filter("type", form.setype.trim())
+        .filter("class", form.class.trim())
+        .filter("period", &form.period);
+    Ok(views::index(&form, &list, &days, &rates, &records, &mail))
 }
 
 /// One stored record with its parsed fields and explanation.

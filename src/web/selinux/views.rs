@@ -2,13 +2,13 @@ use maud::{Markup, html};
 
 use crate::db::mail::Mail;
 use crate::db::selinux::{AuditRecord, AuditSummary};
-use crate::db::servers::ServerSummary;
-use crate::db::sites::SiteSummary;
 use crate::denials::filter::FilterForm;
+use crate::domain::{Page as DbPage, TimeSort};
 use crate::paths::{self, with_id};
 use crate::selinux::live::LiveRecord;
-use crate::web::components::{StatusBadge, empty_state, table, time};
+use crate::web::components::{StatusBadge, empty_state, no_matches, table, time};
 use crate::web::layout::{Nav, Page};
+use crate::web::listing::ListView;
 
 /// Longest message shown in the list; the text comes from a managed node and is untrusted.
 const MESSAGE_LIMIT: usize = 300;
@@ -58,7 +58,7 @@ fn rates_card(rates: &[(String, i64)]) -> Markup {
     html! {
         section.card."bg-base-100".shadow-sm data-denial-rate {
             div.card-body {
-                h2.card-title.text-base { "Denials in the last hour" }
+                h2.card-title.text-base { "Most denials since the last full hour" }
                 ul.text-sm {
                     @for (server, n) in rates {
                         li.flex.justify-between."gap-4" { span { (server) } span data-rate=(n) { (n) } }
@@ -71,13 +71,14 @@ fn rates_card(rates: &[(String, i64)]) -> Markup {
 
 pub fn index(
     form: &FilterForm,
-    servers: &[ServerSummary],
-    sites: &[SiteSummary],
+    list: &ListView<'_, TimeSort>,
     days: &[(String, i64)],
     rates: &[(String, i64)],
-    records: &[AuditSummary],
+    records: &DbPage<AuditSummary>,
     mail: &MailState,
 ) -> Markup {
+    let filtered = !list.filters.is_empty() || list.query.search.is_some();
+    let first = list.query.after.is_none() && list.query.before.is_none();
     let periods = [
         ("1h", "last hour"),
         ("24h", "last 24 hours"),
@@ -96,17 +97,15 @@ pub fn index(
             div.card-body.flex.flex-row.flex-wrap.items-end."gap-3" {
                 label.form-control {
                     span.label-text.text-xs { "Server" }
-                    select.select.select-sm name="server" {
-                        option value="" { "All servers" }
-                        @for s in servers { option value=(s.id) selected[form.server == s.id.to_string()] { (s.name) } }
-                    }
+                    input.input.input-sm name="server" value=(form.server) placeholder="name or address" autocomplete="off";
                 }
                 label.form-control {
                     span.label-text.text-xs { "Site" }
-                    select.select.select-sm name="site" {
-                        option value="" { "All sites" }
-                        @for s in sites { option value=(s.id) selected[form.site == s.id.to_string()] { (s.domain) } }
-                    }
+                    input.input.input-sm name="site" value=(form.site) placeholder="domain" autocomplete="off";
+                }
+                label.form-control {
+                    span.label-text.text-xs { "Text" }
+                    input.input.input-sm name="q" value=(list.query.search.as_deref().unwrap_or("")) placeholder="comm, path, …" autocomplete="off";
                 }
                 label.form-control {
                     span.label-text.text-xs { "Type" }
@@ -145,7 +144,7 @@ pub fn index(
                 }
             }
         }
-        @if records.is_empty() {
+        @if records.rows.is_empty() && !filtered && first {
             (empty_state(
                 "No SELinux denials here",
                 "Every active server's audit log is followed and each denial shows up here with a \
@@ -153,10 +152,12 @@ pub fn index(
                 Some(("Go to servers", paths::SERVERS)),
             ))
         } @else {
+            (list.region(html! {
+            @if records.rows.is_empty() { (no_matches("records")) } @else {
             (table(
                 &["Time", "Server", "Level", "What it means", "Record"],
                 html! {
-                    @for r in records {
+                    @for r in &records.rows {
                         tr {
                             td.whitespace-nowrap { a.link href=(with_id(paths::SELINUX_RECORD, r.id)) { (time(&r.created_at)) } }
                             td { @if let Some(s) = &r.server_name { (s) } @else { "panel host" } }
@@ -170,6 +171,9 @@ pub fn index(
                     }
                 },
             ))
+            }
+            (list.pager(records, None))
+            }))
         }
     };
     Page::new("SELinux").nav(Nav::Selinux).body(body).render()

@@ -5,23 +5,44 @@ use poem::{IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
+use crate::domain::{ListForm, ServerSort, TimeSort};
 use crate::error::{AppError, AppResult};
 use crate::ids::ServerId;
+use crate::paths;
 use crate::servers::{self, DeleteForm, ServerForm};
 use crate::software::SoftwareForm;
 use crate::web::AppState;
+use crate::web::listing::{self, ListView};
 use crate::web::session;
 
+/// The servers list's query string: the list's own fields and its status filter.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ServerListForm {
+    #[serde(flatten)]
+    list: ListForm,
+    #[serde(default)]
+    status: String,
+}
+
 #[handler]
-pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
+pub async fn index(
+    state: Data<&AppState>,
+    Query(form): Query<ServerListForm>,
+) -> AppResult<Markup> {
+    let query = listing::parse(&form.list, ServerSort::Name)?;
+    let mut errors = Vec::new();
+    let status = listing::filter_value(&form.status, "status", "not a server status", &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let page = db::servers::page(&state.db, &query, status).await?;
+    let total = db::dashboard::total(&state.db, "servers").await?;
     let usable_keys = db::ssh_keys::list(&state.db)
         .await?
         .iter()
         .any(|k| k.has_private_key);
-    Ok(views::index(
-        &db::servers::list(&state.db).await?,
-        usable_keys,
-    ))
+    let list = ListView::new(paths::SERVERS, &query).filter("status", &form.status);
+    Ok(views::index(&list, &page, total, status, usable_keys))
 }
 
 #[handler]
@@ -48,7 +69,13 @@ pub async fn create(
             let server = db::servers::get(&state.db, id)
                 .await?
                 .ok_or(AppError::NotFound)?;
-            let logs = db::servers::logs(&state.db, id, 50).await?;
+            let logs = db::servers::logs_page(
+                &state.db,
+                id,
+                None,
+                &crate::domain::ListQuery::first(TimeSort::Newest),
+            )
+            .await?;
             Ok(views::show(&server, &logs, Some(&url))
                 .with_status(StatusCode::CREATED)
                 .into_response())
@@ -67,10 +94,13 @@ fn parse_id(id: &str) -> AppResult<ServerId> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
+/// The server log's query string: the list's fields (search, cursor) and a level.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct LogFilter {
-    level: Option<String>,
-    q: Option<String>,
+    #[serde(flatten)]
+    list: ListForm,
+    #[serde(default)]
+    level: String,
 }
 
 #[handler]
@@ -84,24 +114,20 @@ pub async fn show(
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let level = filter
-        .level
-        .as_deref()
-        .filter(|l| !l.is_empty())
-        .and_then(|l| l.parse().ok());
-    let text = filter
-        .q
-        .as_deref()
-        .map(str::trim)
-        .filter(|q| !q.is_empty())
-        .map(|q| q.chars().take(200).collect::<String>());
-    let logs = db::servers::logs_filtered(&state.db, id, level, text.as_deref(), 200).await?;
-    // The filter form asks htmx for the log card only.
+    let query = listing::parse(&filter.list, TimeSort::Newest)?;
+    let mut errors = Vec::new();
+    let level = listing::filter_value(&filter.level, "level", "not a log level", &mut errors);
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let logs = db::servers::logs_page(&state.db, id, level, &query).await?;
+    let card = views::log_card(id, &logs, &query, level);
+    // The filter form and the page links ask htmx for the log card only.
     if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
-        return Ok(views::log_card(id, &logs, level, text.as_deref()));
+        return Ok(card);
     }
     let installed = db::software::list(&state.db, id).await?;
-    Ok(views::show_with_software(&server, &logs, None, &installed))
+    Ok(views::show_with_software(&server, card, None, &installed))
 }
 
 /// Delete after the server's name is typed to confirm; everything on it goes with it.
@@ -122,7 +148,13 @@ pub async fn setup_url(state: Data<&AppState>, Path(id): Path<String>) -> AppRes
         .await?
         .ok_or(AppError::NotFound)?;
     let url = servers::new_setup_url(&state, id).await?;
-    let logs = db::servers::logs(&state.db, id, 50).await?;
+    let logs = db::servers::logs_page(
+        &state.db,
+        id,
+        None,
+        &crate::domain::ListQuery::first(TimeSort::Newest),
+    )
+    .await?;
     Ok(views::show(&server, &logs, Some(&url)))
 }
 

@@ -2,15 +2,26 @@ use maud::{Markup, html};
 
 use crate::db::servers::{Server, ServerLog, ServerSummary};
 use crate::db::ssh_keys::SshKeySummary;
+use crate::domain::{ListQuery, Page as DbPage, ServerSort, TimeSort};
 use crate::domain::{OsVersion, ServerStatus};
 use crate::error::FieldError;
 use crate::paths::{self, with_id};
 use crate::servers::{Health, ServerForm, setup_command};
-use crate::web::components::{StatusBadge, empty_state, field_error, server_tabs, table, time};
+use crate::web::components::{
+    StatusBadge, empty_state, field_error, no_matches, server_tabs, table_with_header, time,
+};
 use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::listing::ListView;
 
-pub fn index(servers: &[ServerSummary], usable_keys: bool) -> Markup {
-    let body = if servers.is_empty() {
+/// The servers list: one page, searchable by name, hostname or address, narrowed by status.
+pub fn index(
+    list: &ListView<'_, ServerSort>,
+    page: &DbPage<ServerSummary>,
+    total: i64,
+    status: Option<ServerStatus>,
+    usable_keys: bool,
+) -> Markup {
+    let body = if total == 0 {
         if usable_keys {
             empty_state(
                 "No servers yet",
@@ -27,12 +38,25 @@ pub fn index(servers: &[ServerSummary], usable_keys: bool) -> Markup {
             )
         }
     } else {
+        let filtered = list.query.search.is_some() || !list.filters.is_empty();
         html! {
-            div.flex.justify-end { a.btn.btn-primary href=(paths::SERVER_NEW) { "Add a server" } }
-            (table(
-                &["Name", "Address", "OS", "SELinux", "Sites", "Status"],
+            div.flex.flex-wrap.items-end.justify-between."gap-3" {
+                div.flex.flex-wrap.items-end."gap-2" {
+                    (list.search("Search names, hostnames, addresses"))
+                    (status_links(list, status))
+                }
+                a.btn.btn-primary href=(paths::SERVER_NEW) { "Add a server" }
+            }
+            (list.region(html! {
+            @if page.rows.is_empty() { (no_matches("servers")) } @else {
+            (table_with_header(
                 html! {
-                    @for s in servers {
+                    (list.header("Name", ServerSort::Name))
+                    th { "Address" } th { "OS" } th { "SELinux" } th { "Sites" } th { "Status" }
+                    (list.header("Added", ServerSort::Newest))
+                },
+                html! {
+                    @for s in &page.rows {
                         tr {
                             td.font-semibold {
                                 a.link href=(with_id(paths::SERVER, s.id)) { (s.name) }
@@ -46,13 +70,28 @@ pub fn index(servers: &[ServerSummary], usable_keys: bool) -> Markup {
                                 (s.status.badge())
                                 @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
                             }
+                            td.whitespace-nowrap { (time(&s.created_at)) }
                         }
                     }
                 },
             ))
+            }
+            (list.pager(page, (!filtered).then_some(total)))
+            }))
         }
     };
     Page::new("Servers").nav(Nav::Servers).body(body).render()
+}
+
+/// Status links: all, or one status (kept with the search and order).
+fn status_links(list: &ListView<'_, ServerSort>, status: Option<ServerStatus>) -> Markup {
+    let choices = [
+        ServerStatus::Active,
+        ServerStatus::Error,
+        ServerStatus::Unreachable,
+        ServerStatus::Pending,
+    ];
+    crate::web::listing::status_links(list, status, &choices, ServerStatus::as_str)
 }
 
 fn text_field(
@@ -108,13 +147,20 @@ pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> 
         .render()
 }
 
-pub fn show(server: &Server, logs: &[ServerLog], setup_url: Option<&str>) -> Markup {
-    show_with_software(server, logs, setup_url, &[])
+/// The server page right after it was added (or a new setup command): the newest log rows.
+pub fn show(server: &Server, logs: &DbPage<ServerLog>, setup_url: Option<&str>) -> Markup {
+    let first = ListQuery::first(TimeSort::Newest);
+    show_with_software(
+        server,
+        log_card(server.id, logs, &first, None),
+        setup_url,
+        &[],
+    )
 }
 
 pub fn show_with_software(
     server: &Server,
-    logs: &[ServerLog],
+    log: Markup,
     setup_url: Option<&str>,
     software: &[crate::db::software::Installation],
 ) -> Markup {
@@ -183,7 +229,7 @@ pub fn show_with_software(
                     button.btn.btn-outline type="submit" { "Show a new setup command" }
                 }
             }
-            (log_card(server.id, logs, None, None))
+            (log)
             section.card."bg-base-100".shadow-sm."border-error/30".border {
                 form.card-body method="post" action=(with_id(paths::SERVER_DELETE, server.id))
                     hx-post=(with_id(paths::SERVER_DELETE, server.id)) {
@@ -257,12 +303,17 @@ pub fn health_unavailable(reason: &str) -> Markup {
 }
 
 /// The server log with its filter (level, text); htmx refreshes just this card.
+/// The server's log, a page at a time (newest first), filtered by level and text; the form and
+/// the page links swap this card only.
 pub fn log_card(
     id: crate::ids::ServerId,
-    logs: &[ServerLog],
+    logs: &DbPage<ServerLog>,
+    query: &ListQuery<TimeSort>,
     level: Option<crate::domain::LogLevel>,
-    text: Option<&str>,
 ) -> Markup {
+    let path = with_id(paths::SERVER, id);
+    let text = query.search.as_deref();
+    let list = ListView::new(&path, query).filter("level", level.map_or("", |l| l.as_str()));
     html! {
         section #server-log.card."bg-base-100".shadow-sm {
             div.card-body {
@@ -278,11 +329,11 @@ pub fn log_card(
                     }
                     input.input.input-sm name="q" value=(text.unwrap_or("")) placeholder="Search messages and context" aria-label="Search";
                 }
-                @if logs.is_empty() { p."text-base-content/60" { "Nothing logged" @if level.is_some() || text.is_some() { " that matches" } "." } }
+                @if logs.rows.is_empty() { p."text-base-content/60" { "Nothing logged" @if level.is_some() || text.is_some() { " that matches" } "." } }
                 @else {
                     table.table.table-sm {
                         tbody {
-                            @for l in logs {
+                            @for l in &logs.rows {
                                 tr data-log-row {
                                     td.whitespace-nowrap { (time(&l.created_at)) }
                                     td { (l.level.badge()) }
@@ -292,6 +343,9 @@ pub fn log_card(
                             }
                         }
                     }
+                }
+                div hx-target="#server-log" hx-select="#server-log" hx-swap="outerHTML" {
+                    (list.pager(logs, None))
                 }
             }
         }

@@ -1,15 +1,16 @@
 use maud::Markup;
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path};
+use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
-use crate::domain::ServerStatus;
+use crate::domain::{ListForm, SiteSort};
 use crate::error::{AppError, AppResult};
 use crate::ids::SiteId;
 use crate::paths;
 use crate::sites::{self, DeleteForm, EnvForm, SiteForm};
+use crate::web::listing::{self, ListView};
 use crate::web::session;
 use crate::web::{AppState, htmx};
 
@@ -17,36 +18,48 @@ fn parse_id(id: &str) -> AppResult<SiteId> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
+/// The sites list's query string: the list's own fields and its filters.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct SiteListForm {
+    #[serde(flatten)]
+    list: ListForm,
+    #[serde(default)]
+    server: String,
+    #[serde(default)]
+    status: String,
+}
+
 #[handler]
-pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
-    let servers = db::servers::list(&state.db).await?;
-    let active = servers.iter().any(|s| s.status == ServerStatus::Active);
-    Ok(views::index(&db::sites::list(&state.db).await?, active))
+pub async fn index(state: Data<&AppState>, Query(form): Query<SiteListForm>) -> AppResult<Markup> {
+    let query = listing::parse(&form.list, SiteSort::Domain)?;
+    let mut errors = Vec::new();
+    let filter = db::sites::SiteFilter {
+        server: listing::filter_value(&form.server, "server", "not a server", &mut errors),
+        status: listing::filter_value(&form.status, "status", "not a site status", &mut errors),
+    };
+    if !errors.is_empty() {
+        return Err(AppError::Invalid(errors));
+    }
+    let page = db::sites::page(&state.db, &query, &filter).await?;
+    let total = db::dashboard::total(&state.db, "sites").await?;
+    let active = db::dashboard::counts(&state.db).await?.servers_active > 0;
+    let list = ListView::new(paths::SITES, &query)
+        .filter("server", &form.server)
+        .filter("status", &form.status);
+    Ok(views::index(&list, &page, total, filter.status, active))
 }
 
 /// Active servers with the PHP versions installed on each (what the form may offer).
 async fn choices(state: &AppState) -> AppResult<Vec<views::ServerChoice>> {
-    let mut out = Vec::new();
-    for s in db::servers::list(&state.db).await? {
-        if s.status != ServerStatus::Active {
-            continue;
-        }
-        let php = db::software::list(&state.db, s.id)
-            .await?
-            .into_iter()
-            .filter(|i| {
-                i.software == crate::domain::Software::Php
-                    && i.status == crate::domain::InstallStatus::Installed
-            })
-            .map(|i| i.version)
-            .collect();
-        out.push(views::ServerChoice {
-            id: s.id,
-            name: s.name,
-            php,
-        });
-    }
-    Ok(out)
+    Ok(db::servers::with_php(&state.db)
+        .await?
+        .into_iter()
+        .map(|(id, name, php)| views::ServerChoice {
+            id,
+            name,
+            php: php.split_whitespace().map(str::to_owned).collect(),
+        })
+        .collect())
 }
 
 #[handler]

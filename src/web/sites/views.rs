@@ -3,12 +3,16 @@ use maud::{Markup, html};
 use crate::db::jobs::{Job, LogLine, Step};
 use crate::db::sites::{Site, SiteSummary};
 use crate::domain::{AppType, DatabaseType, EnvKey, SiteStatus};
+use crate::domain::{Page as DbPage, SiteSort};
 use crate::error::FieldError;
 use crate::ids::ServerId;
 use crate::paths::{self, with_id};
 use crate::sites::SiteForm;
-use crate::web::components::{StatusBadge, empty_state, field_error, table, text_field, time};
+use crate::web::components::{
+    StatusBadge, empty_state, field_error, no_matches, table_with_header, text_field, time,
+};
 use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::listing::ListView;
 
 /// An active server the form can put a site on, with its installed PHP versions.
 pub struct ServerChoice {
@@ -17,8 +21,15 @@ pub struct ServerChoice {
     pub php: Vec<String>,
 }
 
-pub fn index(sites: &[SiteSummary], have_server: bool) -> Markup {
-    let body = if sites.is_empty() {
+/// The sites list: one page, searchable by domain, narrowed by server or status.
+pub fn index(
+    list: &ListView<'_, SiteSort>,
+    page: &DbPage<SiteSummary>,
+    total: i64,
+    status: Option<SiteStatus>,
+    have_server: bool,
+) -> Markup {
+    let body = if total == 0 {
         if have_server {
             empty_state(
                 "No sites yet",
@@ -35,28 +46,58 @@ pub fn index(sites: &[SiteSummary], have_server: bool) -> Markup {
             )
         }
     } else {
+        let filtered = list.query.search.is_some() || !list.filters.is_empty();
         html! {
-            @if have_server { div.flex.justify-end { a.btn.btn-primary href=(paths::SITE_NEW) { "Create a site" } } }
-            (table(
-                &["Domain", "Server", "Type", "PHP", "Status"],
-                html! {
-                    @for s in sites {
-                        tr {
-                            td.font-semibold { a.link href=(with_id(paths::SITE, s.id)) { (s.domain) } }
-                            td { (s.server_name) }
-                            td { (s.app_type.label()) }
-                            td { (s.php_version) }
-                            td {
-                                (s.status.badge())
-                                @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+            div.flex.flex-wrap.items-end.justify-between."gap-3" {
+                div.flex.flex-wrap.items-end."gap-2" {
+                    (list.search("Search domains"))
+                    (status_filter(list, status))
+                }
+                @if have_server { a.btn.btn-primary href=(paths::SITE_NEW) { "Create a site" } }
+            }
+            (list.region(html! {
+                @if page.rows.is_empty() {
+                    (no_matches("sites"))
+                } @else {
+                    (table_with_header(
+                        html! {
+                            (list.header("Domain", SiteSort::Domain))
+                            th { "Server" } th { "Type" } th { "PHP" } th { "Status" }
+                            (list.header("Created", SiteSort::Newest))
+                        },
+                        html! {
+                            @for s in &page.rows {
+                                tr {
+                                    td.font-semibold { a.link href=(with_id(paths::SITE, s.id)) { (s.domain) } }
+                                    td { (s.server_name) }
+                                    td { (s.app_type.label()) }
+                                    td { (s.php_version) }
+                                    td {
+                                        (s.status.badge())
+                                        @if let Some(reason) = &s.status_reason { div.text-xs.text-error { (reason) } }
+                                    }
+                                    td.whitespace-nowrap { (time(&s.created_at)) }
+                                }
                             }
-                        }
-                    }
-                },
-            ))
+                        },
+                    ))
+                }
+                (list.pager(page, (!filtered).then_some(total)))
+            }))
         }
     };
     Page::new("Sites").nav(Nav::Sites).body(body).render()
+}
+
+/// Status links: all, or one status (kept with the search and order).
+fn status_filter(list: &ListView<'_, SiteSort>, status: Option<SiteStatus>) -> Markup {
+    let choices = [
+        SiteStatus::Active,
+        SiteStatus::Error,
+        SiteStatus::Suspended,
+        SiteStatus::Provisioning,
+    ];
+    crate::web::listing::status_links(list, status, &choices, SiteStatus::as_str)
 }
 
 pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> Markup {
