@@ -35,6 +35,12 @@ CREATE INDEX server_logs_server_created ON server_logs (server_id, created_at, i
 CREATE INDEX server_logs_server_level ON server_logs (server_id, level, created_at, id);
 DROP INDEX server_logs_server_time;
 
+-- Certificates, most urgent first: failing, then soonest to expire, then not yet issued.
+ALTER TABLE site_certificates ADD COLUMN urgency TEXT GENERATED ALWAYS AS (
+    CASE WHEN error IS NOT NULL THEN '0' WHEN not_after IS NULL THEN '2' ELSE '1' || not_after END
+) VIRTUAL;
+CREATE INDEX site_certificates_urgency ON site_certificates (urgency, site_id);
+
 -- SELinux records: the page's filters (type, class, a site's level) become columns computed from
 -- the stored context, each leading an index in the page's order.
 ALTER TABLE selinux_audit_logs ADD COLUMN tclass TEXT
@@ -58,7 +64,7 @@ DROP INDEX selinux_audit_logs_server_time;
 DROP INDEX selinux_audit_logs_time;
 
 -- Row counts the dashboard and list headers print: `servers`, `servers.STATUS`, `sites`,
--- `sites.STATUS`, `databases`, `ssh_keys`.
+-- `sites.STATUS`, `databases`, `ssh_keys`, `certificates`.
 CREATE TABLE list_counts (
     name TEXT PRIMARY KEY NOT NULL,
     n    INTEGER NOT NULL DEFAULT 0 CHECK (n >= 0)
@@ -68,7 +74,8 @@ INSERT INTO list_counts (name, n) VALUES
     ('servers', (SELECT count(*) FROM servers)),
     ('sites', (SELECT count(*) FROM sites)),
     ('databases', (SELECT count(*) FROM databases)),
-    ('ssh_keys', (SELECT count(*) FROM ssh_keys));
+    ('ssh_keys', (SELECT count(*) FROM ssh_keys)),
+    ('certificates', (SELECT count(*) FROM site_certificates));
 INSERT INTO list_counts (name, n)
     SELECT 'servers.' || s, (SELECT count(*) FROM servers WHERE status = s)
     FROM (SELECT 'pending' AS s UNION ALL SELECT 'provisioning' UNION ALL SELECT 'active'
@@ -106,6 +113,12 @@ END;
 CREATE TRIGGER databases_uncounted AFTER DELETE ON databases BEGIN
     UPDATE list_counts SET n = n - 1 WHERE name = 'databases';
 END;
+CREATE TRIGGER certificates_counted AFTER INSERT ON site_certificates BEGIN
+    UPDATE list_counts SET n = n + 1 WHERE name = 'certificates';
+END;
+CREATE TRIGGER certificates_uncounted AFTER DELETE ON site_certificates BEGIN
+    UPDATE list_counts SET n = n - 1 WHERE name = 'certificates';
+END;
 CREATE TRIGGER ssh_keys_counted AFTER INSERT ON ssh_keys BEGIN
     UPDATE list_counts SET n = n + 1 WHERE name = 'ssh_keys';
 END;
@@ -122,7 +135,8 @@ CREATE TABLE denial_hours (
     n         INTEGER NOT NULL CHECK (n >= 0),
     PRIMARY KEY (server_id, hour)
 ) STRICT, WITHOUT ROWID;
-CREATE INDEX denial_hours_hour ON denial_hours (hour, server_id);
+-- The servers with most denials this hour: ten index entries, however many servers there are.
+CREATE INDEX denial_hours_top ON denial_hours (hour, n, server_id);
 
 INSERT INTO denial_hours (server_id, hour, n)
     SELECT coalesce(server_id, ''), substr(created_at, 1, 13), count(*)

@@ -1,7 +1,9 @@
 //! `site_certificates` and `acme_accounts`.
 
 use super::Pool;
+use super::listing::{Filters, Listing};
 use crate::domain::{CertChallenge, CertSource, CertStatus};
+use crate::domain::{CertificateSort, ListQuery, Page};
 use crate::ids::{JobId, SiteId};
 
 /// A site's certificate and its renewal state.
@@ -59,29 +61,42 @@ pub struct CertificateSummary {
     pub not_after: Option<String>,
     pub renew_at: Option<String>,
     pub error: Option<String>,
+    /// The value the list is sorted by (its cursor).
+    #[sqlx(default)]
+    pub sort_key: String,
 }
 
-/// Certificates, soonest expiry first (failing ones first of all), `limit` from `offset`.
-pub async fn list(pool: &Pool, limit: i64, offset: i64) -> sqlx::Result<Vec<CertificateSummary>> {
-    sqlx::query_as(
-        "SELECT c.site_id, si.domain, se.name AS server_name, c.source, c.status, c.names,
-                c.not_after, c.renew_at, c.error
-         FROM site_certificates c
-         JOIN sites si ON si.id = c.site_id
-         JOIN servers se ON se.id = si.server_id
-         ORDER BY c.error IS NULL, c.not_after IS NULL, c.not_after, si.domain
-         LIMIT ? OFFSET ?",
-    )
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(pool)
-    .await
+impl super::listing::Keyed for CertificateSummary {
+    fn cursor(&self) -> crate::domain::Cursor {
+        crate::domain::Cursor {
+            key: self.sort_key.clone(),
+            id: self.site_id.to_string(),
+        }
+    }
 }
 
-pub async fn count(pool: &Pool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM site_certificates")
-        .fetch_one(pool)
-        .await
+fn order(_: CertificateSort) -> &'static str {
+    "c.urgency"
+}
+
+/// Certificates, most urgent first: failing ones, then by expiry, then those not issued yet.
+pub const LISTING: Listing<CertificateSort> = Listing {
+    columns: "c.site_id, si.domain, se.name AS server_name, c.source, c.status, c.names,
+              c.not_after, c.renew_at, c.error",
+    from: "site_certificates c
+           JOIN sites si ON si.id = c.site_id
+           JOIN servers se ON se.id = si.server_id",
+    id: "c.site_id",
+    search: &["c.names"],
+    order,
+};
+
+/// One page of the certificates list.
+pub async fn page(
+    pool: &Pool,
+    q: &ListQuery<CertificateSort>,
+) -> sqlx::Result<Page<CertificateSummary>> {
+    LISTING.fetch(pool, q, &Filters::new()).await
 }
 
 /// An ACME issue is starting for `names`: the row exists (a served certificate stays served

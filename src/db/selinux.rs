@@ -40,15 +40,15 @@ impl Filter {
     pub fn filters(&self) -> Filters {
         let mut f = Filters::new().and_some("a.server_id = ?", self.server);
         if let Some(l) = &self.level {
-            f = f.and(
-                "a.source_level = ? OR a.target_level = ?",
-                [l.clone(), l.clone()],
+            f = f.either(
+                ("a.source_level = ?", vec![l.clone()]),
+                ("a.target_level = ?", vec![l.clone()]),
             );
         }
         if let Some(t) = &self.setype {
-            f = f.and(
-                "a.source_type = ? OR a.target_type = ?",
-                [t.clone(), t.clone()],
+            f = f.either(
+                ("a.source_type = ?", vec![t.clone()]),
+                ("a.target_type = ?", vec![t.clone()]),
             );
         }
         f.and_some("a.tclass = ?", self.tclass.as_ref())
@@ -84,59 +84,53 @@ pub async fn page(
     LISTING.fetch(pool, q, &filter.filters()).await
 }
 
-/// Matching denials (warnings and errors) per day, newest day first. Unless the filter names a
-/// type, class or site, the per-hour counters answer (a few hundred rows, not the records).
-pub async fn per_day(pool: &Pool, filter: &Filter, days: i64) -> sqlx::Result<Vec<(String, i64)>> {
-    if filter.counted() {
-        let server = filter
-            .server
-            .map_or_else(|| "*".to_owned(), |s| s.to_string());
-        let since = filter.since.as_deref().map_or(String::new(), hour_of);
-        return sqlx::query_as(PER_DAY_COUNTED)
-            .bind(server)
-            .bind(since)
-            .bind(days)
-            .fetch_all(pool)
-            .await;
+/// Denials (warnings and errors) per day, newest day first, from the per-hour counters: of one
+/// server or all, in the filter's period. `None` when the filter names a type, class or site:
+/// the counters do not know those, and counting the records could mean reading all of them.
+pub async fn per_day(
+    pool: &Pool,
+    filter: &Filter,
+    days: i64,
+) -> sqlx::Result<Option<Vec<(String, i64)>>> {
+    if !filter.counted() {
+        return Ok(None);
     }
-    let f = filter.filters();
-    let sql = format!(
-        "SELECT substr(a.created_at, 1, 10) AS day, count(*) FROM selinux_audit_logs a
-         WHERE a.level IN ('warning', 'error'){} GROUP BY day ORDER BY day DESC LIMIT ?",
-        f.sql()
-    );
-    let mut q = sqlx::query_as(&sql);
-    for b in f.binds() {
-        q = q.bind(b);
-    }
-    q.bind(days).fetch_all(pool).await
+    let server = filter
+        .server
+        .map_or_else(|| "*".to_owned(), |s| s.to_string());
+    let since = filter.since.as_deref().map_or(String::new(), hour_of);
+    sqlx::query_as(PER_DAY_COUNTED)
+        .bind(server)
+        .bind(since)
+        .bind(days)
+        .fetch_all(pool)
+        .await
+        .map(Some)
 }
 
 pub const PER_DAY_COUNTED: &str = "SELECT substr(hour, 1, 10) AS day, sum(n) FROM denial_hours
      WHERE server_id = ? AND hour >= ? AND n > 0
      GROUP BY day ORDER BY day DESC LIMIT ?";
 
-pub const RATE_PER_SERVER: &str = "SELECT coalesce(s.name, 'panel host'), t.n FROM
-       (SELECT server_id, sum(n) AS n FROM denial_hours INDEXED BY denial_hours_hour
-        WHERE hour >= ? AND server_id != '*' GROUP BY server_id
-        HAVING sum(n) > 0 ORDER BY sum(n) DESC LIMIT ?) t
-     LEFT JOIN servers s ON s.id = t.server_id
-     ORDER BY t.n DESC, s.name";
+pub const RATE_PER_SERVER: &str = "SELECT coalesce(s.name, 'panel host'), d.n
+     FROM denial_hours d INDEXED BY denial_hours_top LEFT JOIN servers s ON s.id = d.server_id
+     WHERE d.hour = ? AND d.server_id != '*' AND d.n > 0
+     ORDER BY d.n DESC LIMIT ?";
 
 /// `YYYY-MM-DDTHH` of an RFC 3339 time: the counters' bucket.
 fn hour_of(time: &str) -> String {
     time.chars().take(13).collect()
 }
 
-/// The servers with the most denials since the start of the hour `since` falls in (the
-/// denial-rate metric), at most `limit` of them.
+/// The servers with the most denials in the UTC hour `at` falls in (the denial-rate metric),
+/// at most `limit` of them, most first.
 pub async fn rate_per_server(
     pool: &Pool,
-    since: &str,
+    at: &str,
     limit: i64,
 ) -> sqlx::Result<Vec<(String, i64)>> {
     sqlx::query_as(RATE_PER_SERVER)
-        .bind(hour_of(since))
+        .bind(hour_of(at))
         .bind(limit)
         .fetch_all(pool)
         .await

@@ -92,6 +92,8 @@ sort_keys! {
     ServerSort { Name = "name" Asc, Newest = "created" Desc }
     SiteSort { Domain = "domain" Asc, Newest = "created" Desc }
     DatabaseSort { Name = "name" Asc, Newest = "created" Desc }
+    /// Certificates: failing first, then soonest to expire.
+    CertificateSort { Urgency = "urgency" Asc }
     /// Histories (deployments, jobs, SELinux records, server logs): newest first, or oldest.
     TimeSort { Newest = "created" Desc }
 }

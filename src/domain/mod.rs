@@ -28,7 +28,8 @@ pub use mcs::McsPair;
 
 pub mod listing;
 pub use listing::{
-    Cursor, DatabaseSort, Dir, ListForm, ListQuery, Page, ServerSort, SiteSort, SortKey, TimeSort,
+    CertificateSort, Cursor, DatabaseSort, Dir, ListForm, ListQuery, Page, ServerSort, SiteSort,
+    SortKey, TimeSort,
 };
 
 pub mod known_hosts;

@@ -2,36 +2,29 @@ use maud::Markup;
 use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
-use serde::Deserialize;
 
 use super::views;
 use crate::certificates::{self, forms::DnsForm, forms::HttpsForm, forms::UploadForm};
 use crate::db;
+use crate::domain::{CertificateSort, ListForm};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::ids::SiteId;
 use crate::paths;
+use crate::web::listing::{self, ListView};
 use crate::web::session;
 use crate::web::{AppState, htmx};
-
-/// Certificates per page of the list.
-const PAGE_SIZE: i64 = 100;
 
 fn site_id(id: &str) -> AppResult<SiteId> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct PageQuery {
-    #[serde(default)]
-    page: Option<i64>,
-}
-
 #[handler]
-pub async fn index(state: Data<&AppState>, Query(q): Query<PageQuery>) -> AppResult<Markup> {
-    let page = q.page.unwrap_or(1).clamp(1, 100_000);
-    let total = db::certificates::count(&state.db).await?;
-    let rows = db::certificates::list(&state.db, PAGE_SIZE, (page - 1) * PAGE_SIZE).await?;
-    Ok(views::index(&rows, page, total, PAGE_SIZE))
+pub async fn index(state: Data<&AppState>, Query(form): Query<ListForm>) -> AppResult<Markup> {
+    let query = listing::parse(&form, CertificateSort::Urgency)?;
+    let page = db::certificates::page(&state.db, &query).await?;
+    let total = db::dashboard::total(&state.db, "certificates").await?;
+    let list = ListView::new(paths::CERTIFICATES, &query);
+    Ok(views::index(&list, &page, total))
 }
 
 async fn tab(

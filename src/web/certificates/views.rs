@@ -4,11 +4,12 @@ use crate::certificates::forms::{DnsForm, UploadForm};
 use crate::db::certificates::{CertificateSummary, SiteCertificate};
 use crate::db::jobs::{Job, LogLine, Step};
 use crate::db::sites::Site;
-use crate::domain::{CertChallenge, CertSource, CertStatus};
+use crate::domain::{CertChallenge, CertSource, CertStatus, CertificateSort, Page as DbPage};
 use crate::error::FieldError;
 use crate::paths::{self, with_id};
-use crate::web::components::{badge, empty_state, field_error, table, time};
+use crate::web::components::{badge, empty_state, field_error, no_matches, table, time};
 use crate::web::layout::{Nav, Page, csrf_field};
+use crate::web::listing::ListView;
 
 fn status_badge(status: CertStatus, error: Option<&str>) -> Markup {
     match (status, error.is_some()) {
@@ -26,8 +27,13 @@ fn source_label(source: CertSource) -> &'static str {
     }
 }
 
-pub fn index(rows: &[CertificateSummary], page: i64, total: i64, size: i64) -> Markup {
-    let body = if rows.is_empty() {
+/// Every site's certificate, most urgent first, a page at a time; searchable by name.
+pub fn index(
+    list: &ListView<'_, CertificateSort>,
+    page: &DbPage<CertificateSummary>,
+    total: i64,
+) -> Markup {
+    let body = if total == 0 {
         empty_state(
             "No certificates yet",
             "Open a site's HTTPS tab to issue one from Let's Encrypt (or your ACME CA) or upload your own.",
@@ -35,26 +41,25 @@ pub fn index(rows: &[CertificateSummary], page: i64, total: i64, size: i64) -> M
         )
     } else {
         html! {
-            (table(&["Site", "Server", "Names", "Source", "Status", "Expires", "Renews"], html! {
-                @for r in rows {
-                    tr data-certificate=(r.domain) {
-                        td { a.link href=(with_id(paths::SITE_HTTPS, r.site_id)) { (r.domain) } }
-                        td { (r.server_name) }
-                        td.font-mono.text-xs { (r.names) }
-                        td { (source_label(r.source)) }
-                        td { (status_badge(r.status, r.error.as_deref())) }
-                        td { @if let Some(t) = &r.not_after { (time(t)) } }
-                        td { @if let Some(t) = &r.renew_at { (time(t)) } @else { "—" } }
-                    }
+            (list.search("Search certificate names"))
+            (list.region(html! {
+                @if page.rows.is_empty() { (no_matches("certificates")) } @else {
+                    (table(&["Site", "Server", "Names", "Source", "Status", "Expires", "Renews"], html! {
+                        @for r in &page.rows {
+                            tr data-certificate=(r.domain) {
+                                td { a.link href=(with_id(paths::SITE_HTTPS, r.site_id)) { (r.domain) } }
+                                td { (r.server_name) }
+                                td.font-mono.text-xs { (r.names) }
+                                td { (source_label(r.source)) }
+                                td { (status_badge(r.status, r.error.as_deref())) }
+                                td { @if let Some(t) = &r.not_after { (time(t)) } }
+                                td { @if let Some(t) = &r.renew_at { (time(t)) } @else { "—" } }
+                            }
+                        }
+                    }))
                 }
+                (list.pager(page, list.query.search.is_none().then_some(total)))
             }))
-            @if total > size {
-                div.join {
-                    @if page > 1 { a.join-item.btn.btn-sm href={ (paths::CERTIFICATES) "?page=" (page - 1) } { "« Previous" } }
-                    span.join-item.btn.btn-sm.btn-disabled { "Page " (page) " of " ((total + size - 1) / size) }
-                    @if page * size < total { a.join-item.btn.btn-sm href={ (paths::CERTIFICATES) "?page=" (page + 1) } { "Next »" } }
-                }
-            }
         }
     };
     Page::new("Certificates")

@@ -22,8 +22,8 @@ pub async fn index(state: Data<&AppState>, Query(form): Query<FilterForm>) -> Ap
     let f = crate::denials::filter::parse(&state, &form).await?;
     let records = db::selinux::page(&state.db, &query, &f).await?;
     let days = db::selinux::per_day(&state.db, &f, 30).await?;
-    let hour_ago = db::timestamp(chrono::Utc::now() - chrono::Duration::hours(1));
-    let rates = db::selinux::rate_per_server(&state.db, &hour_ago, RATE_SERVERS).await?;
+    let now = db::timestamp(chrono::Utc::now());
+    let rates = db::selinux::rate_per_server(&state.db, &now, RATE_SERVERS).await?;
     let mail = views::MailState {
         configured: state.config.smtp.is_some(),
         recent: db::mail::recent(&state.db, 10).await?,
@@ -34,7 +34,14 @@ pub async fn index(state: Data<&AppState>, Query(form): Query<FilterForm>) -> Ap
         .filter("type", form.setype.trim())
         .filter("class", form.class.trim())
         .filter("period", &form.period);
-    Ok(views::index(&form, &list, &days, &rates, &records, &mail))
+    Ok(views::index(
+        &form,
+        &list,
+        days.as_deref(),
+        &rates,
+        &records,
+        &mail,
+    ))
 }
 
 /// One stored record with its parsed fields and explanation.

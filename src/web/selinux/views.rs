@@ -58,7 +58,7 @@ fn rates_card(rates: &[(String, i64)]) -> Markup {
     html! {
         section.card."bg-base-100".shadow-sm data-denial-rate {
             div.card-body {
-                h2.card-title.text-base { "Most denials since the last full hour" }
+                h2.card-title.text-base { "Most denials this hour (UTC)" }
                 ul.text-sm {
                     @for (server, n) in rates {
                         li.flex.justify-between."gap-4" { span { (server) } span data-rate=(n) { (n) } }
@@ -72,7 +72,7 @@ fn rates_card(rates: &[(String, i64)]) -> Markup {
 pub fn index(
     form: &FilterForm,
     list: &ListView<'_, TimeSort>,
-    days: &[(String, i64)],
+    days: Option<&[(String, i64)]>,
     rates: &[(String, i64)],
     records: &DbPage<AuditSummary>,
     mail: &MailState,
@@ -91,7 +91,13 @@ pub fn index(
     } else {
         form.period.as_str()
     };
-    let max = days.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let max = days
+        .unwrap_or_default()
+        .iter()
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(1)
+        .max(1);
     let body = html! {
         form.card."bg-base-100".shadow-sm method="get" action=(paths::SELINUX) data-filters {
             div.card-body.flex.flex-row.flex-wrap.items-end."gap-3" {
@@ -128,7 +134,7 @@ pub fn index(
             (mail_card(mail))
             @if !rates.is_empty() { (rates_card(rates)) }
         }
-        @if !days.is_empty() {
+        @if let Some(days) = days.filter(|d| !d.is_empty()) {
             section.card."bg-base-100".shadow-sm data-per-day {
                 div.card-body {
                     h2.card-title.text-base { "Denials per day" }
@@ -142,6 +148,12 @@ pub fn index(
                         }
                     }
                 }
+            }
+        }
+        @if days.is_none() {
+            p.text-sm."text-base-content/70" data-per-day-note {
+                "The per-day chart counts denials by server and period; it is left out while a \
+                 type, class or site narrows the records."
             }
         }
         @if records.rows.is_empty() && !filtered && first {
