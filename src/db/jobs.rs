@@ -254,6 +254,8 @@ pub async fn steps(pool: &Pool, job: JobId) -> sqlx::Result<Vec<Step>> {
 }
 
 /// A job with its steps and its whole log (what a page shows of it), if it exists.
+/// A job with its steps and the last `LOG_PAGE` lines of its log (what pages that show a
+/// job's card need; the job's own page pages through the rest).
 pub async fn with_log(
     pool: &Pool,
     id: Option<JobId>,
@@ -266,9 +268,49 @@ pub async fn with_log(
     };
     Ok(Some((
         steps(pool, id).await?,
-        log_since(pool, id, 0).await?,
+        log_before(pool, id, None).await?.0,
         job,
     )))
+}
+
+/// Log lines a page shows at once.
+pub const LOG_PAGE: i64 = 500;
+
+/// Up to `LOG_PAGE` lines before `before` (the last ones without it), oldest first, and
+/// whether there are earlier ones.
+pub async fn log_before(
+    pool: &Pool,
+    id: JobId,
+    before: Option<i64>,
+) -> sqlx::Result<(Vec<LogLine>, bool)> {
+    let mut lines: Vec<LogLine> = sqlx::query_as(
+        "SELECT seq, stream, line FROM job_log WHERE job_id = ? AND seq < ?
+         ORDER BY seq DESC LIMIT ?",
+    )
+    .bind(id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(LOG_PAGE + 1)
+    .fetch_all(pool)
+    .await?;
+    let earlier = lines.len() as i64 > LOG_PAGE;
+    lines.truncate(LOG_PAGE as usize);
+    lines.reverse();
+    Ok((lines, earlier))
+}
+
+/// Up to `LOG_PAGE` lines after `after`, oldest first, and whether there are later ones.
+pub async fn log_after(pool: &Pool, id: JobId, after: i64) -> sqlx::Result<(Vec<LogLine>, bool)> {
+    let mut lines: Vec<LogLine> = sqlx::query_as(
+        "SELECT seq, stream, line FROM job_log WHERE job_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+    )
+    .bind(id)
+    .bind(after)
+    .bind(LOG_PAGE + 1)
+    .fetch_all(pool)
+    .await?;
+    let later = lines.len() as i64 > LOG_PAGE;
+    lines.truncate(LOG_PAGE as usize);
+    Ok((lines, later))
 }
 
 /// Remove jobs that finished before `before` (their log and steps go with them), except the

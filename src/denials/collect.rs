@@ -147,7 +147,7 @@ impl Collector {
             return Ok(Read::NoLog);
         }
         let position = parse_position(first).ok_or("the node's answer had no position")?;
-        let (records, _skipped) = audit::parse(text);
+        let (records, _skipped) = crate::selinux::stream::parse(text);
         // Past the server's allowance this minute, denials are counted, not stored. SELinux
         // switched off or a boolean changed (MAC_STATUS, MAC_CONFIG_CHANGE: root's doing, never
         // a tenant's flood) is always stored.
@@ -340,7 +340,7 @@ mod tests {
         assert_eq!(parse_position("pos=1234 5678"), Some((1234, 5678)));
         assert_eq!(parse_position("pos=12 x"), None);
         assert_eq!(parse_position("type=AVC"), None);
-        let (records, _) = audit::parse(
+        let (records, _) = crate::selinux::stream::parse(
             "type=AVC msg=audit(1700000000.100:7): avc:  denied  { read } for  pid=1 comm=\"x\" scontext=system_u:system_r:laravel_php_fpm_t:s0:c1,c2 tcontext=system_u:object_r:site_content_t:s0:c3,c4 tclass=file permissive=0\n\
              type=AVC msg=audit(1700000000.100:7): avc:  denied  { getattr } for  pid=1 comm=\"x\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:user_home_t:s0 tclass=file permissive=0\n\
              type=MAC_STATUS msg=audit(1700000001.000:8): enforcing=0 old_enforcing=1 auid=0 ses=1\n\

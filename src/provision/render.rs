@@ -349,6 +349,15 @@ pub fn step_body(step: &super::Step, n: usize) -> String {
         // its first 200 bytes), so a failure can be understood from the log alone.
         let got = match (&p.expect, &p.stdin) {
             (Expect::Success, _) | (_, Some(_)) => String::new(),
+            // A long listing (`semodule -l`) says whether the line was there after all, so a
+            // probe that failed only while it was asked is told from one that never held.
+            (Expect::Line(want), None) => format!(
+                "\"; asked again it prints the line $({} 2>&1 | grep -cxF -- {}) time(s) in $({} 2>&1 | wc -l) lines, starting: $({} 2>&1 | head -c 200)\"",
+                closed(&p.command),
+                quote(want),
+                closed(&p.command),
+                closed(&p.command)
+            ),
             _ => format!(
                 "\"; it printed: $({} 2>&1 | head -c 200)\"",
                 closed(&p.command)

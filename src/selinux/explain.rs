@@ -511,7 +511,7 @@ pub fn to_text(d: &Denial) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::selinux::audit::parse;
+    use crate::selinux::stream::parse;
 
     fn one(line: &str) -> Record {
         let (records, _) = parse(line);
@@ -687,7 +687,7 @@ mod tests {
             text.push('\n');
         }
         text.push_str("garbage line\n");
-        let (records, skipped) = crate::selinux::audit::parse_selinux_only(&text);
+        let (records, skipped) = crate::selinux::stream::parse_selinux_only(&text);
         let expected = serde_json::to_string(&group(&records)).unwrap();
         let (groups, skipped_too) = group_log(&text);
         assert_eq!(serde_json::to_string(&groups).unwrap(), expected);

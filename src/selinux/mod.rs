@@ -9,3 +9,4 @@ pub mod audit;
 pub mod explain;
 pub mod live;
 pub mod manage;
+pub mod stream;

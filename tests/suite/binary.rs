@@ -125,6 +125,65 @@ fn bad_settings_exit_2_naming_the_setting() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("url:"));
 }
 
+/// The parser streams a log through a 1 MiB buffer: records cut by the buffer's end, a line
+/// of several MiB (counted as overlong, never held whole), CRLF endings and a last line without
+/// a newline all come out right.
+#[test]
+fn selinux_parse_streams_across_buffer_ends_and_passes_over_huge_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.log");
+    let avc = |serial: u32| {
+        format!(
+            "type=AVC msg=audit(1732279999.123:{serial}): avc:  denied  {{ read }} for  pid=7 comm=\"php-fpm\" name=\"f{serial}\" scontext=system_u:system_r:httpd_t:s0 tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0"
+        )
+    };
+    let mut text = String::new();
+    let mut serial = 0;
+    // Enough records to cross the buffer's end many times, one line with CRLF.
+    while text.len() < 2_500_000 {
+        serial += 1;
+        text.push_str(&avc(serial));
+        text.push_str(if serial == 5 { "\r\n" } else { "\n" });
+        text.push_str("type=CWD msg=audit(1732279999.123:1): cwd=\"/\"\n");
+    }
+    text.push_str(&format!(
+        "type=AVC msg=audit(1.000:1): {}\n",
+        "x".repeat(3 << 20)
+    ));
+    serial += 1;
+    text.push_str(&avc(serial));
+    std::fs::write(&log, text).unwrap();
+    let out = panel()
+        .args(["selinux", "parse"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let names: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(names.len(), serial as usize);
+    assert!(
+        names
+            .iter()
+            .enumerate()
+            .all(|(i, n)| *n == format!("f{}", i + 1)),
+        "in order, none cut"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped 0 malformed and 1 overlong"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn selinux_parse_prints_one_json_line_per_record_and_summarises_skips() {
     let dir = tempfile::tempdir().unwrap();

@@ -201,6 +201,72 @@ async fn every_list_walks_forwards_and_back_showing_each_row_once_in_order() {
     app.stop().await;
 }
 
+/// A long job log: the job's page shows its newest 500 lines and pages back through the rest;
+/// a page of history is not followed live.
+#[tokio::test]
+async fn a_long_job_log_is_read_a_page_at_a_time() {
+    let (app, user) = seeded(0, 0).await;
+    let job = panel::db::jobs::insert(
+        app.db(),
+        &panel::db::jobs::NewJob {
+            server_id: None,
+            actor_id: None,
+            kind: panel::domain::JobKind::SiteProvision,
+            args: "{}",
+            title: "A chatty job",
+        },
+    )
+    .await
+    .unwrap();
+    let lines: Vec<_> = (0..1234)
+        .map(|i| {
+            (
+                panel::domain::LogStream::Stdout,
+                format!("line number {i:04}"),
+            )
+        })
+        .collect();
+    panel::db::jobs::append_logs(app.db(), job, &lines)
+        .await
+        .unwrap();
+    let path = format!("/jobs/{job}");
+    let shown = |html: &str| -> Vec<String> {
+        html.split("data-stream=\"stdout\">")
+            .skip(1)
+            .filter_map(|r| r.split('<').next())
+            .map(str::to_owned)
+            .collect()
+    };
+    let newest = user.text(&path).await;
+    let rows = shown(&newest);
+    assert_eq!(
+        (rows.len(), rows[0].as_str(), rows[499].as_str()),
+        (500, "line number 0734", "line number 1233")
+    );
+    let stream = format!("/jobs/{job}/events");
+    assert!(
+        newest.contains(&stream),
+        "the newest lines follow the running job"
+    );
+    // Back through the history: 500, then the first 234, then nothing earlier.
+    let earlier = pager_link(&newest, "prev").expect("an earlier page");
+    let page = user.text(&earlier).await;
+    let rows = shown(&page);
+    assert_eq!((rows.len(), rows[0].as_str()), (500, "line number 0234"));
+    assert!(
+        !page.contains(&stream),
+        "a page of history is not followed live"
+    );
+    let page = user.text(&pager_link(&page, "prev").unwrap()).await;
+    let rows = shown(&page);
+    assert_eq!((rows.len(), rows[0].as_str()), (234, "line number 0000"));
+    assert!(pager_link(&page, "prev").is_none());
+    // And forwards again.
+    let page = user.text(&pager_link(&page, "next").unwrap()).await;
+    assert_eq!(shown(&page)[0], "line number 0234");
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn the_pager_and_search_swap_the_list_keep_the_url_and_the_back_button_in_chromium() {
     let (app, user) = seeded(120, 0).await;

@@ -50,14 +50,55 @@ fn parse_id(id: &str) -> AppResult<JobId> {
 }
 
 #[handler]
-pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+pub async fn show(
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+    Query(page): Query<LogPage>,
+) -> AppResult<Markup> {
     let id = parse_id(&id)?;
     let job = db::jobs::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let lines = db::jobs::log_since(&state.db, id, 0).await?;
     let steps = db::jobs::steps(&state.db, id).await?;
-    Ok(views::show(&job, &steps, &lines))
+    // The newest lines, live while the job runs; `before`/`after` page through the rest (a
+    // page of history, not followed live).
+    let log = match (page.before, page.after) {
+        (None, None) => {
+            let (lines, earlier) = db::jobs::log_before(&state.db, id, None).await?;
+            views::LogWindow {
+                lines,
+                earlier,
+                later: false,
+                history: false,
+            }
+        }
+        (Some(before), _) => {
+            let (lines, earlier) = db::jobs::log_before(&state.db, id, Some(before)).await?;
+            views::LogWindow {
+                lines,
+                earlier,
+                later: true,
+                history: true,
+            }
+        }
+        (None, Some(after)) => {
+            let (lines, later) = db::jobs::log_after(&state.db, id, after).await?;
+            views::LogWindow {
+                lines,
+                earlier: true,
+                later,
+                history: true,
+            }
+        }
+    };
+    Ok(views::show(&job, &steps, &log))
+}
+
+/// Which part of a job's log its page shows.
+#[derive(Debug, Default, Deserialize)]
+pub struct LogPage {
+    before: Option<i64>,
+    after: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -93,10 +93,39 @@ pub fn index(
     Page::new("Jobs").nav(Nav::Jobs).body(body).render()
 }
 
-pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
+/// The part of a job's log a page shows: the newest lines (followed live while it runs) or a
+/// page of its history, with whether there is more either side.
+pub struct LogWindow {
+    pub lines: Vec<LogLine>,
+    pub earlier: bool,
+    pub later: bool,
+    /// A page of history: not followed live.
+    pub history: bool,
+}
+
+pub fn show(job: &Job, steps: &[Step], log: &LogWindow) -> Markup {
+    let url = with_id(paths::JOB, job.id);
+    let first = log.lines.first().map(|l| l.seq);
+    let last = log.lines.last().map(|l| l.seq);
+    let nav = html! {
+        nav.flex."gap-2".text-sm data-log-pager {
+            @if let (true, Some(first)) = (log.earlier, first) {
+                a.btn.btn-sm href={ (url) "?before=" (first) } rel="prev" { "← Earlier lines" }
+            }
+            @if log.history {
+                @if let (true, Some(last)) = (log.later, last) {
+                    a.btn.btn-sm href={ (url) "?after=" (last) } rel="next" { "Later lines →" }
+                }
+                a.btn.btn-sm href=(url) { "Newest lines" }
+            }
+        }
+    };
     Page::new(job.title.clone())
         .nav(Nav::Jobs)
-        .body(card(job, steps, lines, true))
+        .body(html! {
+            (nav)
+            (card_with(job, steps, &log.lines, true, !log.history, false))
+        })
         .render()
 }
 
@@ -104,8 +133,23 @@ pub fn show(job: &Job, steps: &[Step], lines: &[LogLine]) -> Markup {
 /// the page of what the job changed (a site's page shows its last job). `retry`: offer the
 /// generic retry button (pages with their own retry action say no).
 pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup {
+    // Pages showing the card carry the newest lines only; the job's page has the rest.
+    let cut = lines.len() as i64 >= crate::db::jobs::LOG_PAGE;
+    card_with(job, steps, lines, retry, true, cut)
+}
+
+/// `card`; `follow`: stream new lines while the job runs (not for a page of its history);
+/// `full_log_link`: say where the rest of a long log is.
+fn card_with(
+    job: &Job,
+    steps: &[Step],
+    lines: &[LogLine],
+    retry: bool,
+    follow: bool,
+    full_log_link: bool,
+) -> Markup {
     let last = lines.last().map_or(0, |l| l.seq);
-    let live = !job.status.is_final();
+    let live = follow && !job.status.is_final();
     html! {
             section.card."bg-base-100".shadow-sm
                 hx-ext=[live.then_some("sse")]
@@ -133,6 +177,9 @@ pub fn card(job: &Job, steps: &[Step], lines: &[LogLine], retry: bool) -> Markup
                             (crate::web::layout::csrf_field())
                             button.btn.btn-primary.btn-sm type="submit" { "Retry" }
                         }
+                    }
+                    @if full_log_link {
+                        a.link.text-sm href=(with_id(paths::JOB, job.id)) data-full-log { "The newest " (lines.len()) " lines; the whole log is on the job's page" }
                     }
                     div #job-log.mockup-code.font-mono.text-xs."p-4"."max-h-[70vh]"."overflow-y-auto"
                         sse-swap=[live.then_some("line")] hx-swap="beforeend" {

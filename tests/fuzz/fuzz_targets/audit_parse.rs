@@ -5,16 +5,20 @@
 
 use libfuzzer_sys::fuzz_target;
 
-// The panel's own parser, compiled as it is (no copy): src/selinux/audit.rs.
+// The panel's own parser, compiled as it is (no copy): src/selinux/audit.rs (the grammar) and
+// src/selinux/stream.rs (lines to records).
 #[path = "../../../src/selinux/audit.rs"]
 #[allow(dead_code)]
 mod audit;
+#[path = "../../../src/selinux/stream.rs"]
+#[allow(dead_code)]
+mod stream;
 
 fuzz_target!(|data: &[u8]| {
     // The collector and the CLI read node bytes the same way: invalid UTF-8 becomes U+FFFD.
     let text = String::from_utf8_lossy(data);
     let lines = text.split('\n').count() as u64;
-    let (records, skipped) = audit::parse(&text);
+    let (records, skipped) = stream::parse(&text);
     assert!(records.len() as u64 <= lines, "more records than lines");
     assert!(skipped.overlong + skipped.malformed <= lines);
     for r in &records {
@@ -41,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = audit::to_text(r);
     }
-    let (selinux, skipped_too) = audit::parse_selinux_only(&text);
+    let (selinux, skipped_too) = stream::parse_selinux_only(&text);
     assert!(selinux.len() <= records.len());
     assert_eq!(skipped_too, skipped);
     // The streaming reader `explain` uses sees exactly the denials the full parser does,
