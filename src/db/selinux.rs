@@ -293,9 +293,16 @@ pub async fn dropped(pool: &Pool, server: ServerId) -> sqlx::Result<i64> {
 
 /// Remove records stored before `before`; how many went.
 pub async fn prune(pool: &Pool, before: &str) -> sqlx::Result<u64> {
-    sqlx::query("DELETE FROM selinux_audit_logs WHERE created_at < ?")
+    let gone = sqlx::query("DELETE FROM selinux_audit_logs WHERE created_at < ?")
         .bind(before)
         .execute(pool)
-        .await
-        .map(|r| r.rows_affected())
+        .await?
+        .rows_affected();
+    // The deletions counted the hours down (a trigger); hours with nothing left go too, so the
+    // counters shrink with the records.
+    sqlx::query("DELETE FROM denial_hours WHERE hour < ? AND n = 0")
+        .bind(hour_of(before))
+        .execute(pool)
+        .await?;
+    Ok(gone)
 }

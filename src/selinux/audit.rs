@@ -424,26 +424,27 @@ pub fn denials<'a>(text: &'a str, mut each: impl FnMut(DenialRef<'a>)) -> Skippe
             _ => return,
         };
         let body = avc_body(&line, kind);
-        let (denied, permissions) = permissions_of(body);
-        if denied != Some(true) {
-            return;
-        }
         fields_into(body, &mut f);
         let get = |key: &str| borrowed(f.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v));
-        let (source_type, source_level) = get("scontext").map_or((None, None), context_refs);
-        let (target_type, target_level) = get("tcontext").map_or((None, None), context_refs);
-        // Without both contexts and a class it is a cut-off record: malformed, as in `parse`.
-        let (Some(source_type), Some(target_type), Some(tclass)) =
-            (source_type, target_type, get("tclass"))
+        // Without both contexts and a class it is a cut-off record: malformed, as in `parse`
+        // (granted or denied).
+        let (Some(scontext), Some(tcontext), Some(tclass)) =
+            (get("scontext"), get("tcontext"), get("tclass"))
         else {
             malformed += 1;
             return;
         };
+        let (denied, permissions) = permissions_of(body);
+        if denied != Some(true) {
+            return;
+        }
+        let (source_type, source_level) = context_refs(scontext);
+        let (target_type, target_level) = context_refs(tcontext);
         each(DenialRef {
             seconds: line.seconds,
             millis: line.millis,
-            source_type,
-            target_type,
+            source_type: source_type.unwrap_or_default(),
+            target_type: target_type.unwrap_or_default(),
             tclass,
             source_level,
             target_level,
@@ -456,6 +457,24 @@ pub fn denials<'a>(text: &'a str, mut each: impl FnMut(DenialRef<'a>)) -> Skippe
     skipped
 }
 
+/// The record kinds read further: SELinux records, and SYSCALL for what it adds to them.
+pub(super) fn wanted(kind: &[u8]) -> bool {
+    matches!(
+        kind,
+        b"SYSCALL" | b"AVC" | b"USER_AVC" | b"SELINUX_ERR" | b"MAC_STATUS" | b"MAC_CONFIG_CHANGE"
+    )
+}
+
+/// `[node=NAME ]type=KIND …` → KIND, looked at as bytes (no UTF-8 check, no allocation).
+pub(super) fn kind_of(line: &[u8]) -> Option<&[u8]> {
+    let rest = match line.strip_prefix(b"node=") {
+        Some(r) => &r[memchr::memchr(b' ', r)? + 1..],
+        None => line,
+    };
+    let rest = rest.strip_prefix(b"type=")?;
+    Some(&rest[..memchr::memchr(b' ', rest)?])
+}
+
 /// Every well-formed line of a log, in order; overlong and malformed ones are counted in
 /// `skipped` (blank ones pass silently).
 fn each_line<'a>(text: &'a str, skipped: &mut Skipped, mut each: impl FnMut(Line<'a>)) {
@@ -465,6 +484,10 @@ fn each_line<'a>(text: &'a str, skipped: &mut Skipped, mut each: impl FnMut(Line
             continue;
         }
         if raw.trim().is_empty() {
+            continue;
+        }
+        // As the stream parser: a kind not read is passed over by its type alone.
+        if kind_of(raw.as_bytes()).is_some_and(|k| !wanted(k)) {
             continue;
         }
         match parse_line(raw) {

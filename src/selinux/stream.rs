@@ -7,7 +7,9 @@
 
 use std::collections::VecDeque;
 
-use super::audit::{MAX_LINE, Record, Skipped, parse_line, record_from, syscall_facts};
+use super::audit::{
+    MAX_LINE, Record, Skipped, kind_of, parse_line, record_from, syscall_facts, wanted,
+};
 
 /// Lines a record waits for its SYSCALL before it is given out without one (USER_AVC never has
 /// one; events of other CPUs may come between an AVC and its SYSCALL).
@@ -33,24 +35,6 @@ struct Waiting {
     since: u64,
     /// Its SYSCALL was seen (or is not to be waited for).
     done: bool,
-}
-
-/// The record kinds read further: SELinux records, and SYSCALL for what it adds to them.
-fn wanted(kind: &[u8]) -> bool {
-    matches!(
-        kind,
-        b"SYSCALL" | b"AVC" | b"USER_AVC" | b"SELINUX_ERR" | b"MAC_STATUS" | b"MAC_CONFIG_CHANGE"
-    )
-}
-
-/// `[node=NAME ]type=KIND …` → KIND, looked at as bytes (no UTF-8 check, no allocation).
-fn kind_of(line: &[u8]) -> Option<&[u8]> {
-    let rest = match line.strip_prefix(b"node=") {
-        Some(r) => &r[memchr::memchr(b' ', r)? + 1..],
-        None => line,
-    };
-    let rest = rest.strip_prefix(b"type=")?;
-    Some(&rest[..memchr::memchr(b' ', rest)?])
 }
 
 /// Lines in, records out (to the callback given each call), in log order.
