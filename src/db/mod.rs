@@ -118,6 +118,19 @@ pub async fn close(pool: &Pool) {
         }
     }
     pool.close().await;
+    // A background task may have written between that checkpoint and the pool's close (CI saw
+    // a WAL left after SIGTERM): one last connection of our own, alone now, checkpoints again;
+    // closing it as the last one removes the WAL.
+    use sqlx::{ConnectOptions, Connection};
+    if let Ok(mut conn) = pool.connect_options().connect().await {
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut conn)
+            .await
+        {
+            tracing::warn!("final WAL checkpoint at shutdown failed: {e}");
+        }
+        let _ = conn.close().await;
+    }
 }
 
 /// The data dir holds the database and the master key: owner-only.
