@@ -466,7 +466,7 @@ mod tests {
         );
         let fetch = render::step_body(&p.plan.steps[p.fetch], 2);
         assert!(
-            fetch.contains("'sudo' '-n' '-u' 'web4' '--' 'bash' '-s' '--' 'fetch' '/home/web4/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:o/r.git' 'release/1.x' '/run/panel-deploy/web4/key' '/run/panel-deploy/web4/known_hosts'"),
+            fetch.contains("'setpriv' '--reuid=web4' '--regid=web4' '--init-groups' '--' 'env' '-i' 'HOME=/home/web4' 'USER=web4' 'LOGNAME=web4' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'fetch' '/home/web4/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:o/r.git' 'release/1.x' '/run/panel-deploy/web4/key' '/run/panel-deploy/web4/known_hosts'"),
             "{fetch}"
         );
         let build = render::step_body(&p.plan.steps[3], 4);
@@ -477,9 +477,7 @@ mod tests {
         // The script is a file's content (single-quoted on stdin), never a command line.
         let prepare = render::step_body(&p.plan.steps[0], 1);
         assert!(
-            prepare.contains(
-                "printf '%s' 'echo \"$BRANCH\" $(id) `id`\n' | 'sudo' '-n' '--' 'install'"
-            ),
+            prepare.contains("printf '%s' 'echo \"$BRANCH\" $(id) `id`\n' | 'install'"),
             "{prepare}"
         );
         // The key never appears in the job's log text.

@@ -21,8 +21,9 @@ fn with_stdin(line: String, stdin: Option<&Stdin>, as_other: bool) -> String {
     }
 }
 
+/// A plan's script runs as root: see `Command::root_line`.
 fn line(command: &crate::ssh::Command) -> String {
-    command.to_string()
+    command.root_line()
 }
 
 /// `command` as a line that never reads the step's stdin (see `with_stdin`).
@@ -56,8 +57,13 @@ pub fn probe(p: &Probe) -> String {
         ),
     };
     if p.wait {
-        // Ask again for up to ten seconds, then once more for the verdict.
-        format!("{{ for _ in $(seq 100); do {cond} && break; sleep 0.1; done; {cond}; }}")
+        // Ask until it passes, for up to ten seconds; the first answer that passes is the
+        // verdict (nothing is asked twice). nginx answers from its old workers for a moment
+        // after a reload: there is no event to wait on, so this asks every 20 ms.
+        format!(
+            "{{ panel_tries=0; until {cond}; do panel_tries=$((panel_tries + 1)); \
+             [ \"$panel_tries\" -lt 500 ] || break; sleep 0.02; done; [ \"$panel_tries\" -lt 500 ]; }}"
+        )
     } else {
         cond
     }
@@ -105,23 +111,26 @@ pub fn action(a: &Action, top: bool) -> String {
             let c = super::TestedWrite::new(file, link.as_deref());
             let mut out = format!(
                 "if {} >/dev/null 2>&1; then {}; else {}; fi\n",
-                c.exists, c.backup, c.clear_backup
+                line(&c.exists),
+                line(&c.backup),
+                line(&c.clear_backup)
             );
             out.push_str(&action(&Action::Write(file.clone()), true));
             out.push('\n');
             if let Some(l) = &c.link {
-                out.push_str(&format!("{l}\n"));
+                out.push_str(&format!("{}\n", line(l)));
             }
             out.push_str(&format!(
-                "if ! {test}; then\n  if {} >/dev/null 2>&1; then {}; else {}; fi\n  panel_fail {}\nfi\n{}",
-                c.backup_exists,
-                c.restore,
-                c.remove_new,
+                "if ! {}; then\n  if {} >/dev/null 2>&1; then {}; else {}; fi\n  panel_fail {}\nfi\n{}",
+                line(test),
+                line(&c.backup_exists),
+                line(&c.restore),
+                line(&c.remove_new),
                 quote(&format!(
                     "{} failed its test; the previous version was put back",
                     file.path
                 )),
-                c.drop_backup,
+                line(&c.drop_backup),
             ));
             out
         }
@@ -389,7 +398,8 @@ pub fn script(plan: &Plan) -> String {
 # {title}
 # Written by the panel for {os} with the {driver} service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
 {PRELUDE}",
         title = plan.title,
         os = plan.profile.name(),

@@ -1,4 +1,4 @@
-//! Executing a plan over SSH inside a job. Each step runs as one remote command: `bash -s` with
+//! Executing a plan over SSH inside a job. Each step runs as one remote command: `sudo -n -- bash -s` with
 //! the step's rendered shell on stdin — byte for byte what `panel site plan --format script`
 //! prints for it, so the reviewed script and the job cannot drift apart. One round trip per
 //! step instead of one per command keeps provisioning fast over long links, and the script's
@@ -178,7 +178,7 @@ impl<'a> Runner<'a> {
                     }
                     let body = format!("{PRELUDE}{}", step_body(step, i + 1));
                     let out = self
-                        .exec(body, step.timeout.unwrap_or(STEP_TIMEOUT))
+                        .exec(body, step.timeout.unwrap_or(STEP_TIMEOUT), step.as_ssh_user)
                         .await?;
                     self.report.stdout.push(out.stdout.clone());
                     if !out.success() {
@@ -220,10 +220,20 @@ impl<'a> Runner<'a> {
         (self.report, Ok(()))
     }
 
-    /// `bash -s` with the step's shell on stdin; its output streams into the job log.
-    async fn exec(&mut self, body: String, timeout: Duration) -> Result<Output, JobFailure> {
+    /// `sudo -n -- bash -s` (or `bash -s` for a step of the SSH user's) with the step's shell on
+    /// stdin; its output streams into the job log.
+    async fn exec(
+        &mut self,
+        body: String,
+        timeout: Duration,
+        as_ssh_user: bool,
+    ) -> Result<Output, JobFailure> {
         let started = Instant::now();
-        let command = Command::new("bash").flag("-s");
+        // One `sudo` per step, not one per command: the step's root work runs in this shell.
+        let mut command = Command::new("bash").flag("-s");
+        if !as_ssh_user {
+            command = command.sudo();
+        }
         let (ctx, secrets) = (self.ctx.clone(), self.redact.clone());
         let capture = self.capture.clone();
         let sink = move |stream: Stream, line: &str| {

@@ -286,7 +286,7 @@ mod tests {
         assert_eq!(r.last().unwrap().regex, "/home/web7/\\.env");
         assert_eq!(
             fcontext("-a", &r[1], &s).to_string(),
-            "'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c105' '--' '/home/web7/(storage|tmp|logs)(/.*)?'"
+            "'flock' '-o' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c105' '--' '/home/web7/(storage|tmp|logs)(/.*)?'"
         );
         assert!(r.iter().any(|x| x.sample.ends_with("bootstrap/cache")));
         assert!(

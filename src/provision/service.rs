@@ -190,28 +190,28 @@ mod tests {
             Driver::Systemd
                 .reload_site_fpm(alma, &site(PhpVersion::V83))
                 .to_string(),
-            "'sudo' '-n' '--' 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
-             'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web3.service'"
+            "'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
+             'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web3.service'"
         );
         let direct = Driver::Direct
             .reload_site_fpm(deb, &site(PhpVersion::V82))
             .to_string();
         assert_eq!(
             direct,
-            "'sudo' '-n' '--' 'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web3.pid' || \
-             'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web3.conf'"
+            "'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web3.pid' || \
+             '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web3.conf'"
         );
         assert_eq!(
             Driver::Systemd
                 .stop_site_fpm(&site(PhpVersion::V83))
                 .to_string(),
             "if 'test' '-e' '/etc/systemd/system/panel-php-fpm-web3.service'; then\n\
-             'sudo' '-n' '--' 'systemctl' 'disable' '--now' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
+             'systemctl' 'disable' '--now' '--quiet' '--' 'panel-php-fpm-web3.service'\n\
              fi"
         );
         assert_eq!(
             Driver::Direct.reload_nginx().to_string(),
-            "'sudo' '-n' '--' 'nginx' '-s' 'reload' || 'sudo' '-n' '--' 'nginx'"
+            "'nginx' '-s' 'reload' || 'nginx'"
         );
     }
 }

@@ -311,10 +311,11 @@ fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
     step
 }
 
-/// Step 7: reload nginx and the site's PHP-FPM, then ask nginx for the site.
+/// Step 8: (re)start the site's PHP-FPM, then ask nginx for the site (nginx was reloaded by
+/// the vhost step).
 fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
-    let mut step = Step::new("Reload PHP-FPM and nginx");
-    step.apply = vec![driver.reload_site_fpm(profile, site), driver.reload_nginx()];
+    let mut step = Step::new("Start PHP-FPM and check the site answers");
+    step.apply = vec![driver.reload_site_fpm(profile, site)];
     step.verify = serving(site);
     step.diagnose = nginx_diagnosis();
     step
@@ -355,6 +356,7 @@ fn confirm_step(site: &SiteSpec, confirm: Option<&Confirm>) -> Step {
         ),
         Action::run_with(script.command(), script.body().to_owned(), false),
     ];
+    step.as_ssh_user = true;
     step
 }
 
@@ -374,14 +376,18 @@ pub fn provision(
 ) -> Plan {
     let pw = secrets.db_password.as_deref();
     // Every name the site takes is checked before the first change: a database that is not
-    // the panel's stops the plan before the account and files are made, not halfway (its own
-    // step checks again right before creating).
+    // the panel's stops the plan before the account and files are made, not halfway.
     let mut user = user_step(profile, site);
-    user.guards.extend(
-        site.database
-            .as_ref()
-            .map(|db| tenant::database_guard(site, db)),
-    );
+    let mut database = database_step(site, pw);
+    // The database step's guard moves to the first step (asked once, not twice: a retry
+    // passes step 1 again before it reaches the database).
+    user.guards.append(&mut database.guards);
+    // nginx's one reload, right after its one test, when the vhost changed: a reload is
+    // asynchronous (its new workers take a moment), so it completes while the database, the
+    // .env and the PHP-FPM master are made, and the last step's wait for the site's answer
+    // does not wait for it.
+    let mut vhost = vhost_step(profile, site, false);
+    vhost.apply.push(driver.reload_nginx());
     Plan {
         title: format!(
             "provision {} ({}, PHP {}) as {}",
@@ -397,8 +403,8 @@ pub fn provision(
             dirs_step(site),
             selinux::label_step(site),
             pool_step(profile, driver, site),
-            vhost_step(profile, site, false),
-            database_step(site, pw),
+            vhost,
+            database,
             env_step(site, pw),
             reload_step(profile, driver, site),
             confirm_step(site, confirm),

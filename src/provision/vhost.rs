@@ -51,6 +51,11 @@ pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> 
     };
     let vhost = FileWrite::new(profile.vhost_path(&name), "0644", "root", content);
     let (default_file, default_link) = default_server(profile);
+    let default_unchanged = default_file.unchanged();
+    let default_linked = default_link
+        .as_ref()
+        .map(|l| (link_probe(l, &default_file.path), l.clone()));
+    let default_path = default_file.path.clone();
     let (mut check, default_apply) = nginx_file(default_file, default_link);
     let (vhost_check, vhost_apply) = nginx_file(vhost, profile.vhost_link(&name));
     let mut apply = Vec::new();
@@ -69,7 +74,24 @@ pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> 
             &[profile.fastcgi_cache_dir(site.user.as_str())],
         ));
     }
-    apply.push(default_apply);
+    // The catch-all server is written (and tested) only when it is not already in place: the
+    // site's own file is then the one `nginx -t` of this step (one test, not two).
+    apply.push(Action::Unless {
+        probe: default_unchanged,
+        action: Box::new(default_apply),
+    });
+    if let Some((linked, link)) = default_linked {
+        apply.push(Action::Unless {
+            probe: linked,
+            action: Box::new(Action::run(
+                Command::new("ln")
+                    .sudo()
+                    .flag("-sfn")
+                    .operand(&default_path)
+                    .operand(link),
+            )),
+        });
+    }
     apply.push(vhost_apply);
     check.extend(vhost_check);
     let title = if suspended {

@@ -577,9 +577,9 @@ mod tests {
         let alma = Profile::parse("alma9").unwrap();
         let s = script(&install_module(alma, Driver::Systemd));
         for line in [
-            "'sudo' '-n' '--' 'dnf' 'install' '-y' '--' 'selinux-policy-devel'",
-            "'sudo' '-n' '--' 'make' '-C' '/usr/share/panel/selinux' '-f' '/usr/share/selinux/devel/Makefile' '--' 'panel.pp'",
-            "'sudo' '-n' '--' 'semodule' '-i' '/usr/share/panel/selinux/panel.pp'",
+            "'dnf' 'install' '-y' '--' 'selinux-policy-devel'",
+            "'make' '-C' '/usr/share/panel/selinux' '-f' '/usr/share/selinux/devel/Makefile' '--' 'panel.pp'",
+            "'semodule' '-i' '/usr/share/panel/selinux/panel.pp'",
             "SELinuxContext=system_u:system_r:laravel_nginx_t:s0\n",
             "'systemctl' 'start' '--' 'nginx.service'",
             "echo 'skipped: SELinux disabled'",
@@ -609,7 +609,7 @@ mod tests {
         );
         let s = script(&p);
         assert!(
-            s.contains("'sudo' '-n' '--' 'setsebool' '-P' '--' 'panel_can_reload_nginx' 'on'"),
+            s.contains("'setsebool' '-P' '--' 'panel_can_reload_nginx' 'on'"),
             "{s}"
         );
         assert!(s.contains("[ \"$('getsebool' 'panel_can_reload_nginx' 2>/dev/null)\" = 'panel_can_reload_nginx --> on' ]"), "{s}");

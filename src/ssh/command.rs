@@ -21,6 +21,18 @@ pub enum CommandError {
     BadEnvName(&'static str),
 }
 
+/// sudo's `secure_path` (Debian's and EL's): what a command run as a site's user searches.
+const SECURE_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Who runs the shell a command line is written for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shell {
+    /// The panel's SSH user: root's commands go through `sudo -n`.
+    SshUser,
+    /// Root (a plan's script): root's commands need no `sudo`.
+    Root,
+}
+
 /// One remote command: `program [flags and values] [-- operands]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Command {
@@ -31,6 +43,9 @@ pub struct Command {
     /// Run as this account instead of root (`sudo -u USER`): a service account (a constant)
     /// or a site's user (a parsed `SiteUser`).
     sudo_user: Option<String>,
+    /// `sudo_user` is a site's user (with this home): from a root shell it is entered with
+    /// `setpriv`, not `sudo` (see `render_in`).
+    site_home: Option<String>,
     operands_started: bool,
     /// Held (`flock`, as the SSH user) while the command runs: see `locked`.
     lock: Option<&'static str>,
@@ -45,6 +60,7 @@ impl Command {
             env: Vec::new(),
             sudo: false,
             sudo_user: None,
+            site_home: None,
             operands_started: false,
             lock: None,
         }
@@ -120,6 +136,7 @@ impl Command {
     pub fn sudo_as_site(mut self, user: &crate::domain::SiteUser) -> Self {
         self.sudo = true;
         self.sudo_user = Some(user.as_str().to_owned());
+        self.site_home = Some(user.home());
         self
     }
 
@@ -146,9 +163,26 @@ impl Command {
 
     /// The command line for the remote shell: every word single-quoted.
     pub fn render(&self) -> Result<String, CommandError> {
+        self.render_in(Shell::SshUser)
+    }
+
+    /// The line for a plan's script, which runs as root (`sudo -n -- bash -s`, one `sudo` per
+    /// step instead of one per command): root's commands go bare, another account's still
+    /// through `sudo -n -u USER` (root needs no rule for it, and it resets the environment).
+    pub fn root_line(&self) -> String {
+        match self.render_in(Shell::Root) {
+            Ok(line) => line,
+            Err(e) => format!("<unrenderable: {e}>"),
+        }
+    }
+
+    fn render_in(&self, shell: Shell) -> Result<String, CommandError> {
         let mut words: Vec<String> = Vec::new();
         if let Some(path) = self.lock {
-            words.extend(["flock", "-w", "900", path].map(str::to_owned));
+            // `-o`: the program does not inherit the lock's descriptor. Run from a root shell
+            // (no sudo closing it in between), `semodule` would hand it to `load_policy`,
+            // whose domain may not read a file in a user's home: an AVC on every install.
+            words.extend(["flock", "-o", "-w", "900", path].map(str::to_owned));
         }
         // `env` goes first, so that sudo runs the program itself (the sudoers list names
         // programs, not `env`); sudo keeps only variables its policy allows (`env_keep`).
@@ -162,7 +196,28 @@ impl Command {
                 words.push(format!("{name}={value}"));
             }
         }
-        if self.sudo {
+        if let (Shell::Root, Some(user), Some(home)) = (shell, &self.sudo_user, &self.site_home) {
+            // Root becomes the site's user without sudo's PAM session and log line (a tenth
+            // of the time, and a site's plan has a dozen of these): the real and effective
+            // uid and gid and the user's groups, capabilities gone with the uid, and the
+            // environment sudo would give it (`env_reset`: its home, name, shell and sudo's
+            // secure path) instead of root's.
+            check(self.program, 0, user)?;
+            words.extend([
+                "setpriv".to_owned(),
+                format!("--reuid={user}"),
+                format!("--regid={user}"),
+                "--init-groups".to_owned(),
+                "--".to_owned(),
+                "env".to_owned(),
+                "-i".to_owned(),
+                format!("HOME={home}"),
+                format!("USER={user}"),
+                format!("LOGNAME={user}"),
+                "SHELL=/usr/sbin/nologin".to_owned(),
+                format!("PATH={SECURE_PATH}"),
+            ]);
+        } else if self.sudo && (shell == Shell::SshUser || self.sudo_user.is_some()) {
             words.extend(["sudo", "-n"].map(str::to_owned));
             if let Some(user) = &self.sudo_user {
                 check(self.program, 0, user)?;
@@ -308,6 +363,40 @@ mod tests {
     }
 
     #[test]
+    fn in_a_root_shell_root_goes_bare_a_site_user_through_setpriv_a_service_through_sudo() {
+        let site = crate::domain::SiteUser::parse("web7").unwrap();
+        let root = Command::new("install").sudo().flag("-d").operand("/etc/x");
+        assert_eq!(root.root_line(), "'install' '-d' '--' '/etc/x'");
+        assert_eq!(
+            root.to_string(),
+            "'sudo' '-n' '--' 'install' '-d' '--' '/etc/x'"
+        );
+        let as_site = Command::new("stat")
+            .sudo_as_site(&site)
+            .operand("/home/web7/x");
+        assert_eq!(
+            as_site.root_line(),
+            "'setpriv' '--reuid=web7' '--regid=web7' '--init-groups' '--' 'env' '-i' \
+             'HOME=/home/web7' 'USER=web7' 'LOGNAME=web7' 'SHELL=/usr/sbin/nologin' \
+             'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '--' \
+             '/home/web7/x'"
+        );
+        // Still another account's: it must not read the script's stdin.
+        assert!(as_site.runs_as_other());
+        assert_eq!(
+            as_site.to_string(),
+            "'sudo' '-n' '-u' 'web7' '--' 'stat' '--' '/home/web7/x'"
+        );
+        let service = Command::new("psql").sudo_as("postgres");
+        assert_eq!(
+            service.root_line(),
+            "'sudo' '-n' '-u' 'postgres' '--' 'psql'"
+        );
+        let plain = Command::new("id").flag("-u");
+        assert_eq!(plain.root_line(), plain.to_string());
+    }
+
+    #[test]
     fn a_locked_command_waits_for_its_lock_as_the_ssh_user_then_runs_through_sudo() {
         let c = Command::new("semanage")
             .sudo()
@@ -315,7 +404,7 @@ mod tests {
             .locked(".panel-selinux.lock");
         assert_eq!(
             c.to_string(),
-            "'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import'"
+            "'flock' '-o' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import'"
         );
         // The program and its arguments are still the command's own.
         assert_eq!(c.argv(), ["semanage", "import"]);

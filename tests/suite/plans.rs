@@ -304,7 +304,7 @@ fn el_plans_label_the_site_and_run_its_pool_at_its_categories() {
         "'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'",
         "'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\\.env'",
         // Root relabels the home itself; the site user what is inside it.
-        "'sudo' '-n' '--' 'restorecon' '-F' '--' '/home/web1'\n'sudo' '-n' '-u' 'web1' '--' 'bash' '-c' 'shopt -s dotglob nullglob;",
+        "'restorecon' '-F' '--' '/home/web1'\n'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-c' 'shopt -s dotglob nullglob;",
         "SELinuxContext=system_u:system_r:laravel_php_fpm_t:s0:c100,c101",
         "if ! 'selinuxenabled' >/dev/null 2>&1; then\n  echo 'skipped: SELinux disabled'",
     ] {

@@ -368,7 +368,7 @@ echo ($r === false && $d === false) ? 'DENIED' : 'LEAK';
         .await
         .unwrap();
     assert!(
-        page.contains("data-steps") && page.contains("Reload PHP-FPM and nginx"),
+        page.contains("data-steps") && page.contains("Start PHP-FPM and check the site answers"),
         "{page}"
     );
 

@@ -3,7 +3,8 @@
 # clean up after deploying example.com
 # Written by the panel for debian12 with the direct service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -16,12 +17,12 @@ panel_one_of() {
 
 # --- 1/2 Remove the deploy key and script
 echo '==> 1/2 Remove the deploy key and script'
-'sudo' '-n' '--' 'rm' '-rf' '--' '/run/panel-deploy/web1'
+'rm' '-rf' '--' '/run/panel-deploy/web1'
 'test' '!' '-e' '/run/panel-deploy/web1' || panel_fail 'step 1: verify: test ! -e /run/panel-deploy/web1'
 
 # --- 2/2 Remove the unused release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 echo '==> 2/2 Remove the unused release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
-if 'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' >/dev/null 2>&1 </dev/null; then
+if 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' >/dev/null 2>&1 </dev/null; then
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -164,7 +165,7 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'remove' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'remove' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 fi
 
 echo 'done'

@@ -3,7 +3,8 @@
 # deploy example.com (main of https://github.com/acme/blog.git) as release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 # Written by the panel for debian12 with the direct service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -16,19 +17,19 @@ panel_one_of() {
 
 # --- 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 echo '==> 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
-if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/deploy' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
+if ! [ "$('stat' '-c' '%F' '--' '/home/web1/deploy' 2>/dev/null)" = 'symbolic link' ]; then
+'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
 fi
-'sudo' '-n' '-u' 'web1' '--' 'install' '-d' '-Z' '-m' '0755' '--' '/home/web1/deploy/releases' </dev/null
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0711' '-o' 'root' '-g' 'root' '--' '/run/panel-deploy'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/run/panel-deploy/web1'
+'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'install' '-d' '-Z' '-m' '0755' '--' '/home/web1/deploy/releases' </dev/null
+'install' '-d' '-Z' '-m' '0711' '-o' 'root' '-g' 'root' '--' '/run/panel-deploy'
+'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'web1' '--' '/run/panel-deploy/web1'
 printf '%s' '# Runs as the site user in the new release ($RELEASE_DIR) before it goes live. A command that
 # fails stops the deploy and the live release keeps serving. Available: $BRANCH, $COMMIT,
 # $COMMIT_MESSAGE, $RELEASE_DIR, $SITE_DOMAIN, $SITE_USER, $SITE_HOME, $APP_TYPE, $DEPLOYMENT_ID
 # and $PHP (this site'\''s PHP binary). .env and storage/ are already linked in.
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0500' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/deploy-script'
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>/dev/null)" = 'root 750
-web1 500' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>&1 | head -c 200)"
+' | 'install' '-Z' '-m' '0500' '-o' 'web1' '-g' 'web1' '--' '/dev/stdin' '/run/panel-deploy/web1/deploy-script'
+[ "$('stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>/dev/null)" = 'root 750
+web1 500' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script'"; it printed: $('stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>&1 | head -c 200)"
 
 # --- 2/8 Fetch main from https://github.com/acme/blog.git
 echo '==> 2/8 Fetch main from https://github.com/acme/blog.git'
@@ -174,8 +175,8 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/run/panel-deploy/web1/known_hosts'
-'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/run/panel-deploy/web1/known_hosts'
+'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
 # --- 3/8 Link the shared .env and storage
 echo '==> 3/8 Link the shared .env and storage'
@@ -321,8 +322,8 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'wordpress'
-[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'wordpress'
+[ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
 
 # --- 4/8 Run the deploy script
 echo '==> 4/8 Run the deploy script'
@@ -468,7 +469,7 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'build' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/run/panel-deploy/web1/deploy-script' 'main' 'example.com' 'web1' '/home/web1' 'wordpress' '/usr/bin/php8.2' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'build' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/run/panel-deploy/web1/deploy-script' 'main' 'example.com' 'web1' '/home/web1' 'wordpress' '/usr/bin/php8.2' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 
 # --- 5/8 Label the release for SELinux (s0:c100,c101)
 echo '==> 5/8 Label the release for SELinux (s0:c100,c101)'
@@ -480,21 +481,21 @@ printf '%s' 'fcontext -a -t site_content_t -r s0:c100,c101 '\''/home/web1(/.*)?'
 fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/(storage|tmp|logs)(/.*)?'\''
 fcontext -a -t site_upload_t -r s0:c100,c101 '\''/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'\''
 fcontext -a -t laravel_app_env_t -r s0:c100,c101 '\''/home/web1/\.env'\''
-' | 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'import' '-f' '-' || 'true'
+' | 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'import' '-f' '-' || 'true'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
-'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
+'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
-'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
+'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/uploads' 2>/dev/null)" = 'system_u:object_r:site_upload_t:s0:c100,c101' ]; then
-'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
+'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'site_upload_t' '-r' 's0:c100,c101' '--' '/home/web1/(uploads|public_html/wp-content/uploads)(/.*)?'
 fi
 if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
-'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-w' '900' '.panel-selinux.lock' 'sudo' '-n' '--' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
+'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
-'sudo' '-n' '-u' 'web1' '--' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/uploads' </dev/null
+'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/uploads' </dev/null
 fi
 
 # --- 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
@@ -641,33 +642,33 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
-if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
-if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
+if ! [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
+if ! [ "$('stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
-'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
+'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
 fi
-if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
-'sudo' '-n' '--' 'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
+if ! [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
+'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
 fi
-[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' ] || panel_fail 'step 6: verify: readlink -- /home/web1/deploy/current'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
+[ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
 # --- 7/8 Reload PHP-FPM
 echo '==> 7/8 Reload PHP-FPM'
-'sudo' '-n' '--' 'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid' || 'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
-'sudo' '-n' '--' 'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
-if ! { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; }; then
-  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
+'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
+'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
+if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+  'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 7: verify: test -S /run/php-fpm/web1.sock'
 fi
-if ! { for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; }; then
-  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+if ! { panel_tries=0; until panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+  'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 7: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
@@ -817,6 +818,6 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'prune' '/home/web1/deploy' '5'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'prune' '/home/web1/deploy' '5'
 
 echo 'done'

@@ -3,7 +3,8 @@
 # roll example.com back to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
 # Written by the panel for debian12 with the direct service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -17,7 +18,7 @@ panel_one_of() {
 # --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
 echo '==> 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
 
-'sudo' '-n' '-u' 'web1' '--' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 </dev/null || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
+'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 </dev/null || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
 
 # --- 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
 echo '==> 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
@@ -163,33 +164,33 @@ case "$phase" in
     ;;
   *) die "unknown phase: $phase" ;;
 esac
-' | 'sudo' '-n' '-u' 'web1' '--' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAA'
-if ! [ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
-if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-'sudo' '-n' '--' 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
+' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAA'
+if ! [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
+if ! [ "$('stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
-'sudo' '-n' '--' 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
+'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
 fi
-if ! [ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
-'sudo' '-n' '--' 'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
+if ! [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ]; then
+'chown' '-h' 'web1:web1' '--' '/home/web1/public_html'
 fi
-[ "$('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' ] || panel_fail 'step 2: verify: readlink -- /home/web1/deploy/current'"; it printed: $('sudo' '-n' '-u' 'web1' '--' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
-[ "$('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 2: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('sudo' '-n' '--' 'stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/current' 2>/dev/null </dev/null)" = 'releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' ] || panel_fail 'step 2: verify: readlink -- /home/web1/deploy/current'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/current' </dev/null 2>&1 | head -c 200)"
+[ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
+[ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 2: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
 # --- 3/3 Reload PHP-FPM
 echo '==> 3/3 Reload PHP-FPM'
-'sudo' '-n' '--' 'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid' || 'sudo' '-n' '--' '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
-'sudo' '-n' '--' 'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
-if ! { for _ in $(seq 100); do 'test' '-S' '/run/php-fpm/web1.sock' && break; sleep 0.1; done; 'test' '-S' '/run/php-fpm/web1.sock'; }; then
-  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
+'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
+'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
+if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+  'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: test -S /run/php-fpm/web1.sock'
 fi
-if ! { for _ in $(seq 100); do panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404' && break; sleep 0.1; done; panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; }; then
-  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+if ! { panel_tries=0; until panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+  'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"

@@ -3,7 +3,8 @@
 # Publish ACME challenges for example.com
 # Written by the panel for alma9 with the systemd service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as the panel's SSH user (it uses `sudo -n` for each privileged command).
+# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -16,19 +17,21 @@ panel_one_of() {
 
 # --- 1/3 Publish the ACME challenges for example.com
 echo '==> 1/3 Publish the ACME challenges for example.com'
-'sudo' '-n' '--' 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/var/www/panel-acme' '/var/www/panel-acme/web1' '/var/www/panel-acme/web1/.well-known' '/var/www/panel-acme/web1/.well-known/acme-challenge'
+'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/var/www/panel-acme' '/var/www/panel-acme/web1' '/var/www/panel-acme/web1/.well-known' '/var/www/panel-acme/web1/.well-known/acme-challenge'
 printf '%s' 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/var/www/panel-acme/web1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0'
+' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/var/www/panel-acme/web1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0'
 
 # --- 2/3 Configure the nginx vhost for example.com
 echo '==> 2/3 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' '0cc1173131f655f923471b5458102e05de89936025ea2a6a747762a504325693  /etc/nginx/conf.d/example.com.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
-if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/nginx/conf.d/00-panel-default.conf' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; fi
+if ! printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
+if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/00-panel-default.conf' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: requests for a Host no site serves get no answer.
 server {
     listen 80 default_server;
@@ -37,13 +40,14 @@ server {
     access_log off;
     return 444;
 }
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/00-panel-default.conf'
-if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
+' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/00-panel-default.conf'
+if ! 'nginx' '-t' '-q'; then
+  if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
   panel_fail '/etc/nginx/conf.d/00-panel-default.conf failed its test; the previous version was put back'
 fi
-'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'
-if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-m' '0600' '--' '/etc/nginx/conf.d/example.com.conf' '/etc/nginx/conf.d/example.com.conf.panel-prev'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'; fi
+'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'
+fi
+if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/example.com.conf' '/etc/nginx/conf.d/example.com.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: example.com (Laravel). Rewritten on every change; edits are lost.
 server {
     listen 80;
@@ -85,23 +89,23 @@ server {
         return 404;
     }
 }
-' | 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
-if ! 'sudo' '-n' '--' 'nginx' '-t' '-q'; then
-  if 'sudo' '-n' '--' 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' >/dev/null 2>&1; then 'sudo' '-n' '--' 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
+' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
+if ! 'nginx' '-t' '-q'; then
+  if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
   panel_fail '/etc/nginx/conf.d/example.com.conf failed its test; the previous version was put back'
 fi
-'sudo' '-n' '--' 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'
+'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
 printf '%s' '0cc1173131f655f923471b5458102e05de89936025ea2a6a747762a504325693  /etc/nginx/conf.d/example.com.conf
-' | 'sudo' '-n' '--' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
 
 # --- 3/3 Reload nginx
 echo '==> 3/3 Reload nginx'
-'sudo' '-n' '--' 'systemctl' 'reload-or-restart' '--' 'nginx.service'
-if ! { for _ in $(seq 100); do [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ] && break; sleep 0.1; done; [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ]; }; then
-  'sudo' '-n' '--' 'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
+'systemctl' 'reload-or-restart' '--' 'nginx.service'
+if ! { panel_tries=0; until [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ]; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+  'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: curl -sS --max-time 5 -H Host: example.com -- http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAX'"; it printed: $('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>&1 | head -c 200)"
