@@ -190,10 +190,9 @@ panel_user() {
   # What the panel runs, by absolute path: exactly the programs it uses. This is not a sandbox:
   # writing files (install), managing packages and the database clients are root-equivalent by
   # nature, so the panel's SSH user is root on this server in effect. The list keeps everything
-  # else out, and site work runs as the site's own user. A job's step (the script
+  # else out, and site work runs as the site's own user. A job's plan (each step the script
   # `panel site plan --format script` prints, byte for byte) runs as one root shell, `bash -s`:
-  # one sudo per step instead of one per command (79 for a site before), each step's script in
-  # the job's log.
+  # one sudo per job instead of one per command (79 for a site before).
   ensure_sudoers /etc/sudoers.d/panel "# Managed by Panel: the commands the panel user may run as root.
 Cmnd_Alias PANEL_PKG = /usr/bin/apt-get, /usr/bin/dnf
 Cmnd_Alias PANEL_USERS = /usr/sbin/useradd, /usr/sbin/userdel, /usr/sbin/usermod

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Step 8 of a site's provisioning, run on the node as the panel's SSH user: tell the panel the
-# site is up, signed like server-ready (HMAC-SHA256 over TIMESTAMP.NONCE.BODY with the server's
-# callback secret, which the panel wrote to ~/.panel/callback-secret (0600) just before and which
-# is removed once used).
+# The last step of a site's provisioning, run on the node in the plan's root shell: tell the
+# panel the site is up, signed like server-ready (HMAC-SHA256 over TIMESTAMP.NONCE.BODY with the
+# server's callback secret, which the plan wrote to /run/panel-callback/secret (root, 0600) just
+# before and which is removed once used).
 #   site-created.sh PANEL_URL SERVER_ID SITE_ID DOMAIN
 set -euo pipefail
 url=${1:?panel URL} server_id=${2:?server id} site_id=${3:?site id} domain=${4:?domain}
-secret_file=$HOME/.panel/callback-secret
+secret_file=/run/panel-callback/secret
 [[ -r $secret_file ]] || { echo "no callback secret at $secret_file" >&2; exit 1; }
 
 # The same HMAC as setup.sh's: shell builtins and a pipe, so the secret is in no process's argv

@@ -14,9 +14,10 @@ log() { printf '\n== %s\n' "$*"; }
 # pebble (with pebble-challtestsrv) is the ACME server site certificates are issued by, BIND (bind9)
 # the DNS server wildcard certificates are proven through (RFC 2136); curl and
 # openssl read what a node serves over https; certutil (libnss3-tools) lets Chromium trust a test CA.
+# ansible-core runs the playbook the provisioning benchmark measures the panel's job against.
 APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv php-cli php-mbstring php-vlucas-phpdotenv
   checkpolicy semodule-utils policycoreutils policycoreutils-python-utils setools selinux-utils selinux-policy-default selinux-policy-dev
-  pebble curl openssl testssl.sh libnss3-tools bind9)
+  pebble curl openssl testssl.sh libnss3-tools bind9 ansible-core)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

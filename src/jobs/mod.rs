@@ -13,7 +13,7 @@ pub mod follow;
 
 use crate::db::{self, Pool};
 use crate::domain::{JobKind, JobStatus, LogStream, StepStatus};
-use crate::ids::{JobId, ServerId, UserId};
+use crate::ids::{JobId, JobStepId, ServerId, UserId};
 use crate::ssh::client::{Output, Session, SshError, Stream};
 use crate::ssh::{Command, Script};
 
@@ -421,6 +421,27 @@ impl JobContext {
         db::jobs::finish_step(&self.pool, step, status).await?;
         self.announce(position, description, status);
         result.map(|(v, _)| v)
+    }
+
+    /// Record a step as started (for work that runs several steps in one remote command and
+    /// learns of each step's start from its output; its `▶` line is the caller's to write, in
+    /// the order of the output).
+    pub async fn begin_step(&self, description: &str) -> Result<(JobStepId, i64), JobFailure> {
+        let (step, position) = db::jobs::start_step(&self.pool, self.id, description).await?;
+        self.announce(position, description, StepStatus::Running);
+        Ok((step, position))
+    }
+
+    /// Record the end of a step `begin_step` started.
+    pub async fn end_step(
+        &self,
+        (step, position): (JobStepId, i64),
+        description: &str,
+        status: StepStatus,
+    ) -> Result<(), JobFailure> {
+        db::jobs::finish_step(&self.pool, step, status).await?;
+        self.announce(position, description, status);
+        Ok(())
     }
 
     fn announce(&self, position: i64, description: &str, status: StepStatus) {

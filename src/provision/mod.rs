@@ -456,9 +456,6 @@ pub struct Step {
     /// Read-only commands whose output goes to the log when a verification fails (nginx's
     /// error log after a reload), so the failure can be understood from the job alone.
     pub diagnose: Vec<Command>,
-    /// Runs as the panel's SSH user (`bash -s`), not as root (`sudo -n -- bash -s`): work in
-    /// the SSH user's own home (the callback secret), which root must not leave its files in.
-    pub as_ssh_user: bool,
 }
 
 impl Step {
@@ -473,7 +470,6 @@ impl Step {
             only_if: None,
             timeout: None,
             diagnose: Vec::new(),
-            as_ssh_user: false,
         }
     }
 

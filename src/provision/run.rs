@@ -1,17 +1,19 @@
-//! Executing a plan over SSH inside a job. Each step runs as one remote command: `sudo -n -- bash -s` with
-//! the step's rendered shell on stdin — byte for byte what `panel site plan --format script`
-//! prints for it, so the reviewed script and the job cannot drift apart. One round trip per
-//! step instead of one per command keeps provisioning fast over long links, and the script's
-//! words are the command builder's quoted arguments, never data pasted into shell.
+//! Executing a plan over SSH inside a job. The whole plan runs as one remote command,
+//! `sudo -n -- bash -s`, with the steps' rendered shell on stdin — each step byte for byte what
+//! `panel site plan --format script` prints for it, so the reviewed script and the job cannot
+//! drift apart. One round trip and one `sudo` per plan keeps provisioning near a hand-written
+//! script's speed, over long links too, and the script's words are the command builder's quoted
+//! arguments, never data pasted into shell.
 //!
-//! Each step is recorded (`job_steps`): skipped when its check passes ("already done", so a
-//! retry resumes where a failure stopped), applied, verified. The step's description goes to
-//! the log with secrets masked; its body (file contents, SQL with passwords) never does.
+//! Each step is recorded (`job_steps`) as the node reaches it (a marker line with this run's
+//! nonce): skipped when its check passes ("already done", so a retry resumes where a failure
+//! stopped), applied, verified. The step's description goes to the log with secrets masked; its
+//! body (file contents, SQL with passwords) never does.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::domain::LogStream;
+use crate::domain::{LogStream, StepStatus};
 use crate::jobs::{JobContext, JobFailure};
 use crate::ssh::Command;
 use crate::ssh::client::{Output, Session, Stream};
@@ -161,82 +163,73 @@ impl<'a> Runner<'a> {
 
     /// Like `run`, with the report of the steps done also when one fails (its `completed`
     /// says how far the plan got).
+    ///
+    /// The whole plan runs as one remote command (one round trip and one `sudo` for a site
+    /// instead of one per step, ~60 ms each): the body is each step's shell, byte for byte what
+    /// the script format prints for it, each preceded by a marker line the runner reads to
+    /// record where the node is. The marker carries a nonce made for this run, so nothing a
+    /// step prints (a deploy script's output) can pass for one.
     pub async fn run_partial(mut self, plan: &Plan) -> (Report, Result<(), JobFailure>) {
-        let total = plan.steps.len();
-        for (i, step) in plan.steps.iter().enumerate() {
-            let title = format!("{}/{total} {}", i + 1, step.title);
-            let ctx = self.ctx;
-            let result = ctx
-                .step_or_skip(&title, async {
-                    if let Some(why) = &step.skip {
-                        ctx.note(&format!("skipped: {why}"));
-                        self.report.stdout.push(String::new());
-                        return Ok(((), true));
-                    }
-                    for line in step_text(step).lines() {
-                        ctx.note(line);
-                    }
-                    let body = format!("{PRELUDE}{}", step_body(step, i + 1));
-                    let out = self
-                        .exec(body, step.timeout.unwrap_or(STEP_TIMEOUT), step.as_ssh_user)
-                        .await?;
-                    self.report.stdout.push(out.stdout.clone());
-                    if !out.success() {
-                        let mut message = format!("the step exited with status {}", out.exit_code);
-                        if let Some(l) = last_line(&out) {
-                            message.push_str(": ");
-                            message.push_str(&redacted(&l, &self.redact));
-                        }
-                        return Err(JobFailure {
-                            message,
-                            exit_code: Some(out.exit_code.into()),
-                        });
-                    }
-                    let skipped = out.stdout.lines().any(|l| l.trim() == ALREADY_DONE);
-                    if skipped {
-                        self.report.skipped.push(step.title.clone());
-                    }
-                    // Not applicable on this node (SELinux off): recorded as skipped, not done.
-                    let not_here = step.only_if.as_ref().is_some_and(|(_, why)| {
-                        let line = format!("skipped: {why}");
-                        out.stdout.lines().any(|l| l.trim() == line)
-                    });
-                    if not_here {
-                        self.report.not_applicable.push(step.title.clone());
-                    }
-                    let skipped = skipped || not_here;
-                    Ok(((), skipped))
-                })
-                .await;
-            if let Err(f) = result {
-                let failure = JobFailure {
-                    message: format!("{}: {}", step.title, f.message),
-                    ..f
-                };
-                return (self.report, Err(failure));
-            }
-            self.report.completed += 1;
+        if plan.steps.is_empty() {
+            return (self.report, Ok(()));
         }
-        (self.report, Ok(()))
+        let result = self.run_steps(plan, 0..plan.steps.len()).await;
+        (self.report, result)
     }
 
-    /// `sudo -n -- bash -s` (or `bash -s` for a step of the SSH user's) with the step's shell on
-    /// stdin; its output streams into the job log.
-    async fn exec(
+    /// Steps `range` of `plan` as one remote command; records each step as its marker passes.
+    async fn run_steps(
         &mut self,
-        body: String,
-        timeout: Duration,
-        as_ssh_user: bool,
-    ) -> Result<Output, JobFailure> {
-        let started = Instant::now();
-        // One `sudo` per step, not one per command: the step's root work runs in this shell.
-        let mut command = Command::new("bash").flag("-s");
-        if !as_ssh_user {
-            command = command.sudo();
+        plan: &Plan,
+        range: std::ops::Range<usize>,
+    ) -> Result<(), JobFailure> {
+        let total = plan.steps.len();
+        let nonce = hex::encode(crate::crypto::random::bytes::<12>());
+        let mut body = String::from(PRELUDE);
+        // The whole command's limit is every step's added up; each step's own is kept below.
+        let mut timeout = Duration::ZERO;
+        for i in range.clone() {
+            let step = &plan.steps[i];
+            body.push_str(&format!("echo '{nonce} {i}'\n"));
+            body.push_str(&step_body(step, i + 1));
+            timeout += step.timeout.unwrap_or(STEP_TIMEOUT);
         }
-        let (ctx, secrets) = (self.ctx.clone(), self.redact.clone());
+        let titles: Vec<String> = plan
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("{}/{total} {}", i + 1, s.title))
+            .collect();
+        // What the node printed, per step, and which step it is in (shared with the line sink,
+        // which runs as output arrives; the step rows are written here, as markers pass).
+        let state = Arc::new(Mutex::new(Progress::default()));
+        let (marks, mut marked) = tokio::sync::mpsc::unbounded_channel::<usize>();
+        let ctx = self.ctx.clone();
+        let secrets = self.redact.clone();
         let capture = self.capture.clone();
+        let texts: Vec<String> = range.clone().map(|i| step_text(&plan.steps[i])).collect();
+        let first = range.start;
+        let sink_state = state.clone();
+        let sink_titles = titles.clone();
         let sink = move |stream: Stream, line: &str| {
+            if stream == Stream::Stdout
+                && let Some(i) = line
+                    .strip_prefix(nonce.as_str())
+                    .and_then(|rest| rest.strip_prefix(' '))
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|i| (first..first + texts.len()).contains(i))
+            {
+                // The step's description goes to the log here, in the output's order.
+                ctx.note(&format!("▶ {}", sink_titles[i]));
+                for l in texts[i - first].lines() {
+                    ctx.note(l);
+                }
+                let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
+                st.current = Some(i);
+                st.outputs.entry(i).or_default();
+                let _ = marks.send(i);
+                return;
+            }
             let line = redacted(line, &secrets);
             if let Some(c) = &capture {
                 let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
@@ -245,20 +238,196 @@ impl<'a> Runner<'a> {
                     Stream::Stderr => c.stderr.push_line(&line),
                 }
             }
-            let stream = match stream {
-                Stream::Stdout => LogStream::Stdout,
-                Stream::Stderr => LogStream::Stderr,
-            };
-            ctx.log(stream, &line);
+            {
+                let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(i) = st.current {
+                    let out = st.outputs.entry(i).or_default();
+                    let text = match stream {
+                        Stream::Stdout => &mut out.stdout,
+                        Stream::Stderr => &mut out.stderr,
+                    };
+                    text.push_str(&line);
+                    text.push('\n');
+                }
+            }
+            ctx.log(
+                match stream {
+                    Stream::Stdout => LogStream::Stdout,
+                    Stream::Stderr => LogStream::Stderr,
+                },
+                &line,
+            );
         };
-        let out = self
+        // One `sudo` for the plan, not one per command: its root work runs in this shell.
+        let command = Command::new("bash").flag("-s").sudo();
+        let started = Instant::now();
+        let exec = self
             .session
-            .run_with_stdin(&command, body.into_bytes(), timeout, sink)
-            .await?;
+            .run_with_stdin(&command, body.into_bytes(), timeout, sink);
+        tokio::pin!(exec);
+        let mut open: Option<(usize, (crate::ids::JobStepId, i64))> = None;
+        // Each step keeps its own time limit: the one for the step the node is in (the first
+        // until its marker arrives) restarts with every marker.
+        let limit = |i: usize| plan.steps[i].timeout.unwrap_or(STEP_TIMEOUT);
+        let mut deadline = tokio::time::Instant::now() + limit(range.start);
+        let result = loop {
+            tokio::select! {
+                r = &mut exec => break r,
+                Some(i) = marked.recv() => {
+                    self.next_step(plan, &titles, &state, &mut open, i).await?;
+                    deadline = tokio::time::Instant::now() + limit(i);
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    let i = open.as_ref().map_or(range.start, |(i, _)| *i);
+                    break Err(crate::ssh::client::SshError::CommandTimeout(
+                        "bash".to_owned(),
+                        limit(i),
+                    ));
+                }
+            }
+        };
+        while let Ok(i) = marked.try_recv() {
+            self.next_step(plan, &titles, &state, &mut open, i).await?;
+        }
         self.report.remote += started.elapsed();
         self.report.commands += 1;
-        Ok(out)
+        let out = match result {
+            Ok(out) => out,
+            Err(e) => {
+                let failure = JobFailure::from(e);
+                if let Some((i, row)) = open.take() {
+                    self.ctx
+                        .end_step(row, &titles[i], StepStatus::Failed)
+                        .await?;
+                    return Err(JobFailure {
+                        message: format!("{}: {}", plan.steps[i].title, failure.message),
+                        ..failure
+                    });
+                }
+                return Err(failure);
+            }
+        };
+        let Some((i, row)) = open.take() else {
+            // Not even the first marker came back: the shell itself could not start.
+            let mut message = format!("the step exited with status {}", out.exit_code);
+            if let Some(l) = last_line(&out) {
+                message.push_str(": ");
+                message.push_str(&redacted(&l, &self.redact));
+            }
+            return Err(JobFailure {
+                message: format!("{}: {message}", plan.steps[range.start].title),
+                exit_code: Some(out.exit_code.into()),
+            });
+        };
+        if !out.success() {
+            let step_out = state
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .outputs
+                .remove(&i)
+                .unwrap_or_default();
+            let mut message = format!("the step exited with status {}", out.exit_code);
+            if let Some(l) = last_line(&Output {
+                exit_code: out.exit_code,
+                stdout: step_out.stdout,
+                stderr: step_out.stderr,
+            }) {
+                message.push_str(": ");
+                message.push_str(&redacted(&l, &self.redact));
+            }
+            self.ctx
+                .end_step(row, &titles[i], StepStatus::Failed)
+                .await?;
+            return Err(JobFailure {
+                message: format!("{}: {message}", plan.steps[i].title),
+                exit_code: Some(out.exit_code.into()),
+            });
+        }
+        if i + 1 != range.end {
+            // The shell ended well before the last step's marker: not what a step body does.
+            self.ctx
+                .end_step(row, &titles[i], StepStatus::Failed)
+                .await?;
+            return Err(JobFailure::new(format!(
+                "{}: the node stopped after this step without saying why",
+                plan.steps[i].title
+            )));
+        }
+        self.finish_step(plan, &titles, &state, i, row).await
     }
+
+    /// A marker for step `i` passed: the open step ended well; `i` starts.
+    async fn next_step(
+        &mut self,
+        plan: &Plan,
+        titles: &[String],
+        state: &Arc<Mutex<Progress>>,
+        open: &mut Option<(usize, (crate::ids::JobStepId, i64))>,
+        i: usize,
+    ) -> Result<(), JobFailure> {
+        if let Some((prev, row)) = open.take() {
+            self.finish_step(plan, titles, state, prev, row).await?;
+        }
+        let row = self.ctx.begin_step(&titles[i]).await?;
+        *open = Some((i, row));
+        Ok(())
+    }
+
+    /// Step `i` ended well: skipped (already done, not applicable here, nothing to do) or done.
+    async fn finish_step(
+        &mut self,
+        plan: &Plan,
+        titles: &[String],
+        state: &Arc<Mutex<Progress>>,
+        i: usize,
+        row: (crate::ids::JobStepId, i64),
+    ) -> Result<(), JobFailure> {
+        let step = &plan.steps[i];
+        let stdout = state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .outputs
+            .remove(&i)
+            .unwrap_or_default()
+            .stdout;
+        let said = |what: &str| stdout.lines().any(|l| l.trim() == what);
+        let done = step.skip.is_none() && said(ALREADY_DONE);
+        // Not applicable on this node (SELinux off): recorded as skipped, not done.
+        let not_here = step
+            .only_if
+            .as_ref()
+            .is_some_and(|(_, why)| said(&format!("skipped: {why}")));
+        if done {
+            self.report.skipped.push(step.title.clone());
+        }
+        if not_here {
+            self.report.not_applicable.push(step.title.clone());
+        }
+        let status = if done || not_here || step.skip.is_some() {
+            StepStatus::Skipped
+        } else {
+            StepStatus::Done
+        };
+        // Steps are reported by position: a plan's steps run in order, each once.
+        debug_assert_eq!(self.report.stdout.len(), i);
+        self.report.stdout.push(stdout);
+        self.ctx.end_step(row, &titles[i], status).await?;
+        self.report.completed += 1;
+        Ok(())
+    }
+}
+
+/// What the remote command running a plan's steps has printed so far, by step.
+#[derive(Default)]
+struct Progress {
+    current: Option<usize>,
+    outputs: std::collections::HashMap<usize, StepOutput>,
+}
+
+#[derive(Default)]
+struct StepOutput {
+    stdout: String,
+    stderr: String,
 }
 
 #[cfg(test)]

@@ -19,7 +19,9 @@ use super::{
 /// The node side of step 8: signs and sends the "site created" callback.
 pub const SITE_CREATED_SCRIPT: &str = include_str!("../../setup/site-created.sh");
 /// Where the panel user keeps the server's callback secret (mode 600, its own home).
-pub const CALLBACK_SECRET_FILE: &str = ".panel/callback-secret";
+pub const CALLBACK_SECRET_FILE: &str = "/run/panel-callback/secret";
+/// Its directory: root's only (0700), on tmpfs.
+const CALLBACK_SECRET_DIR: &str = "/run/panel-callback";
 
 /// How step 8 reaches the panel: its URL and the ids it reports.
 #[derive(Clone, Debug)]
@@ -336,17 +338,20 @@ fn confirm_step(site: &SiteSpec, confirm: Option<&Confirm>) -> Step {
         .arg(&c.site_id)
         .arg(&site.domain);
     let mut step = Step::new(title);
+    // Root's, like the rest of the plan (one remote command for a whole site): the secret
+    // goes to a root-only file on tmpfs, which the script removes once it has signed.
     step.apply = vec![
         Action::run(
             Command::new("install")
+                .sudo()
                 .flag("-d")
                 .flag("-m")
                 .flag("0700")
-                .operand(".panel"),
+                .operand(CALLBACK_SECRET_DIR),
         ),
-        // As the panel user itself, in its home (a command's working directory over SSH).
         Action::run_with(
             Command::new("install")
+                .sudo()
                 .flag("-m")
                 .flag("0600")
                 .operand("/dev/stdin")
@@ -356,7 +361,6 @@ fn confirm_step(site: &SiteSpec, confirm: Option<&Confirm>) -> Step {
         ),
         Action::run_with(script.command(), script.body().to_owned(), false),
     ];
-    step.as_ssh_user = true;
     step
 }
 

@@ -9,7 +9,9 @@ CACHE=${PANEL_NODE_CACHE:-/var/cache/panel-tests}
 PACKAGES=openssh-server,iproute2,sudo,curl,openssl,ca-certificates,procps,passwd,git,strace
 # Downloaded into the rootfs's apt cache but not installed: nodes have no route out, so the
 # panel's installs (software, sites) are served from this cache, as from a local mirror.
-CACHED="nginx redis-server mariadb-server postgresql php8.2-fpm php8.2-cli php8.2-mysql php8.2-pgsql"
+# python3: the provisioning benchmark runs an Ansible playbook beside the panel (Ansible's
+# modules run in the node's Python).
+CACHED="nginx redis-server mariadb-server postgresql php8.2-fpm php8.2-cli php8.2-mysql php8.2-pgsql python3"
 ROOTFS=$CACHE/rootfs-bookworm
 STAMP=$ROOTFS/.panel-rootfs
 WEB=$CACHE/rootfs-bookworm-web
