@@ -8,6 +8,8 @@ set -euo pipefail
 url=${1:?panel URL} server_id=${2:?server id} site_id=${3:?site id} domain=${4:?domain}
 secret_file=/run/panel-callback/secret
 [[ -r $secret_file ]] || { echo "no callback secret at $secret_file" >&2; exit 1; }
+# Gone however this ends (a failed request or a killed job included).
+trap 'rm -f -- "$secret_file"' EXIT
 
 # The same HMAC as setup.sh's: shell builtins and a pipe, so the secret is in no process's argv
 # or environment (where other users of this server could read it).

@@ -711,6 +711,132 @@ mod tests {
     }
 
     #[test]
+    fn tls_and_acme_come_from_the_file_or_flags_and_are_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("panel.toml");
+        let resolve = |toml: &str, args: ConfigArgs| {
+            std::fs::write(&file, toml).unwrap();
+            Config::resolve(&ConfigArgs {
+                config: Some(file.clone()),
+                ..args
+            })
+        };
+        let https = "url = \"https://panel.example.com\"\n";
+        // From the file: files, the plain listener, and a staging directory with a contact.
+        let c = resolve(
+            &format!(
+                "{https}[tls]\ncert = \"/etc/panel/cert.pem\"\nkey = \"/etc/panel/key.pem\"\n\
+                 http_listen = \"0.0.0.0:80\"\n[acme]\n\
+                 directory = \"https://acme-staging-v02.api.letsencrypt.org/directory\"\n\
+                 contact = \"ops@example.com\"\ncheck_interval = \"10m\"\n"
+            ),
+            ConfigArgs::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsSource::Files {
+                cert: "/etc/panel/cert.pem".into(),
+                key: "/etc/panel/key.pem".into()
+            })
+        );
+        assert_eq!(c.http_listen.unwrap().port(), 80);
+        assert!(c.acme.directory.contains("staging"));
+        assert_eq!(c.acme.contact.as_deref(), Some("ops@example.com"));
+        assert_eq!(c.acme.check_interval.as_secs(), 600);
+        // The flags win: ACME for the panel's own host instead of the file's files is refused
+        // (one source), the flags' own files are taken.
+        let err = resolve(
+            &format!("{https}[tls]\ncert = \"/a\"\nkey = \"/b\"\nhttp_listen = \"0.0.0.0:80\"\n"),
+            ConfigArgs {
+                tls_acme: Some(true),
+                ..Default::default()
+            },
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("tls:") && err.contains("not both"), "{err}");
+        let c = resolve(
+            &format!("{https}[tls]\ncert = \"/a\"\nkey = \"/b\"\n"),
+            ConfigArgs {
+                tls_cert: Some("/c".into()),
+                tls_key: Some("/d".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            c.tls,
+            Some(TlsSource::Files {
+                cert: "/c".into(),
+                key: "/d".into()
+            })
+        );
+        let c = resolve(
+            https,
+            ConfigArgs {
+                tls_acme: Some(true),
+                http_listen: Some("0.0.0.0:8080".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(c.tls, Some(TlsSource::Acme));
+        assert_eq!(c.acme.directory, DEFAULT_ACME_DIRECTORY);
+        // Each mistake is refused, naming the setting.
+        for (toml, args, want) in [
+            (
+                format!("{https}[tls]\ncert = \"/a\"\n"),
+                ConfigArgs::default(),
+                "go together",
+            ),
+            (
+                "url = \"http://localhost:8095\"\n[tls]\ncert = \"/a\"\nkey = \"/b\"\n".to_owned(),
+                ConfigArgs::default(),
+                "must be https://",
+            ),
+            (
+                format!("{https}[tls]\nacme = true\n"),
+                ConfigArgs::default(),
+                "needs http_listen",
+            ),
+            (
+                format!("{https}[tls]\nhttp_listen = \"0.0.0.0:80\"\n"),
+                ConfigArgs::default(),
+                "set cert and key, or acme",
+            ),
+            (
+                format!("{https}[tls]\ncert = \"/a\"\nkey = \"/b\"\nhttp_listen = \"port 80\"\n"),
+                ConfigArgs::default(),
+                "http_listen:",
+            ),
+            (
+                format!("{https}[acme]\ndirectory = \"http://ca.example/dir\"\n"),
+                ConfigArgs::default(),
+                "acme: directory",
+            ),
+            (
+                format!("{https}[acme]\ncontact = \"not a mailbox\"\n"),
+                ConfigArgs::default(),
+                "acme: contact",
+            ),
+            (
+                format!("{https}[acme]\ncheck_interval = \"2d\"\n"),
+                ConfigArgs::default(),
+                "acme: check_interval",
+            ),
+            (
+                format!("{https}[tls]\ncertificate = \"/a\"\n"),
+                ConfigArgs::default(),
+                "certificate",
+            ),
+        ] {
+            let err = resolve(&toml, args).unwrap_err().to_string();
+            assert!(err.contains(want), "{toml}: {err}");
+        }
+    }
+
+    #[test]
     fn bad_values_are_refused_with_the_setting_named() {
         let bad_listen = ConfigArgs {
             listen: Some("localhost".into()),

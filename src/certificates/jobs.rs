@@ -190,7 +190,6 @@ async fn run(
 ) -> Result<(), JobFailure> {
     let session = crate::nodes::open_session(state, ctx, server).await?;
     let result = Runner::new(ctx, &session).run(plan).await;
-    session.disconnect().await;
     result.map(|_| ())
 }
 
@@ -386,7 +385,6 @@ async fn acme(
         Ok::<_, JobFailure>((issued.chain_pem, sealed))
     }
     .await;
-    session.disconnect().await;
     let (chain, sealed) = result?;
     store(state, server, site, CertSource::Acme, &chain, &sealed).await
 }

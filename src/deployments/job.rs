@@ -210,7 +210,8 @@ async fn deploy(
         ));
     }
     if report.completed > plan.fetch {
-        let (commit, subject) = plans::fetched(&report.stdout[plan.fetch]);
+        let (commit, subject) =
+            plans::fetched(report.stdout.get(plan.fetch).map_or("", String::as_str));
         if let Some(c) = &commit {
             db::deployments::set_commit(pool, d.id, c, subject.as_deref()).await?;
             ctx.note(&format!("Fetched commit {c}"));
@@ -222,7 +223,7 @@ async fn deploy(
     match &result {
         Ok(()) => {
             db::deployments::set_current_release(pool, t.site.id, &release.to_string()).await?;
-            let pruned = plans::pruned(&report.stdout[plan.prune]);
+            let pruned = plans::pruned(report.stdout.get(plan.prune).map_or("", String::as_str));
             if !pruned.is_empty() {
                 db::deployments::mark_pruned(pool, t.site.id, &pruned).await?;
                 ctx.note(&format!("Removed old releases: {}", pruned.join(", ")));
@@ -277,7 +278,6 @@ async fn deploy(
     if let Err(e) = Runner::new(ctx, &session).run(&cleanup).await {
         ctx.note(&format!("Cleaning up failed: {}", e.message));
     }
-    session.disconnect().await;
     result.map(|()| state)
 }
 
@@ -305,7 +305,6 @@ async fn rollback(
         .capturing(capture)
         .run_partial(&plan)
         .await;
-    session.disconnect().await;
     // Past the switch step the release is live, even if the reload's check then failed.
     if report.completed > 1 {
         db::deployments::set_current_release(pool, t.site.id, &release.to_string()).await?;

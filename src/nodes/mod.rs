@@ -26,6 +26,8 @@ use crate::state::AppState;
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long logging in may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a pooled connection may take to run `true` before a job logs in afresh.
+const ALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How to reach a server: its address, the decrypted private key of its SSH key, and (once
 /// contacted) its pinned host key. Errors are sentences for a job log or the page.
@@ -63,16 +65,38 @@ pub async fn reach(state: &AppState, server: &Server) -> Result<Reach, String> {
     })
 }
 
-/// Log in to an active server for a job (as a recorded step), with its pinned host key.
+/// The session a job works over (as a recorded step): the server's pooled connection when
+/// one is open (a login costs ~100 ms, a site's whole plan ~500), checked with a no-op command
+/// first, since a connection can die without a word (no FIN) and a plan must not hang on it;
+/// otherwise a new one with the pinned host key, kept in the pool for what follows.
 pub async fn open_session(
     state: &AppState,
     ctx: &JobContext,
     server: &Server,
-) -> Result<Session, JobFailure> {
+) -> Result<Arc<Session>, JobFailure> {
     let r = reach(state, server).await.map_err(JobFailure::new)?;
     let host_key = r.pinned().map_err(JobFailure::new)?.clone();
     ctx.step("Connect to the server", async {
-        Ok(Session::connect(&r.target, &r.private_key, &host_key, CONNECT_TIMEOUT).await?)
+        let get = || {
+            state.ssh.get(
+                server.id,
+                &r.target,
+                r.key_id,
+                &r.private_key,
+                &host_key,
+                CONNECT_TIMEOUT,
+            )
+        };
+        let session = get().await?;
+        let alive = session
+            .run(&Command::new("true"), ALIVE_TIMEOUT, |_, _| {})
+            .await
+            .is_ok_and(|o| o.success());
+        if alive {
+            return Ok(session);
+        }
+        state.ssh.forget(server.id);
+        Ok(get().await?)
     })
     .await
 }

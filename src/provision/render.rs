@@ -398,8 +398,8 @@ pub fn script(plan: &Plan) -> String {
 # {title}
 # Written by the panel for {os} with the {driver} service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
-# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
+# script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`setpriv`), never as root.
 {PRELUDE}",
         title = plan.title,
         os = plan.profile.name(),

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use crate::domain::{LogStream, StepStatus};
 use crate::jobs::{JobContext, JobFailure};
 use crate::ssh::Command;
-use crate::ssh::client::{Output, Session, Stream};
+use crate::ssh::client::{MAX_CAPTURE, Output, Session, Stream};
 
 use super::Plan;
 use super::render::{ALREADY_DONE, PRELUDE, step_body, step_text};
@@ -202,7 +202,12 @@ impl<'a> Runner<'a> {
             .collect();
         // What the node printed, per step, and which step it is in (shared with the line sink,
         // which runs as output arrives; the step rows are written here, as markers pass).
-        let state = Arc::new(Mutex::new(Progress::default()));
+        let state = Arc::new(Mutex::new(Progress {
+            current: None,
+            expected: range.start,
+            disorder: None,
+            outputs: (0..total).map(|_| StepOutput::default()).collect(),
+        }));
         let (marks, mut marked) = tokio::sync::mpsc::unbounded_channel::<usize>();
         let ctx = self.ctx.clone();
         let secrets = self.redact.clone();
@@ -212,51 +217,56 @@ impl<'a> Runner<'a> {
         let sink_state = state.clone();
         let sink_titles = titles.clone();
         let sink = move |stream: Stream, line: &str| {
-            if stream == Stream::Stdout
-                && let Some(i) = line
-                    .strip_prefix(nonce.as_str())
-                    .and_then(|rest| rest.strip_prefix(' '))
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .filter(|i| (first..first + texts.len()).contains(i))
-            {
-                // The step's description goes to the log here, in the output's order.
-                ctx.note(&format!("▶ {}", sink_titles[i]));
-                for l in texts[i - first].lines() {
-                    ctx.note(l);
+            // A marker is looked for anywhere in a stdout line: output without a final newline
+            // (a build's last `printf`) comes before it on the same line.
+            let (text, mark) = match stream {
+                Stream::Stdout => split_marker(line, &nonce),
+                Stream::Stderr => (line, None),
+            };
+            if mark.is_none() || !text.is_empty() {
+                let text = redacted(text, &secrets);
+                if let Some(c) = &capture {
+                    let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+                    match stream {
+                        Stream::Stdout => c.stdout.push_line(&text),
+                        Stream::Stderr => c.stderr.push_line(&text),
+                    }
                 }
-                let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
-                st.current = Some(i);
-                st.outputs.entry(i).or_default();
-                let _ = marks.send(i);
+                {
+                    let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
+                    if let Some(i) = st.current {
+                        let out = &mut st.outputs[i];
+                        match stream {
+                            Stream::Stdout => out.stdout.push_line(&text),
+                            Stream::Stderr => out.stderr.push_line(&text),
+                        }
+                    }
+                }
+                ctx.log(
+                    match stream {
+                        Stream::Stdout => LogStream::Stdout,
+                        Stream::Stderr => LogStream::Stderr,
+                    },
+                    &text,
+                );
+            }
+            let Some(i) = mark else { return };
+            let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
+            // Only the next step may start: a marker out of order (one lost, or repeated)
+            // stops the plan rather than file output and outcomes under the wrong steps.
+            if st.disorder.is_some() || i != st.expected || i >= first + texts.len() {
+                st.disorder.get_or_insert(i);
                 return;
             }
-            let line = redacted(line, &secrets);
-            if let Some(c) = &capture {
-                let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
-                match stream {
-                    Stream::Stdout => c.stdout.push_line(&line),
-                    Stream::Stderr => c.stderr.push_line(&line),
-                }
+            st.expected = i + 1;
+            st.current = Some(i);
+            drop(st);
+            // The step's description goes to the log here, in the output's order.
+            ctx.note(&format!("▶ {}", sink_titles[i]));
+            for l in texts[i - first].lines() {
+                ctx.note(l);
             }
-            {
-                let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
-                if let Some(i) = st.current {
-                    let out = st.outputs.entry(i).or_default();
-                    let text = match stream {
-                        Stream::Stdout => &mut out.stdout,
-                        Stream::Stderr => &mut out.stderr,
-                    };
-                    text.push_str(&line);
-                    text.push('\n');
-                }
-            }
-            ctx.log(
-                match stream {
-                    Stream::Stdout => LogStream::Stdout,
-                    Stream::Stderr => LogStream::Stderr,
-                },
-                &line,
-            );
+            let _ = marks.send(i);
         };
         // One `sudo` for the plan, not one per command: its root work runs in this shell.
         let command = Command::new("bash").flag("-s").sudo();
@@ -291,21 +301,18 @@ impl<'a> Runner<'a> {
         }
         self.report.remote += started.elapsed();
         self.report.commands += 1;
+        let disorder = state.lock().unwrap_or_else(|e| e.into_inner()).disorder;
+        if let Some(came) = disorder {
+            let failure = JobFailure::new(format!(
+                "the node's output lost the order of the steps (the marker of step {} came out \
+                 of turn), so where it stopped cannot be told",
+                came + 1
+            ));
+            return Err(self.fail_open(plan, &titles, open, failure).await);
+        }
         let out = match result {
             Ok(out) => out,
-            Err(e) => {
-                let failure = JobFailure::from(e);
-                if let Some((i, row)) = open.take() {
-                    self.ctx
-                        .end_step(row, &titles[i], StepStatus::Failed)
-                        .await?;
-                    return Err(JobFailure {
-                        message: format!("{}: {}", plan.steps[i].title, failure.message),
-                        ..failure
-                    });
-                }
-                return Err(failure);
-            }
+            Err(e) => return Err(self.fail_open(plan, &titles, open, e.into()).await),
         };
         let Some((i, row)) = open.take() else {
             // Not even the first marker came back: the shell itself could not start.
@@ -320,17 +327,13 @@ impl<'a> Runner<'a> {
             });
         };
         if !out.success() {
-            let step_out = state
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .outputs
-                .remove(&i)
-                .unwrap_or_default();
+            let step_out =
+                std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).outputs[i]);
             let mut message = format!("the step exited with status {}", out.exit_code);
             if let Some(l) = last_line(&Output {
                 exit_code: out.exit_code,
-                stdout: step_out.stdout,
-                stderr: step_out.stderr,
+                stdout: step_out.stdout.finish(),
+                stderr: step_out.stderr.finish(),
             }) {
                 message.push_str(": ");
                 message.push_str(&redacted(&l, &self.redact));
@@ -354,6 +357,26 @@ impl<'a> Runner<'a> {
             )));
         }
         self.finish_step(plan, &titles, &state, i, row).await
+    }
+
+    /// `failure` ends the plan: the open step (if one is) is recorded as failed and named.
+    async fn fail_open(
+        &self,
+        plan: &Plan,
+        titles: &[String],
+        open: Option<(usize, (crate::ids::JobStepId, i64))>,
+        failure: JobFailure,
+    ) -> JobFailure {
+        let Some((i, row)) = open else {
+            return failure;
+        };
+        if let Err(e) = self.ctx.end_step(row, &titles[i], StepStatus::Failed).await {
+            return e;
+        }
+        JobFailure {
+            message: format!("{}: {}", plan.steps[i].title, failure.message),
+            ..failure
+        }
     }
 
     /// A marker for step `i` passed: the open step ended well; `i` starts.
@@ -383,13 +406,10 @@ impl<'a> Runner<'a> {
         row: (crate::ids::JobStepId, i64),
     ) -> Result<(), JobFailure> {
         let step = &plan.steps[i];
-        let stdout = state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .outputs
-            .remove(&i)
-            .unwrap_or_default()
-            .stdout;
+        let stdout =
+            std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).outputs[i])
+                .stdout
+                .finish();
         let said = |what: &str| stdout.lines().any(|l| l.trim() == what);
         let done = step.skip.is_none() && said(ALREADY_DONE);
         // Not applicable on this node (SELinux off): recorded as skipped, not done.
@@ -418,16 +438,42 @@ impl<'a> Runner<'a> {
 }
 
 /// What the remote command running a plan's steps has printed so far, by step.
-#[derive(Default)]
 struct Progress {
+    /// The step the node is in (its marker was the last one seen).
     current: Option<usize>,
-    outputs: std::collections::HashMap<usize, StepOutput>,
+    /// The only step whose marker may come next.
+    expected: usize,
+    /// A marker that came out of order, if one did: the plan fails.
+    disorder: Option<usize>,
+    /// By step position, each stream bounded like every capture of a node's output.
+    outputs: Vec<StepOutput>,
 }
 
-#[derive(Default)]
 struct StepOutput {
-    stdout: String,
-    stderr: String,
+    stdout: Bounded,
+    stderr: Bounded,
+}
+
+impl Default for StepOutput {
+    fn default() -> Self {
+        Self {
+            stdout: Bounded::new(MAX_CAPTURE),
+            stderr: Bounded::new(MAX_CAPTURE),
+        }
+    }
+}
+
+/// `line` without the marker it ends with, and the marker's step: `TEXT<nonce> <i>`.
+fn split_marker<'a>(line: &'a str, nonce: &str) -> (&'a str, Option<usize>) {
+    if let Some(at) = line.find(nonce) {
+        let step = line[at + nonce.len()..]
+            .strip_prefix(' ')
+            .and_then(|n| n.trim_end_matches('\r').parse::<usize>().ok());
+        if step.is_some() {
+            return (&line[..at], step);
+        }
+    }
+    (line, None)
 }
 
 #[cfg(test)]
@@ -446,6 +492,21 @@ mod tests {
             b.finish(),
             "first line\n[output truncated: 25 more bytes are in the job log]\n"
         );
+    }
+
+    #[test]
+    fn a_marker_is_found_after_output_without_a_newline_and_only_with_the_nonce() {
+        let nonce = "0123456789abcdef01234567";
+        assert_eq!(split_marker(&format!("{nonce} 3"), nonce), ("", Some(3)));
+        // A build's last `printf x` leaves no newline: the marker follows on the same line.
+        assert_eq!(split_marker(&format!("x{nonce} 4"), nonce), ("x", Some(4)));
+        assert_eq!(split_marker(&format!("{nonce} 5\r"), nonce), ("", Some(5)));
+        // Without the nonce (what a step's own output can say), nothing is a marker.
+        for line in ["==> 3/9 Create", "skipped: already done", "0123 4", ""] {
+            assert_eq!(split_marker(line, nonce), (line, None));
+        }
+        let wrong = format!("{nonce} x");
+        assert_eq!(split_marker(&wrong, nonce), (wrong.as_str(), None));
     }
 
     #[test]

@@ -83,9 +83,12 @@ pub fn context(rule: &Rule, site: &SiteSpec) -> String {
     format!("system_u:object_r:{}:{}", rule.setype, site.mcs)
 }
 
+/// Asked as the site user: `matchpathcon` resolves the path (`realpath`) on its way to the
+/// rules, and the samples lie in the site's home, where the site user can plant links.
 fn matches(rule: &Rule, site: &SiteSpec) -> Probe {
     Probe::output(
         Command::new("matchpathcon")
+            .sudo_as_site(&site.user)
             .flag("-n")
             .operand(&rule.sample),
         context(rule, site),

@@ -341,6 +341,8 @@ fn confirm_step(site: &SiteSpec, confirm: Option<&Confirm>) -> Step {
     // Root's, like the rest of the plan (one remote command for a whole site): the secret
     // goes to a root-only file on tmpfs, which the script removes once it has signed.
     step.apply = vec![
+        // The site user's uid, for the panel's record: the step's first line of output.
+        Action::run(Command::new("id").flag("-u").operand(site.user.as_str())),
         Action::run(
             Command::new("install")
                 .sudo()

@@ -264,7 +264,8 @@ pub fn readlink(site: &SiteUser, path: &str, target: impl Into<String>) -> Probe
 /// each with its step: a command that reads or writes below an entry of a site directory
 /// (where the site user can swap a component for a link), or that writes at an entry in a
 /// way that follows a link there. Empty for every plan the panel builds (a test walks them
-/// all). Commands run as the panel user or as the site user are the site user's own reach.
+/// all). A plan runs as root, so a command without `sudo` is root's too; commands run as the
+/// site user are the site user's own reach.
 pub fn root_violations(plan: &Plan, site: &SiteUser) -> Vec<String> {
     let mut commands = Vec::new();
     for step in &plan.steps {
@@ -273,7 +274,7 @@ pub fn root_violations(plan: &Plan, site: &SiteUser) -> Vec<String> {
     commands
         .into_iter()
         // `semanage` takes the file-context rules' regular expressions, not paths.
-        .filter(|(c, _)| c.runs_as_root() && c.program() != "semanage")
+        .filter(|(c, _)| !c.runs_as_other() && c.program() != "semanage")
         .filter_map(|(c, not_links)| {
             let argv = c.argv();
             // Below an entry: any command at all (even a read follows the planted links on

@@ -279,10 +279,8 @@ async fn run(
 ) -> Result<bool, JobFailure> {
     let plan = plan(state, server, task).await?;
     let session = crate::nodes::open_session(state, ctx, server).await?;
-    let result = crate::provision::run::Runner::new(ctx, &session)
+    crate::provision::run::Runner::new(ctx, &session)
         .run(&plan)
         .await
-        .map(|report| report.not_applicable.len() < plan.steps.len());
-    session.disconnect().await;
-    result
+        .map(|report| report.not_applicable.len() < plan.steps.len())
 }

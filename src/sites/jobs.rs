@@ -2,8 +2,6 @@
 //! rotate the database password, write the `.env` — each a plan run step by step, and the
 //! site's status and a server-log line recorded from how it went.
 
-use std::time::Duration;
-
 use crate::db::servers::Server;
 use crate::db::sites::Site;
 use crate::db::{self, Pool};
@@ -142,24 +140,17 @@ async fn perform(
             total.saturating_sub(report.remote).as_millis()
         ));
     }
-    if let (Ok(_), Work::Provision) = (&result, work) {
-        // The user's uid, for the record.
-        if let Ok(out) = session
-            .run(
-                &crate::ssh::Command::new("id")
-                    .flag("-u")
-                    .operand(spec.user.as_str()),
-                Duration::from_secs(20),
-                |_, _| {},
-            )
-            .await
-        {
-            if let Ok(uid) = out.stdout.trim().parse::<i64>() {
-                db::sites::set_uid(pool, site.id, uid).await?;
-            }
+    if let (Ok(report), Work::Provision) = (&result, work) {
+        // The user's uid, for the record: the confirm step (the last) prints it first.
+        let uid = report
+            .stdout
+            .last()
+            .and_then(|out| out.lines().next())
+            .and_then(|l| l.trim().parse::<i64>().ok());
+        if let Some(uid) = uid {
+            db::sites::set_uid(pool, site.id, uid).await?;
         }
     }
-    session.disconnect().await;
     let report = result?;
     if !report.skipped.is_empty() {
         ctx.note(&format!(

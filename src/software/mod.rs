@@ -194,7 +194,6 @@ async fn run(
     let result = ctx
         .step(&what, ctx.run(&session, &command, PACKAGE_TIMEOUT))
         .await;
-    session.disconnect().await;
     result.map(|_| ())
 }
 

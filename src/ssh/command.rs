@@ -69,7 +69,9 @@ impl Command {
     /// Run while holding the lock file `path` (relative: in the SSH user's home), waiting up to
     /// 15 minutes for it: for programs that refuse to run beside another of their kind instead
     /// of waiting (`semanage`, `semodule -i`, `setsebool -P` fail at once on the policy store's
-    /// lock). `flock` runs as the SSH user, not through sudo; `path` is a constant.
+    /// lock). `flock` runs as the shell's user (root in a plan's shell, the SSH user for a
+    /// single command), not through sudo; `path` is a constant, relative to the SSH user's
+    /// home (the working directory of every command over SSH).
     pub fn locked(mut self, path: &'static str) -> Self {
         self.lock = Some(path);
         self

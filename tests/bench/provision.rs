@@ -188,10 +188,22 @@ async fn print_steps(app: &harness::TestApp, site: panel::ids::SiteId) {
     .fetch_all(app.db())
     .await
     .unwrap();
+    // Before its first step and after its last: the queue, and the panel's own bookkeeping.
+    let (queued, after): (f64, f64) = sqlx::query_as(
+        "SELECT (julianday(j.started_at) - julianday(j.created_at)) * 86400000.0,
+                (julianday(j.finished_at) - julianday(max(coalesce(s.finished_at, s.started_at)))) * 86400000.0
+         FROM jobs j JOIN job_steps s ON s.job_id = j.id WHERE j.id = ?",
+    )
+    .bind(s.last_job_id.unwrap())
+    .fetch_one(app.db())
+    .await
+    .unwrap();
     println!("  the panel's last job, step by step:");
+    println!("    {queued:7.1} ms  (queued before it started)");
     for (step, ms) in &steps {
         println!("    {ms:7.1} ms  {step}");
     }
+    println!("    {after:7.1} ms  (after its last step, until it was finished)");
 }
 
 /// When the site became Active, asked every 5 ms (`wait_site` asks every 200 ms, too coarse

@@ -3,8 +3,8 @@
 # deploy example.com (main of git@github.com:acme/shop.git) as release 01ARZ3NDEKTSV4RRFFQ69G5FAV
 # Written by the panel for alma9 with the systemd service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
-# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
+# script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`setpriv`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -490,7 +490,7 @@ echo '==> 5/8 Label the release for SELinux (s0:c100,c101)'
 if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1' 2>/dev/null </dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
 printf '%s' 'fcontext -a -t site_content_t -r s0:c100,c101 '\''/home/web1(/.*)?'\''
 fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/(storage|tmp|logs)(/.*)?'\''
 fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/public_html/(storage|bootstrap/cache)(/.*)?'\''
@@ -498,19 +498,19 @@ fcontext -a -t laravel_app_rw_t -r s0:c100,c101 '\''/home/web1/deploy/releases/[
 fcontext -a -t laravel_app_env_t -r s0:c100,c101 '\''/home/web1/\.env'\''
 ' | 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'import' '-f' '-' || 'true'
 fi
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1' 2>/dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1' 2>/dev/null </dev/null)" = 'system_u:object_r:site_content_t:s0:c100,c101' ]; then
 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'site_content_t' '-r' 's0:c100,c101' '--' '/home/web1(/.*)?'
 fi
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1/storage' 2>/dev/null </dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/(storage|tmp|logs)(/.*)?'
 fi
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1/public_html/bootstrap/cache' 2>/dev/null </dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/public_html/(storage|bootstrap/cache)(/.*)?'
 fi
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>/dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/bootstrap/cache' 2>/dev/null </dev/null)" = 'system_u:object_r:laravel_app_rw_t:s0:c100,c101' ]; then
 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_rw_t' '-r' 's0:c100,c101' '--' '/home/web1/deploy/releases/[^/]+/bootstrap/cache(/.*)?'
 fi
-if ! [ "$('matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
+if ! [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'matchpathcon' '-n' '--' '/home/web1/.env' 2>/dev/null </dev/null)" = 'system_u:object_r:laravel_app_env_t:s0:c100,c101' ]; then
 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-a' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env' || 'flock' '-o' '-w' '900' '.panel-selinux.lock' 'semanage' 'fcontext' '-m' '-t' 'laravel_app_env_t' '-r' 's0:c100,c101' '--' '/home/web1/\.env'
 fi
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/storage' </dev/null

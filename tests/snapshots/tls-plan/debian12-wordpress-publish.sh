@@ -3,8 +3,8 @@
 # Publish ACME challenges for example.com
 # Written by the panel for debian12 with the direct service driver. Each step checks
 # whether it is already done and is skipped if so; a failed check of the result stops the
-# script. Run it as root (`sudo bash FILE`; the panel runs each step through `sudo -n -- bash -s`):
-# work inside a site's home runs as the site's own user (`sudo -n -u USER`), never as root.
+# script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
+# work inside a site's home runs as the site's own user (`setpriv`), never as root.
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
