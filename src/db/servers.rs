@@ -51,15 +51,6 @@ pub async fn with_php(pool: &Pool) -> sqlx::Result<Vec<(ServerId, String, String
     .await
 }
 
-/// Every server, by name: for the few places that need them all (small panels' pickers).
-pub async fn list(pool: &Pool) -> sqlx::Result<Vec<ServerSummary>> {
-    sqlx::query_as(&format!(
-        "SELECT {SUMMARY_COLUMNS} FROM servers s ORDER BY s.name COLLATE NOCASE, s.id"
-    ))
-    .fetch_all(pool)
-    .await
-}
-
 fn order(sort: ServerSort) -> &'static str {
     match sort {
         ServerSort::Name => "s.name COLLATE NOCASE",

@@ -173,23 +173,18 @@ impl<'a> Runner<'a> {
         if plan.steps.is_empty() {
             return (self.report, Ok(()));
         }
-        let result = self.run_steps(plan, 0..plan.steps.len()).await;
+        let result = self.run_steps(plan).await;
         (self.report, result)
     }
 
-    /// Steps `range` of `plan` as one remote command; records each step as its marker passes.
-    async fn run_steps(
-        &mut self,
-        plan: &Plan,
-        range: std::ops::Range<usize>,
-    ) -> Result<(), JobFailure> {
+    /// The plan's steps as one remote command; records each step as its marker passes.
+    async fn run_steps(&mut self, plan: &Plan) -> Result<(), JobFailure> {
         let total = plan.steps.len();
         let nonce = hex::encode(crate::crypto::random::bytes::<12>());
         let mut body = String::from(PRELUDE);
         // The whole command's limit is every step's added up; each step's own is kept below.
         let mut timeout = Duration::ZERO;
-        for i in range.clone() {
-            let step = &plan.steps[i];
+        for (i, step) in plan.steps.iter().enumerate() {
             body.push_str(&format!("echo '{nonce} {i}'\n"));
             body.push_str(&step_body(step, i + 1));
             timeout += step.timeout.unwrap_or(STEP_TIMEOUT);
@@ -204,7 +199,7 @@ impl<'a> Runner<'a> {
         // which runs as output arrives; the step rows are written here, as markers pass).
         let state = Arc::new(Mutex::new(Progress {
             current: None,
-            expected: range.start,
+            expected: 0,
             disorder: None,
             outputs: (0..total).map(|_| StepOutput::default()).collect(),
         }));
@@ -212,8 +207,7 @@ impl<'a> Runner<'a> {
         let ctx = self.ctx.clone();
         let secrets = self.redact.clone();
         let capture = self.capture.clone();
-        let texts: Vec<String> = range.clone().map(|i| step_text(&plan.steps[i])).collect();
-        let first = range.start;
+        let texts: Vec<String> = plan.steps.iter().map(step_text).collect();
         let sink_state = state.clone();
         let sink_titles = titles.clone();
         let sink = move |stream: Stream, line: &str| {
@@ -254,7 +248,7 @@ impl<'a> Runner<'a> {
             let mut st = sink_state.lock().unwrap_or_else(|e| e.into_inner());
             // Only the next step may start: a marker out of order (one lost, or repeated)
             // stops the plan rather than file output and outcomes under the wrong steps.
-            if st.disorder.is_some() || i != st.expected || i >= first + texts.len() {
+            if st.disorder.is_some() || i != st.expected || i >= total {
                 st.disorder.get_or_insert(i);
                 return;
             }
@@ -263,7 +257,7 @@ impl<'a> Runner<'a> {
             drop(st);
             // The step's description goes to the log here, in the output's order.
             ctx.note(&format!("▶ {}", sink_titles[i]));
-            for l in texts[i - first].lines() {
+            for l in texts[i].lines() {
                 ctx.note(l);
             }
             let _ = marks.send(i);
@@ -279,7 +273,7 @@ impl<'a> Runner<'a> {
         // Each step keeps its own time limit: the one for the step the node is in (the first
         // until its marker arrives) restarts with every marker.
         let limit = |i: usize| plan.steps[i].timeout.unwrap_or(STEP_TIMEOUT);
-        let mut deadline = tokio::time::Instant::now() + limit(range.start);
+        let mut deadline = tokio::time::Instant::now() + limit(0);
         let result = loop {
             tokio::select! {
                 r = &mut exec => break r,
@@ -288,7 +282,7 @@ impl<'a> Runner<'a> {
                     deadline = tokio::time::Instant::now() + limit(i);
                 }
                 () = tokio::time::sleep_until(deadline) => {
-                    let i = open.as_ref().map_or(range.start, |(i, _)| *i);
+                    let i = open.as_ref().map_or(0, |(i, _)| *i);
                     break Err(crate::ssh::client::SshError::CommandTimeout(
                         "bash".to_owned(),
                         limit(i),
@@ -314,49 +308,44 @@ impl<'a> Runner<'a> {
             Ok(out) => out,
             Err(e) => return Err(self.fail_open(plan, &titles, open, e.into()).await),
         };
-        let Some((i, row)) = open.take() else {
+        let Some((i, row)) = open else {
             // Not even the first marker came back: the shell itself could not start.
-            let mut message = format!("the step exited with status {}", out.exit_code);
-            if let Some(l) = last_line(&out) {
-                message.push_str(": ");
-                message.push_str(&redacted(&l, &self.redact));
-            }
+            let f = self.exited(&out);
             return Err(JobFailure {
-                message: format!("{}: {message}", plan.steps[range.start].title),
-                exit_code: Some(out.exit_code.into()),
+                message: format!("{}: {}", plan.steps[0].title, f.message),
+                ..f
             });
         };
         if !out.success() {
+            // The step's own output says why, not the whole command's.
             let step_out =
                 std::mem::take(&mut state.lock().unwrap_or_else(|e| e.into_inner()).outputs[i]);
-            let mut message = format!("the step exited with status {}", out.exit_code);
-            if let Some(l) = last_line(&Output {
+            let failure = self.exited(&Output {
                 exit_code: out.exit_code,
                 stdout: step_out.stdout.finish(),
                 stderr: step_out.stderr.finish(),
-            }) {
-                message.push_str(": ");
-                message.push_str(&redacted(&l, &self.redact));
-            }
-            self.ctx
-                .end_step(row, &titles[i], StepStatus::Failed)
-                .await?;
-            return Err(JobFailure {
-                message: format!("{}: {message}", plan.steps[i].title),
-                exit_code: Some(out.exit_code.into()),
             });
+            return Err(self.fail_open(plan, &titles, open, failure).await);
         }
-        if i + 1 != range.end {
+        if i + 1 != total {
             // The shell ended well before the last step's marker: not what a step body does.
-            self.ctx
-                .end_step(row, &titles[i], StepStatus::Failed)
-                .await?;
-            return Err(JobFailure::new(format!(
-                "{}: the node stopped after this step without saying why",
-                plan.steps[i].title
-            )));
+            let failure = JobFailure::new("the node stopped after this step without saying why");
+            return Err(self.fail_open(plan, &titles, open, failure).await);
         }
         self.finish_step(plan, &titles, &state, i, row).await
+    }
+
+    /// A command that exited non-zero: its status and its last line (masked, bounded).
+    fn exited(&self, out: &Output) -> JobFailure {
+        let mut message = format!("the step exited with status {}", out.exit_code);
+        if let Some(l) = last_line(out) {
+            message.push_str(": ");
+            message.push_str(&redacted(&l, &self.redact));
+        }
+        JobFailure {
+            message,
+            exit_code: Some(out.exit_code.into()),
+        }
     }
 
     /// `failure` ends the plan: the open step (if one is) is recorded as failed and named.
