@@ -114,7 +114,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
     }
     let (tx, rx) = oneshot::channel::<()>();
     let app = web::app(state.clone());
-    tokio::spawn(housekeeping(state.clone()));
+    let housekeeper = tokio::spawn(housekeeping(state.clone()));
     // Queued deployments (from the UI, webhooks and the CLI) become jobs.
     let dispatcher = crate::deployments::dispatch::spawn(state.clone());
     // ACME certificates are renewed before they expire; failing ones alert.
@@ -141,14 +141,15 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
                 Some(GRACE),
             )
             .await;
-        collector.abort();
-        dispatcher.abort();
-        renewer.abort();
-        for task in &extra {
+        // Stop every background task and wait until each is really gone: one still between two
+        // statements would write after the final checkpoint and leave a WAL behind.
+        let tasks = [collector, dispatcher, renewer, housekeeper]
+            .into_iter()
+            .chain(extra)
+            .chain(mailers);
+        for task in tasks {
             task.abort();
-        }
-        for m in &mailers {
-            m.abort();
+            let _ = task.await;
         }
         db::close(&pool).await;
         tracing::info!("panel stopped; database closed");
