@@ -36,8 +36,9 @@ pub fn probe(p: &Probe) -> String {
     let cmd = line(&p.command);
     let other = p.command.runs_as_other();
     let cond = match &p.expect {
-        // `test` prints nothing (and shellcheck reads `test … >` as a comparison typo).
-        Expect::Success if p.command.program() == "test" => cmd,
+        // `test` prints nothing (and shellcheck reads `test … >` as a comparison typo); run
+        // as another account it is a process, and reads /dev/null like every other.
+        Expect::Success if p.command.program() == "test" => with_stdin(cmd, None, other),
         Expect::Success => with_stdin(format!("{cmd} >/dev/null 2>&1"), p.stdin.as_ref(), other),
         Expect::Output(want) => format!(
             "[ \"$({})\" = {} ]",
@@ -107,12 +108,20 @@ pub fn action(a: &Action, top: bool) -> String {
                 format!("{{\n{}\n}}", &body)
             }
         }
-        Action::WriteTested { file, link, test } => {
+        Action::WriteTested {
+            file,
+            link,
+            test,
+            test_new,
+        } => {
             let c = super::TestedWrite::new(file, link.as_deref());
+            // Only a backup that is there is removed: `rm` of nothing would still start a
+            // process, on every site.
             let mut out = format!(
-                "if {} >/dev/null 2>&1; then {}; else {}; fi\n",
+                "if {}; then {}; elif {}; then {}; fi\n",
                 line(&c.exists),
                 line(&c.backup),
+                line(&c.backup_exists),
                 line(&c.clear_backup)
             );
             out.push_str(&action(&Action::Write(file.clone()), true));
@@ -120,9 +129,13 @@ pub fn action(a: &Action, top: bool) -> String {
             if let Some(l) = &c.link {
                 out.push_str(&format!("{}\n", line(l)));
             }
+            let failed = if *test_new {
+                format!("! {}", line(test))
+            } else {
+                format!("{} && ! {}", line(&c.backup_exists), line(test))
+            };
             out.push_str(&format!(
-                "if ! {}; then\n  if {} >/dev/null 2>&1; then {}; else {}; fi\n  panel_fail {}\nfi\n{}",
-                line(test),
+                "if {failed}; then\n  if {}; then {}; else {}; fi\n  panel_fail {}\nfi\nif {}; then {}; fi",
                 line(&c.backup_exists),
                 line(&c.restore),
                 line(&c.remove_new),
@@ -130,6 +143,7 @@ pub fn action(a: &Action, top: bool) -> String {
                     "{} failed its test; the previous version was put back",
                     file.path
                 )),
+                line(&c.backup_exists),
                 line(&c.drop_backup),
             ));
             out
@@ -213,13 +227,23 @@ fn describe_action(a: &Action, depth: usize, out: &mut String) {
                 describe_action(a, depth, out);
             }
         }
-        Action::WriteTested { file, link, test } => {
+        Action::WriteTested {
+            file,
+            link,
+            test,
+            test_new,
+        } => {
             describe_action(&Action::Write(file.clone()), depth, out);
             if let Some(l) = link {
                 out.push_str(&format!("{pad}- link {l} -> {}\n", file.path));
             }
+            let when = if *test_new {
+                ""
+            } else {
+                " when it replaces a previous version (a new one is tested by its first start)"
+            };
             out.push_str(&format!(
-                "{pad}- test {}; on failure put the previous {} back\n",
+                "{pad}- test {}{when}; on failure put the previous {} back\n",
                 line(test),
                 file.path
             ));
@@ -286,7 +310,16 @@ pub fn text(plan: &Plan) -> String {
 }
 
 /// Helpers every rendered script starts with.
-pub const PRELUDE: &str = "set -euo pipefail
+///
+/// Its first line: bash reads a script on its stdin (`bash -s`, how the panel runs a plan) one
+/// byte at a time, since a command might read the rest. Tens of kilobytes of plan cost tens of
+/// milliseconds that way; read whole (`cat`) and run from memory they cost none, and no
+/// command of the plan can read a word of it. Run as a file (`bash FILE`) it reads as usual.
+///
+/// Its helpers do with bash's builtins what a process per call did before (`pkill`, `curl`):
+/// a site's plan asks and signals often enough that a few milliseconds each add up.
+pub const PRELUDE: &str = "if [ -z \"${BASH_SOURCE[0]:-}\" ]; then eval \"$(cat)\"; exit; fi
+set -euo pipefail
 
 panel_fail() { printf 'failed: %s\\n' \"$1\" >&2; exit 1; }
 panel_one_of() {
@@ -294,6 +327,22 @@ panel_one_of() {
   shift
   for want in \"$@\"; do [ \"$got\" = \"$want\" ] && return 0; done
   return 1
+}
+# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+panel_signal() {
+  local pid=
+  { read -r pid <\"$2\" || [ -n \"$pid\" ]; } 2>/dev/null || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s \"$1\" \"$pid\" 2>/dev/null
+}
+# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
+# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
+panel_http_status() {
+  local code=
+  exec 9<>/dev/tcp/127.0.0.1/80
+  printf 'GET / HTTP/1.0\\r\\nHost: %s\\r\\nUser-Agent: panel\\r\\n\\r\\n' \"$1\" >&9
+  IFS=' ' read -r -t 5 _ code _ <&9 || true
+  exec 9<&-
+  printf '%s' \"${code:-000}\"
 }
 ";
 

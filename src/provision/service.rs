@@ -40,8 +40,10 @@ impl Driver {
             ),
             // `nginx -s reload` signals the master named in its pid file; with none running it
             // fails, and plain `nginx` starts one.
+            // `nginx -t` has passed: the master is signalled (`panel_signal`, no process; `nginx
+            // -s reload` would parse the whole configuration once more first).
             Driver::Direct => Action::or_else(
-                Action::run(Command::new("nginx").sudo().flag("-s").flag("reload")),
+                Action::run(Command::new("panel_signal").value("HUP").value(NGINX_PID)),
                 Action::run(Command::new("nginx").sudo()),
             ),
         }
@@ -74,11 +76,8 @@ impl Driver {
             // master is started (it daemonises once its socket listens).
             Driver::Direct => Action::or_else(
                 Action::run(
-                    Command::new("pkill")
-                        .sudo()
-                        .flag("--signal")
-                        .flag("USR2")
-                        .flag("--pidfile")
+                    Command::new("panel_signal")
+                        .value("USR2")
                         .value(templates::fpm_pid_path(user)),
                 ),
                 Action::run(
@@ -149,6 +148,9 @@ impl Driver {
 }
 
 /// `nginx -t`: the whole configuration, as the next reload would load it.
+/// Where nginx (both profiles' packages) writes its master's pid.
+const NGINX_PID: &str = "/run/nginx.pid";
+
 pub fn test_nginx() -> Command {
     Command::new("nginx").sudo().flag("-t").flag("-q")
 }
@@ -198,7 +200,7 @@ mod tests {
             .to_string();
         assert_eq!(
             direct,
-            "'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web3.pid' || \
+            "'panel_signal' 'USR2' '/run/php-fpm/web3.pid' || \
              '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web3.conf'"
         );
         assert_eq!(
@@ -211,7 +213,7 @@ mod tests {
         );
         assert_eq!(
             Driver::Direct.reload_nginx().to_string(),
-            "'nginx' '-s' 'reload' || 'nginx'"
+            "'panel_signal' 'HUP' '/run/nginx.pid' || 'nginx'"
         );
     }
 }

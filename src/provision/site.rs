@@ -170,8 +170,8 @@ fn dirs_step(site: &SiteSpec) -> Step {
         Action::unless(
             is_link(&web),
             Action::unless(
-                site_exists(user, &format!("{root}/index.php")),
-                Action::unless(site_exists(user, &index.path), Action::Write(index)),
+                site_has_any(user, &[format!("{root}/index.php"), index.path.clone()]),
+                Action::Write(index),
             ),
         ),
     ]);
@@ -179,15 +179,17 @@ fn dirs_step(site: &SiteSpec) -> Step {
     step
 }
 
-/// Passes when `path` exists, asked as the site user (below the home's own entries).
-fn site_exists(user: &crate::domain::SiteUser, path: &str) -> Probe {
-    Probe::ok(
-        Command::new("stat")
-            .sudo_as_site(user)
-            .flag("-c")
-            .flag("%n")
-            .operand(path),
-    )
+/// Passes when any of `paths` exists (a link counts, whatever it points at), asked as the
+/// site user (below the home's own entries) in one `test`.
+fn site_has_any(user: &crate::domain::SiteUser, paths: &[String]) -> Probe {
+    let mut test = Command::new("test").sudo_as_site(user);
+    for (i, p) in paths.iter().enumerate() {
+        if i > 0 {
+            test = test.flag("-o");
+        }
+        test = test.flag("-e").value(p).flag("-o").flag("-L").value(p);
+    }
+    Probe::ok(test)
 }
 
 /// The tmpfiles.d entry that recreates the socket directory at boot (`/run` is a tmpfs).
@@ -213,20 +215,40 @@ fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
     );
     let tmpfiles = socket_dir_file();
     let mut step = Step::new(format!("Configure the PHP {} FPM pool", site.php));
-    step.check = vec![config.unchanged(), tmpfiles.unchanged()];
+    step.check = vec![FileWrite::all_unchanged(&[&config, &tmpfiles])];
+    // The directories every site shares are made by the first one.
+    let made = |dirs: &[&str]| {
+        let mut test = Command::new("test");
+        for (i, d) in dirs.iter().enumerate() {
+            if i > 0 {
+                test = test.flag("-a");
+            }
+            test = test.flag("-d").value(*d);
+        }
+        Probe::ok(test)
+    };
     step.apply = vec![
-        mkdir(
-            "0755",
-            "root",
-            "root",
-            &[SOCKET_DIR.to_owned(), templates::FPM_CONFIG_DIR.to_owned()],
+        Action::unless(
+            made(&[SOCKET_DIR, templates::FPM_CONFIG_DIR]),
+            mkdir(
+                "0755",
+                "root",
+                "root",
+                &[SOCKET_DIR.to_owned(), templates::FPM_CONFIG_DIR.to_owned()],
+            ),
         ),
-        mkdir("0750", "root", "root", &[templates::FPM_LOG_DIR.to_owned()]),
+        Action::unless(
+            made(&[templates::FPM_LOG_DIR]),
+            mkdir("0750", "root", "root", &[templates::FPM_LOG_DIR.to_owned()]),
+        ),
         Action::Write(tmpfiles),
         Action::WriteTested {
             file: config,
             link: None,
             test: test_site_fpm(profile, site),
+            // Started directly, php-fpm prints why a configuration is bad in the step's output;
+            // under systemd that goes to the journal, so there a new file is tested first.
+            test_new: driver == Driver::Systemd,
         },
     ];
     if driver == Driver::Systemd {
@@ -269,7 +291,8 @@ fn database_step(site: &SiteSpec, password: Option<&str>) -> Step {
         db.name
     ));
     step.guards = vec![tenant::database_guard(site, db)];
-    step.check = vec![sql::exists(db), marker.is_this_sites()];
+    // The marker first: on a new site it is missing, and the database is not asked at all.
+    step.check = vec![marker.is_this_sites(), sql::exists(db)];
     step.apply = marker.write();
     step.apply.push(Action::run_with(
         sql::client(db.engine),

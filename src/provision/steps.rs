@@ -15,9 +15,10 @@ pub(crate) fn stat(format: &'static str, paths: &[String]) -> Command {
     c
 }
 
-/// Passes when `path` is a symbolic link (a deployed site's `public_html`).
+/// Passes when `path` is a symbolic link (a deployed site's `public_html`). `test -L` looks at
+/// the path itself (lstat), and is the shell's builtin: no process is started for it.
 pub(crate) fn is_link(path: &str) -> Probe {
-    Probe::output(stat("%F", &[path.to_owned()]), "symbolic link")
+    Probe::ok(Command::new("test").flag("-L").value(path))
 }
 
 pub(crate) fn exists(path: &str) -> Probe {
@@ -53,18 +54,10 @@ pub(crate) fn link_probe(link: &str, target: &str) -> Probe {
     Probe::output(Command::new("readlink").operand(link), target)
 }
 
+/// The status nginx answers over HTTP for `domain` on the node itself: the script's own
+/// `panel_http_status` (bash's /dev/tcp; see `render::PRELUDE`), no process per ask.
 pub(crate) fn http_status(domain: &SiteDomain) -> Command {
-    Command::new("curl")
-        .flag("-sS")
-        .flag("-o")
-        .flag("/dev/null")
-        .flag("--max-time")
-        .flag("5")
-        .flag("-w")
-        .flag("%{http_code}")
-        .flag("-H")
-        .value(format!("Host: {domain}"))
-        .operand("http://127.0.0.1/")
+    Command::new("panel_http_status").value(domain.to_string())
 }
 
 /// The status nginx answers over HTTPS for `domain` on the node itself (any certificate: the

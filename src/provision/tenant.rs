@@ -79,7 +79,10 @@ impl Marker {
     /// Write it (root's, in a directory only root may change).
     pub fn write(&self) -> Vec<Action> {
         vec![
-            super::steps::mkdir("0755", "root", "root", &[MARKERS.to_owned()]),
+            Action::unless(
+                Probe::ok(Command::new("test").flag("-d").value(MARKERS)),
+                super::steps::mkdir("0755", "root", "root", &[MARKERS.to_owned()]),
+            ),
             Action::Write(FileWrite::new(
                 self.path.clone(),
                 "0644",
@@ -372,12 +375,12 @@ fn collect_step(step: &Step, out: &mut Collected) {
     }
 }
 
-/// The path a probe proves is not a link when it fails: `stat -c %F PATH` = "symbolic link".
+/// The path a probe proves is not a link when it fails: `test -L PATH`, asked by root.
 fn link_probe_path(probe: &Probe) -> Option<String> {
     let argv = probe.command.argv();
-    let is_link_probe = argv.first() == Some(&"stat")
-        && argv.contains(&"%F")
-        && matches!(&probe.expect, super::Expect::Output(o) if o == "symbolic link");
+    let is_link_probe = matches!(argv.as_slice(), ["test", "-L", _])
+        && !probe.command.runs_as_other()
+        && matches!(&probe.expect, super::Expect::Success);
     is_link_probe
         .then(|| argv.last().map(|p| p.to_string()))
         .flatten()
@@ -403,7 +406,9 @@ fn collect_action(action: &Action, not_links: &[String], out: &mut Collected) {
             collect_action(b, not_links, out);
         }
         Action::Sequence(list) => list.iter().for_each(|a| collect_action(a, not_links, out)),
-        Action::WriteTested { file, link, test } => {
+        Action::WriteTested {
+            file, link, test, ..
+        } => {
             let w = super::TestedWrite::new(file, link.as_deref());
             out.extend(
                 [

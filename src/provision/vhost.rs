@@ -37,6 +37,7 @@ pub(super) fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, 
             file,
             link,
             test: test_nginx(),
+            test_new: true,
         },
     )
 }
@@ -56,15 +57,30 @@ pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> 
         .as_ref()
         .map(|l| (link_probe(l, &default_file.path), l.clone()));
     let default_path = default_file.path.clone();
-    let (mut check, default_apply) = nginx_file(default_file, default_link);
+    // Both files' contents are asked in one `sha256sum`; then their links.
+    let both_unchanged = FileWrite::all_unchanged(&[&default_file, &vhost]);
+    let (default_check, default_apply) = nginx_file(default_file, default_link);
     let (vhost_check, vhost_apply) = nginx_file(vhost, profile.vhost_link(&name));
+    let mut check = vec![both_unchanged];
+    check.extend(default_check.into_iter().skip(1));
     let mut apply = Vec::new();
     if let Some(stock) = profile.stock_default_site() {
         // Debian's stock site also claims `default_server`; two cannot coexist.
         check.push(Probe::ok(
             Command::new("test").flag("!").flag("-e").value(stock),
         ));
-        apply.push(rm(&[stock.to_owned()]));
+        // Removed once; later sites find it gone (`test` is a builtin: no process).
+        apply.push(Action::when(
+            Probe::ok(
+                Command::new("test")
+                    .flag("-e")
+                    .value(stock)
+                    .flag("-o")
+                    .flag("-L")
+                    .value(stock),
+            ),
+            rm(&[stock.to_owned()]),
+        ));
     }
     if site.app_type == AppType::WordPress && !suspended {
         apply.push(mkdir(
@@ -93,7 +109,7 @@ pub(super) fn vhost_step(profile: Profile, site: &SiteSpec, suspended: bool) -> 
         });
     }
     apply.push(vhost_apply);
-    check.extend(vhost_check);
+    check.extend(vhost_check.into_iter().skip(1));
     let title = if suspended {
         format!("Serve the suspended page for {}", site.domain)
     } else {

@@ -5,6 +5,7 @@
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
 # work inside a site's home runs as the site's own user (`setpriv`), never as root.
+if [ -z "${BASH_SOURCE[0]:-}" ]; then eval "$(cat)"; exit; fi
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -13,6 +14,22 @@ panel_one_of() {
   shift
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
+}
+# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+panel_signal() {
+  local pid=
+  { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+}
+# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
+# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
+panel_http_status() {
+  local code=
+  exec 9<>/dev/tcp/127.0.0.1/80
+  printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
+  IFS=' ' read -r -t 5 _ code _ <&9 || true
+  exec 9<&-
+  printf '%s' "${code:-000}"
 }
 
 # --- 1/2 Remove the deploy key and script

@@ -5,6 +5,7 @@
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
 # work inside a site's home runs as the site's own user (`setpriv`), never as root.
+if [ -z "${BASH_SOURCE[0]:-}" ]; then eval "$(cat)"; exit; fi
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -13,6 +14,22 @@ panel_one_of() {
   shift
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
+}
+# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+panel_signal() {
+  local pid=
+  { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+}
+# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
+# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
+panel_http_status() {
+  local code=
+  exec 9<>/dev/tcp/127.0.0.1/80
+  printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
+  IFS=' ' read -r -t 5 _ code _ <&9 || true
+  exec 9<&-
+  printf '%s' "${code:-000}"
 }
 
 # --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
@@ -166,7 +183,7 @@ case "$phase" in
 esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'activate' '/home/web1/deploy' '01ARZ3NDEKTSV4RRFFQ69G5FAA'
 if ! [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ]; then
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+if ! 'test' '-L' '/home/web1/public_html'; then
 'mv' '-T' '--' '/home/web1/public_html' '/home/web1/public_html.before-first-deploy'
 fi
 'ln' '-sfn' '--' 'deploy/current' '/home/web1/public_html'
@@ -180,7 +197,7 @@ fi
 
 # --- 3/3 Reload PHP-FPM
 echo '==> 3/3 Reload PHP-FPM'
-'pkill' '--signal' 'USR2' '--pidfile' '/run/php-fpm/web1.pid' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
+'panel_signal' 'USR2' '/run/php-fpm/web1.pid' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
 'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
 if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
@@ -189,11 +206,11 @@ if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: test -S /run/php-fpm/web1.sock'
 fi
-if ! { panel_tries=0; until panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
   'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
-  panel_fail 'step 3: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
+  panel_fail 'step 3: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
 fi
 
 echo 'done'

@@ -5,6 +5,7 @@
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
 # work inside a site's home runs as the site's own user (`setpriv`), never as root.
+if [ -z "${BASH_SOURCE[0]:-}" ]; then eval "$(cat)"; exit; fi
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -13,6 +14,22 @@ panel_one_of() {
   shift
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
+}
+# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+panel_signal() {
+  local pid=
+  { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+}
+# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
+# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
+panel_http_status() {
+  local code=
+  exec 9<>/dev/tcp/127.0.0.1/80
+  printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
+  IFS=' ' read -r -t 5 _ code _ <&9 || true
+  exec 9<&-
+  printf '%s' "${code:-000}"
 }
 
 # --- 1/9 Create the system user web1
@@ -26,7 +43,9 @@ if 'id' '-u' '--' 'web1' >/dev/null 2>&1 &&
   echo 'skipped: already done'
 else
 if ! 'id' '-u' '--' 'web1' >/dev/null 2>&1; then
+if ! 'test' '-d' '/etc/panel/made'; then
 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/etc/panel/made'
+fi
 printf '%s' 'web1 of example.com
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/made/user-web1'
 'useradd' '--home-dir' '/home/web1' '--no-create-home' '--shell' '/usr/sbin/nologin' '--user-group' '--' 'web1'
@@ -49,30 +68,28 @@ web1 700
 web1 600' ]; then
   echo 'skipped: already done'
 else
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
+if ! 'test' '-L' '/home/web1/public_html'; then
 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/public_html'
 fi
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/storage' 2>/dev/null)" = 'symbolic link' ]; then
+if ! 'test' '-L' '/home/web1/storage'; then
 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/storage'
 fi
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/tmp' 2>/dev/null)" = 'symbolic link' ]; then
+if ! 'test' '-L' '/home/web1/tmp'; then
 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/tmp'
 fi
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/logs' 2>/dev/null)" = 'symbolic link' ]; then
+if ! 'test' '-L' '/home/web1/logs'; then
 'install' '-d' '-Z' '-m' '0700' '-o' 'web1' '-g' 'web1' '--' '/home/web1/logs'
 fi
 if ! 'stat' '-c' '%n' '--' '/home/web1/.env' >/dev/null 2>&1; then
 'install' '-Z' '-m' '0600' '-o' 'web1' '-g' 'web1' '--' '/dev/null' '/home/web1/.env'
 fi
-if ! [ "$('stat' '-c' '%F' '--' '/home/web1/public_html' 2>/dev/null)" = 'symbolic link' ]; then
-if ! 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.php' >/dev/null 2>&1 </dev/null; then
-if ! 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/public_html/index.html' >/dev/null 2>&1 </dev/null; then
+if ! 'test' '-L' '/home/web1/public_html'; then
+if ! 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'test' '-e' '/home/web1/public_html/index.php' '-o' '-L' '/home/web1/public_html/index.php' '-o' '-e' '/home/web1/public_html/index.html' '-o' '-L' '/home/web1/public_html/index.html' </dev/null; then
 printf '%s' '<!doctype html>
 <meta charset="utf-8">
 <title>example.com</title>
 <p>example.com is ready. Deploy your code to replace this page.</p>
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-c' 'umask 077; tmp=$(mktemp -- "$2.panel-XXXXXX") || exit 1; if cat >"$tmp" && chmod -- "$1" "$tmp" && mv -fT -- "$tmp" "$2"; then exit 0; fi; rm -f -- "$tmp"; exit 1' '--' '0644' '/home/web1/public_html/index.html'
-fi
 fi
 fi
 fi
@@ -122,19 +139,22 @@ fi
 # --- 4/9 Configure the PHP 8.3 FPM pool
 echo '==> 4/9 Configure the PHP 8.3 FPM pool'
 if printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
+if ! 'test' '-d' '/run/php-fpm' '-a' '-d' '/etc/panel/php-fpm'; then
 'install' '-d' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/run/php-fpm' '/etc/panel/php-fpm'
+fi
+if ! 'test' '-d' '/var/log/panel/php-fpm'; then
 'install' '-d' '-Z' '-m' '0750' '-o' 'root' '-g' 'root' '--' '/var/log/panel/php-fpm'
+fi
 printf '%s' '# Managed by Panel: the directory of the sites'\'' PHP-FPM sockets.
 d /run/php-fpm 0755 root root -
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/tmpfiles.d/panel-php-fpm.conf'
-if 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/panel/php-fpm/web1.conf' '/etc/panel/php-fpm/web1.conf.panel-prev'; else 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'; fi
+if 'test' '-e' '/etc/panel/php-fpm/web1.conf'; then 'install' '-m' '0600' '--' '/etc/panel/php-fpm/web1.conf' '/etc/panel/php-fpm/web1.conf.panel-prev'; elif 'test' '-e' '/etc/panel/php-fpm/web1.conf.panel-prev'; then 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'; fi
 printf '%s' '; Managed by Panel: the PHP-FPM master of example.com. Rewritten on every change.
 [global]
 pid = /run/php-fpm/web1.pid
@@ -170,10 +190,10 @@ php_admin_flag[log_errors] = on
 php_admin_value[error_log] = /home/web1/logs/php-error.log
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/php-fpm/web1.conf'
 if ! '/opt/remi/php83/root/usr/sbin/php-fpm' '-t' '--fpm-config' '/etc/panel/php-fpm/web1.conf'; then
-  if 'stat' '-c' '%n' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' '/etc/panel/php-fpm/web1.conf'; else 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf'; fi
+  if 'test' '-e' '/etc/panel/php-fpm/web1.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' '/etc/panel/php-fpm/web1.conf'; else 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf'; fi
   panel_fail '/etc/panel/php-fpm/web1.conf failed its test; the previous version was put back'
 fi
-'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'
+if 'test' '-e' '/etc/panel/php-fpm/web1.conf.panel-prev'; then 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: PHP 8.3 FastCGI for example.com (site user web1).
 [Unit]
 Description=PHP 8.3 FastCGI for example.com
@@ -195,8 +215,7 @@ WantedBy=multi-user.target
 'systemctl' 'daemon-reload'
 fi
 printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
-printf '%s' 'ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
+ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
 printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
@@ -204,14 +223,13 @@ printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /
 # --- 5/9 Configure the nginx vhost for example.com
 echo '==> 5/9 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
-  printf '%s' 'd1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
+d1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
 else
 if ! printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
-if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/00-panel-default.conf' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; fi
+if 'test' '-e' '/etc/nginx/conf.d/00-panel-default.conf'; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/00-panel-default.conf' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; elif 'test' '-e' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: requests for a Host no site serves get no answer.
 server {
     listen 80 default_server;
@@ -222,12 +240,12 @@ server {
 }
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/00-panel-default.conf'
 if ! 'nginx' '-t' '-q'; then
-  if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
+  if 'test' '-e' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev' '/etc/nginx/conf.d/00-panel-default.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf'; fi
   panel_fail '/etc/nginx/conf.d/00-panel-default.conf failed its test; the previous version was put back'
 fi
-'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'
+if 'test' '-e' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/conf.d/00-panel-default.conf.panel-prev'; fi
 fi
-if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/example.com.conf' '/etc/nginx/conf.d/example.com.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'; fi
+if 'test' '-e' '/etc/nginx/conf.d/example.com.conf'; then 'install' '-m' '0600' '--' '/etc/nginx/conf.d/example.com.conf' '/etc/nginx/conf.d/example.com.conf.panel-prev'; elif 'test' '-e' '/etc/nginx/conf.d/example.com.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: example.com (Generic PHP). Rewritten on every change; edits are lost.
 server {
     listen 80;
@@ -268,15 +286,14 @@ server {
 }
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/conf.d/example.com.conf'
 if ! 'nginx' '-t' '-q'; then
-  if 'stat' '-c' '%n' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
+  if 'test' '-e' '/etc/nginx/conf.d/example.com.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev' '/etc/nginx/conf.d/example.com.conf'; else 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf'; fi
   panel_fail '/etc/nginx/conf.d/example.com.conf failed its test; the previous version was put back'
 fi
-'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'
+if 'test' '-e' '/etc/nginx/conf.d/example.com.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/conf.d/example.com.conf.panel-prev'; fi
 'systemctl' 'reload-or-restart' '--' 'nginx.service'
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
-printf '%s' 'd1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
+d1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
 # --- 6/9 Create the database
@@ -309,11 +326,11 @@ if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 8: verify: test -S /run/php-fpm/web1.sock'
 fi
-if ! { panel_tries=0; until panel_one_of "$('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
+if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>/dev/null)" '200' '301' '302' '401' '403' '404'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
   'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
-  panel_fail 'step 8: verify: curl -sS -o /dev/null --max-time 5 -w %{http_code} -H Host: example.com -- http://127.0.0.1/'"; it printed: $('curl' '-sS' '-o' '/dev/null' '--max-time' '5' '-w' '%{http_code}' '-H' 'Host: example.com' '--' 'http://127.0.0.1/' 2>&1 | head -c 200)"
+  panel_fail 'step 8: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
 fi
 
 # --- 9/9 Confirm with the panel

@@ -5,6 +5,7 @@
 # whether it is already done and is skipped if so; a failed check of the result stops the
 # script. Run it as root (`sudo bash FILE`; the panel runs a plan through `sudo -n -- bash -s`):
 # work inside a site's home runs as the site's own user (`setpriv`), never as root.
+if [ -z "${BASH_SOURCE[0]:-}" ]; then eval "$(cat)"; exit; fi
 set -euo pipefail
 
 panel_fail() { printf 'failed: %s\n' "$1" >&2; exit 1; }
@@ -13,6 +14,22 @@ panel_one_of() {
   shift
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
+}
+# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+panel_signal() {
+  local pid=
+  { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+}
+# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
+# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
+panel_http_status() {
+  local code=
+  exec 9<>/dev/tcp/127.0.0.1/80
+  printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
+  IFS=' ' read -r -t 5 _ code _ <&9 || true
+  exec 9<&-
+  printf '%s' "${code:-000}"
 }
 
 # --- 1/3 Publish the ACME challenges for example.com
@@ -24,19 +41,20 @@ printf '%s' 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb
 # --- 2/3 Configure the nginx vhost for example.com
 echo '==> 2/3 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
+9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] &&
   'test' '!' '-e' '/etc/nginx/sites-enabled/default' &&
-  printf '%s' '9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ]; then
   echo 'skipped: already done'
 else
+if 'test' '-e' '/etc/nginx/sites-enabled/default' '-o' '-L' '/etc/nginx/sites-enabled/default'; then
 'rm' '-f' '--' '/etc/nginx/sites-enabled/default'
+fi
 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
 if ! printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
-if 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; fi
+if 'test' '-e' '/etc/nginx/sites-available/00-panel-default.conf'; then 'install' '-m' '0600' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; elif 'test' '-e' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: requests for a Host no site serves get no answer.
 server {
     listen 80 default_server;
@@ -48,15 +66,15 @@ server {
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/00-panel-default.conf'
 'ln' '-sfn' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'
 if ! 'nginx' '-t' '-q'; then
-  if 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' '/etc/nginx/sites-available/00-panel-default.conf'; else 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'; fi
+  if 'test' '-e' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev' '/etc/nginx/sites-available/00-panel-default.conf'; else 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'; fi
   panel_fail '/etc/nginx/sites-available/00-panel-default.conf failed its test; the previous version was put back'
 fi
-'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'
+if 'test' '-e' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/sites-available/00-panel-default.conf.panel-prev'; fi
 fi
 if ! [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ]; then
 'ln' '-sfn' '--' '/etc/nginx/sites-available/00-panel-default.conf' '/etc/nginx/sites-enabled/00-panel-default.conf'
 fi
-if 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf' >/dev/null 2>&1; then 'install' '-m' '0600' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-available/example.com.conf.panel-prev'; else 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'; fi
+if 'test' '-e' '/etc/nginx/sites-available/example.com.conf'; then 'install' '-m' '0600' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-available/example.com.conf.panel-prev'; elif 'test' '-e' '/etc/nginx/sites-available/example.com.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'; fi
 printf '%s' '# Managed by Panel: example.com (WordPress). Rewritten on every change; edits are lost.
 fastcgi_cache_path /var/cache/nginx/panel/web1 levels=1:2 keys_zone=panel_web1:10m max_size=256m inactive=60m use_temp_path=off;
 
@@ -118,22 +136,21 @@ server {
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/nginx/sites-available/example.com.conf'
 'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'
 if ! 'nginx' '-t' '-q'; then
-  if 'stat' '-c' '%n' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' >/dev/null 2>&1; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' '/etc/nginx/sites-available/example.com.conf'; else 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'; fi
+  if 'test' '-e' '/etc/nginx/sites-available/example.com.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev' '/etc/nginx/sites-available/example.com.conf'; else 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'; fi
   panel_fail '/etc/nginx/sites-available/example.com.conf failed its test; the previous version was put back'
 fi
-'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'
+if 'test' '-e' '/etc/nginx/sites-available/example.com.conf.panel-prev'; then 'rm' '-f' '--' '/etc/nginx/sites-available/example.com.conf.panel-prev'; fi
 fi
 printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/sites-available/00-panel-default.conf
+9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>/dev/null)" = '/etc/nginx/sites-available/00-panel-default.conf' ] || panel_fail 'step 2: verify: readlink -- /etc/nginx/sites-enabled/00-panel-default.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/00-panel-default.conf' 2>&1 | head -c 200)"
 'test' '!' '-e' '/etc/nginx/sites-enabled/default' || panel_fail 'step 2: verify: test ! -e /etc/nginx/sites-enabled/default'
-printf '%s' '9fd90f7ae5f26c6e404c56e0302d5dd133bcedcc3eefe0401faf0386de7f16e6  /etc/nginx/sites-available/example.com.conf
-' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 2: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>/dev/null)" = '/etc/nginx/sites-available/example.com.conf' ] || panel_fail 'step 2: verify: readlink -- /etc/nginx/sites-enabled/example.com.conf'"; it printed: $('readlink' '--' '/etc/nginx/sites-enabled/example.com.conf' 2>&1 | head -c 200)"
 
 # --- 3/3 Reload nginx
 echo '==> 3/3 Reload nginx'
-'nginx' '-s' 'reload' || 'nginx'
+'panel_signal' 'HUP' '/run/nginx.pid' || 'nginx'
 if ! { panel_tries=0; until [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ]; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
   'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
