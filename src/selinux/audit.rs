@@ -115,18 +115,18 @@ pub(super) fn parse_line(line: &str) -> Option<Line<'_>> {
     let line = line.trim_end_matches(['\r', '\n']);
     let (node, rest) = match line.strip_prefix("node=") {
         Some(r) => {
-            let (n, rest) = r.split_once(' ')?;
+            let (n, rest) = split_at_byte(r, b' ')?;
             (Some(n), rest)
         }
         None => (None, line),
     };
     let rest = rest.strip_prefix("type=")?;
-    let (kind, rest) = rest.split_once(' ')?;
+    let (kind, rest) = split_at_byte(rest, b' ')?;
     let rest = rest.trim_start().strip_prefix("msg=audit(")?;
-    let close = memchr::memchr(b')', rest.as_bytes())?;
-    let (stamp, rest) = (&rest[..close], rest[close + 1..].strip_prefix(':')?);
-    let (time, serial) = stamp.split_once(':')?;
-    let (seconds, millis) = time.split_once('.')?;
+    let (stamp, rest) = split_at_byte(rest, b')')?;
+    let rest = rest.strip_prefix(':')?;
+    let (time, serial) = split_at_byte(stamp, b':')?;
+    let (seconds, millis) = split_at_byte(time, b'.')?;
     Some(Line {
         node,
         kind,
@@ -181,39 +181,68 @@ impl<'a> Fields<'a> {
 }
 
 fn fields(body: &str) -> Fields<'_> {
-    let mut out = Vec::new();
+    // Enough for an AVC's fields without growing.
+    let mut out = Vec::with_capacity(24);
     fields_into(body, &mut out);
     Fields(out)
+}
+
+/// `s` split at the first ASCII `b` (memchr; `split_once(char)` sets up a searcher each call).
+fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
+    find_byte(s, b).map(|i| (&s[..i], &s[i + 1..]))
+}
+
+/// The byte offset of ASCII `b` in `s` (a char boundary, since `b` is ASCII). `memchr` where
+/// `str::find(char)` set up a searcher per call: field scanning was a fifth of parsing a log.
+fn find_byte(s: &str, b: u8) -> Option<usize> {
+    memchr::memchr(b, s.as_bytes())
 }
 
 /// `fields`, into a list the caller reuses from line to line (the grouping of a whole log).
 fn fields_into<'a>(body: &'a str, out: &mut Vec<(&'a str, Cow<'a, str>)>) {
     out.clear();
-    let raw = body.split('\u{1d}').next().unwrap_or(body);
+    each_field(body, |key, (v, quoted)| {
+        out.push((key, value_of(key, v, quoted)))
+    });
+}
+
+/// Every `key=value` of a record body (before the enriched 0x1d part), in order, to `each`
+/// with the raw value and whether it was quoted (a quoted value is never hex).
+fn each_field<'a>(body: &'a str, mut each: impl FnMut(&'a str, (&'a str, bool))) {
+    let raw = find_byte(body, 0x1d).map_or(body, |gs| &body[..gs]);
     let mut rest = raw.trim_start();
     while !rest.is_empty() {
-        let Some(eq) = rest.find('=') else { break };
+        let Some(eq) = find_byte(rest, b'=') else {
+            break;
+        };
         let key = rest[..eq].trim();
         let after = &rest[eq + 1..];
-        let (value, next) = if let Some(q) = after.strip_prefix('"') {
-            match q.find('"') {
-                Some(end) => (Cow::Borrowed(&q[..end]), &q[end + 1..]),
-                None => (Cow::Borrowed(q), ""),
+        let quoted = |q: &'a str, mark: u8| match find_byte(q, mark) {
+            Some(end) => ((&q[..end], true), &q[end + 1..]),
+            None => ((q, true), ""),
+        };
+        let (value, next) = match after.as_bytes().first() {
+            Some(b'"') => quoted(&after[1..], b'"'),
+            Some(b'\'') => quoted(&after[1..], b'\''),
+            _ => {
+                let end = find_byte(after, b' ').unwrap_or(after.len());
+                ((&after[..end], false), &after[end..])
             }
-        } else if let Some(q) = after.strip_prefix('\'') {
-            match q.find('\'') {
-                Some(end) => (Cow::Borrowed(&q[..end]), &q[end + 1..]),
-                None => (Cow::Borrowed(q), ""),
-            }
-        } else {
-            let end = after.find(' ').unwrap_or(after.len());
-            (decode_hex_field(key, &after[..end]), &after[end..])
         };
         // A key is one word; junk before `=` (e.g. "avc:  denied  { read }  for  pid") keeps
         // only its last word.
-        let key = key.rsplit(' ').next().unwrap_or(key);
-        out.push((key, value));
+        let key = memchr::memrchr(b' ', key.as_bytes()).map_or(key, |sp| &key[sp + 1..]);
+        each(key, value);
         rest = next.trim_start();
+    }
+}
+
+/// A raw value as the record means it: a bare one hex-decoded where auditd encodes.
+fn value_of<'a>(key: &str, raw: &'a str, quoted: bool) -> Cow<'a, str> {
+    if quoted {
+        Cow::Borrowed(raw)
+    } else {
+        decode_hex_field(key, raw)
     }
 }
 
@@ -256,7 +285,7 @@ fn permissions_of(text: &str) -> (Option<bool>, Vec<&str>) {
     } else {
         None
     };
-    let perms = match (text.find('{'), text.find('}')) {
+    let perms = match (find_byte(text, b'{'), find_byte(text, b'}')) {
         (Some(a), Some(b)) if a < b => text[a + 1..b].split_whitespace().collect(),
         _ => Vec::new(),
     };
@@ -265,9 +294,17 @@ fn permissions_of(text: &str) -> (Option<bool>, Vec<&str>) {
 
 /// `user:role:type:level` → (type, level), borrowed.
 fn context_refs(ctx: &str) -> (Option<&str>, Option<&str>) {
-    let mut parts = ctx.splitn(4, ':');
-    let (_user, _role) = (parts.next(), parts.next());
-    (parts.next(), parts.next())
+    let after = |s: &str| find_byte(s, b':').map(|i| i + 1);
+    let Some(role) = after(ctx) else {
+        return (None, None);
+    };
+    let Some(ty) = after(&ctx[role..]).map(|i| role + i) else {
+        return (None, None);
+    };
+    match find_byte(&ctx[ty..], b':') {
+        Some(end) => (Some(&ctx[ty..ty + end]), Some(&ctx[ty + end + 1..])),
+        None => (Some(&ctx[ty..]), None),
+    }
 }
 
 /// The AVC text of a record: its body, or for USER_AVC what its `msg='…'` holds.
@@ -314,19 +351,37 @@ pub fn timestamp(seconds: i64, millis: u32) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60,
-        millis.min(999)
-    )
+    // Digits pushed one by one: `format!` was a tenth of parsing a log of many records.
+    let mut out = String::with_capacity(24);
+    let mut digits = |n: i64, width: u32, then: char| {
+        for p in (0..width).rev() {
+            out.push(char::from(b'0' + (n / 10_i64.pow(p) % 10) as u8));
+        }
+        out.push(then);
+    };
+    digits(year, 4, '-');
+    digits(month, 2, '-');
+    digits(day, 2, 'T');
+    digits(secs / 3_600, 2, ':');
+    digits(secs % 3_600 / 60, 2, ':');
+    digits(secs % 60, 2, '.');
+    digits(i64::from(millis.min(999)), 3, 'Z');
+    out
 }
 
-/// What a SYSCALL record adds to its event's SELinux records: `exe` and `success`.
+/// What a SYSCALL record adds to its event's SELinux records: `exe` and `success` (the last
+/// of each, as `Fields::get` would say), read in one pass without keeping the other fields.
 pub(super) fn syscall_facts(body: &str) -> (Option<String>, Option<bool>) {
-    let f = fields(body);
-    (f.owned("exe"), f.get("success").map(|s| s == "yes"))
+    let (mut exe, mut success) = (None, None);
+    each_field(body, |key, raw| match key {
+        "exe" => exe = Some(raw),
+        "success" => success = Some(raw),
+        _ => {}
+    });
+    (
+        exe.map(|(v, quoted)| value_of("exe", v, quoted).into_owned()),
+        success.map(|(v, _)| v == "yes"),
+    )
 }
 
 /// The record of a line; `None` for an AVC or USER_AVC without both contexts and a class (a
@@ -478,7 +533,12 @@ pub(super) fn kind_of(line: &[u8]) -> Option<&[u8]> {
 /// Every well-formed line of a log, in order; overlong and malformed ones are counted in
 /// `skipped` (blank ones pass silently).
 fn each_line<'a>(text: &'a str, skipped: &mut Skipped, mut each: impl FnMut(Line<'a>)) {
-    for raw in text.split('\n') {
+    // Lines found with memchr (`split('\n')` set up a char searcher for every line).
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', text.as_bytes()).chain(std::iter::once(text.len()));
+    for end in ends {
+        let raw = &text[start..end];
+        start = end + 1;
         if raw.len() > MAX_LINE {
             skipped.overlong += 1;
             continue;

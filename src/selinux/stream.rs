@@ -63,8 +63,11 @@ impl Parser {
     /// One line as read (its newline may be left on; not necessarily UTF-8). A line of a
     /// kind the parser does not read is passed over by its type alone.
     pub fn line_bytes(&mut self, raw: &[u8], out: &mut impl FnMut(Record)) {
-        if raw.len() <= MAX_LINE && kind_of(raw).is_some_and(|k| !wanted(k)) {
+        if raw.len() > MAX_LINE || kind_of(raw).is_some_and(|k| !wanted(k)) {
             self.lines += 1;
+            if raw.len() > MAX_LINE {
+                self.skipped.overlong += 1;
+            }
             self.emit(out, false);
             return;
         }
