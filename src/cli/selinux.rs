@@ -138,14 +138,18 @@ fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Fail
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut closed = false;
+    let mut line = Vec::with_capacity(1024);
     let mut write = |r: crate::selinux::audit::Record| {
         if closed {
             return;
         }
         let written = match format {
-            OutputFormat::Json => serde_json::to_writer(&mut out, &r)
-                .map_err(std::io::Error::other)
-                .and_then(|()| out.write_all(b"\n")),
+            OutputFormat::Json => {
+                line.clear();
+                crate::selinux::json::write_record(&r, &mut line);
+                line.push(b'\n');
+                out.write_all(&line)
+            }
             OutputFormat::Text => writeln!(out, "{}", crate::selinux::audit::to_text(&r)),
         };
         // A closed pipe (e.g. `| head`) ends the output quietly.

@@ -164,29 +164,6 @@ fn millis_of(text: &str) -> Option<u32> {
     Some(ms)
 }
 
-/// `key=value` pairs of a record body (the part before the enriched 0x1d section).
-/// A record's `key=value` fields in order. Few enough that a list beats a hash map, and values
-/// borrow from the line unless they had to be hex-decoded.
-struct Fields<'a>(Vec<(&'a str, Cow<'a, str>)>);
-
-impl<'a> Fields<'a> {
-    /// The value of `key` (the last one, should a key repeat).
-    fn get(&self, key: &str) -> Option<&Cow<'a, str>> {
-        self.0.iter().rev().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-
-    fn owned(&self, key: &str) -> Option<String> {
-        self.get(key).map(|v| v.clone().into_owned())
-    }
-}
-
-fn fields(body: &str) -> Fields<'_> {
-    // Enough for an AVC's fields without growing.
-    let mut out = Vec::with_capacity(24);
-    fields_into(body, &mut out);
-    Fields(out)
-}
-
 /// `s` split at the first ASCII `b` (memchr; `split_once(char)` sets up a searcher each call).
 fn split_at_byte(s: &str, b: u8) -> Option<(&str, &str)> {
     find_byte(s, b).map(|i| (&s[..i], &s[i + 1..]))
@@ -325,14 +302,6 @@ fn context_parts(ctx: &str) -> (Option<String>, Option<String>) {
     (t.map(str::to_owned), level.map(str::to_owned))
 }
 
-fn flag(v: Option<&Cow<'_, str>>) -> Option<bool> {
-    v.and_then(|s| match s.as_ref() {
-        "1" => Some(true),
-        "0" => Some(false),
-        _ => None,
-    })
-}
-
 /// RFC 3339 UTC with milliseconds (`2024-11-22T12:53:20.123Z`), for 0 ≤ `seconds` ≤ year 9999
 /// (what `parse_line` lets through). Written by hand: a formatter per record was the parser's
 /// largest cost on a log of many denials.
@@ -369,8 +338,27 @@ pub fn timestamp(seconds: i64, millis: u32) -> String {
     out
 }
 
+/// The raw values (and whether quoted) of the fields a record keeps.
+#[derive(Default)]
+struct Wanted<'a> {
+    pid: Option<(&'a str, bool)>,
+    comm: Option<(&'a str, bool)>,
+    exe: Option<(&'a str, bool)>,
+    path: Option<(&'a str, bool)>,
+    name: Option<(&'a str, bool)>,
+    scontext: Option<(&'a str, bool)>,
+    tcontext: Option<(&'a str, bool)>,
+    tclass: Option<(&'a str, bool)>,
+    permissive: Option<(&'a str, bool)>,
+    enforcing: Option<(&'a str, bool)>,
+    old_enforcing: Option<(&'a str, bool)>,
+    bool: Option<(&'a str, bool)>,
+    val: Option<(&'a str, bool)>,
+    old_val: Option<(&'a str, bool)>,
+}
+
 /// What a SYSCALL record adds to its event's SELinux records: `exe` and `success` (the last
-/// of each, as `Fields::get` would say), read in one pass without keeping the other fields.
+/// of each), read in one pass without keeping the other fields.
 pub(super) fn syscall_facts(body: &str) -> (Option<String>, Option<bool>) {
     let (mut exe, mut success) = (None, None);
     each_field(body, |key, raw| match key {
@@ -396,21 +384,50 @@ pub(super) fn record_from(line: &Line<'_>, kind: RecordType) -> Option<Record> {
     };
     // USER_AVC carries its AVC text inside msg='…'.
     let body = avc_body(line, kind);
-    let f = fields(body);
     if matches!(kind, RecordType::Avc | RecordType::UserAvc) {
         let (denied, perms) = avc_permissions(body);
         r.denied = denied;
         r.permissions = perms;
     }
-    r.pid = f.get("pid").and_then(|p| p.parse().ok());
-    r.comm = f.owned("comm");
-    r.exe = f.owned("exe");
-    r.path = f.owned("path");
-    r.name = f.owned("name");
-    r.scontext = f.owned("scontext");
-    r.tcontext = f.owned("tcontext");
-    r.tclass = f.owned("tclass");
-    r.permissive = flag(f.get("permissive"));
+    // Only the fields a record keeps are looked at (the last of a repeated key wins); the others are passed over without being collected or decoded.
+    let mut f = Wanted::default();
+    each_field(body, |key, raw| {
+        let slot = match key {
+            "pid" => &mut f.pid,
+            "comm" => &mut f.comm,
+            "exe" => &mut f.exe,
+            "path" => &mut f.path,
+            "name" => &mut f.name,
+            "scontext" => &mut f.scontext,
+            "tcontext" => &mut f.tcontext,
+            "tclass" => &mut f.tclass,
+            "permissive" => &mut f.permissive,
+            "enforcing" => &mut f.enforcing,
+            "old_enforcing" => &mut f.old_enforcing,
+            "bool" => &mut f.bool,
+            "val" => &mut f.val,
+            "old_val" => &mut f.old_val,
+            _ => return,
+        };
+        *slot = Some(raw);
+    });
+    let owned = |key: &str, v: Option<(&str, bool)>| {
+        v.map(|(raw, quoted)| value_of(key, raw, quoted).into_owned())
+    };
+    let flag = |v: Option<(&str, bool)>| match v.map(|(raw, _)| raw) {
+        Some("1") => Some(true),
+        Some("0") => Some(false),
+        _ => None,
+    };
+    r.pid = f.pid.and_then(|(p, _)| p.parse().ok());
+    r.comm = owned("comm", f.comm);
+    r.exe = owned("exe", f.exe);
+    r.path = owned("path", f.path);
+    r.name = owned("name", f.name);
+    r.scontext = owned("scontext", f.scontext);
+    r.tcontext = owned("tcontext", f.tcontext);
+    r.tclass = owned("tclass", f.tclass);
+    r.permissive = flag(f.permissive);
     if let Some(s) = &r.scontext {
         (r.source_type, r.source_level) = context_parts(s);
     }
@@ -418,13 +435,13 @@ pub(super) fn record_from(line: &Line<'_>, kind: RecordType) -> Option<Record> {
         (r.target_type, r.target_level) = context_parts(t);
     }
     if kind == RecordType::MacStatus {
-        r.enforcing = flag(f.get("enforcing"));
-        r.old_enforcing = flag(f.get("old_enforcing"));
+        r.enforcing = flag(f.enforcing);
+        r.old_enforcing = flag(f.old_enforcing);
     }
     if kind == RecordType::MacConfigChange {
-        r.bool = f.owned("bool");
-        r.value = flag(f.get("val"));
-        r.old_value = flag(f.get("old_val"));
+        r.bool = owned("bool", f.bool);
+        r.value = flag(f.val);
+        r.old_value = flag(f.old_val);
     }
     let complete = r.scontext.is_some() && r.tcontext.is_some() && r.tclass.is_some();
     if matches!(kind, RecordType::Avc | RecordType::UserAvc) && !complete {
@@ -522,12 +539,21 @@ pub(super) fn wanted(kind: &[u8]) -> bool {
 
 /// `[node=NAME ]type=KIND …` → KIND, looked at as bytes (no UTF-8 check, no allocation).
 pub(super) fn kind_of(line: &[u8]) -> Option<&[u8]> {
-    let rest = match line.strip_prefix(b"node=") {
-        Some(r) => &r[memchr::memchr(b' ', r)? + 1..],
-        None => line,
+    kind_span(line).map(|(start, end)| &line[start..end])
+}
+
+/// Where KIND of `[node=NAME ]type=KIND …` ends (the offset of the space after it).
+pub(super) fn kind_end(line: &[u8]) -> Option<usize> {
+    kind_span(line).map(|(_, end)| end)
+}
+
+fn kind_span(line: &[u8]) -> Option<(usize, usize)> {
+    let skip = match line.strip_prefix(b"node=") {
+        Some(r) => 5 + memchr::memchr(b' ', r)? + 1,
+        None => 0,
     };
-    let rest = rest.strip_prefix(b"type=")?;
-    Some(&rest[..memchr::memchr(b' ', rest)?])
+    let rest = line[skip..].strip_prefix(b"type=")?;
+    Some((skip + 5, skip + 5 + memchr::memchr(b' ', rest)?))
 }
 
 /// Every well-formed line of a log, in order; overlong and malformed ones are counted in

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod explain;
+pub mod json;
 pub mod live;
 pub mod manage;
 pub mod stream;

@@ -13,6 +13,8 @@ mod audit;
 #[path = "../../../src/selinux/stream.rs"]
 #[allow(dead_code)]
 mod stream;
+#[path = "../../../src/selinux/json.rs"]
+mod json;
 
 fuzz_target!(|data: &[u8]| {
     // The collector and the CLI read node bytes the same way: invalid UTF-8 becomes U+FFFD.
@@ -59,4 +61,25 @@ fuzz_target!(|data: &[u8]| {
     });
     assert_eq!(seen, denied.len());
     assert_eq!(skipped_by_stream, skipped);
+    // `panel selinux parse` writes each record with its own JSON writer: byte for byte what
+    // serde writes.
+    let mut line = Vec::new();
+    for r in &records {
+        line.clear();
+        json::write_record(r, &mut line);
+        assert_eq!(line, serde_json::to_vec(r).unwrap());
+    }
+    // The CLI hands the parser raw lines (bytes, newline kept; a SYSCALL cut at its enriched
+    // tail): the same records as the text. Lines near the length limit are left out, where
+    // U+FFFD (3 bytes for 1) can put the text and the bytes on either side of it.
+    if data.split(|&b| b == b'\n').all(|l| l.len() < audit::MAX_LINE / 3) {
+        let mut parser = stream::Parser::new(true);
+        let mut by_bytes = Vec::new();
+        for l in data.split_inclusive(|&b| b == b'\n') {
+            parser.line_bytes(l, &mut |r| by_bytes.push(r));
+        }
+        let skipped_by_bytes = parser.finish(&mut |r| by_bytes.push(r));
+        assert_eq!(by_bytes, records, "the byte path gives other records");
+        assert_eq!(skipped_by_bytes, skipped);
+    }
 });
