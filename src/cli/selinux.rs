@@ -67,7 +67,7 @@ fn read_log(file: Option<&std::path::Path>) -> Result<Log, Failure> {
     match file {
         Some(p) if p.as_os_str() != "-" => {
             let mut f = std::fs::File::open(p).map_err(cannot_read)?;
-            if f.metadata().map_err(cannot_read)?.is_file() {
+            if mappable(&f.metadata().map_err(cannot_read)?) {
                 return map(&f).map(Log::Mapped).map_err(cannot_read);
             }
             f.read_to_end(&mut bytes).map_err(cannot_read)?;
@@ -81,12 +81,26 @@ fn read_log(file: Option<&std::path::Path>) -> Result<Log, Failure> {
     Ok(Log::Read(bytes))
 }
 
-/// A regular file, mapped rather than read: on a large log the kernel's copy into a buffer was
-/// a quarter of the time (and growing a buffer for it another).
+/// A file is mapped rather than read (on a large log the kernel's copy into a buffer was a
+/// quarter of the time, and growing a buffer for it another) only when nobody but root or
+/// this user can change it: a regular file with a size (`/proc` files say 0 and are read),
+/// owned by root or by us, not writable by group or others.
+fn mappable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // `/proc/self` belongs to this process's effective user.
+    let me = std::fs::metadata("/proc/self").map(|m| m.uid()).ok();
+    meta.is_file()
+        && meta.len() > 0
+        && meta.mode() & 0o022 == 0
+        && (meta.uid() == 0 || Some(meta.uid()) == me)
+}
+
 fn map(f: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
-    // SAFETY: the map is only read, as bytes, while the program runs. A log is never changed
-    // in place: auditd appends (what comes after the map is not seen) and rotates by renaming.
-    // Only a file cut shorter while it is parsed could fault.
+    // SAFETY: the map is only read. Were the file changed while it is mapped, what the parser
+    // reads could change under it (text checked as UTF-8 might no longer be), and a file cut
+    // shorter ends the process with SIGBUS; so only a file no one but root or this user can
+    // write is mapped (`mappable`). The one such writer of a log, auditd, appends (what comes
+    // after the map is not seen) and rotates by renaming, never rewriting in place.
     let map = unsafe { memmap2::MmapOptions::new().populate().map(f) }?;
     let _ = map.advise(memmap2::Advice::Sequential);
     Ok(map)
@@ -159,7 +173,7 @@ fn selinux_parse(file: Option<PathBuf>, format: OutputFormat) -> Result<(), Fail
     match file.as_deref() {
         Some(p) if p.as_os_str() != "-" => {
             let f = std::fs::File::open(p).map_err(cannot_read)?;
-            if f.metadata().map_err(cannot_read)?.is_file() {
+            if mappable(&f.metadata().map_err(cannot_read)?) {
                 let map = map(&f).map_err(cannot_read)?;
                 each_line(&map, &mut |line| parser.line_bytes(line, &mut write));
             } else {

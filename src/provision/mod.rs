@@ -182,7 +182,10 @@ impl FileWrite {
         use sha2::Digest;
         let first = files[0];
         let reader_of = |f: &FileWrite| f.as_site.clone().or_else(|| f.read_as.clone());
-        debug_assert!(files.iter().all(|f| reader_of(f) == reader_of(first)));
+        assert!(
+            files.iter().all(|f| reader_of(f) == reader_of(first)),
+            "files checked together are read by one account"
+        );
         let reader = match reader_of(first) {
             Some(user) => Command::new("sha256sum").sudo_as_site(&user),
             None => Command::new("sha256sum").sudo(),
@@ -314,10 +317,11 @@ pub enum Action {
         file: FileWrite,
         link: Option<String>,
         test: Command,
-        /// Test a file that replaces nothing too. nginx's are (one bad vhost stops every
-        /// site's reload); a site's own PHP-FPM master, which nothing runs yet, is tested by
-        /// its first start, which says the same and stops the plan the same way.
-        test_new: bool,
+        /// A file that replaces nothing is tested too, always (`None`: nginx's, where one bad
+        /// vhost stops every site's reload) or only when this probe passes (a site's own
+        /// PHP-FPM master: only when one runs that could load it; otherwise its first start
+        /// tests it, says the same and stops the plan the same way).
+        test_new_if: Option<Box<Command>>,
     },
 }
 

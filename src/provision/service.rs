@@ -38,12 +38,28 @@ impl Driver {
                     .flag("reload-or-restart")
                     .operand("nginx.service"),
             ),
-            // `nginx -s reload` signals the master named in its pid file; with none running it
-            // fails, and plain `nginx` starts one.
-            // `nginx -t` has passed: the master is signalled (`panel_signal`, no process; `nginx
-            // -s reload` would parse the whole configuration once more first).
+            // `nginx -s reload` parses the whole configuration and fails on a broken one (a HUP
+            // alone would keep the old configuration and say nothing), then signals the master
+            // named in its pid file; with none running it fails, and plain `nginx` starts one.
             Driver::Direct => Action::or_else(
-                Action::run(Command::new("panel_signal").value("HUP").value(NGINX_PID)),
+                Action::run(Command::new("nginx").sudo().flag("-s").flag("reload")),
+                Action::run(Command::new("nginx").sudo()),
+            ),
+        }
+    }
+
+    /// `reload_nginx` right after `nginx -t` passed on the configuration it loads: the master
+    /// is signalled (`panel_signal`, no process) instead of parsing everything once more.
+    pub fn reload_nginx_tested(self) -> Action {
+        match self {
+            Driver::Systemd => self.reload_nginx(),
+            Driver::Direct => Action::or_else(
+                Action::run(
+                    Command::new("panel_signal")
+                        .value("HUP")
+                        .value(NGINX_PID)
+                        .value("nginx"),
+                ),
                 Action::run(Command::new("nginx").sudo()),
             ),
         }
@@ -78,7 +94,8 @@ impl Driver {
                 Action::run(
                     Command::new("panel_signal")
                         .value("USR2")
-                        .value(templates::fpm_pid_path(user)),
+                        .value(templates::fpm_pid_path(user))
+                        .value("php-fpm"),
                 ),
                 Action::run(
                     Command::new(profile.fpm_binary(site.php))
@@ -200,7 +217,7 @@ mod tests {
             .to_string();
         assert_eq!(
             direct,
-            "'panel_signal' 'USR2' '/run/php-fpm/web3.pid' || \
+            "'panel_signal' 'USR2' '/run/php-fpm/web3.pid' 'php-fpm' || \
              '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web3.conf'"
         );
         assert_eq!(
@@ -213,7 +230,7 @@ mod tests {
         );
         assert_eq!(
             Driver::Direct.reload_nginx().to_string(),
-            "'panel_signal' 'HUP' '/run/nginx.pid' || 'nginx'"
+            "'nginx' '-s' 'reload' || 'nginx'"
         );
     }
 }

@@ -247,8 +247,15 @@ fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
             link: None,
             test: test_site_fpm(profile, site),
             // Started directly, php-fpm prints why a configuration is bad in the step's output;
-            // under systemd that goes to the journal, so there a new file is tested first.
-            test_new: driver == Driver::Systemd,
+            // under systemd that goes to the journal, so there a new file is tested first. A
+            // master that runs (its pid file is there) is reloaded, not started: tested first.
+            test_new_if: (driver == Driver::Direct).then(|| {
+                Box::new(
+                    Command::new("test")
+                        .flag("-e")
+                        .value(templates::fpm_pid_path(site.user.as_str())),
+                )
+            }),
         },
     ];
     if driver == Driver::Systemd {
@@ -416,7 +423,8 @@ pub fn provision(
     // .env and the PHP-FPM master are made, and the last step's wait for the site's answer
     // does not wait for it.
     let mut vhost = vhost_step(profile, site, false);
-    vhost.apply.push(driver.reload_nginx());
+    // The vhost step's `nginx -t` has just passed.
+    vhost.apply.push(driver.reload_nginx_tested());
     Plan {
         title: format!(
             "provision {} ({}, PHP {}) as {}",

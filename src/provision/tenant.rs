@@ -299,7 +299,8 @@ pub fn root_violations(plan: &Plan, site: &SiteUser) -> Vec<String> {
 /// Root commands that, given an entry of the home that is a link, act on the link itself
 /// (or only read), never on what it points at: an `install`ed file replaces the link,
 /// `ln -sfn`, `mv -T` and `rm` work on names, `chown -h` on the link, `restorecon` without
-/// `-R` relabels the link, and `stat`/`readlink`/`test` without `-L` read the link.
+/// `-R` relabels the link, `stat` without `-L` and `readlink` read the link, and `test -L`
+/// (or `-h`) asks about the link (`test -e`, `-d`, `-f` … look through it).
 /// Everything else (`install -d`, `chmod`, `chown`, `cp`, `tee`, `sha256sum`, …) follows it.
 fn keeps_a_final_link(argv: &[&str]) -> bool {
     let has = |f: &str| argv.contains(&f);
@@ -311,7 +312,8 @@ fn keeps_a_final_link(argv: &[&str]) -> bool {
         "chown" => has("-h"),
         "restorecon" => !has("-R"),
         "stat" => !has("-L"),
-        "readlink" | "test" | "semanage" | "matchpathcon" => true,
+        "test" => (has("-L") || has("-h")) && argv.len() == 3,
+        "readlink" | "semanage" | "matchpathcon" => true,
         _ => false,
     }
 }
@@ -407,8 +409,12 @@ fn collect_action(action: &Action, not_links: &[String], out: &mut Collected) {
         }
         Action::Sequence(list) => list.iter().for_each(|a| collect_action(a, not_links, out)),
         Action::WriteTested {
-            file, link, test, ..
+            file,
+            link,
+            test,
+            test_new_if,
         } => {
+            out.extend(test_new_if.iter().map(|c| with((**c).clone())));
             let w = super::TestedWrite::new(file, link.as_deref());
             out.extend(
                 [
@@ -431,6 +437,42 @@ fn collect_action(action: &Action, not_links: &[String], out: &mut Collected) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Root may act at an entry of the home only after asking, itself and without following
+    /// it, whether the entry is a link: a site user's answer (it can fake its own process's
+    /// exit) or a `test` that looks through the link proves nothing.
+    #[test]
+    fn only_roots_own_test_l_proves_an_entry_is_not_a_link() {
+        let site = SiteUser::parse("web3").unwrap();
+        let entry = "/home/web3/storage";
+        let plan_with = |probe: Probe| {
+            let mut step = Step::new("make it");
+            step.apply = vec![Action::unless(
+                probe,
+                super::super::steps::mkdir("0700", "web3", "web3", &[entry.to_owned()]),
+            )];
+            Plan {
+                title: "t".into(),
+                profile: super::super::Profile::new(crate::domain::OsVersion::Debian12),
+                driver: super::super::Driver::Direct,
+                steps: vec![step],
+            }
+        };
+        let roots = super::super::steps::is_link(entry);
+        assert_eq!(
+            root_violations(&plan_with(roots), &site),
+            Vec::<String>::new()
+        );
+        let the_site_users = Probe::ok(
+            Command::new("test")
+                .sudo_as_site(&site)
+                .flag("-L")
+                .value(entry),
+        );
+        assert!(!root_violations(&plan_with(the_site_users), &site).is_empty());
+        let looks_through = Probe::ok(Command::new("test").flag("-d").value(entry));
+        assert!(!root_violations(&plan_with(looks_through), &site).is_empty());
+    }
 
     #[test]
     fn root_acts_on_the_home_and_its_entries_only() {

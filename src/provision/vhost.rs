@@ -37,7 +37,7 @@ pub(super) fn nginx_file(file: FileWrite, link: Option<String>) -> (Vec<Probe>, 
             file,
             link,
             test: test_nginx(),
-            test_new: true,
+            test_new_if: None,
         },
     )
 }

@@ -148,8 +148,8 @@ fn each_profile_uses_its_own_paths_and_services() {
     assert!(deb.contains("'ln' '-sfn' '--' '/etc/nginx/sites-available/example.com.conf' '/etc/nginx/sites-enabled/example.com.conf'"));
     assert!(deb.contains("listen.owner = www-data"));
     // The direct driver signals the daemons; systemd is never called.
-    assert!(deb.contains("'panel_signal' 'USR2' '/run/php-fpm/web1.pid'"));
-    assert!(deb.contains("'panel_signal' 'HUP' '/run/nginx.pid' || 'nginx'"));
+    assert!(deb.contains("'panel_signal' 'USR2' '/run/php-fpm/web1.pid' 'php-fpm'"));
+    assert!(deb.contains("'panel_signal' 'HUP' '/run/nginx.pid' 'nginx' || 'nginx'"));
     assert!(!deb.contains("systemctl"));
 }
 

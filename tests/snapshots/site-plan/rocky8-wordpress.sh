@@ -15,22 +15,25 @@ panel_one_of() {
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
 }
-# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+# Signal $1 to the process its pid file $2 names, if that process is still a $3 (a pid file
+# left from before a restart may name another process by now); fails when there is none.
 panel_signal() {
-  local pid=
+  local pid='' comm=''
   { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
-  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+  [[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+  { read -r comm </proc/"$pid"/comm; } 2>/dev/null || return 1
+  [[ $comm == "$3"* ]] && kill -s "$1" "$pid" 2>/dev/null
 }
-# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
-# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
-panel_http_status() {
-  local code=
-  exec 9<>/dev/tcp/127.0.0.1/80
+# The status nginx gives http://127.0.0.1/ for Host $1, as curl's %{http_code} prints it
+# (000 when nothing answers within 5 s; a connect to loopback is refused or made at once).
+panel_http_status() (
+  code=
+  exec 9<>/dev/tcp/127.0.0.1/80 || { printf 000; exit 0; }
   printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
   IFS=' ' read -r -t 5 _ code _ <&9 || true
-  exec 9<&-
+  code=${code%$'\r'}
   printf '%s' "${code:-000}"
-}
+)
 
 # --- 1/9 Create the system user web1
 echo '==> 1/9 Create the system user web1'

@@ -15,22 +15,25 @@ panel_one_of() {
   for want in "$@"; do [ "$got" = "$want" ] && return 0; done
   return 1
 }
-# Signal $1 to the process its pid file $2 names (as `pkill --pidfile`); fails when none.
+# Signal $1 to the process its pid file $2 names, if that process is still a $3 (a pid file
+# left from before a restart may name another process by now); fails when there is none.
 panel_signal() {
-  local pid=
+  local pid='' comm=''
   { read -r pid <"$2" || [ -n "$pid" ]; } 2>/dev/null || return 1
-  [[ $pid =~ ^[1-9][0-9]*$ ]] && kill -s "$1" "$pid" 2>/dev/null
+  [[ $pid =~ ^[1-9][0-9]*$ ]] || return 1
+  { read -r comm </proc/"$pid"/comm; } 2>/dev/null || return 1
+  [[ $comm == "$3"* ]] && kill -s "$1" "$pid" 2>/dev/null
 }
-# The status nginx gives http://127.0.0.1/ for Host $1 (as curl's %{http_code}; 000 when
-# nothing answers in 5 s). Only ever asked inside $(…): a refused connection ends that subshell.
-panel_http_status() {
-  local code=
-  exec 9<>/dev/tcp/127.0.0.1/80
+# The status nginx gives http://127.0.0.1/ for Host $1, as curl's %{http_code} prints it
+# (000 when nothing answers within 5 s; a connect to loopback is refused or made at once).
+panel_http_status() (
+  code=
+  exec 9<>/dev/tcp/127.0.0.1/80 || { printf 000; exit 0; }
   printf 'GET / HTTP/1.0\r\nHost: %s\r\nUser-Agent: panel\r\n\r\n' "$1" >&9
   IFS=' ' read -r -t 5 _ code _ <&9 || true
-  exec 9<&-
+  code=${code%$'\r'}
   printf '%s' "${code:-000}"
-}
+)
 
 # --- 1/3 Publish the ACME challenges for example.com
 echo '==> 1/3 Publish the ACME challenges for example.com'
@@ -150,7 +153,7 @@ printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /
 
 # --- 3/3 Reload nginx
 echo '==> 3/3 Reload nginx'
-'panel_signal' 'HUP' '/run/nginx.pid' || 'nginx'
+'nginx' '-s' 'reload' || 'nginx'
 if ! { panel_tries=0; until [ "$('curl' '-sS' '--max-time' '5' '-H' 'Host: example.com' '--' 'http://127.0.0.1/.well-known/acme-challenge/LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0' 2>/dev/null)" = 'LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0.thumb' ]; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
   'tail' '-n' '20' '--' '/var/log/nginx/error.log' >&2 2>&1 || true
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
