@@ -69,20 +69,34 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
         Some(TlsSource::Acme) => Some(crate::tls::serve::CertStore::new()),
         None => None,
     };
-    let tcp = TcpListener::bind(config.listen)
-        .into_acceptor()
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
-    let addr = tcp
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().copied())
-        .context("listener has no socket address")?;
-    let acceptor: BoxAcceptor = match &store {
-        Some(store) => {
-            web::tls::TlsAcceptor::new(tcp, crate::tls::serve::server_config(store.clone())).boxed()
-        }
-        None => tcp.boxed(),
+    // One acceptor per address (`--listen a,b`), TLS on each when the panel serves HTTPS.
+    let mut acceptor: Option<BoxAcceptor> = None;
+    let mut addr = None;
+    for at in std::iter::once(config.listen).chain(config.also_listen.iter().copied()) {
+        let tcp = TcpListener::bind(at)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("listening on {at}"))?;
+        let bound = tcp
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("listener has no socket address")?;
+        addr.get_or_insert(bound);
+        let one: BoxAcceptor = match &store {
+            Some(store) => {
+                web::tls::TlsAcceptor::new(tcp, crate::tls::serve::server_config(store.clone()))
+                    .boxed()
+            }
+            None => tcp.boxed(),
+        };
+        acceptor = Some(match acceptor {
+            Some(before) => before.combine(one).boxed(),
+            None => one,
+        });
+    }
+    let (Some(acceptor), Some(addr)) = (acceptor, addr) else {
+        anyhow::bail!("no address to listen on");
     };
     // Beside HTTPS, plain HTTP redirects (and answers the panel's ACME challenges).
     let mut extra: Vec<JoinHandle<()>> = Vec::new();
@@ -227,13 +241,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.url,
         config.data_dir.display()
     );
-    // No user yet: print a one-time link to create the first one (stdout for the operator,
-    // the log for whoever reads it later). There is no other way to register.
+    // No user yet: print a one-time link to create the first one, on the terminal only: the
+    // log goes to whoever can read it later, and the link makes its holder the first admin.
+    // There is no other way to register.
     if let Some(link) = crate::auth::first_run_link(&running.state.db, &config).await? {
         println!(
             "\nNo users yet. Open this one-time link within 30 minutes to create the first user and their passkey:\n\n    {link}\n"
         );
-        tracing::info!("first-run enrolment link: {link}");
+        tracing::info!("no users yet: the first-run enrolment link is on the terminal (stdout)");
     }
     let signal = signal.await;
     tracing::info!("{signal} received: finishing in-flight requests");

@@ -24,7 +24,8 @@ pub enum LogFormat {
 /// Values as given on the command line or in the environment; `None` means "not given".
 #[derive(Clone, Debug, Default, clap::Args)]
 pub struct ConfigArgs {
-    /// Address to listen on.
+    /// Address to listen on; more than one separated by commas (e.g. loopback for your browser
+    /// and a private address your servers reach).
     #[arg(long, env = "PANEL_LISTEN", global = true)]
     pub listen: Option<String>,
     /// Directory holding the SQLite database and the master key.
@@ -36,6 +37,10 @@ pub struct ConfigArgs {
     /// Public URL of the panel (origin of passkeys, setup and callback links).
     #[arg(long, env = "PANEL_URL", global = true)]
     pub url: Option<String>,
+    /// The URL your servers reach the panel at (setup commands and their callbacks), when it is
+    /// not the public URL: e.g. a private address while you browse the panel on localhost.
+    #[arg(long, env = "PANEL_SERVERS_URL", global = true)]
+    pub servers_url: Option<String>,
     /// Log format.
     #[arg(long, env = "PANEL_LOG_FORMAT", global = true, value_enum)]
     pub log_format: Option<LogFormat>,
@@ -69,6 +74,7 @@ struct FileConfig {
     listen: Option<String>,
     data_dir: Option<PathBuf>,
     url: Option<String>,
+    servers_url: Option<String>,
     log_format: Option<LogFormat>,
     trust_forwarded_for: Option<bool>,
     insecure_http: Option<bool>,
@@ -346,9 +352,13 @@ fn smtp_config(f: SmtpFile) -> Result<SmtpConfig, ConfigError> {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
+    /// Further addresses served alike (`--listen a,b`).
+    pub also_listen: Vec<SocketAddr>,
     pub data_dir: PathBuf,
     /// Public URL without a trailing slash, e.g. `http://localhost:8095`.
     pub url: String,
+    /// Where servers reach the panel (setup links, callbacks, deploy hooks), if not `url`.
+    pub servers_url: Option<String>,
     pub log_format: LogFormat,
     /// Whether `X-Forwarded-For` names the client (rate limits, session list).
     pub trust_forwarded_for: bool,
@@ -367,6 +377,17 @@ pub struct Config {
     pub tls: Option<TlsSource>,
     /// The plain-HTTP listener beside HTTPS (redirects, ACME challenges).
     pub http_listen: Option<SocketAddr>,
+}
+
+/// Whether servers can reach the panel's setup links, as configured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServersReach {
+    /// Servers can fetch setup links over https.
+    Fine,
+    /// The links point at loopback: only this machine can fetch them.
+    Loopback,
+    /// Plain http off loopback: the setup script crosses the network unencrypted.
+    PlainHttp,
 }
 
 /// A secret read from the environment; never printed by `Debug`, wiped on drop.
@@ -417,9 +438,15 @@ impl Config {
             .clone()
             .or(file.listen)
             .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_text
-            .parse()
-            .map_err(|_| ConfigError::Listen(listen_text.clone()))?;
+        let mut addresses = listen_text
+            .split(',')
+            .map(|a| {
+                a.trim()
+                    .parse::<SocketAddr>()
+                    .map_err(|_| ConfigError::Listen(a.trim().to_owned()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let listen = addresses.remove(0);
         let data_dir = args
             .data_dir
             .clone()
@@ -432,6 +459,12 @@ impl Config {
                 .or(file.url)
                 .unwrap_or_else(|| DEFAULT_URL.to_owned()),
         )?;
+        let servers_url = args
+            .servers_url
+            .clone()
+            .or(file.servers_url)
+            .map(|u| parse_url(&u))
+            .transpose()?;
         let log_format = args.log_format.or(file.log_format).unwrap_or_default();
         let trust_forwarded_for = args
             .trust_forwarded_for
@@ -447,6 +480,13 @@ impl Config {
             return Err(ConfigError::Url(format!(
                 "`{url}` is plain http: setup commands (`curl … | sudo bash`) and session cookies would cross the network in clear text. Use https (or a loopback address), or pass --insecure-http (PANEL_INSECURE_HTTP=true) to allow it"
             )));
+        }
+        if let Some(s) = &servers_url {
+            if s.starts_with("http://") && !is_loopback_url(s) && !insecure_http {
+                return Err(ConfigError::Url(format!(
+                    "servers_url `{s}` is plain http: setup commands (`curl … | sudo bash`) would cross the network in clear text. Use https, or pass --insecure-http (PANEL_INSECURE_HTTP=true) to allow it"
+                )));
+            }
         }
         let retention = retention(file.retention.unwrap_or_default())?;
         let selinux_quiet_window = match file.selinux.and_then(|s| s.quiet_window) {
@@ -467,8 +507,10 @@ impl Config {
             http_listen,
             acme,
             listen,
+            also_listen: addresses,
             data_dir,
             url,
+            servers_url,
             log_format,
             trust_forwarded_for,
             panel_key,
@@ -483,8 +525,10 @@ impl Config {
     pub fn for_data_dir(data_dir: &Path) -> Config {
         Config {
             listen: "127.0.0.1:0".parse().expect("static address"),
+            also_listen: Vec::new(),
             data_dir: data_dir.to_owned(),
             url: DEFAULT_URL.to_owned(),
+            servers_url: None,
             log_format: LogFormat::Pretty,
             trust_forwarded_for: false,
             panel_key: None,
@@ -501,6 +545,24 @@ impl Config {
     /// The public URL is plain http off loopback: the pages carry a warning.
     pub fn is_insecure(&self) -> bool {
         self.url.starts_with("http://") && !is_loopback_url(&self.url)
+    }
+
+    /// The URL servers reach the panel at, without a trailing slash.
+    pub fn servers_url(&self) -> &str {
+        self.servers_url.as_deref().unwrap_or(&self.url)
+    }
+
+    /// Why a new server could not call the panel back, or would do it in clear text: shown
+    /// where a setup command is.
+    pub fn servers_reach(&self) -> ServersReach {
+        let url = self.servers_url();
+        if is_loopback_url(url) {
+            ServersReach::Loopback
+        } else if url.starts_with("http://") {
+            ServersReach::PlainHttp
+        } else {
+            ServersReach::Fine
+        }
     }
 
     /// The `PANEL_KEY` value, if one was given.

@@ -20,6 +20,7 @@ pub const SECRET_COLUMNS: &[(&str, &str, &str)] = &[
     ("ssh_keys", "id", "private_key_encrypted"),
     ("databases", "id", "password_encrypted"),
     ("servers", "id", "callback_secret_encrypted"),
+    ("setup_tokens", "id", "token_encrypted"),
     ("sites", "id", "env_encrypted"),
     ("site_repositories", "site_id", "deploy_key_encrypted"),
     ("site_repositories", "site_id", "webhook_secret_encrypted"),

@@ -39,6 +39,15 @@
     });
   }
 
+  // Field errors go under their fields (as on every other form); the box above says what
+  // happened in a sentence.
+  function clearFieldErrors(btn) {
+    var form = btn.dataset.form && document.getElementById(btn.dataset.form);
+    if (!form) { return; }
+    form.querySelectorAll("[data-field-error]").forEach(function (p) { p.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (i) { i.removeAttribute("aria-invalid"); i.classList.remove("input-error"); });
+  }
+
   function showError(btn, err) {
     var box = document.getElementById(btn.dataset.error || "passkey-error");
     if (!box) { return; }
@@ -51,12 +60,26 @@
     } else if (err.name === "SecurityError") {
       text = "The browser refused passkeys on this address. Open the panel at its configured URL.";
     }
-    box.textContent = text;
+    var form = btn.dataset.form && document.getElementById(btn.dataset.form);
+    var unplaced = [];
+    (err.fields || []).forEach(function (f) {
+      var input = form && form.querySelector('[name="' + f.field + '"]');
+      if (!input) { unplaced.push(f.message); return; }
+      input.setAttribute("aria-invalid", "true");
+      input.classList.add("input-error");
+      var p = document.createElement("p");
+      p.className = "text-error text-sm mt-1";
+      p.setAttribute("data-field-error", f.field);
+      p.id = input.id + "-error";
+      input.setAttribute("aria-describedby", p.id);
+      p.textContent = f.message;
+      input.insertAdjacentElement("afterend", p);
+    });
     if (err.fields && err.fields.length) {
-      var ul = document.createElement("ul");
-      err.fields.forEach(function (f) { var li = document.createElement("li"); li.textContent = f.field + ": " + f.message; ul.appendChild(li); });
-      box.appendChild(ul);
+      text = err.fields.length === unplaced.length ? unplaced.join(" ") :
+        (err.fields.length === 1 ? "1 field needs a change." : err.fields.length + " fields need a change.");
     }
+    box.textContent = text;
     box.hidden = false;
     box.setAttribute("data-shown", "true");
   }
@@ -121,10 +144,12 @@
     }
     var box = document.getElementById(btn.dataset.error || "passkey-error");
     if (box) { box.hidden = true; box.textContent = ""; }
+    clearFieldErrors(btn);
     btn.disabled = true;
     var run = btn.dataset.passkey === "login" ? login : register;
     run(btn).then(function (done) {
-      window.location.assign(done.redirect || "/");
+      // data-next is a local path the panel checked when it rendered the login page.
+      window.location.assign(btn.dataset.next || done.redirect || "/");
     }).catch(function (err) {
       showError(btn, err);
     }).then(function () { btn.disabled = false; });

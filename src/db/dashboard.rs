@@ -6,7 +6,7 @@ use super::Pool;
 pub struct DashboardCounts {
     pub servers_total: i64,
     pub servers_active: i64,
-    /// Servers in `error` or `unreachable`.
+    /// Servers in `error` or `unreachable`, or stuck onboarding (`STUCK_SERVER`).
     pub servers_attention: i64,
     pub sites_total: i64,
     pub sites_active: i64,
@@ -21,8 +21,10 @@ pub struct DashboardCounts {
 pub const COUNTS: &str = "SELECT
             (SELECT n FROM list_counts WHERE name = 'servers') AS servers_total,
             (SELECT n FROM list_counts WHERE name = 'servers.active') AS servers_active,
-            (SELECT sum(n) FROM list_counts
-              WHERE name IN ('servers.error', 'servers.unreachable')) AS servers_attention,
+            coalesce((SELECT sum(n) FROM list_counts
+              WHERE name IN ('servers.error', 'servers.unreachable')), 0)
+              + (SELECT count(*) FROM servers WHERE status IN ('pending', 'provisioning')
+                  AND updated_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hours')) AS servers_attention,
             (SELECT n FROM list_counts WHERE name = 'sites') AS sites_total,
             (SELECT n FROM list_counts WHERE name = 'sites.active') AS sites_active,
             (SELECT n FROM list_counts WHERE name = 'sites.error') AS sites_error,
@@ -40,6 +42,55 @@ pub const COUNTS: &str = "SELECT
 /// whole, however many servers and sites there are.
 pub async fn counts(pool: &Pool) -> sqlx::Result<DashboardCounts> {
     sqlx::query_as(COUNTS).fetch_one(pool).await
+}
+
+/// Something on the dashboard's "needs attention" list: a server or site that failed, cannot
+/// be reached, or has waited too long in a state that should pass by itself.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Attention {
+    /// `server` or `site`.
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    pub updated_at: String,
+}
+
+/// A server still pending (or provisioning) this long after its last change is stuck: its
+/// setup command expired unused, or its script never called back.
+pub const STUCK_SERVER: &str = "-1 hours";
+/// A site still being created after this long is stuck (a job that never finished).
+pub const STUCK_SITE: &str = "-30 minutes";
+
+/// What needs attention, newest change first, at most `limit` of each kind; and how many in all.
+/// Each part is a range on a status index, so this stays small with 20,000 sites.
+pub async fn attention(pool: &Pool, limit: i64) -> sqlx::Result<(Vec<Attention>, i64)> {
+    let stuck_server = format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STUCK_SERVER}')");
+    let stuck_site = format!("strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '{STUCK_SITE}')");
+    let servers = format!(
+        "status IN ('error', 'unreachable')
+         OR (status IN ('pending', 'provisioning') AND updated_at < {stuck_server})"
+    );
+    let sites = format!(
+        "status = 'error' OR (status IN ('creating', 'provisioning') AND updated_at < {stuck_site})"
+    );
+    let rows = sqlx::query_as(&format!(
+        "SELECT * FROM (SELECT 'server' AS kind, id, name, status, status_reason, updated_at
+           FROM servers WHERE {servers} ORDER BY updated_at DESC LIMIT ?1)
+         UNION ALL
+         SELECT * FROM (SELECT 'site' AS kind, id, domain AS name, status, status_reason, updated_at
+           FROM sites WHERE {sites} ORDER BY updated_at DESC LIMIT ?1)"
+    ))
+    .bind(limit)
+    .fetch_all(pool)
+    .await?;
+    let total = sqlx::query_scalar(&format!(
+        "SELECT (SELECT count(*) FROM servers WHERE {servers}) + (SELECT count(*) FROM sites WHERE {sites})"
+    ))
+    .fetch_one(pool)
+    .await?;
+    Ok((rows, total))
 }
 
 /// A list's total from the counters (`servers`, `sites`, `databases`).
@@ -114,6 +165,48 @@ mod tests {
             (3, 0, 3, 0)
         );
         assert_eq!(total(&pool, "servers").await.unwrap(), 3);
+        crate::db::close(&pool).await;
+    }
+
+    #[tokio::test]
+    async fn failed_and_stuck_servers_need_attention_and_fresh_ones_do_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let pool = crate::db::open(dir.path()).await.unwrap();
+        let rows = [
+            ("fresh", "pending", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+            (
+                "stuck",
+                "pending",
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours')",
+            ),
+            ("broken", "error", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"),
+            (
+                "fine",
+                "active",
+                "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-2 hours')",
+            ),
+        ];
+        for (i, (name, status, at)) in rows.iter().enumerate() {
+            sqlx::query(&format!(
+                "INSERT INTO servers (id, name, ip_address, hostname, os_version, status, updated_at)
+                 VALUES (?, ?, ?, 'h', 'rocky_9', ?, {at})"
+            ))
+            .bind(crate::ids::ServerId::generate())
+            .bind(name)
+            .bind(format!("192.0.2.{i}"))
+            .bind(status)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+        let (list, total) = attention(&pool, 10).await.unwrap();
+        let mut names: Vec<&str> = list.iter().map(|a| a.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["broken", "stuck"]);
+        assert_eq!(total, 2);
+        assert_eq!(counts(&pool).await.unwrap().servers_attention, 2);
+        let (one, total) = attention(&pool, 1).await.unwrap();
+        assert_eq!((one.len(), total), (1, 2), "bounded list, full count");
         crate::db::close(&pool).await;
     }
 }

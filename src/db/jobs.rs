@@ -22,6 +22,15 @@ pub struct Job {
     /// The value the list is sorted by (its cursor).
     #[sqlx(default)]
     pub sort_key: String,
+    /// Names for people, where the query joined them (the list and a job's page).
+    #[sqlx(default)]
+    pub server_name: Option<String>,
+    #[sqlx(default)]
+    pub site_id: Option<String>,
+    #[sqlx(default)]
+    pub site_domain: Option<String>,
+    #[sqlx(default)]
+    pub actor_name: Option<String>,
 }
 crate::keyed!(Job);
 
@@ -30,9 +39,8 @@ fn order(_: TimeSort) -> &'static str {
 }
 
 pub const LISTING: Listing<TimeSort> = Listing {
-    columns: "j.id, j.server_id, j.kind, j.args, j.title, j.status, j.exit_code, j.error,
-              j.created_at, j.started_at, j.finished_at",
-    from: "jobs j",
+    columns: NAMED_COLUMNS,
+    from: NAMED_FROM,
     id: "j.id",
     search: &["j.title"],
     order,
@@ -94,6 +102,25 @@ pub async fn insert(pool: &Pool, job: &NewJob<'_>) -> sqlx::Result<JobId> {
 }
 
 const COLUMNS: &str = "id, server_id, kind, args, title, status, exit_code, error, created_at, started_at, finished_at";
+
+/// A job with the names a person reads: its server, its site (jobs about a site name it in their
+/// arguments) and who started it. Each join is a primary-key lookup per row.
+const NAMED_COLUMNS: &str = "j.id, j.server_id, j.kind, j.args, j.title, j.status, j.exit_code,
+    j.error, j.created_at, j.started_at, j.finished_at, s.name AS server_name,
+    si.id AS site_id, si.domain AS site_domain, u.name AS actor_name";
+const NAMED_FROM: &str = "jobs j LEFT JOIN servers s ON s.id = j.server_id
+    LEFT JOIN sites si ON si.id = json_extract(j.args, '$.site_id')
+    LEFT JOIN users u ON u.id = j.actor_id";
+
+/// A job with its names (`NAMED_COLUMNS`), for its page.
+pub async fn get_named(pool: &Pool, id: JobId) -> sqlx::Result<Option<Job>> {
+    sqlx::query_as(&format!(
+        "SELECT {NAMED_COLUMNS} FROM {NAMED_FROM} WHERE j.id = ?"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
 
 pub async fn get(pool: &Pool, id: JobId) -> sqlx::Result<Option<Job>> {
     sqlx::query_as(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))

@@ -330,8 +330,10 @@ pub async fn delete(pool: &Pool, id: ServerId) -> sqlx::Result<bool> {
 /// A new setup token for a server; every earlier one of the server stops working.
 pub async fn insert_setup_token(
     pool: &Pool,
+    id: crate::ids::SetupTokenId,
     server: ServerId,
     token_hash: &str,
+    token_sealed: &[u8],
     expires_at: &str,
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
@@ -340,15 +342,31 @@ pub async fn insert_setup_token(
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO setup_tokens (id, server_id, token_hash, expires_at) VALUES (?, ?, ?, ?)",
+        "INSERT INTO setup_tokens (id, server_id, token_hash, token_encrypted, expires_at) VALUES (?, ?, ?, ?, ?)",
     )
-    .bind(crate::ids::SetupTokenId::generate())
+    .bind(id)
     .bind(server)
     .bind(token_hash)
+    .bind(token_sealed)
     .bind(expires_at)
     .execute(&mut *tx)
     .await?;
     tx.commit().await
+}
+
+/// The server's unused, unexpired setup token, sealed, with its row id and expiry.
+pub async fn live_setup_token(
+    pool: &Pool,
+    server: ServerId,
+) -> sqlx::Result<Option<(crate::ids::SetupTokenId, Vec<u8>, String)>> {
+    sqlx::query_as(
+        "SELECT id, token_encrypted, expires_at FROM setup_tokens
+         WHERE server_id = ? AND used_at IS NULL AND expires_at > ? AND token_encrypted IS NOT NULL",
+    )
+    .bind(server)
+    .bind(super::now())
+    .fetch_optional(pool)
+    .await
 }
 
 /// The server a live setup token is for. Fetching the script does not spend the token (a link

@@ -100,3 +100,40 @@ pub async fn php(
     .fetch_all(pool)
     .await
 }
+
+/// What on `server` depends on `software` (a PHP `version`): the sites a PHP version or nginx
+/// serves, the databases MariaDB or PostgreSQL holds. At most `limit` names, and how many.
+pub async fn dependents(
+    pool: &Pool,
+    server: ServerId,
+    software: Software,
+    version: &str,
+    limit: i64,
+) -> sqlx::Result<(Vec<String>, i64)> {
+    // (table, name column, the condition beside the server, its value)
+    let (table, name, cond, key) = match software {
+        Software::Php => ("sites", "domain", " AND php_version = ?", Some(version)),
+        Software::Nginx => ("sites", "domain", "", None),
+        Software::MariaDb | Software::PostgreSql => (
+            "databases",
+            "name",
+            " AND db_type = ?",
+            Some(software.as_str()),
+        ),
+        Software::Redis | Software::Bun => return Ok((Vec::new(), 0)),
+    };
+    let names =
+        format!("SELECT {name} FROM {table} WHERE server_id = ?{cond} ORDER BY {name} LIMIT ?");
+    let mut list = sqlx::query_scalar(&names).bind(server);
+    if let Some(k) = key {
+        list = list.bind(k);
+    }
+    let list = list.bind(limit).fetch_all(pool).await?;
+    let count = format!("SELECT count(*) FROM {table} WHERE server_id = ?{cond}");
+    let mut n = sqlx::query_scalar(&count).bind(server);
+    if let Some(k) = key {
+        n = n.bind(k);
+    }
+    let n = n.fetch_one(pool).await?;
+    Ok((list, n))
+}

@@ -81,24 +81,53 @@ pub async fn create(
 /// A fresh one-time setup URL for a server (the page offers a new one when the last expired).
 pub async fn new_setup_url(state: &AppState, id: ServerId) -> AppResult<String> {
     let token = crate::crypto::random::token();
+    let row = crate::ids::SetupTokenId::generate();
+    let row_text = row.to_string();
+    let sealed = state.secrets.seal(
+        token.as_bytes(),
+        crate::crypto::SecretContext::new("setup_tokens", "token_encrypted", &row_text),
+    );
     db::servers::insert_setup_token(
         &state.db,
+        row,
         id,
         &crate::auth::hash_token(&token),
+        &sealed,
         &crate::auth::after(SETUP_TTL),
     )
     .await?;
-    Ok(format!("{}/setup/{token}", state.config.url))
+    Ok(setup_url(state, &token))
 }
 
-/// The command an operator runs on the new server, built like every other command line.
+fn setup_url(state: &AppState, token: &str) -> String {
+    format!("{}/setup/{token}", state.config.servers_url())
+}
+
+/// The server's setup URL while its token is unused and unexpired (the page shows the command
+/// until the server reports back), with when it expires.
+pub async fn live_setup_url(state: &AppState, id: ServerId) -> AppResult<Option<(String, String)>> {
+    let Some((row, sealed, expires)) = db::servers::live_setup_token(&state.db, id).await? else {
+        return Ok(None);
+    };
+    let row_text = row.to_string();
+    let token = state
+        .secrets
+        .open(
+            &sealed,
+            crate::crypto::SecretContext::new("setup_tokens", "token_encrypted", &row_text),
+        )
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let token = std::str::from_utf8(&token).map_err(|e| AppError::Internal(e.into()))?;
+    Ok(Some((setup_url(state, token), expires)))
+}
+
+/// The command an operator runs on the new server, as a person reads it: the URL quoted only if
+/// a shell would otherwise change it (it never needs to: `token` is URL-safe base64).
 pub fn setup_command(url: &str) -> String {
-    use crate::ssh::Command;
-    let fetch = Command::new("curl")
-        .flag("-fsSL")
-        .operand_without_separator(url);
-    let run = Command::new("sudo").flag("bash");
-    [fetch.to_string(), run.to_string()].join(" | ")
+    format!(
+        "curl -fsSL {} | sudo bash",
+        crate::ssh::command::quote_if_needed(url)
+    )
 }
 
 /// Render the setup script for a live setup token's server (each fetch logged with the address
@@ -166,7 +195,7 @@ pub fn render_script(
 ) -> String {
     use crate::ssh::command::quote;
     let assignments = [
-        ("PANEL_URL", config.url.as_str()),
+        ("PANEL_URL", config.servers_url()),
         ("PANEL_SERVER_ID", &server.id.to_string()),
         ("PANEL_OS", server.os_version.as_str()),
         ("PANEL_SSH_USER", &server.ssh_user),

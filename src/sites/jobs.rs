@@ -101,7 +101,7 @@ async fn perform(
                 .map_err(|e| JobFailure::new(e.public_message()))?;
             redact.push(secret.clone());
             let confirm = Confirm {
-                panel_url: state.config.url.trim_end_matches('/').to_owned(),
+                panel_url: state.config.servers_url().to_owned(),
                 server_id: server.id.to_string(),
                 site_id: site.id.to_string(),
                 secret,

@@ -299,6 +299,27 @@ pub async fn reveal_password(
     Ok(password)
 }
 
+/// Show the site's own `.env` values to edit them (Forge shows them behind a reveal too): the
+/// reveal is written to the server log with who asked.
+pub async fn reveal_env(
+    state: &AppState,
+    id: SiteId,
+    actor: Option<UserId>,
+) -> AppResult<Vec<(crate::domain::EnvKey, String)>> {
+    let site = load(state, id).await?;
+    let entries =
+        env_of(&site, &state.secrets).map_err(|m| AppError::Internal(anyhow::anyhow!(m)))?;
+    db::servers::log(
+        &state.db,
+        site.server_id,
+        LogLevel::Warning,
+        &format!(".env values of {} revealed", site.domain),
+        &serde_json::json!({ "site_id": site.id, "actor": actor }),
+    )
+    .await?;
+    Ok(entries)
+}
+
 /// What a node reports when a site's provisioning reached its last step.
 #[derive(Debug, Deserialize)]
 pub struct CreatedReport {

@@ -129,6 +129,32 @@ pub async fn submit(
             "Software can be managed once the server is active.".into(),
         ));
     }
+    // A removal that would break what runs on the server is refused, with what depends on it.
+    if action == Action::Remove {
+        let (names, n) =
+            db::software::dependents(pool, server.id, item.software, item.version(), 5).await?;
+        if n > 0 {
+            let what = match (
+                matches!(item.software, Software::MariaDb | Software::PostgreSql),
+                n == 1,
+            ) {
+                (true, true) => "database",
+                (true, false) => "databases",
+                (false, true) => "site",
+                (false, false) => "sites",
+            };
+            let more = if n > names.len() as i64 {
+                format!(" and {} more", n - names.len() as i64)
+            } else {
+                String::new()
+            };
+            return Err(AppError::Conflict(format!(
+                "{} is in use by {n} {what} on this server ({}{more}): move or delete them first.",
+                item.label(),
+                names.join(", ")
+            )));
+        }
+    }
     // The row: created `pending` for an install; an upgrade or removal needs an existing one.
     let existing = db::software::find(pool, server.id, item.software, item.version()).await?;
     let row = match (action, existing) {

@@ -338,9 +338,42 @@ pub fn quote(word: &str) -> String {
     out
 }
 
+/// A word for a person to read and paste: bare when no shell would treat any of its characters
+/// specially, single-quoted otherwise (`quote`).
+pub fn quote_if_needed(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:=@%+,".contains(&b));
+    if plain { word.to_owned() } else { quote(word) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_for_reading_are_bare_only_when_sh_reads_them_unchanged() {
+        for word in [
+            "https://panel.example.com:8443/setup/AbC-_x",
+            "a b",
+            "it's",
+            "$(id)",
+            "*",
+            "~root",
+            "",
+            "a;b",
+            "x\ny",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf '%s' {}", quote_if_needed(word)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), word, "{word:?}");
+        }
+        assert!(!quote_if_needed("https://h/setup/t").contains('\''));
+    }
 
     /// What a POSIX shell makes of a rendered line: run it through `sh` with `printf` and read
     /// back each argument as the program would receive it.

@@ -16,6 +16,24 @@ fn parse_name(name: &str) -> AppResult<KeyName> {
     KeyName::parse(name).map_err(|m| AppError::Invalid(vec![FieldError::new("name", m)]))
 }
 
+/// Names pick a key in lists and on the command line: two keys may not share one.
+async fn name_is_free(state: &AppState, name: &KeyName) -> AppResult<()> {
+    if db::ssh_keys::find_by_name(&state.db, name.as_str())
+        .await?
+        .is_empty()
+    {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(vec![FieldError::new(
+            "name",
+            format!(
+                "A key named “{}” is already in the panel: choose another name.",
+                name.as_str()
+            ),
+        )]))
+    }
+}
+
 /// Generate a key pair (RSA-4096 runs on a blocking thread) and store it.
 pub async fn generate(
     state: &AppState,
@@ -24,6 +42,7 @@ pub async fn generate(
     actor: Option<UserId>,
 ) -> AppResult<SshKeyPublic> {
     let name = parse_name(name)?;
+    name_is_free(state, &name).await?;
     let comment = name.as_comment();
     let parsed = tokio::task::spawn_blocking(move || ssh::generate(key_type, &comment))
         .await
@@ -67,6 +86,7 @@ async fn store(
     if let Some(existing) = db::ssh_keys::find_by_fingerprint(pool, &parsed.fingerprint).await? {
         return Err(duplicate(&existing.name));
     }
+    name_is_free(state, name).await?;
     let id = SshKeyId::generate();
     let id_text = id.to_string();
     let sealed = parsed.private_openssh.as_ref().map(|pem| {

@@ -37,7 +37,7 @@ pub fn empty_state(title: &str, text: &str, next: Option<(&str, &str)>) -> Marku
 
 /// A status value as a coloured badge. The colour class comes from a fixed table.
 pub fn badge(text: &str, class: &'static str) -> Markup {
-    html! { span.badge.badge-sm.(class) { (text) } }
+    html! { span.badge.badge-sm.whitespace-nowrap.(class) { (text) } }
 }
 
 pub trait StatusBadge {
@@ -76,7 +76,8 @@ pub fn table(headers: &[&str], rows: Markup) -> Markup {
     html! {
         div.card."bg-base-100".shadow-sm."overflow-x-auto" {
             table.table.table-zebra {
-                thead { tr { @for h in headers { th { (h) } } } }
+                // A column without a heading holds actions: say so to screen readers.
+                thead { tr { @for h in headers { th { @if h.is_empty() { span.sr-only { "Actions" } } @else { (h) } } } } }
                 tbody { (rows) }
             }
         }
@@ -123,6 +124,106 @@ pub fn toast(kind: &'static str, message: &str, fields: &[FieldError]) -> Markup
     }
 }
 
+/// A status badge that follows a state which changes by itself (a server onboarding, a site
+/// being created): while `changing`, it asks `poll` (a status route with `?shown=STATUS`) every
+/// two seconds; the route reloads the page once the state is not the one shown.
+pub fn live_status(id: &str, poll: &str, shown: &str, changing: bool, badge: Markup) -> Markup {
+    html! {
+        span id=(id) aria-live="polite"
+            hx-get=[changing.then(|| format!("{poll}?shown={shown}"))]
+            hx-trigger=[changing.then_some("every 2s")] hx-swap="outerHTML" {
+            (badge)
+            @if changing { span.loading.loading-dots.loading-xs."ml-2" role="img" aria-label="working" {} }
+        }
+    }
+}
+
+/// The answer to a status poll: the badge again, and a full reload once the state changed.
+pub fn live_status_response(markup: Markup, now: &str, shown: &str) -> poem::Response {
+    use poem::IntoResponse;
+    let mut resp = markup.into_response();
+    if now != shown {
+        resp.headers_mut()
+            .insert("HX-Refresh", poem::http::HeaderValue::from_static("true"));
+    }
+    resp
+}
+
+/// The `?shown=` of a status poll: the status the page was rendered with.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ShownStatus {
+    #[serde(default)]
+    pub shown: String,
+}
+
+/// The attributes and slot that make an htmx form show its errors inside itself: the panel's
+/// error renderer answers a failed request from a form named `id` into `#{id}-errors`.
+pub fn form_errors(id: &str) -> Markup {
+    html! { div id={ (id) "-errors" } aria-live="assertive" {} }
+}
+
+/// `hx-headers` naming the form whose error slot a failure goes to (see `form_errors`).
+pub fn form_header(id: &str) -> String {
+    format!(r#"{{"X-Panel-Form":"{id}"}}"#)
+}
+
+/// A destructive action behind a modal: `label` opens a dialog that says what happens and asks
+/// again; the dialog's form posts to `action` (with `fields`) and shows a refusal inside itself.
+/// `id` is unique on the page (ASCII letters, digits and dashes).
+pub fn confirm_action(
+    id: &str,
+    label: &str,
+    class: &'static str,
+    action: &str,
+    fields: Markup,
+    title: &str,
+    text: Markup,
+) -> Markup {
+    let dialog = format!("{id}-dialog");
+    html! {
+        button.btn.btn-sm.(class) type="button" command="show-modal" commandfor=(dialog) { (label) }
+        dialog.modal id=(dialog) aria-labelledby={ (id) "-title" } {
+            div.modal-box {
+                h3.text-lg.font-bold id={ (id) "-title" } { (title) }
+                div."py-3".text-sm { (text) }
+                form id=(id) method="post" action=(action) hx-post=(action) hx-headers=(form_header(id)) {
+                    (crate::web::layout::csrf_field())
+                    (fields)
+                    (form_errors(id))
+                    div.modal-action {
+                        button.btn type="button" command="close" commandfor=(dialog) { "Cancel" }
+                        button.btn.btn-error type="submit" { (label) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A button that copies the text of the element `target` (a CSS selector) to the clipboard.
+pub fn copy_button(target: &str, label: &str) -> Markup {
+    html! {
+        button.btn.btn-sm.btn-outline type="button" data-copy-target=(target) aria-label=(label) { "Copy" }
+    }
+}
+
+/// A form's errors at its top, each a link to its field (the fields show them again inline):
+/// a long form's error is not missed below the fold, and a screen reader hears them first.
+pub fn error_summary(errors: &[FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.alert.alert-error.items-start role="alert" data-error-summary {
+                div {
+                    p.font-semibold { @if errors.len() == 1 { "1 field needs a change" } @else { (errors.len()) " fields need a change" } }
+                    ul.list-disc."ml-5".text-sm {
+                        @for e in errors { li { a.link href=(format!("#{}", e.field)) { (e.message) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The error text under a form field, if that field has one.
 pub fn field_error(errors: &[FieldError], field: &str) -> Markup {
     html! {
@@ -132,10 +233,33 @@ pub fn field_error(errors: &[FieldError], field: &str) -> Markup {
     }
 }
 
-/// Timestamps are stored as RFC 3339 UTC; show them to the minute.
+/// Timestamps are stored as RFC 3339 UTC: shown as a person says it ("5 min ago", "in 3 h"),
+/// the exact UTC minute on hover (and to screen readers through `datetime`).
 pub fn time(ts: &str) -> Markup {
-    let short = ts.get(..16).unwrap_or(ts).replace('T', " ");
-    html! { time datetime=(ts) { (short) " UTC" } }
+    let exact = format!("{} UTC", ts.get(..16).unwrap_or(ts).replace('T', " "));
+    let said = chrono::DateTime::parse_from_rfc3339(ts)
+        .map(|t| relative(t.with_timezone(&chrono::Utc), chrono::Utc::now()))
+        .unwrap_or_else(|_| exact.clone());
+    html! { time datetime=(ts) title=(exact) { (said) } }
+}
+
+/// `then` as seen from `now`: seconds to days either way; the date beyond a month.
+pub fn relative(then: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> String {
+    let secs = (now - then).num_seconds();
+    let ago = secs >= 0;
+    let n = secs.unsigned_abs();
+    let amount = match n {
+        0..=44 => return "just now".to_owned(),
+        45..=5_399 => format!("{} min", (n + 30) / 60),
+        5_400..=129_599 => format!("{} h", (n + 1_800) / 3_600),
+        129_600..=2_591_999 => format!("{} days", (n + 43_200) / 86_400),
+        _ => return then.format("%Y-%m-%d").to_string(),
+    };
+    if ago {
+        format!("{amount} ago")
+    } else {
+        format!("in {amount}")
+    }
 }
 
 /// A labelled text input with its hint and its field error.
@@ -195,7 +319,32 @@ pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
 
 #[cfg(test)]
 mod duration_tests {
-    use super::duration;
+    use super::{duration, relative};
+
+    #[test]
+    fn times_read_like_a_person_would_say_them() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-06-15T12:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        let at = |s: &str| {
+            relative(
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .unwrap()
+                    .with_timezone(&chrono::Utc),
+                now,
+            )
+        };
+        assert_eq!(at("2026-06-15T11:59:50Z"), "just now");
+        assert_eq!(at("2026-06-15T11:55:00Z"), "5 min ago");
+        assert_eq!(at("2026-06-15T09:00:00Z"), "3 h ago");
+        assert_eq!(at("2026-06-12T12:00:00Z"), "3 days ago");
+        assert_eq!(at("2026-06-15T13:00:00Z"), "in 60 min");
+        assert_eq!(at("2026-06-18T12:00:00Z"), "in 3 days");
+        assert_eq!(at("2026-01-02T00:00:00Z"), "2026-01-02");
+        let html = super::time("2026-06-15T11:55:00.000Z").into_string();
+        assert!(html.contains("title=\"2026-06-15 11:55 UTC\""), "{html}");
+        assert!(html.contains("datetime=\"2026-06-15T11:55:00.000Z\""));
+    }
 
     #[test]
     fn durations_read_like_a_person_would_say_them() {

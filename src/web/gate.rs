@@ -41,9 +41,16 @@ pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
             Ok(next.call(req).await?.into_response())
         }
         None if req.method() == poem::http::Method::GET && !is_htmx(&req) => {
+            // Back to the page asked for after the login; "expired" when the browser still
+            // held a session cookie that no longer names a session.
+            let asked = req
+                .uri()
+                .path_and_query()
+                .map_or(paths::DASHBOARD, |p| p.as_str());
+            let expired = crate::web::session::cookie_token(&req).is_some();
             Ok(Response::builder()
                 .status(StatusCode::SEE_OTHER)
-                .header(header::LOCATION, paths::LOGIN)
+                .header(header::LOCATION, login_url(asked, expired))
                 .finish())
         }
         None => Ok(Response::builder()
@@ -52,6 +59,42 @@ pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
             .content_type("text/html; charset=utf-8")
             .body(html! { p { "Please log in." } }.into_string())),
     }
+}
+
+/// The login page's address that comes back to `asked` (a local path) afterwards.
+fn login_url(asked: &str, expired: bool) -> String {
+    let mut url = paths::LOGIN.to_owned();
+    let mut sep = '?';
+    if expired {
+        url.push_str("?expired=1");
+        sep = '&';
+    }
+    if asked != paths::DASHBOARD && local_path(asked).is_some() {
+        let encoded: String = asked
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                    char::from(b).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        url.push(sep);
+        url.push_str("next=");
+        url.push_str(&encoded);
+    }
+    url
+}
+
+/// `text` when it is a path on this panel (`/…`, not `//host` or `/\host`, no control
+/// characters, bounded): the only kind of address a login may send the browser back to.
+pub fn local_path(text: &str) -> Option<&str> {
+    let ok = text.len() <= 2048
+        && text.starts_with('/')
+        && !text.starts_with("//")
+        && !text.starts_with("/\\")
+        && !text.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(text)
 }
 
 /// Live streams (SSE) are served to the panel's own pages only: a request that says it comes

@@ -171,8 +171,10 @@ impl Page {
                                 (self.body)
                             }
                         }
-                        div."drawer-side".z-40 {
-                            label.drawer-overlay for="nav-drawer" aria-label="Close navigation" {}
+                        // A landmark holds the overlay too. The overlay is a pointer target only:
+                        // the keyboard reaches the drawer's checkbox (labelled) instead.
+                        nav."drawer-side".z-40 aria-label="Main" {
+                            label.drawer-overlay for="nav-drawer" aria-hidden="true" {}
                             aside.min-h-full."w-64"."bg-base-100".flex.flex-col {
                                 a.flex.items-center."gap-2"."px-6"."py-5".text-xl.font-bold href=(paths::DASHBOARD) {
                                     img."w-7"."h-7" src=(assets::url("favicon.svg")) alt="";
@@ -194,7 +196,7 @@ impl Page {
                                         div.flex.items-center.justify-between."gap-2" {
                                             div."min-w-0" {
                                                 div.font-semibold.truncate data-user-name { (u.name) }
-                                                div.text-xs."text-base-content/60".truncate { (u.email) }
+                                                div.text-xs."text-base-content/70".truncate { (u.email) }
                                             }
                                             form method="post" action=(paths::LOGOUT) {
                                                 (csrf_field())

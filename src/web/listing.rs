@@ -140,7 +140,7 @@ impl<'a, S: SortKey> ListView<'a, S> {
         let (sort, dir) = (self.query.sort, self.query.dir);
         let first_page = self.query.after.is_none() && self.query.before.is_none();
         html! {
-            nav.flex.items-center.justify-between."gap-3".text-sm."mt-3" aria-label="Pages" data-pager {
+            nav.flex.flex-wrap.items-center.justify-between."gap-3".text-sm."mt-3" aria-label="Pages" data-pager {
                 span."text-base-content/70" data-page-rows=(page.rows.len()) {
                     (page.rows.len()) " shown"
                     @if let Some(t) = total { " of " span data-total=(t) { (t) } }
@@ -204,10 +204,12 @@ pub fn status_links<S: SortKey, T: Copy + PartialEq>(
         }
     };
     html! {
-        div.join data-status-filter {
-            a.join-item.btn.btn-sm.btn-active[current.is_none()] href=(href(None)) { "All" }
+        // Wraps on a phone instead of pushing the page sideways.
+        nav.flex.flex-wrap."gap-1" aria-label="Status" data-status-filter {
+            a.btn.btn-sm.btn-active[current.is_none()] aria-current=[current.is_none().then_some("true")] href=(href(None)) { "All" }
             @for s in choices {
-                a.join-item.btn.btn-sm.btn-active[current == Some(*s)] href=(href(Some(*s))) data-status=(name(*s)) { (name(*s)) }
+                a.btn.btn-sm.btn-active[current == Some(*s)] aria-current=[(current == Some(*s)).then_some("true")]
+                    href=(href(Some(*s))) data-status=(name(*s)) { (name(*s)) }
             }
         }
     }

@@ -146,6 +146,9 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
         route = route.at(path, methods);
     }
     route
+        // Inside the session's scope, so an error page keeps the navigation of a signed-in
+        // user; the outer one below renders what fails around it (body limits).
+        .around(errors::render_errors)
         .around(session::load)
         .data(state)
         // Above the largest legitimate body (a 1 MB paste must reach the form and get a field

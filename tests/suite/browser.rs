@@ -229,6 +229,80 @@ impl Browser {
         .await;
     }
 
+    /// A Chrome DevTools Protocol command through chromedriver.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.post("/goog/cdp/execute", json!({ "cmd": cmd, "params": params }))
+            .await
+    }
+
+    /// Make the page's viewport `width`×`height` CSS pixels (`mobile`: a phone's, with touch
+    /// and its viewport meta tag honoured).
+    pub async fn viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.cdp(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}),
+        )
+        .await;
+    }
+
+    /// How far the page is wider than its viewport (0: no horizontal scrolling), with the
+    /// widest elements that stick out, to say what to fix.
+    pub async fn overflow(&self) -> (i64, Vec<String>) {
+        let v = self
+            .execute(
+                r##"const w = document.documentElement.clientWidth;
+                const over = document.documentElement.scrollWidth - w;
+                const culprits = [];
+                if (over > 0) {
+                  // What sticks out of the page itself: not inside a box that scrolls or clips.
+                  const clipped = (el) => {
+                    for (let a = el.parentElement; a && a !== document.body; a = a.parentElement) {
+                      if (getComputedStyle(a).overflowX !== "visible") { return true; }
+                    }
+                    return false;
+                  };
+                  for (const el of document.querySelectorAll("body *")) {
+                    const r = el.getBoundingClientRect();
+                    if (r.right > w + 1 && r.width > 0 && !clipped(el)) {
+                      culprits.push(el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + "." + [...el.classList].slice(0, 4).join(".") + " right=" + Math.round(r.right) + " " + JSON.stringify((el.textContent || "").trim().slice(0, 40)));
+                    }
+                  }
+                }
+                return { over, culprits: culprits.slice(0, 8) };"##,
+            )
+            .await;
+        let culprits = v["culprits"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| c.as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        (v["over"].as_i64().unwrap_or(0), culprits)
+    }
+
+    /// Run axe-core (vendored under tests/vendor, for tests only) on the page as it is now;
+    /// the critical and serious violations, each as "rule (impact): target…".
+    pub async fn axe(&self) -> Vec<String> {
+        static AXE: &str = include_str!("../vendor/axe-core/axe.min.js");
+        let script = format!(
+            "{AXE}\n;const done = arguments[arguments.length - 1];\n{}",
+            r#"axe.run(document, { resultTypes: ["violations"] }).then((r) => {
+                 done(r.violations.filter((v) => v.impact === "critical" || v.impact === "serious")
+                   .map((v) => v.id + " (" + v.impact + "): " + v.nodes.slice(0, 6).map((n) => n.target.join(" ") + (n.any[0] && n.any[0].message ? " [" + n.any[0].message + "]" : "")).join(" | ")));
+               }).catch((e) => done(["axe failed: " + e]));"#
+        );
+        let v = self.execute_async(&script).await;
+        v.as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x.as_str().unwrap_or("").to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Save a PNG of the viewport under `tests/artifacts/`.
     pub async fn screenshot(&self, name: &str) -> std::path::PathBuf {
         let b64 = self.get("/screenshot").await;

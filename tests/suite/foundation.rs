@@ -83,7 +83,13 @@ async fn every_non_public_route_refuses_anonymous_requests() {
         let status = resp.status().as_u16();
         if route.method == poem::http::Method::GET {
             assert_eq!(status, 303, "GET {path}");
-            assert_eq!(resp.headers()["location"], "/login", "GET {path}");
+            // Back to the page asked for after logging in (the dashboard is the default).
+            let back = if path == "/" {
+                "/login".to_owned()
+            } else {
+                format!("/login?next={path}")
+            };
+            assert_eq!(resp.headers()["location"], back.as_str(), "GET {path}");
         } else {
             assert_eq!(status, 401, "{} {path}", route.method);
         }

@@ -725,18 +725,25 @@ pub async fn add_server(
             ],
         )
         .await;
-    assert_eq!(resp.status(), 201);
-    let html = resp.text().await.unwrap();
-    let rest = &html[html.find("data-setup-command").unwrap()..];
-    let setup_url = &rest[rest.find("http").unwrap()..];
-    let setup_url = &setup_url[..setup_url.find('\'').unwrap()];
+    assert_eq!(resp.status(), 303, "adding a server redirects to its page");
+    let page = resp.headers()["location"].to_str().unwrap().to_owned();
+    let html = user.text(&page).await;
+    let setup_url = setup_url_in(&html);
     let id: panel::ids::ServerId =
         sqlx::query_scalar("SELECT id FROM servers WHERE ip_address = ?")
             .bind(node.ip())
             .fetch_one(app.db())
             .await
             .unwrap();
-    (id, setup_url.to_owned())
+    let setup_url = setup_url.to_owned();
+    (id, setup_url)
+}
+
+/// The setup URL in a server page's setup command (`curl -fsSL URL | sudo bash`).
+pub fn setup_url_in(html: &str) -> &str {
+    let rest = &html[html.find("data-setup-command").expect("a setup command")..];
+    let url = &rest[rest.find("http").unwrap()..];
+    &url[..url.find([' ', '<', '\'']).unwrap()]
 }
 
 /// Run the setup script on `node` as its operator would, and wait for the server to be active.

@@ -103,12 +103,9 @@ async fn a_host_key_other_than_the_reported_one_is_never_pinned_and_the_secret_s
     let resp = user
         .post_form(&format!("/servers/{id}/setup-url"), &[])
         .await;
-    let html = resp.text().await.unwrap();
-    let shown = &html[html
-        .find("data-setup-command")
-        .expect("a new setup command")..];
-    let url = &shown[shown.find("http").unwrap()..];
-    let url = url[..url.find(['\'', '&']).unwrap()].to_owned();
+    assert_eq!(resp.status(), 303);
+    let html = user.text(&format!("/servers/{id}")).await;
+    let url = crate::harness::setup_url_in(&html).to_owned();
     let run = node.root(&format!("set -o pipefail; curl -fsSL '{url}' | bash"), "");
     assert!(
         run.status.success(),

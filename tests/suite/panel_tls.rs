@@ -291,8 +291,10 @@ async fn passkey_login_in_chromium(app: &TestApp, base: &str, ip: &str, ca_file:
     })
     .await;
     b.click("form[action='/logout'] button").await;
-    b.wait_for("the login page", |url, _| url == format!("{base}/login"))
-        .await;
+    b.wait_for("the login page", |url, _| {
+        url == format!("{base}/login?logged_out=1")
+    })
+    .await;
     b.goto(&format!("{base}/login")).await;
     b.click("#login-button").await;
     b.wait_for("the dashboard after login over https", |url, src| {

@@ -18,14 +18,36 @@ pub(crate) struct PanelProcess {
 
 impl PanelProcess {
     pub(crate) fn start(data: &std::path::Path, port: u16) -> PanelProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_panel"))
+        Self::start_env(data, port, &[])
+    }
+
+    /// As `start`, with more (or other) environment variables.
+    pub(crate) fn start_env(
+        data: &std::path::Path,
+        port: u16,
+        env: &[(&str, String)],
+    ) -> PanelProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_panel"));
+        child
             .arg("serve")
             .env("PANEL_LISTEN", format!("127.0.0.1:{port}"))
             .env("PANEL_URL", format!("http://localhost:{port}"))
             .env("PANEL_DATA_DIR", data)
             .env_remove("PANEL_KEY")
+            .env_remove("PANEL_SERVERS_URL");
+        for (k, v) in env {
+            child.env(k, v);
+        }
+        let mut child = child
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // The log, kept beside the data (a test reads what it says).
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(data.join("panel.stderr"))
+                    .unwrap(),
+            )
             .spawn()
             .unwrap();
         let stdout = child.stdout.take().unwrap();
@@ -43,7 +65,7 @@ impl PanelProcess {
         PanelProcess { child, lines }
     }
 
-    fn enrolment_link(&self) -> String {
+    pub(crate) fn enrolment_link(&self) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
             if let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
@@ -152,8 +174,10 @@ async fn enrol_log_out_and_log_in_with_a_passkey_in_chromium() {
 
     // Log out, then log in without typing a user name.
     b.click("form[action='/logout'] button").await;
-    b.wait_for("the login page", |url, _| url == format!("{base}/login"))
-        .await;
+    b.wait_for("the login page", |url, _| {
+        url == format!("{base}/login?logged_out=1")
+    })
+    .await;
     b.screenshot("login.png").await;
     // The login page stores nothing: its token is a cookie; the ceremony makes the session.
     let before_login = b
@@ -238,8 +262,10 @@ async fn enrol_log_out_and_log_in_with_a_passkey_in_chromium() {
     // Without user verification the login fails, with a message that says why.
     b.set_user_verified(&authenticator, false).await;
     b.click("form[action='/logout'] button").await;
-    b.wait_for("the login page", |url, _| url == format!("{base}/login"))
-        .await;
+    b.wait_for("the login page", |url, _| {
+        url == format!("{base}/login?logged_out=1")
+    })
+    .await;
     b.click("#login-button").await;
     b.wait_for("the login error", |_, src| {
         src.contains("data-shown=\"true\"")
@@ -247,7 +273,11 @@ async fn enrol_log_out_and_log_in_with_a_passkey_in_chromium() {
     .await;
     let src = b.source().await;
     assert!(src.contains("user verification"), "clear message");
-    assert_eq!(b.url().await, format!("{base}/login"));
+    assert_eq!(
+        b.url().await,
+        format!("{base}/login?logged_out=1"),
+        "still on the login page"
+    );
     b.screenshot("login-without-user-verification.png").await;
     drop(b);
     panel.stop();

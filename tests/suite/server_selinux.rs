@@ -95,7 +95,10 @@ async fn the_selinux_tab_tells_the_truth_about_a_node_without_selinux() {
             .await;
         assert_eq!(resp.status(), 422, "{name} {value}");
         let body = resp.text().await.unwrap();
-        assert!(body.contains(&format!(">{field}</span>: ")), "{body}");
+        assert!(
+            body.contains(&format!("data-field-error=\"{field}\"")),
+            "{body}"
+        );
     }
     assert_eq!(job_count(&app).await, before);
 

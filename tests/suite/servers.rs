@@ -50,7 +50,14 @@ fn setup_url_from(html: &str) -> String {
         .expect("setup command shown");
     let rest = &html[start..];
     let url = &rest[rest.find("http").unwrap()..];
-    url[..url.find(['\'', '&']).unwrap()].to_owned()
+    url[..url.find(['\'', '&', ' ', '<']).unwrap()].to_owned()
+}
+
+/// A form post that answers "see the server page" (Post/Redirect/Get): that page.
+async fn followed(user: &LoggedIn, resp: reqwest::Response) -> String {
+    assert_eq!(resp.status(), 303, "redirected to the server page");
+    let to = resp.headers()["location"].to_str().unwrap().to_owned();
+    user.text(&to).await
 }
 
 async fn post_callback(app: &TestApp, ts: &str, nonce: &str, sig: Option<&str>, body: &str) -> u16 {
@@ -91,10 +98,28 @@ async fn onboarding_setup_url_signed_callback_and_first_contact() {
     let app = TestApp::spawn().await;
     let (user, key_id, node) = user_key_and_node(&app).await;
     let resp = add_server(&user, &key_id, "127.0.0.1", node.port).await;
-    assert_eq!(resp.status(), 201);
-    let html = resp.text().await.unwrap();
+    let html = followed(&user, resp).await;
     let url = setup_url_from(&html);
     assert!(url.starts_with(&format!("{}/setup/", app.base)), "{url}");
+    // Written as a person would type it, with a Copy button; a reload shows the same command.
+    assert!(
+        html.contains(&format!("curl -fsSL {url} | sudo bash")),
+        "{html}"
+    );
+    assert!(html.contains("data-copy-target=\"#setup-command-text\""));
+    let id_now: ServerId = sqlx::query_scalar("SELECT id FROM servers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let reloaded = user.text(&format!("/servers/{id_now}")).await;
+    assert_eq!(setup_url_from(&reloaded), url, "a reload keeps the command");
+    // The token is stored sealed, never as text.
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT token_encrypted FROM setup_tokens")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let token = url.rsplit('/').next().unwrap();
+    assert!(!stored.windows(token.len()).any(|w| w == token.as_bytes()));
     let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
         .fetch_one(app.db())
         .await
@@ -311,7 +336,7 @@ async fn hostile_server_fields_are_field_errors_and_nothing_is_stored() {
 
     // A duplicate IP is a field error too.
     let ok = add_server(&user, &key_id, "192.0.2.60", 22).await;
-    assert_eq!(ok.status(), 201);
+    assert_eq!(ok.status(), 303);
     let dup = add_server(&user, &key_id, "192.0.2.60", 22).await;
     assert_eq!(dup.status(), 422);
     assert!(dup.text().await.unwrap().contains("already in the panel"));
@@ -611,8 +636,7 @@ async fn php_versions_are_checked_against_the_os_and_rendered_into_the_script() 
     let alma = user
         .post_form("/servers", &form("alma_9", "8.3, 7.4 8.3", "192.0.2.81"))
         .await;
-    assert_eq!(alma.status(), 201);
-    let html = alma.text().await.unwrap();
+    let html = followed(&user, alma).await;
     let url = setup_url_from(&html);
     let script = client()
         .get(&url)
@@ -636,18 +660,15 @@ async fn a_new_setup_link_revokes_the_old_and_a_fetch_leaves_an_active_server_al
     let app = TestApp::spawn().await;
     let (user, key_id, node) = user_key_and_node(&app).await;
     let resp = add_server(&user, &key_id, "127.0.0.1", node.port).await;
-    let first = setup_url_from(&resp.text().await.unwrap());
+    let first = setup_url_from(&followed(&user, resp).await);
     let id: ServerId = sqlx::query_scalar("SELECT id FROM servers")
         .fetch_one(app.db())
         .await
         .unwrap();
-    let html = user
+    let resp = user
         .post_form(&format!("/servers/{id}/setup-url"), &[])
-        .await
-        .text()
-        .await
-        .unwrap();
-    let second = setup_url_from(&html);
+        .await;
+    let second = setup_url_from(&followed(&user, resp).await);
     assert_ne!(first, second);
     assert_eq!(
         client().get(&first).send().await.unwrap().status(),

@@ -75,14 +75,30 @@ fn wrong_address(state: &AppState, req: &Request) -> Option<String> {
     (host != configured_host).then(|| host.to_owned())
 }
 
+/// The login page's query: where to go afterwards, and why the user is here.
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    expired: Option<String>,
+    #[serde(default)]
+    logged_out: Option<String>,
+}
+
 #[handler]
-pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Response> {
+pub async fn login_page(
+    state: Data<&AppState>,
+    req: &Request,
+    poem::web::Query(q): poem::web::Query<LoginQuery>,
+) -> AppResult<Response> {
+    let next = crate::web::gate::local_path(&q.next).unwrap_or(paths::DASHBOARD);
     if req
         .extensions()
         .get::<Arc<SessionInfo>>()
         .is_some_and(|s| s.user.is_some())
     {
-        return Ok(redirect(paths::DASHBOARD));
+        return Ok(redirect(next));
     }
     // Nothing is stored for a page view: the token lives in a cookie until a ceremony starts.
     let (csrf, cookie) = session::page_token(&state, req);
@@ -90,11 +106,20 @@ pub async fn login_page(state: Data<&AppState>, req: &Request) -> AppResult<Resp
         .webauthn
         .is_none()
         .then_some(crate::auth::NO_PASSKEYS_HINT);
+    let notice = if q.logged_out.is_some() {
+        Some(views::LoginNotice::LoggedOut)
+    } else if q.expired.is_some() {
+        Some(views::LoginNotice::Expired)
+    } else {
+        None
+    };
     let page = views::login(
         &csrf,
         wrong_address(&state, req).as_deref(),
         &state.config.url,
         unavailable,
+        notice,
+        next,
     );
     Ok(with_cookie(page, cookie))
 }
@@ -139,19 +164,18 @@ pub async fn logout(state: Data<&AppState>, req: &Request) -> AppResult<Response
     if let Some(s) = req.extensions().get::<Arc<SessionInfo>>() {
         db::sessions::delete(&state.db, s.id).await?;
     }
-    let mut resp = redirect(paths::LOGIN);
+    const LOGGED_OUT: &str = "/login?logged_out=1";
+    let mut resp = redirect(LOGGED_OUT);
     if let Ok(v) = session::clear_cookie(&state.config).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
     }
     // htmx follows this instead of swapping the login page into the current one.
-    resp.headers_mut().insert(
-        "HX-Redirect",
-        header::HeaderValue::from_static(paths::LOGIN),
-    );
+    resp.headers_mut()
+        .insert("HX-Redirect", header::HeaderValue::from_static(LOGGED_OUT));
     Ok(resp)
 }
 
-fn redirect(to: &'static str) -> Response {
+fn redirect(to: &str) -> Response {
     Response::builder()
         .status(StatusCode::SEE_OTHER)
         .header(header::LOCATION, to)

@@ -20,11 +20,30 @@ fn error_box() -> Markup {
     html! { div #passkey-error.alert.alert-error role="alert" hidden {} }
 }
 
-pub fn login(csrf: &str, wrong: Option<&str>, url: &str, unavailable: Option<&str>) -> Markup {
+/// Why the login page is shown, when it is not the first visit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginNotice {
+    LoggedOut,
+    Expired,
+}
+
+pub fn login(
+    csrf: &str,
+    wrong: Option<&str>,
+    url: &str,
+    unavailable: Option<&str>,
+    notice: Option<LoginNotice>,
+    next: &str,
+) -> Markup {
     Page::new("Log in")
         .script("passkey.js")
         .body(html! {
             (address_warning(wrong, url))
+            @match notice {
+                Some(LoginNotice::LoggedOut) => div.alert.alert-success role="status" data-logged-out { span { "You are logged out." } },
+                Some(LoginNotice::Expired) => div.alert.alert-info role="status" data-session-expired { span { "Your session ended. Log in again to go on where you were." } },
+                None => {},
+            }
             @if let Some(hint) = unavailable {
                 div.alert.alert-error role="alert" data-passkeys-unavailable { span { (hint) } }
             }
@@ -34,10 +53,11 @@ pub fn login(csrf: &str, wrong: Option<&str>, url: &str, unavailable: Option<&st
             }
             (error_box())
             button #login-button.btn.btn-primary.w-full type="button" data-passkey="login"
-                data-options=(paths::LOGIN_OPTIONS) data-finish=(paths::LOGIN_FINISH) data-csrf=(csrf) {
+                data-options=(paths::LOGIN_OPTIONS) data-finish=(paths::LOGIN_FINISH) data-csrf=(csrf)
+                data-next=(next) {
                 "Log in with a passkey"
             }
-            p.text-sm."text-base-content/60" {
+            p.text-sm."text-base-content/70" {
                 "Lost your passkey? On the panel host, run "
                 code { "panel user recover EMAIL" } " for a one-time link to add a new one."
             }
@@ -104,7 +124,7 @@ pub fn link_unusable() -> Markup {
                 "This enrolment link is not valid: it is unknown, already used or expired. "
                 "Ask the panel's operator for a new one."
             }
-            p.text-sm."text-base-content/60" {
+            p.text-sm."text-base-content/70" {
                 "On the panel host: " code { "panel user invite EMAIL" } " or " code { "panel user recover EMAIL" } "."
             }
         })

@@ -161,7 +161,7 @@ pub fn tab(
                     (csrf_field())
                     label.label { input.checkbox.checkbox-sm type="checkbox" name="redirect" value="1" checked[site.https_redirect]; " Redirect HTTP to HTTPS (ACME challenges stay on HTTP)" }
                     label.label { input.checkbox.checkbox-sm type="checkbox" name="hsts" value="1" checked[site.hsts]; " Send Strict-Transport-Security (browsers then refuse plain HTTP for a year)" }
-                    p.text-xs."text-base-content/60" { "Applied when a certificate is served. nginx's TLS follows Mozilla's intermediate profile: TLS 1.2 and 1.3 only." }
+                    p.text-xs."text-base-content/70" { "Applied when a certificate is served. nginx's TLS follows Mozilla's intermediate profile: TLS 1.2 and 1.3 only." }
                     div.card-actions.justify-end { button.btn.btn-sm type="submit" { "Save settings" } }
                 }
             }

@@ -10,5 +10,6 @@ use crate::web::AppState;
 #[handler]
 pub async fn index(state: Data<&AppState>) -> AppResult<Markup> {
     let counts = db::dashboard::counts(&state.db).await?;
-    Ok(views::dashboard(&counts))
+    let attention = db::dashboard::attention(&state.db, 10).await?;
+    Ok(views::dashboard(&counts, &attention))
 }

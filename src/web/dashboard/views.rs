@@ -1,11 +1,11 @@
 use maud::{Markup, html};
 
-use crate::db::dashboard::DashboardCounts;
+use crate::db::dashboard::{Attention, DashboardCounts};
 use crate::paths;
-use crate::web::components::stat;
+use crate::web::components::{stat, time};
 use crate::web::layout::{Nav, Page};
 
-pub fn dashboard(c: &DashboardCounts) -> Markup {
+pub fn dashboard(c: &DashboardCounts, attention: &(Vec<Attention>, i64)) -> Markup {
     Page::new("Dashboard")
         .nav(Nav::Dashboard)
         .body(html! {
@@ -20,11 +20,45 @@ pub fn dashboard(c: &DashboardCounts) -> Markup {
                     &format!("last 7 days · {} failed", c.deployments_failed_7d), paths::DEPLOYMENTS))
                 (stat("SELinux denials", c.denials_24h, "last 24 hours", paths::SELINUX))
             }
-            @if c.sites_total == 0 {
+            @if !attention.0.is_empty() {
+                (attention_card(attention))
+            }
+            // Until a site is up: a failed first attempt still needs the guide.
+            @if c.sites_active == 0 {
                 (getting_started(c))
             }
         })
         .render()
+}
+
+/// Servers and sites that failed or are stuck, each with its reason and a link to it.
+fn attention_card(attention: &(Vec<Attention>, i64)) -> Markup {
+    let (rows, total) = attention;
+    html! {
+        section.card."bg-base-100".shadow-sm.border."border-warning" data-attention=(total) {
+            div.card-body {
+                h2.card-title { "Needs attention" span.badge.badge-warning { (total) } }
+                ul.flex.flex-col."gap-2" {
+                    @for a in rows {
+                        @let href = if a.kind == "server" { paths::SERVER } else { paths::SITE };
+                        @let stuck = matches!(a.status.as_str(), "pending" | "provisioning" | "creating");
+                        li.flex.flex-wrap.items-baseline."gap-x-2" {
+                            a.link.font-semibold href=(href.replace(":id", &a.id)) { (a.name) }
+                            span.text-sm { (a.kind) " · " (a.status) }
+                            span.text-sm."text-base-content/80" {
+                                @if let Some(r) = &a.status_reason { (r) }
+                                @else if stuck && a.kind == "server" { "no word from its setup command since " (time(&a.updated_at)) ": run a new one from its page" }
+                                @else if stuck { "still being created since " (time(&a.updated_at)) }
+                            }
+                        }
+                    }
+                }
+                @if *total > rows.len() as i64 {
+                    p.text-sm { "and " (total - rows.len() as i64) " more: see the " a.link href=(paths::SERVERS) { "servers" } " and " a.link href=(paths::SITES) { "sites" } " lists, filtered by status." }
+                }
+            }
+        }
+    }
 }
 
 /// The first steps, ticked off from real counts.
@@ -37,13 +71,13 @@ fn getting_started(c: &DashboardCounts) -> Markup {
             paths::SSH_KEYS,
         ),
         (
-            c.servers_total > 0,
+            c.servers_active > 0,
             "Add a server",
-            "Run the one-line setup command on an AlmaLinux, Rocky Linux or Debian server.",
+            "Run the one-line setup command on an AlmaLinux, Rocky Linux or Debian server; it is done when the server is active.",
             paths::SERVERS,
         ),
         (
-            c.sites_total > 0,
+            c.sites_active > 0,
             "Create a site",
             "WordPress, Laravel or plain PHP, each with its own user, pool and database.",
             paths::SITES,
@@ -88,7 +122,7 @@ mod tests {
             denials_24h: 42,
             ssh_keys_total: 1,
         };
-        let html = dashboard(&counts).into_string();
+        let html = dashboard(&counts, &(Vec::new(), 0)).into_string();
         for text in [
             "<div class=\"stat-value\">3</div>",
             "2 active · 1 need attention",
@@ -102,8 +136,9 @@ mod tests {
         }
         assert!(
             !html.contains("Getting started"),
-            "hidden once a site exists"
+            "hidden once a site is active"
         );
+        assert!(!html.contains("data-attention"), "nothing needs attention");
         assert!(html.contains("aria-current=\"page\""));
         assert_self_contained(&html);
     }
@@ -114,10 +149,47 @@ mod tests {
             ssh_keys_total: 1,
             ..Default::default()
         };
-        let html = dashboard(&counts).into_string();
+        let html = dashboard(&counts, &(Vec::new(), 0)).into_string();
         assert!(html.contains("Getting started"));
         assert!(html.contains("data-done=\"true\""), "the key step is done");
         assert_eq!(html.matches("data-done=\"false\"").count(), 2);
+        assert_self_contained(&html);
+    }
+
+    #[test]
+    fn a_failed_first_site_and_a_stuck_server_keep_the_guide_and_are_listed() {
+        let counts = DashboardCounts {
+            ssh_keys_total: 1,
+            servers_total: 1,
+            servers_attention: 1,
+            sites_total: 1,
+            sites_error: 1,
+            ..Default::default()
+        };
+        let stuck = Attention {
+            kind: "server".into(),
+            id: "01J0000000000000000000000S".into(),
+            name: "web-<1>".into(),
+            status: "pending".into(),
+            status_reason: None,
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        let failed = Attention {
+            kind: "site".into(),
+            id: "01J0000000000000000000000T".into(),
+            name: "shop.example.com".into(),
+            status: "error".into(),
+            status_reason: Some("php-fpm did not start".into()),
+            updated_at: "2026-01-01T00:00:00.000Z".into(),
+        };
+        let html = dashboard(&counts, &(vec![stuck, failed], 2)).into_string();
+        assert!(html.contains("Getting started"), "no site is active yet");
+        assert!(html.contains("data-attention=\"2\""));
+        assert!(html.contains("web-&lt;1&gt;"), "names are escaped");
+        assert!(html.contains("href=\"/servers/01J0000000000000000000000S\""));
+        assert!(html.contains("run a new one from its page"));
+        assert!(html.contains("php-fpm did not start"));
+        assert!(html.contains("1 need attention"));
         assert_self_contained(&html);
     }
 }

@@ -31,7 +31,7 @@ pub fn index(
                 (list.header("Name", DatabaseSort::Name))
                 th { "User" } th { "Engine" } th { "Server" } th { "Site" } th { "Status" }
                 (list.header("Created", DatabaseSort::Newest))
-                th {}
+                th { span.sr-only { "Actions" } }
             },
             html! {
                 @for d in &page.rows {

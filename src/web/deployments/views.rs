@@ -45,7 +45,7 @@ fn commit(d: &Deployment) -> Markup {
         @if let Some(c) = &d.commit_hash {
             span.font-mono title=(c) { (short(c)) }
             @if let Some(m) = &d.commit_message { " " span."text-base-content/70" { (m) } }
-        } @else { span."text-base-content/50" { "—" } }
+        } @else { span."text-base-content/70" { "—" } }
     }
 }
 

@@ -56,7 +56,7 @@ pub async fn show(
     Query(page): Query<LogPage>,
 ) -> AppResult<Markup> {
     let id = parse_id(&id)?;
-    let job = db::jobs::get(&state.db, id)
+    let job = db::jobs::get_named(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let steps = db::jobs::steps(&state.db, id).await?;

@@ -8,6 +8,11 @@ use crate::web::layout::{Nav, Page};
 use crate::web::listing::ListView;
 
 pub fn status_badge(status: JobStatus) -> Markup {
+    html! { span #job-status { (list_status_badge(status)) } }
+}
+
+/// The badge alone, for rows of a list (an element id appears once a page).
+fn list_status_badge(status: JobStatus) -> Markup {
     let class = match status {
         JobStatus::Queued => "badge-ghost",
         JobStatus::Running => "badge-info",
@@ -15,7 +20,7 @@ pub fn status_badge(status: JobStatus) -> Markup {
         JobStatus::Failed => "badge-error",
         JobStatus::Interrupted => "badge-warning",
     };
-    html! { span #job-status { (badge(status.as_str(), class)) } }
+    badge(status.as_str(), class)
 }
 
 /// One log line; text from a node is escaped here (maud) and never interpreted.
@@ -38,7 +43,7 @@ pub fn step_item(position: i64, description: &str, status: StepStatus, live: boo
             data-step-status=(status) data-content=[skipped.then_some("–")]
             sse-swap=[live.then_some(event.as_str())] hx-swap="outerHTML" {
             (description)
-            @if skipped { span."text-base-content/50" { " (already done)" } }
+            @if skipped { span."text-base-content/70" { " (already done)" } }
         }
     }
 }
@@ -74,13 +79,17 @@ pub fn index(
             (list.region(html! {
                 @if page.rows.is_empty() { (no_matches("jobs")) } @else {
                     (table(
-                        &["Job", "Started", "Status"],
+                        &["Job", "Server", "Site", "Started by", "Started", "Took", "Status"],
                         html! {
                             @for j in &page.rows {
                                 tr {
                                     td { a.link href=(with_id(paths::JOB, j.id)) { (j.title) } }
-                                    td { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
-                                    td { (status_badge(j.status)) }
+                                    td { (server_link(j)) }
+                                    td { (site_link(j)) }
+                                    td { (started_by(j)) }
+                                    td.whitespace-nowrap { (time(j.started_at.as_deref().unwrap_or(&j.created_at))) }
+                                    td.whitespace-nowrap { (crate::web::components::duration(j.started_at.as_deref(), j.finished_at.as_deref()).unwrap_or_else(|| "—".into())) }
+                                    td { (list_status_badge(j.status)) }
                                 }
                             }
                         },
@@ -91,6 +100,36 @@ pub fn index(
         }
     };
     Page::new("Jobs").nav(Nav::Jobs).body(body).render()
+}
+
+/// The job's server as a link, when it has one.
+fn server_link(j: &Job) -> Markup {
+    html! {
+        @match (j.server_id, &j.server_name) {
+            (Some(id), Some(name)) => a.link href=(with_id(paths::SERVER, id)) { (name) },
+            _ => span."text-base-content/70" { "—" },
+        }
+    }
+}
+
+/// The site the job was about, as a link, when it names one that still exists.
+fn site_link(j: &Job) -> Markup {
+    html! {
+        @match (&j.site_id, &j.site_domain) {
+            (Some(id), Some(domain)) => a.link href=(paths::SITE.replace(":id", id)) { (domain) },
+            _ => span."text-base-content/70" { "—" },
+        }
+    }
+}
+
+/// Who started the job: a person, or the panel itself (webhooks, schedules, the CLI).
+fn started_by(j: &Job) -> Markup {
+    html! {
+        @match &j.actor_name {
+            Some(name) => (name),
+            None => span."text-base-content/70" { "the panel" },
+        }
+    }
 }
 
 /// The part of a job's log a page shows: the newest lines (followed live while it runs) or a
@@ -123,6 +162,14 @@ pub fn show(job: &Job, steps: &[Step], log: &LogWindow) -> Markup {
     Page::new(job.title.clone())
         .nav(Nav::Jobs)
         .body(html! {
+            dl.flex.flex-wrap."gap-x-6"."gap-y-1".text-sm data-job-context {
+                div.flex."gap-2" { dt.font-semibold { "Server" } dd { (server_link(job)) } }
+                div.flex."gap-2" { dt.font-semibold { "Site" } dd { (site_link(job)) } }
+                div.flex."gap-2" { dt.font-semibold { "Started by" } dd { (started_by(job)) } }
+                @if let Some(took) = crate::web::components::duration(job.started_at.as_deref(), job.finished_at.as_deref()) {
+                    div.flex."gap-2" { dt.font-semibold { "Took" } dd { (took) } }
+                }
+            }
             (nav)
             (card_with(job, steps, &log.lines, true, !log.history, false))
         })
@@ -160,7 +207,7 @@ fn card_with(
                         span sse-swap=[live.then_some("status")] hx-swap="outerHTML" hx-target="#job-status" {
                             (status_badge(job.status))
                         }
-                        span.text-sm."text-base-content/60" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
+                        span.text-sm."text-base-content/70" { "started " (time(job.started_at.as_deref().unwrap_or(&job.created_at))) }
                         @if let Some(code) = job.exit_code { span.text-sm { "exit code " (code) } }
                     }
                     @if live || !steps.is_empty() {
@@ -181,7 +228,9 @@ fn card_with(
                     @if full_log_link {
                         a.link.text-sm href=(with_id(paths::JOB, job.id)) data-full-log { "The newest " (lines.len()) " lines; the whole log is on the job's page" }
                     }
+                    // Focusable, so a keyboard can scroll it; announced as a log.
                     div #job-log.mockup-code.font-mono.text-xs."p-4"."max-h-[70vh]"."overflow-y-auto"
+                        tabindex="0" role="log" aria-label="Job output"
                         sse-swap=[live.then_some("line")] hx-swap="beforeend" {
                         @for l in lines { (log_line(l.stream, &l.line)) }
                     }

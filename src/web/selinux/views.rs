@@ -39,7 +39,7 @@ fn mail_card(mail: &MailState) -> Markup {
                             li.flex.flex-wrap."gap-2".items-center data-mail-status=(m.status) {
                                 span.badge.badge-sm.badge-success[m.status == "sent"].badge-error[m.status == "failed"].badge-ghost[m.status == "pending"] { (m.status) }
                                 span { (truncate(&m.subject, 120)) }
-                                span."text-base-content/60" { (time(&m.created_at)) }
+                                span."text-base-content/70" { (time(&m.created_at)) }
                                 @if let Some(e) = &m.last_error {
                                     @if m.status != "sent" {
                                         span.text-error { "attempt " (m.attempts) " failed: " (truncate(e, 200)) "; retrying at " (time(&m.next_attempt_at)) }
@@ -101,28 +101,28 @@ pub fn index(
     let body = html! {
         form.card."bg-base-100".shadow-sm method="get" action=(paths::SELINUX) data-filters {
             div.card-body.flex.flex-row.flex-wrap.items-end."gap-3" {
-                label.form-control {
-                    span.label-text.text-xs { "Server" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Server" }
                     input.input.input-sm name="server" value=(form.server) placeholder="name or address" autocomplete="off";
                 }
-                label.form-control {
-                    span.label-text.text-xs { "Site" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Site" }
                     input.input.input-sm name="site" value=(form.site) placeholder="domain" autocomplete="off";
                 }
-                label.form-control {
-                    span.label-text.text-xs { "Text" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Text" }
                     input.input.input-sm name="q" value=(list.query.search.as_deref().unwrap_or("")) placeholder="comm, path, …" autocomplete="off";
                 }
-                label.form-control {
-                    span.label-text.text-xs { "Type" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Type" }
                     input.input.input-sm name="type" value=(form.setype) placeholder="httpd_t" autocomplete="off";
                 }
-                label.form-control {
-                    span.label-text.text-xs { "Class" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Class" }
                     input.input.input-sm name="class" value=(form.class) placeholder="file" autocomplete="off";
                 }
-                label.form-control {
-                    span.label-text.text-xs { "Period" }
+                label.flex.flex-col."gap-1" {
+                    span.text-xs { "Period" }
                     select.select.select-sm name="period" {
                         @for (v, label) in periods { option value=(v) selected[period == v] { (label) } }
                     }

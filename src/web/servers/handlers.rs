@@ -5,13 +5,14 @@ use poem::{IntoResponse, Request, Response, handler};
 
 use super::views;
 use crate::db;
-use crate::domain::{ListForm, ServerSort, TimeSort};
+use crate::domain::{ListForm, ServerSort, ServerStatus, TimeSort};
 use crate::error::{AppError, AppResult};
 use crate::ids::ServerId;
 use crate::paths;
 use crate::servers::{self, DeleteForm, ServerForm};
 use crate::software::SoftwareForm;
 use crate::web::AppState;
+use crate::web::components::{ShownStatus, live_status_response};
 use crate::web::listing::{self, ListView};
 use crate::web::session;
 
@@ -55,9 +56,11 @@ pub async fn new(state: Data<&AppState>) -> AppResult<Markup> {
         php_versions: "8.3".into(),
         ..Default::default()
     };
-    Ok(views::new(&keys, &form, &[]))
+    Ok(views::new(&keys, &form, &[], &state.config))
 }
 
+/// Add the server, then go to its page (Post/Redirect/Get: a reload shows the page again, and
+/// the setup command stays there until it is used or expires).
 #[handler]
 pub async fn create(
     state: Data<&AppState>,
@@ -65,24 +68,13 @@ pub async fn create(
     Form(form): Form<ServerForm>,
 ) -> AppResult<Response> {
     match servers::create(&state, &form, session::actor(req)).await {
-        Ok((id, url)) => {
-            let server = db::servers::get(&state.db, id)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let logs = db::servers::logs_page(
-                &state.db,
-                id,
-                None,
-                &crate::domain::ListQuery::first(TimeSort::Newest),
-            )
-            .await?;
-            Ok(views::show(&server, &logs, Some(&url))
-                .with_status(StatusCode::CREATED)
-                .into_response())
-        }
+        Ok((id, _)) => Ok(crate::web::htmx::redirect(&paths::with_id(
+            paths::SERVER,
+            id,
+        ))),
         Err(AppError::Invalid(errors)) => {
             let keys = db::ssh_keys::list(&state.db).await?;
-            Ok(views::new(&keys, &form, &errors)
+            Ok(views::new(&keys, &form, &errors, &state.config)
                 .with_status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response())
         }
@@ -121,13 +113,51 @@ pub async fn show(
         return Err(AppError::Invalid(errors));
     }
     let logs = db::servers::logs_page(&state.db, id, level, &query).await?;
-    let card = views::log_card(id, &logs, &query, level);
+    let people = db::users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id.to_string(), u.name))
+        .collect();
+    let card = views::log_card(id, &logs, &query, level, &people);
     // The filter form and the page links ask htmx for the log card only.
     if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
         return Ok(card);
     }
     let installed = db::software::list(&state.db, id).await?;
-    Ok(views::show_with_software(&server, card, None, &installed))
+    let setup = match server.status {
+        ServerStatus::Pending | ServerStatus::Provisioning | ServerStatus::Error => {
+            servers::live_setup_url(&state, id).await?
+        }
+        _ => None,
+    };
+    Ok(views::show_with_software(
+        &server,
+        card,
+        setup.as_ref().map(|(url, expires)| views::Setup {
+            url,
+            expires,
+            reach: state.config.servers_reach(),
+            servers_url: state.config.servers_url(),
+        }),
+        &installed,
+    ))
+}
+
+/// The status badge the server page polls while the server onboards.
+#[handler]
+pub async fn live_status(
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+    Query(shown): Query<ShownStatus>,
+) -> AppResult<Response> {
+    let server = db::servers::get(&state.db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(live_status_response(
+        views::live_status(&server),
+        server.status.as_str(),
+        &shown.shown,
+    ))
 }
 
 /// Delete after the server's name is typed to confirm; everything on it goes with it.
@@ -141,21 +171,19 @@ pub async fn delete(
     Ok(crate::web::htmx::redirect(crate::paths::SERVERS))
 }
 
+/// A new one-time setup command (the last one expired or was lost); back to the server page,
+/// which shows it.
 #[handler]
-pub async fn setup_url(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
+pub async fn setup_url(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let server = db::servers::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let url = servers::new_setup_url(&state, id).await?;
-    let logs = db::servers::logs_page(
-        &state.db,
+    servers::new_setup_url(&state, server.id).await?;
+    Ok(crate::web::htmx::redirect(&paths::with_id(
+        paths::SERVER,
         id,
-        None,
-        &crate::domain::ListQuery::first(TimeSort::Newest),
-    )
-    .await?;
-    Ok(views::show(&server, &logs, Some(&url)))
+    )))
 }
 
 /// `GET /setup/{token}`: the rendered setup script, once. Unknown, used and expired tokens all

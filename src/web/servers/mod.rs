@@ -16,6 +16,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::user(Method::GET, paths::SERVER, handlers::show),
         RouteSpec::user(Method::POST, paths::SERVER_SETUP_URL, handlers::setup_url),
         RouteSpec::user(Method::GET, paths::SERVER_HEALTH, handlers::health),
+        RouteSpec::user(Method::GET, paths::SERVER_STATUS, handlers::live_status),
         RouteSpec::user(Method::POST, paths::SERVER_DELETE, handlers::delete),
         RouteSpec::user(Method::POST, paths::SERVER_ROTATE_KEY, handlers::rotate_key),
         RouteSpec::user(Method::POST, paths::SERVER_SOFTWARE, handlers::software),

@@ -1,5 +1,6 @@
 use maud::{Markup, html};
 
+use crate::config::ServersReach;
 use crate::db::servers::{Server, ServerLog, ServerSummary};
 use crate::db::ssh_keys::SshKeySummary;
 use crate::domain::{ListQuery, Page as DbPage, ServerSort, TimeSort};
@@ -8,7 +9,8 @@ use crate::error::FieldError;
 use crate::paths::{self, with_id};
 use crate::servers::{Health, ServerForm, setup_command};
 use crate::web::components::{
-    StatusBadge, empty_state, field_error, no_matches, server_tabs, table_with_header, time,
+    StatusBadge, confirm_action, copy_button, empty_state, field_error, form_errors, form_header,
+    no_matches, server_tabs, table_with_header, time,
 };
 use crate::web::layout::{Nav, Page, csrf_field};
 use crate::web::listing::ListView;
@@ -60,11 +62,11 @@ pub fn index(
                         tr {
                             td.font-semibold {
                                 a.link href=(with_id(paths::SERVER, s.id)) { (s.name) }
-                                div.text-xs."text-base-content/60" { (s.hostname) }
+                                div.text-xs."text-base-content/70" { (s.hostname) }
                             }
                             td.font-mono { (s.ip_address) }
                             td { (s.os_version.label()) }
-                            td { @match s.selinux_mode { Some(m) => (m.badge()), None => span."text-base-content/50" { "unknown" } } }
+                            td { @match s.selinux_mode { Some(m) => (m.badge()), None => span."text-base-content/70" { "unknown" } } }
                             td { (s.site_count) }
                             td {
                                 (s.status.badge())
@@ -104,10 +106,18 @@ fn text_field(
     crate::web::components::text_field(label, name, value, errors, hint, true)
 }
 
-pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> Markup {
+pub fn new(
+    keys: &[SshKeySummary],
+    form: &ServerForm,
+    errors: &[FieldError],
+    config: &crate::config::Config,
+) -> Markup {
+    let usable: Vec<&SshKeySummary> = keys.iter().filter(|k| k.has_private_key).collect();
     Page::new("Add a server")
         .nav(Nav::Servers)
         .body(html! {
+            (reach_warning(config.servers_reach(), config.servers_url()))
+            (crate::web::components::error_summary(errors))
             form.card."bg-base-100".shadow-sm."max-w-2xl" method="post" action=(paths::SERVERS) {
                 div.card-body {
                     (csrf_field())
@@ -133,9 +143,11 @@ pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> 
                     }
                     fieldset.fieldset {
                         label.label for="ssh_key_id" { "SSH key the panel logs in with" }
-                        select #ssh_key_id.select.w-full name="ssh_key_id" {
-                            @for k in keys.iter().filter(|k| k.has_private_key) {
-                                option value=(k.id) selected[k.id.to_string() == form.ssh_key_id] { (k.name) " — " (k.fingerprint) }
+                        select #ssh_key_id.select.w-full name="ssh_key_id" required {
+                            // With several keys, one is chosen on purpose, not by list order.
+                            @if usable.len() != 1 { option value="" disabled selected[form.ssh_key_id.is_empty()] { "Choose a key" } }
+                            @for k in &usable {
+                                option value=(k.id) selected[k.id.to_string() == form.ssh_key_id || usable.len() == 1] { (k.name) " — " (k.fingerprint) }
                             }
                         }
                         (field_error(errors, "ssh_key_id"))
@@ -147,21 +159,62 @@ pub fn new(keys: &[SshKeySummary], form: &ServerForm, errors: &[FieldError]) -> 
         .render()
 }
 
-/// The server page right after it was added (or a new setup command): the newest log rows.
-pub fn show(server: &Server, logs: &DbPage<ServerLog>, setup_url: Option<&str>) -> Markup {
-    let first = ListQuery::first(TimeSort::Newest);
-    show_with_software(
-        server,
-        log_card(server.id, logs, &first, None),
-        setup_url,
-        &[],
+/// A live setup command for the server page.
+pub struct Setup<'a> {
+    pub url: &'a str,
+    pub expires: &'a str,
+    pub reach: ServersReach,
+    pub servers_url: &'a str,
+}
+
+/// Why a setup command may not work as shown: servers cannot reach a loopback URL; plain http
+/// carries the script in clear text. Nothing when servers reach the panel over https.
+pub fn reach_warning(reach: ServersReach, servers_url: &str) -> Markup {
+    html! {
+        @match reach {
+            ServersReach::Loopback => div.alert.alert-warning.items-start role="alert" data-reach-warning="loopback" {
+                div."min-w-0".break-words {
+                    p.font-semibold { "Servers cannot reach this panel at " span.font-mono.break-all { (servers_url) } }
+                    p.text-sm {
+                        "That address is this machine's loopback: a new server's setup command would fetch "
+                        "from itself and wait for ever. Start the panel with the URL your servers reach it at, "
+                        "e.g. " code.font-mono.break-all { "PANEL_SERVERS_URL=https://panel.example.com" }
+                        " (and " code.font-mono { "PANEL_LISTEN" } " on that address), or set " code.font-mono { "PANEL_URL" } " to it."
+                    }
+                }
+            },
+            ServersReach::PlainHttp => div.alert.alert-warning.items-start role="alert" data-reach-warning="http" {
+                div."min-w-0".break-words {
+                    p.font-semibold { "Setup commands use plain http" }
+                    p.text-sm {
+                        "The setup script, with the server's callback secret, crosses the network unencrypted "
+                        "from " span.font-mono.break-all { (servers_url) } ". Use an https URL where the network is not yours."
+                    }
+                }
+            },
+            ServersReach::Fine => {},
+        }
+    }
+}
+
+/// The server's status badge, live while the server onboards.
+pub fn live_status(server: &Server) -> Markup {
+    crate::web::components::live_status(
+        "server-status",
+        &with_id(paths::SERVER_STATUS, server.id),
+        server.status.as_str(),
+        matches!(
+            server.status,
+            ServerStatus::Pending | ServerStatus::Provisioning
+        ),
+        server.status.badge(),
     )
 }
 
 pub fn show_with_software(
     server: &Server,
     log: Markup,
-    setup_url: Option<&str>,
+    setup: Option<Setup<'_>>,
     software: &[crate::db::software::Installation],
 ) -> Markup {
     let onboarding = matches!(
@@ -175,7 +228,7 @@ pub fn show_with_software(
             section.card."bg-base-100".shadow-sm {
                 div.card-body {
                     div.flex.items-center."gap-3" {
-                        span #server-status { (server.status.badge()) }
+                        (live_status(server))
                         @if let Some(r) = &server.status_reason { span.text-error.text-sm { (r) } }
                     }
                     dl.grid."grid-cols-[max-content_1fr]"."gap-x-6"."gap-y-1".text-sm {
@@ -203,46 +256,70 @@ pub fn show_with_software(
                 }
             }
             @if server.status == ServerStatus::Active {
-                form.flex.justify-end method="post" action=(with_id(paths::SERVER_ROTATE_KEY, server.id)) {
-                    (csrf_field())
-                    button.btn.btn-outline.btn-sm type="submit" { "Rotate SSH key" }
+                div.flex.justify-end {
+                    (confirm_action(
+                        "rotate-key",
+                        "Rotate SSH key",
+                        "btn-outline",
+                        &with_id(paths::SERVER_ROTATE_KEY, server.id),
+                        html! {},
+                        "Rotate the panel's SSH key on this server?",
+                        html! {
+                            p { "The panel makes a new key, adds it to the server, checks that it logs in with it, "
+                                "and only then removes the old one from " span.font-mono { (server.ssh_user) } "'s authorized_keys." }
+                            p."mt-2" { "Other servers keep their keys. The old key stops working here." }
+                        },
+                    ))
                 }
                 section #health hx-get=(with_id(paths::SERVER_HEALTH, server.id)) hx-trigger="load, every 15s" hx-swap="innerHTML" {
                     div.skeleton."h-24".w-full {}
                 }
                 (software_card(server, software))
             }
-            @if let Some(url) = setup_url {
+            @if let Some(setup) = &setup {
                 section.card."bg-base-100".shadow-sm #setup-command {
                     div.card-body {
                         h2.card-title { "Run this on the server as root" }
-                        p.text-sm."text-base-content/70" {
-                            "The link works once, within an hour. The script is idempotent; when it is done it "
-                            "tells the panel, which connects, pins the host key and marks the server active."
+                        (reach_warning(setup.reach, setup.servers_url))
+                        p.text-sm."text-base-content/80" {
+                            "The command works once and expires " (time(setup.expires)) ". The script is idempotent; "
+                            "when it is done it tells the panel, which connects, pins the host key and marks the "
+                            "server active. This page follows along by itself."
                         }
-                        pre.mockup-code.text-sm."p-4".whitespace-pre-wrap.break-all data-setup-command { code { (setup_command(url)) } }
+                        div.flex.items-start."gap-2" {
+                            pre.mockup-code.text-sm."p-4".whitespace-pre-wrap.break-all."min-w-0".grow data-setup-command {
+                                code #setup-command-text { (setup_command(setup.url)) }
+                            }
+                            (copy_button("#setup-command-text", "Copy the setup command"))
+                        }
                     }
                 }
             } @else if onboarding {
                 form method="post" action=(with_id(paths::SERVER_SETUP_URL, server.id)) {
                     (csrf_field())
+                    p.text-sm."text-base-content/80"."mb-2" {
+                        "The setup command was used or has expired. If the server did not finish, run a new one."
+                    }
                     button.btn.btn-outline type="submit" { "Show a new setup command" }
                 }
             }
             (log)
             section.card."bg-base-100".shadow-sm."border-error/30".border {
-                form.card-body method="post" action=(with_id(paths::SERVER_DELETE, server.id))
-                    hx-post=(with_id(paths::SERVER_DELETE, server.id)) {
+                form #server-delete.card-body method="post" action=(with_id(paths::SERVER_DELETE, server.id))
+                    hx-post=(with_id(paths::SERVER_DELETE, server.id)) hx-headers=(form_header("server-delete")) {
                     (csrf_field())
                     h2.card-title.text-error { "Delete this server" }
                     p.text-sm {
                         "Removes the server from the panel with its sites, databases, jobs and logs. "
-                        "Nothing is changed on the machine itself. Type " span.font-mono { (server.name) } " to confirm."
+                        "Nothing is changed on the machine itself."
                     }
-                    div.flex."gap-2" {
-                        input.input name="confirm" autocomplete="off" aria-label="Server name";
+                    label.label for="server-delete-confirm" { "Type " span.font-mono { (server.name) } " to confirm" }
+                    div.flex.flex-wrap."gap-2" {
+                        input #server-delete-confirm.input name="confirm" autocomplete="off" required
+                            aria-describedby="server-delete-errors";
                         button.btn.btn-error type="submit" { "Delete" }
                     }
+                    (form_errors("server-delete"))
                 }
             }
         })
@@ -310,6 +387,7 @@ pub fn log_card(
     logs: &DbPage<ServerLog>,
     query: &ListQuery<TimeSort>,
     level: Option<crate::domain::LogLevel>,
+    people: &std::collections::HashMap<String, String>,
 ) -> Markup {
     let path = with_id(paths::SERVER, id);
     let text = query.search.as_deref();
@@ -329,8 +407,10 @@ pub fn log_card(
                     }
                     input.input.input-sm name="q" value=(text.unwrap_or("")) placeholder="Search messages and context" aria-label="Search";
                 }
-                @if logs.rows.is_empty() { p."text-base-content/60" { "Nothing logged" @if level.is_some() || text.is_some() { " that matches" } "." } }
+                @if logs.rows.is_empty() { p."text-base-content/70" { "Nothing logged" @if level.is_some() || text.is_some() { " that matches" } "." } }
                 @else {
+                    // Scrolls sideways on a phone; focusable so the keyboard can scroll it too.
+                    div."overflow-x-auto" tabindex="0" role="region" aria-label="Log entries" {
                     table.table.table-sm {
                         tbody {
                             @for l in &logs.rows {
@@ -338,10 +418,11 @@ pub fn log_card(
                                     td.whitespace-nowrap { (time(&l.created_at)) }
                                     td { (l.level.badge()) }
                                     td { (l.message) }
-                                    td.font-mono.text-xs.break-all { (l.context) }
+                                    td.text-xs.break-words { (context_text(&l.context, people)) }
                                 }
                             }
                         }
+                    }
                     }
                 }
                 div hx-target="#server-log" hx-select="#server-log" hx-swap="outerHTML" {
@@ -350,6 +431,31 @@ pub fn log_card(
             }
         }
     }
+}
+
+/// A log row's context as a person reads it: `key: value` pairs, the acting user by name (ids
+/// mean nothing to a reader), anything else as it was stored.
+pub fn context_text(context: &str, people: &std::collections::HashMap<String, String>) -> String {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(context)
+    else {
+        return context.to_owned();
+    };
+    map.iter()
+        .map(|(k, v)| {
+            let value = match (k.as_str(), v) {
+                ("actor", serde_json::Value::Null) => "the panel".to_owned(),
+                ("actor", serde_json::Value::String(id)) => people
+                    .get(id)
+                    .cloned()
+                    .unwrap_or_else(|| "a removed user".to_owned()),
+                (_, serde_json::Value::String(s)) => s.clone(),
+                (_, other) => other.to_string(),
+            };
+            let key = if k == "actor" { "by" } else { k.as_str() };
+            format!("{key}: {value}")
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn software_form(
@@ -379,7 +485,7 @@ fn software_card(server: &Server, software: &[crate::db::software::Installation]
             div.card-body {
                 h2.card-title { "Software" }
                 @if software.is_empty() {
-                    p."text-base-content/60" { "Nothing installed through the panel yet." }
+                    p."text-base-content/70" { "Nothing installed through the panel yet." }
                 } @else {
                     table.table.table-sm {
                         tbody {
@@ -389,7 +495,23 @@ fn software_card(server: &Server, software: &[crate::db::software::Installation]
                                     td { (s.status.badge()) @if let Some(r) = &s.status_reason { div.text-xs.text-error { (r) } } }
                                     td.text-right.whitespace-nowrap {
                                         (software_form(server, s.software.as_str(), &s.version, "upgrade", "Upgrade", "btn-ghost"))
-                                        (software_form(server, s.software.as_str(), &s.version, "remove", "Remove", "btn-ghost"))
+                                        @let id = format!("remove-{}-{}", s.software.as_str(), s.version.replace('.', "-"));
+                                        @let name = format!("{} {}", s.software.as_str(), s.version);
+                                        (confirm_action(
+                                            &id,
+                                            "Remove",
+                                            "btn-ghost",
+                                            &with_id(paths::SERVER_SOFTWARE, server.id),
+                                            html! {
+                                                input type="hidden" name="software" value=(s.software.as_str());
+                                                input type="hidden" name="version" value=(s.version);
+                                                input type="hidden" name="action" value="remove";
+                                            },
+                                            &format!("Remove {} from {}?", name.trim(), server.name),
+                                            html! {
+                                                p { "Its packages are removed from the server. The panel refuses if sites or databases still use it, and says which." }
+                                            },
+                                        ))
                                     }
                                 }
                             }

@@ -119,7 +119,7 @@ fn passkeys(v: &SettingsView<'_>) -> Markup {
                 p.text-sm."text-base-content/70" { "Passkeys are the only way to log in as " (v.user.email) ". Keep at least two, on different devices." }
                 div."overflow-x-auto" {
                     table.table {
-                        thead { tr { th { "Name" } th { "Added" } th { "Last used" } th {} } }
+                        thead { tr { th { "Name" } th { "Added" } th { "Last used" } th { span.sr-only { "Actions" } } } }
                         tbody {
                             @for p in v.passkeys {
                                 tr data-passkey-row {
@@ -128,7 +128,7 @@ fn passkeys(v: &SettingsView<'_>) -> Markup {
                                     td { @if let Some(t) = &p.last_used_at { (time(t)) } @else { "never" } }
                                     td.text-right {
                                         @if only_one {
-                                            span.text-xs."text-base-content/60" { "your only passkey" }
+                                            span.text-xs."text-base-content/70" { "your only passkey" }
                                         } @else {
                                             form method="post" action=(with_id(paths::PASSKEY_DELETE, p.id))
                                                 hx-post=(with_id(paths::PASSKEY_DELETE, p.id))
@@ -164,7 +164,7 @@ fn sessions(v: &SettingsView<'_>) -> Markup {
                 h2.card-title { "Active sessions" }
                 div."overflow-x-auto" {
                     table.table {
-                        thead { tr { th { "Browser" } th { "Address" } th { "Logged in" } th { "Last active" } th {} } }
+                        thead { tr { th { "Browser" } th { "Address" } th { "Logged in" } th { "Last active" } th { span.sr-only { "Actions" } } } }
                         tbody {
                             @for s in v.sessions {
                                 tr data-session-row {

@@ -95,18 +95,46 @@ pub async fn create(
     }
 }
 
-async fn page(state: &AppState, id: SiteId, revealed: Option<&str>) -> AppResult<Markup> {
+async fn page(
+    state: &AppState,
+    id: SiteId,
+    revealed: Option<&str>,
+    env_revealed: bool,
+) -> AppResult<Markup> {
     let site = db::sites::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
     let job = db::jobs::with_log(&state.db, site.last_job_id).await?;
     let entries = sites::env_of(&site, &state.secrets).unwrap_or_default();
-    Ok(views::show(&site, job.as_ref(), &entries, revealed))
+    Ok(views::show(
+        &site,
+        job.as_ref(),
+        &entries,
+        revealed,
+        env_revealed,
+    ))
 }
 
 #[handler]
 pub async fn show(state: Data<&AppState>, Path(id): Path<String>) -> AppResult<Markup> {
-    page(&state, parse_id(&id)?, None).await
+    page(&state, parse_id(&id)?, None, false).await
+}
+
+/// The status badge the site page polls while a job changes the site.
+#[handler]
+pub async fn live_status(
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+    Query(shown): Query<crate::web::components::ShownStatus>,
+) -> AppResult<Response> {
+    let site = db::sites::get(&state.db, parse_id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(crate::web::components::live_status_response(
+        views::live_status(&site),
+        site.status.as_str(),
+        &shown.shown,
+    ))
 }
 
 fn back(id: SiteId) -> Response {
@@ -190,7 +218,22 @@ pub async fn reveal_password(
 ) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let password = sites::reveal_password(&state, id, session::actor(req)).await?;
-    Ok(page(&state, id, Some(&password))
+    Ok(page(&state, id, Some(&password), false)
+        .await?
+        .with_header("Cache-Control", "no-store")
+        .into_response())
+}
+
+/// The `.env` editor with the site's values in it, to change them (audited like a password).
+#[handler]
+pub async fn reveal_env(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id = parse_id(&id)?;
+    sites::reveal_env(&state, id, session::actor(req)).await?;
+    Ok(page(&state, id, None, true)
         .await?
         .with_header("Cache-Control", "no-store")
         .into_response())

@@ -185,6 +185,20 @@ pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> 
         .render()
 }
 
+/// The site's status badge, live while the site is being created or changed by a job.
+pub fn live_status(site: &Site) -> Markup {
+    crate::web::components::live_status(
+        "site-status",
+        &with_id(paths::SITE_STATUS, site.id),
+        site.status.as_str(),
+        matches!(
+            site.status,
+            SiteStatus::Creating | SiteStatus::Provisioning | SiteStatus::Deleting
+        ),
+        site.status.badge(),
+    )
+}
+
 fn action_button(site: &Site, path: &'static str, label: &str, class: &'static str) -> Markup {
     html! {
         form method="post" action=(with_id(path, site.id)) {
@@ -199,7 +213,12 @@ pub fn show(
     job: Option<&(Vec<Step>, Vec<LogLine>, Job)>,
     env: &[(EnvKey, String)],
     revealed_password: Option<&str>,
+    env_revealed: bool,
 ) -> Markup {
+    // The job card says why it failed; the reason above it only when it says something else.
+    let job_said = job.is_some_and(|(_, _, j)| j.error.is_some() && j.error == site.status_reason);
+    // A database exists once provisioning made it.
+    let db_made = matches!(site.status, SiteStatus::Active | SiteStatus::Suspended);
     let aliases: Vec<String> = serde_json::from_str(&site.aliases).unwrap_or_default();
     Page::new(site.domain.clone())
         .nav(Nav::Sites)
@@ -208,13 +227,20 @@ pub fn show(
             section.card."bg-base-100".shadow-sm {
                 div.card-body {
                     div.flex.flex-wrap.items-center."gap-3" {
-                        (site.status.badge())
+                        (live_status(site))
                         span.text-sm { (site.app_type.label()) " · PHP " (site.php_version) " · on " (site.server_name) }
                         @if let Some(u) = &site.username { span.text-sm.font-mono { (u) } }
                         @if site.confirmed_at.is_some() { span.badge.badge-ghost.badge-sm { "confirmed by the node" } }
                     }
-                    @if let Some(reason) = &site.status_reason {
+                    @if let (Some(reason), false) = (&site.status_reason, job_said) {
                         div.alert.alert-error role="alert" { span { (reason) } }
+                    }
+                    @if matches!(site.status, SiteStatus::Active | SiteStatus::Suspended) {
+                        p.text-sm {
+                            a.link.font-semibold href={ "http://" (site.domain) "/" } target="_blank" rel="noopener noreferrer" data-site-url { "http://" (site.domain) }
+                            " · " a.link href=(with_id(paths::SITE_HTTPS, site.id)) { "HTTPS and certificate" }
+                            " · " a.link href=(with_id(paths::SITE_DEPLOYMENTS, site.id)) { "Deployments and their logs" }
+                        }
                     }
                     @if !aliases.is_empty() {
                         p.text-sm { "Also answers to: " span.font-mono { (aliases.join(", ")) } }
@@ -224,7 +250,7 @@ pub fn show(
                         @if site.status == SiteStatus::Active { (action_button(site, paths::SITE_SUSPEND, "Suspend", "btn-warning")) }
                         @if site.status == SiteStatus::Suspended { (action_button(site, paths::SITE_RESUME, "Resume", "btn-primary")) }
                     }
-                    p.text-xs."text-base-content/60" { "created " (time(&site.created_at)) }
+                    p.text-xs."text-base-content/70" { "created " (time(&site.created_at)) }
                 }
             }
             @if let Some((steps, lines, job)) = job {
@@ -242,15 +268,33 @@ pub fn show(
                                 span { "Password: " code.font-mono data-revealed-password { (pw) } " — this reveal is recorded in the server log." }
                             }
                         }
+                        @if !db_made {
+                            p.text-sm."text-base-content/80" data-db-not-made { "The database is made when the site is provisioned; it is not there yet." }
+                        }
+                        @if db_made {
                         div.flex.flex-wrap."gap-2" {
                             (action_button(site, paths::SITE_DB_REVEAL, "Reveal password", "btn-ghost"))
-                            (action_button(site, paths::SITE_DB_ROTATE, "Rotate password", "btn-outline"))
+                            (crate::web::components::confirm_action(
+                                "rotate-db-password",
+                                "Rotate password",
+                                "btn-outline",
+                                &with_id(paths::SITE_DB_ROTATE, site.id),
+                                html! {},
+                                "Rotate the database password?",
+                                html! {
+                                    p { "A new password is set on the database server and written to the site's "
+                                        span.font-mono { ".env" } ". Anything else that logs in with the old one "
+                                        "(a desktop client, another app) stops working until you give it the new one." }
+                                },
+                            ))
+                        }
                         }
                     }
                 }
             }
             section.card."bg-base-100".shadow-sm {
-                form.card-body method="post" action=(with_id(paths::SITE_ENV, site.id)) {
+                form #site-env.card-body method="post" action=(with_id(paths::SITE_ENV, site.id))
+                    hx-post=(with_id(paths::SITE_ENV, site.id)) hx-headers=(crate::web::components::form_header("site-env")) {
                     h2.card-title { ".env" }
                     p.text-sm."text-base-content/70" {
                         "Written to " span.font-mono { "/home/" (site.username.as_deref().unwrap_or("…")) "/.env" }
@@ -258,19 +302,33 @@ pub fn show(
                         "One KEY=value per line; values are kept literally and quoted for dotenv."
                     }
                     (csrf_field())
-                    @if !env.is_empty() {
-                        ul.text-sm.font-mono data-env-keys {
-                            @for (k, v) in env { li { (k) "=" span."text-base-content/50" { "•••• (" (v.chars().count()) " characters)" } } }
+                    @if !env.is_empty() && !env_revealed {
+                        ul.text-sm.font-mono.break-all data-env-keys {
+                            @for (k, v) in env { li { (k) "=" span."text-base-content/70" { "•••• (" (v.chars().count()) " characters)" } } }
                         }
                     }
-                    textarea.textarea.w-full.font-mono name="env" rows="5" placeholder="MAIL_HOST=smtp.example.com" {}
-                    p.label.text-xs { "Saving replaces the site's own keys with the lines above (values are not shown again)." }
-                    (field_error(&[], "env"))
+                    label.label for="site-env-text" { "The site's own keys" }
+                    textarea #site-env-text.textarea.w-full.font-mono name="env" rows=(if env_revealed { env.len().clamp(5, 30) } else { 5 })
+                        placeholder="MAIL_HOST=smtp.example.com" data-env-revealed[env_revealed] {
+                        @if env_revealed { @for (k, v) in env { (k) "=" (v) "\n" } }
+                    }
+                    p.label.text-xs {
+                        @if env_revealed { "Edit the values above and save; the reveal is recorded in the server log." }
+                        @else { "Saving replaces the site's own keys with the lines above. To change one value, show them first." }
+                    }
+                    (crate::web::components::form_errors("site-env"))
                     div.card-actions.justify-end { button.btn.btn-sm.btn-primary type="submit" { "Save .env" } }
+                }
+                @if !env.is_empty() && !env_revealed {
+                    form."px-6"."pb-6" method="post" action=(with_id(paths::SITE_ENV_REVEAL, site.id)) {
+                        (csrf_field())
+                        button.btn.btn-sm.btn-ghost type="submit" data-env-reveal { "Show the values to edit them" }
+                    }
                 }
             }
             section.card."bg-base-100".shadow-sm.border.border-error {
-                form.card-body method="post" action=(with_id(paths::SITE_DELETE, site.id)) {
+                form #site-delete.card-body method="post" action=(with_id(paths::SITE_DELETE, site.id))
+                    hx-post=(with_id(paths::SITE_DELETE, site.id)) hx-headers=(crate::web::components::form_header("site-delete")) {
                     h2.card-title.text-error { "Delete this site" }
                     p.text-sm { "Removes its vhost and PHP-FPM pool. Tick below to remove its user and files, and its database, too." }
                     (csrf_field())
@@ -280,8 +338,10 @@ pub fn show(
                     }
                     fieldset.fieldset {
                         label.label for="confirm" { "Type " span.font-mono { (site.domain) } " to confirm" }
-                        input #confirm.input.w-full name="confirm" autocomplete="off" required;
+                        input #confirm.input.w-full name="confirm" autocomplete="off" required
+                            aria-describedby="site-delete-errors";
                     }
+                    (crate::web::components::form_errors("site-delete"))
                     div.card-actions.justify-end { button.btn.btn-sm.btn-error type="submit" { "Delete site" } }
                 }
             }

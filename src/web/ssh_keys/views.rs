@@ -36,7 +36,7 @@ pub fn index(keys: &[SshKeySummary], state: &PageState) -> Markup {
             section #ssh-keys.flex.flex-col."gap-6" {
                 @if let Some((kind, message)) = &state.flash {
                     div.alert.alert-success[*kind == Flash::Success].alert-error[*kind == Flash::Error] role="alert" {
-                        span { (message) }
+                        span."min-w-0".break-all { (message) }
                     }
                 }
                 (list(keys))
@@ -76,7 +76,7 @@ fn list(keys: &[SshKeySummary]) -> Markup {
                 tr {
                     td.font-semibold { (k.name) }
                     td { (k.key_type) }
-                    td.font-mono.text-xs { (k.fingerprint) }
+                    td.font-mono.text-xs.break-all."min-w-40" { (k.fingerprint) }
                     td { @if k.has_private_key { (badge("stored encrypted", "badge-success")) } @else { (badge("public only", "badge-ghost")) } }
                     td { @if let Some(u) = &k.used_by { (u) } @else { "—" } }
                     td.whitespace-nowrap { (time(&k.created_at)) }
