@@ -899,6 +899,51 @@ mod tests {
     }
 
     #[test]
+    fn several_listen_addresses_and_a_servers_url() {
+        let c = Config::resolve(&ConfigArgs {
+            listen: Some("127.0.0.1:9001, 10.0.0.5:9001".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.also_listen, vec!["10.0.0.5:9001".parse().unwrap()]);
+        // The default public URL is loopback: servers could not reach it, and the pages say so.
+        assert_eq!(c.servers_url(), DEFAULT_URL);
+        assert_eq!(c.servers_reach(), ServersReach::Loopback);
+        let bad = Config::resolve(&ConfigArgs {
+            listen: Some("127.0.0.1:9001,nope".into()),
+            ..Default::default()
+        })
+        .unwrap_err();
+        assert!(bad.to_string().contains("`nope`"), "{bad}");
+        let https = Config::resolve(&ConfigArgs {
+            servers_url: Some("https://panel.example.com/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(https.servers_url(), "https://panel.example.com");
+        assert_eq!(https.servers_reach(), ServersReach::Fine);
+        assert_eq!(https.url, DEFAULT_URL, "the passkey origin is unchanged");
+        // Plain http off loopback needs the explicit allowance, and is then warned about.
+        let plain = ConfigArgs {
+            servers_url: Some("http://10.0.0.5:8095".into()),
+            ..Default::default()
+        };
+        assert!(
+            Config::resolve(&plain)
+                .unwrap_err()
+                .to_string()
+                .contains("servers_url")
+        );
+        let allowed = Config::resolve(&ConfigArgs {
+            insecure_http: Some(true),
+            ..plain
+        })
+        .unwrap();
+        assert_eq!(allowed.servers_reach(), ServersReach::PlainHttp);
+    }
+
+    #[test]
     fn bad_values_are_refused_with_the_setting_named() {
         let bad_listen = ConfigArgs {
             listen: Some("localhost".into()),

@@ -224,3 +224,27 @@ fn generic_message(status: StatusCode) -> String {
         _ => AppError::Internal(anyhow::anyhow!("")).public_message(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::decode_query;
+
+    #[test]
+    fn an_address_query_is_decoded_for_display_and_bounded() {
+        let pairs = decode_query("q=a+b%20c&period=%E2%82%AC&bad=%zz%4&=x&&k");
+        assert_eq!(
+            pairs,
+            [
+                ("q".to_owned(), "a b c".to_owned()),
+                ("period".to_owned(), "€".to_owned()),
+                ("bad".to_owned(), "%zz%4".to_owned()),
+                (String::new(), "x".to_owned()),
+                ("k".to_owned(), String::new()),
+            ]
+        );
+        let long = format!("v={}", "a".repeat(5000));
+        assert_eq!(decode_query(&long)[0].1.len(), 500);
+        let many = vec!["a=b"; 100].join("&");
+        assert_eq!(decode_query(&many).len(), 32);
+    }
+}
