@@ -61,10 +61,12 @@
     return new Promise(function (resolve, reject) {
       var area = document.createElement("textarea");
       area.value = text; area.setAttribute("readonly", ""); area.className = "sr-only";
-      document.body.appendChild(area); area.select();
+      var before = document.activeElement;
+      document.body.appendChild(area); area.focus(); area.select();
       var ok = false;
       try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
       area.remove();
+      if (before && before.focus) { before.focus(); }
       if (ok) { resolve(); } else { reject(new Error("copy refused")); }
     });
   }

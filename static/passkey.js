@@ -63,7 +63,7 @@
     var form = btn.dataset.form && document.getElementById(btn.dataset.form);
     var unplaced = [];
     (err.fields || []).forEach(function (f) {
-      var input = form && form.querySelector('[name="' + f.field + '"]');
+      var input = form && form.querySelector('[name="' + (window.CSS && CSS.escape ? CSS.escape(f.field) : f.field) + '"]');
       if (!input) { unplaced.push(f.message); return; }
       input.setAttribute("aria-invalid", "true");
       input.classList.add("input-error");

@@ -205,6 +205,7 @@ mod tests {
         assert_eq!(names, ["broken", "stuck"]);
         assert_eq!(total, 2);
         assert_eq!(counts(&pool).await.unwrap().servers_attention, 2);
+        assert!(COUNTS.contains(STUCK_SERVER), "one notion of stuck");
         let (one, total) = attention(&pool, 1).await.unwrap();
         assert_eq!((one.len(), total), (1, 2), "bounded list, full count");
         crate::db::close(&pool).await;

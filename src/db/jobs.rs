@@ -31,6 +31,9 @@ pub struct Job {
     pub site_domain: Option<String>,
     #[sqlx(default)]
     pub actor_name: Option<String>,
+    /// Who started it, if a person did (a removed user keeps the id, loses the name).
+    #[sqlx(default)]
+    pub actor_id: Option<String>,
 }
 crate::keyed!(Job);
 
@@ -107,7 +110,7 @@ const COLUMNS: &str = "id, server_id, kind, args, title, status, exit_code, erro
 /// arguments) and who started it. Each join is a primary-key lookup per row.
 const NAMED_COLUMNS: &str = "j.id, j.server_id, j.kind, j.args, j.title, j.status, j.exit_code,
     j.error, j.created_at, j.started_at, j.finished_at, s.name AS server_name,
-    si.id AS site_id, si.domain AS site_domain, u.name AS actor_name";
+    si.id AS site_id, si.domain AS site_domain, u.name AS actor_name, j.actor_id";
 const NAMED_FROM: &str = "jobs j LEFT JOIN servers s ON s.id = j.server_id
     LEFT JOIN sites si ON si.id = json_extract(j.args, '$.site_id')
     LEFT JOIN users u ON u.id = j.actor_id";

@@ -351,6 +351,12 @@ pub async fn insert_setup_token(
     .bind(expires_at)
     .execute(&mut *tx)
     .await?;
+    // A new command is news from the server's onboarding: it is not stuck since then.
+    sqlx::query("UPDATE servers SET updated_at = ? WHERE id = ?")
+        .bind(super::now())
+        .bind(server)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await
 }
 
@@ -383,7 +389,8 @@ pub async fn setup_token_server(pool: &Pool, token_hash: &str) -> sqlx::Result<O
 
 /// The server's setup script reported back: its setup tokens are spent.
 pub async fn spend_setup_tokens(pool: &Pool, server: ServerId) -> sqlx::Result<()> {
-    sqlx::query("UPDATE setup_tokens SET used_at = ? WHERE server_id = ? AND used_at IS NULL")
+    // A spent token is of no use to anyone: its sealed copy goes too.
+    sqlx::query("UPDATE setup_tokens SET used_at = ?, token_encrypted = NULL WHERE server_id = ? AND used_at IS NULL")
         .bind(super::now())
         .bind(server)
         .execute(pool)

@@ -149,6 +149,14 @@ pub fn live_status_response(markup: Markup, now: &str, shown: &str) -> poem::Res
     resp
 }
 
+/// The answer to a status poll for something deleted meanwhile: reload (the page then says it
+/// is gone), rather than an error toast every two seconds.
+pub fn gone_response() -> poem::Response {
+    poem::Response::builder()
+        .header("HX-Refresh", "true")
+        .body("")
+}
+
 /// The `?shown=` of a status poll: the status the page was rendered with.
 #[derive(Debug, Default, serde::Deserialize)]
 pub struct ShownStatus {
@@ -164,7 +172,7 @@ pub fn form_errors(id: &str) -> Markup {
 
 /// `hx-headers` naming the form whose error slot a failure goes to (see `form_errors`).
 pub fn form_header(id: &str) -> String {
-    format!(r#"{{"X-Panel-Form":"{id}"}}"#)
+    serde_json::json!({ "X-Panel-Form": id }).to_string()
 }
 
 /// A destructive action behind a modal: `label` opens a dialog that says what happens and asks

@@ -33,6 +33,7 @@ pub async fn render_errors<E: Endpoint>(next: E, req: poem::Request) -> poem::Re
         })
         .map(str::to_owned);
     match next.call(req).await {
+        Ok(resp) if htmx => Ok(super::htmx::for_htmx(resp.into_response())),
         Ok(resp) => Ok(resp.into_response()),
         Err(err) => Ok(render(
             &err,

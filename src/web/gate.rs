@@ -47,7 +47,8 @@ pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Resul
                 .uri()
                 .path_and_query()
                 .map_or(paths::DASHBOARD, |p| p.as_str());
-            let expired = crate::web::session::cookie_token(&req).is_some();
+            let expired = crate::web::session::cookie_token(&req).is_some()
+                && req.extensions().get::<Arc<SessionInfo>>().is_none();
             Ok(Response::builder()
                 .status(StatusCode::SEE_OTHER)
                 .header(header::LOCATION, login_url(asked, expired))

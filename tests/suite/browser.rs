@@ -120,8 +120,26 @@ impl Browser {
         self.call(reqwest::Method::GET, path, None).await
     }
 
+    /// Navigate to `url`. Tests that start and stop network namespaces beside this one change
+    /// the machine's interfaces, and Chromium then aborts a load with ERR_NETWORK_CHANGED: such
+    /// a load (a GET) is tried again.
     pub async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
+        for _ in 0..5 {
+            self.post("/url", json!({ "url": url })).await;
+            if !self.network_error().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        panic!("{url} did not load: the network kept changing");
+    }
+
+    /// Whether the page is Chromium's own "connection interrupted" page.
+    pub async fn network_error(&self) -> bool {
+        self.execute("return !!(document.body && document.body.classList.contains('neterror'));")
+            .await
+            .as_bool()
+            .unwrap_or(false)
     }
 
     pub async fn url(&self) -> String {

@@ -60,6 +60,11 @@ async fn wait(b: &Browser, what: &str, secs: u64, check: impl Fn(&str, &str) -> 
         if check(&url, &src) {
             return;
         }
+        // A load Chromium aborted because other tests changed the network: load it again.
+        if b.network_error().await {
+            b.goto(&url).await;
+            continue;
+        }
         assert!(
             Instant::now() < deadline,
             "timed out waiting for {what} at {url}:\n{}",
@@ -349,6 +354,22 @@ async fn a_newcomer_walks_from_the_first_run_link_to_a_live_site() {
     .await;
     b.click("#login-button").await;
     wait(&b, "the page asked for", 15, |url, _| url == site_page).await;
+
+    // 11. Deleting the server asks for its name; a wrong one is answered in the form, the
+    // right one lands on the servers list.
+    b.goto(&server_page).await;
+    b.type_into("#server-delete-confirm", "web-2").await;
+    b.click("#server-delete button[type=submit]").await;
+    wait(&b, "the confirmation's error in the form", 10, |_, src| {
+        src.contains("data-field-error=\"confirm\"") && src.contains("type the server's name")
+    })
+    .await;
+    b.type_into("#server-delete-confirm", "web-1").await;
+    b.click("#server-delete button[type=submit]").await;
+    wait(&b, "the servers list", 10, |url, src| {
+        url == format!("{base}/servers") && src.contains("No servers yet")
+    })
+    .await;
 
     // The first-run link went to the terminal only, never to the log.
     let log = std::fs::read_to_string(data.path().join("panel.stderr")).unwrap_or_default();

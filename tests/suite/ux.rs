@@ -169,10 +169,22 @@ async fn an_htmx_form_shows_its_errors_inside_itself_and_other_failures_toast() 
         .await
         .unwrap();
     assert_eq!(still, 1, "nothing was deleted");
+    // Without htmx, the same action answers with a plain 303.
+    let plain = user
+        .post_form(&format!("/servers/{server}/setup-url"), &[])
+        .await;
+    assert_eq!(plain.status(), 303);
     // The server page's delete form names its slot.
     let page = user.text(&format!("/servers/{server}")).await;
     assert!(page.contains("id=\"server-delete-errors\""));
     assert!(page.contains("X-Panel-Form&quot;:&quot;server-delete"));
+    // Done: htmx is told where to go in a 200 (a 303 would be followed by the browser and the
+    // next page swapped into the form).
+    let body = format!("csrf_token={}&confirm=web-1", user.csrf);
+    let done = user.post_raw(&path, &headers, &body).await;
+    assert_eq!(done.status(), 200);
+    assert_eq!(done.headers()["hx-redirect"], "/servers");
+    assert!(done.headers().get("location").is_none());
     app.stop().await;
 }
 

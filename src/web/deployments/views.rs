@@ -344,7 +344,10 @@ fn webhook_card(t: &SiteTab<'_>, repo: &Repository) -> Markup {
             div.card-body {
                 h2.card-title { "Push to deploy" }
                 p.text-sm."text-base-content/70" { "A push to " span.font-mono { (repo.branch) } " deploys when the git host calls:" }
-                code.font-mono.text-xs.break-all data-webhook-url { (t.webhook_url) }
+                div.flex.items-start."gap-2" {
+                    code #webhook-url.font-mono.text-xs.break-all."min-w-0".grow data-webhook-url { (t.webhook_url) }
+                    (crate::web::components::copy_button("#webhook-url", "Copy the webhook URL"))
+                }
                 ul.text-sm.list-disc."ml-5" {
                     li { "GitHub: Settings → Webhooks, content type application/json, the secret below; signed with X-Hub-Signature-256." }
                     li { "GitLab: Settings → Webhooks, push events, the secret below as the secret token." }
@@ -352,7 +355,8 @@ fn webhook_card(t: &SiteTab<'_>, repo: &Repository) -> Markup {
                 }
                 @if let Some(secret) = t.revealed_secret {
                     div.alert.alert-warning role="alert" {
-                        span { "Secret: " code.font-mono.break-all data-revealed-secret { (secret) } " — this reveal is recorded in the server log." }
+                        span."min-w-0" { "Secret: " code #webhook-secret.font-mono.break-all data-revealed-secret { (secret) } " — this reveal is recorded in the server log." }
+                        (crate::web::components::copy_button("#webhook-secret", "Copy the webhook secret"))
                     }
                 }
                 div.flex.flex-wrap."gap-2" {

@@ -125,9 +125,10 @@ fn site_link(j: &Job) -> Markup {
 /// Who started the job: a person, or the panel itself (webhooks, schedules, the CLI).
 fn started_by(j: &Job) -> Markup {
     html! {
-        @match &j.actor_name {
-            Some(name) => (name),
-            None => span."text-base-content/70" { "the panel" },
+        @match (&j.actor_name, &j.actor_id) {
+            (Some(name), _) => (name),
+            (None, Some(_)) => span."text-base-content/70" { "a removed user" },
+            (None, None) => span."text-base-content/70" { "the panel" },
         }
     }
 }

@@ -101,7 +101,7 @@ pub async fn show(
     req: &Request,
     Path(id): Path<String>,
     Query(filter): Query<LogFilter>,
-) -> AppResult<Markup> {
+) -> AppResult<Response> {
     let id = parse_id(&id)?;
     let server = db::servers::get(&state.db, id)
         .await?
@@ -121,7 +121,7 @@ pub async fn show(
     let card = views::log_card(id, &logs, &query, level, &people);
     // The filter form and the page links ask htmx for the log card only.
     if crate::web::htmx::is_htmx(req) && req.header("HX-Target") == Some("server-log") {
-        return Ok(card);
+        return Ok(card.into_response());
     }
     let installed = db::software::list(&state.db, id).await?;
     let setup = match server.status {
@@ -130,7 +130,8 @@ pub async fn show(
         }
         _ => None,
     };
-    Ok(views::show_with_software(
+    let shows_secret = setup.is_some();
+    let page = views::show_with_software(
         &server,
         card,
         setup.as_ref().map(|(url, expires)| views::Setup {
@@ -140,7 +141,14 @@ pub async fn show(
             servers_url: state.config.servers_url(),
         }),
         &installed,
-    ))
+    );
+    // The setup command holds a one-time secret: no cache keeps the page.
+    Ok(if shows_secret {
+        page.with_header("Cache-Control", "no-store")
+            .into_response()
+    } else {
+        page.into_response()
+    })
 }
 
 /// The status badge the server page polls while the server onboards.
@@ -150,9 +158,9 @@ pub async fn live_status(
     Path(id): Path<String>,
     Query(shown): Query<ShownStatus>,
 ) -> AppResult<Response> {
-    let server = db::servers::get(&state.db, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Some(server) = db::servers::get(&state.db, parse_id(&id)?).await? else {
+        return Ok(crate::web::components::gone_response());
+    };
     Ok(live_status_response(
         views::live_status(&server),
         server.status.as_str(),

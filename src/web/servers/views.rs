@@ -467,7 +467,8 @@ fn software_form(
     class: &'static str,
 ) -> Markup {
     html! {
-        form.inline method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id)) {
+        form.inline method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id))
+            hx-post=(with_id(paths::SERVER_SOFTWARE, server.id)) hx-headers=(form_header("software")) {
             (csrf_field())
             input type="hidden" name="software" value=(software);
             input type="hidden" name="version" value=(version);
@@ -484,6 +485,8 @@ fn software_card(server: &Server, software: &[crate::db::software::Installation]
         section #software.card."bg-base-100".shadow-sm {
             div.card-body {
                 h2.card-title { "Software" }
+                // Refusals of the forms below (an install or upgrade that cannot run now).
+                (form_errors("software"))
                 @if software.is_empty() {
                     p."text-base-content/70" { "Nothing installed through the panel yet." }
                 } @else {
@@ -518,7 +521,8 @@ fn software_card(server: &Server, software: &[crate::db::software::Installation]
                         }
                     }
                 }
-                form.flex.flex-wrap.items-end."gap-2" method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id)) {
+                form.flex.flex-wrap.items-end."gap-2" method="post" action=(with_id(paths::SERVER_SOFTWARE, server.id))
+                    hx-post=(with_id(paths::SERVER_SOFTWARE, server.id)) hx-headers=(form_header("software")) {
                     (csrf_field())
                     input type="hidden" name="action" value="install";
                     fieldset.fieldset {

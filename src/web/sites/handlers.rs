@@ -127,9 +127,9 @@ pub async fn live_status(
     Path(id): Path<String>,
     Query(shown): Query<crate::web::components::ShownStatus>,
 ) -> AppResult<Response> {
-    let site = db::sites::get(&state.db, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let Some(site) = db::sites::get(&state.db, parse_id(&id)?).await? else {
+        return Ok(crate::web::components::gone_response());
+    };
     Ok(crate::web::components::live_status_response(
         views::live_status(&site),
         site.status.as_str(),

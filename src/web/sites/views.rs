@@ -199,9 +199,11 @@ pub fn live_status(site: &Site) -> Markup {
     )
 }
 
+/// A site action's button; a refusal shows in the page's `site-actions` slot.
 fn action_button(site: &Site, path: &'static str, label: &str, class: &'static str) -> Markup {
     html! {
-        form method="post" action=(with_id(path, site.id)) {
+        form method="post" action=(with_id(path, site.id)) hx-post=(with_id(path, site.id))
+            hx-headers=(crate::web::components::form_header("site-actions")) {
             (csrf_field())
             button.btn.btn-sm.(class) type="submit" { (label) }
         }
@@ -250,6 +252,7 @@ pub fn show(
                         @if site.status == SiteStatus::Active { (action_button(site, paths::SITE_SUSPEND, "Suspend", "btn-warning")) }
                         @if site.status == SiteStatus::Suspended { (action_button(site, paths::SITE_RESUME, "Resume", "btn-primary")) }
                     }
+                    (crate::web::components::form_errors("site-actions"))
                     p.text-xs."text-base-content/70" { "created " (time(&site.created_at)) }
                 }
             }
@@ -265,7 +268,8 @@ pub fn show(
                             span.font-mono { (site.db_username.as_deref().unwrap_or_default()) } }
                         @if let Some(pw) = revealed_password {
                             div.alert.alert-warning role="alert" {
-                                span { "Password: " code.font-mono data-revealed-password { (pw) } " — this reveal is recorded in the server log." }
+                                span."min-w-0" { "Password: " code #db-password.font-mono.break-all data-revealed-password { (pw) } " — this reveal is recorded in the server log." }
+                                (crate::web::components::copy_button("#db-password", "Copy the database password"))
                             }
                         }
                         @if !db_made {
@@ -273,7 +277,11 @@ pub fn show(
                         }
                         @if db_made {
                         div.flex.flex-wrap."gap-2" {
-                            (action_button(site, paths::SITE_DB_REVEAL, "Reveal password", "btn-ghost"))
+                            // A plain post: the answer is the page with the password (never cached).
+                            form method="post" action=(with_id(paths::SITE_DB_REVEAL, site.id)) {
+                                (csrf_field())
+                                button.btn.btn-sm.btn-ghost type="submit" { "Reveal password" }
+                            }
                             (crate::web::components::confirm_action(
                                 "rotate-db-password",
                                 "Rotate password",
