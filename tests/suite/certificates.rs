@@ -375,6 +375,12 @@ async fn sites_get_certificates_from_acme_renew_them_and_explain_failures() {
     );
     let list = user.text("/certificates").await;
     assert!(list.contains("data-certificate=\"shop.test\""), "{list}");
+    // The site's overview links it over https and says until when its certificate holds.
+    let overview = user.text(&format!("/sites/{site}")).await;
+    assert!(
+        overview.contains("href=\"https://shop.test/\"") && overview.contains("certificate until"),
+        "{overview}"
+    );
 
     // testssl.sh: no HIGH or CRITICAL finding, nothing below TLS 1.2.
     testssl(&node, &pebble.issued_root, "shop.test");

@@ -293,6 +293,9 @@ async fn key_names_are_unique_and_a_site_env_reveal_is_logged() {
     assert_eq!(resp.status(), 303);
     let page = user.text(&format!("/sites/{site}")).await;
     assert!(!page.contains("mail.internal.test"), "values stay hidden");
+    // The overview says where the site answers and what its certificate is.
+    assert!(page.contains("href=\"http://shop.example.com/\""));
+    assert!(page.contains("no certificate: add one"));
     assert!(page.contains("data-env-reveal"));
     let shown = user
         .post_form(&format!("/sites/{site}/env/reveal"), &[])

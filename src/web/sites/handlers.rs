@@ -106,12 +106,16 @@ async fn page(
         .ok_or(AppError::NotFound)?;
     let job = db::jobs::with_log(&state.db, site.last_job_id).await?;
     let entries = sites::env_of(&site, &state.secrets).unwrap_or_default();
+    let cert = db::certificates::get(&state.db, id).await?;
     Ok(views::show(
         &site,
         job.as_ref(),
         &entries,
-        revealed,
-        env_revealed,
+        views::Shown {
+            password: revealed,
+            env: env_revealed,
+            cert: cert.as_ref(),
+        },
     ))
 }
 

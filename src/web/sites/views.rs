@@ -185,6 +185,13 @@ pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> 
         .render()
 }
 
+/// What a site page shows beyond the site itself: secrets revealed on request, its certificate.
+pub struct Shown<'a> {
+    pub password: Option<&'a str>,
+    pub env: bool,
+    pub cert: Option<&'a crate::db::certificates::SiteCertificate>,
+}
+
 /// The site's status badge, live while the site is being created or changed by a job.
 pub fn live_status(site: &Site) -> Markup {
     crate::web::components::live_status(
@@ -214,9 +221,14 @@ pub fn show(
     site: &Site,
     job: Option<&(Vec<Step>, Vec<LogLine>, Job)>,
     env: &[(EnvKey, String)],
-    revealed_password: Option<&str>,
-    env_revealed: bool,
+    shown: Shown<'_>,
 ) -> Markup {
+    let (revealed_password, env_revealed) = (shown.password, shown.env);
+    // Served over HTTPS once a certificate is active.
+    let https = shown
+        .cert
+        .is_some_and(|c| c.status == crate::domain::CertStatus::Active && c.chain_pem.is_some());
+    let scheme = if https { "https" } else { "http" };
     // The job card says why it failed; the reason above it only when it says something else.
     let job_said = job.is_some_and(|(_, _, j)| j.error.is_some() && j.error == site.status_reason);
     // A database exists once provisioning made it.
@@ -239,8 +251,18 @@ pub fn show(
                     }
                     @if matches!(site.status, SiteStatus::Active | SiteStatus::Suspended) {
                         p.text-sm {
-                            a.link.font-semibold href={ "http://" (site.domain) "/" } target="_blank" rel="noopener noreferrer" data-site-url { "http://" (site.domain) }
-                            " · " a.link href=(with_id(paths::SITE_HTTPS, site.id)) { "HTTPS and certificate" }
+                            a.link.font-semibold href={ (scheme) "://" (site.domain) "/" } target="_blank" rel="noopener noreferrer" data-site-url { (scheme) "://" (site.domain) }
+                            " · " a.link href=(with_id(paths::SITE_HTTPS, site.id)) data-site-cert {
+                                @match shown.cert {
+                                    Some(c) if https => {
+                                        "certificate until "
+                                        @match c.not_after.as_deref() { Some(t) => (time(t)), None => "—" }
+                                    },
+                                    Some(c) if c.error.is_some() => "certificate failing: see HTTPS",
+                                    Some(_) => "certificate being issued",
+                                    None => "no certificate: add one",
+                                }
+                            }
                             " · " a.link href=(with_id(paths::SITE_DEPLOYMENTS, site.id)) { "Deployments and their logs" }
                         }
                     }
