@@ -124,12 +124,12 @@ impl Browser {
     /// the machine's interfaces, and Chromium then aborts a load with ERR_NETWORK_CHANGED: such
     /// a load (a GET) is tried again.
     pub async fn goto(&self, url: &str) {
-        for _ in 0..5 {
+        for _ in 0..20 {
             self.post("/url", json!({ "url": url })).await;
             if !self.network_error().await {
                 return;
             }
-            tokio::time::sleep(Duration::from_millis(300)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         panic!("{url} did not load: the network kept changing");
     }

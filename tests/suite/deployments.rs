@@ -363,13 +363,14 @@ async fn deploys_by_ui_webhook_and_cli_roll_back_and_never_break_the_live_releas
         "{}",
         d.stdout
     );
-    assert!(
-        node.root("ls /tmp/pwned-msg /tmp/pwned-tick", "")
-            .status
-            .code()
-            != Some(0),
-        "nothing in the commit message ran"
-    );
+    // Each payload on its own: `ls a b` fails when either is missing, so it only caught both.
+    for trace in ["/tmp/pwned-msg", "/tmp/pwned-tick"] {
+        assert_eq!(
+            node.root(&format!("test -e {trace}"), "").status.code(),
+            Some(1),
+            "{trace}: something in the commit message ran"
+        );
+    }
     let shown = user.text(&format!("/deployments/{second}")).await;
     assert!(
         shown.contains("eve&lt;b&gt;; $(id)") && !shown.contains("eve<b>"),

@@ -354,9 +354,40 @@ pub struct IsolatedNode {
     /// Root's key for the node, to run things as an operator would.
     pub root_key: std::path::PathBuf,
     _keys: TempDir,
+    /// The lock on `number`, released after `drop` has stopped the node.
+    _claim: std::fs::File,
 }
 
-static NODE_NUMBERS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(20);
+/// Where node numbers are claimed: `K.lock`, locked while node K lives.
+pub fn node_locks() -> std::path::PathBuf {
+    std::env::temp_dir().join("panel-test-nodes")
+}
+
+/// A free node number, claimed by a lock on `node_locks()/K.lock` that is held as long as the
+/// returned file is open. `node.sh start K` first stops whatever node K was, so test processes
+/// running at once (the suite, a benchmark, a second `cargo test`) must never pick the same K;
+/// a counter per process did (each began at 20).
+// `File::try_lock` is newer than the panel's MSRV (1.85); only the tests use it, and they need a
+// stable toolchain from 1.89 on (the build image has 1.95).
+#[allow(clippy::incompatible_msrv)]
+pub fn claim_node_number() -> (u32, std::fs::File) {
+    let dir = node_locks();
+    std::fs::create_dir_all(&dir).unwrap();
+    for n in 20..250 {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(format!("{n}.lock")))
+            .unwrap();
+        match file.try_lock() {
+            Ok(()) => return (n, file),
+            Err(std::fs::TryLockError::WouldBlock) => continue,
+            Err(std::fs::TryLockError::Error(e)) => panic!("locking node number {n}: {e}"),
+        }
+    }
+    panic!("no free test node number in 20..250");
+}
 
 impl IsolatedNode {
     pub fn start() -> IsolatedNode {
@@ -370,7 +401,7 @@ impl IsolatedNode {
     }
 
     fn start_flavor(flavor: &str) -> IsolatedNode {
-        let number = NODE_NUMBERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let (number, claim) = claim_node_number();
         let keys = tempfile::tempdir().unwrap();
         let root_key = keys.path().join("root");
         let ok = std::process::Command::new("ssh-keygen")
@@ -393,6 +424,7 @@ impl IsolatedNode {
             String::from_utf8_lossy(&out.stderr)
         );
         IsolatedNode {
+            _claim: claim,
             number,
             ip: format!("10.200.{number}.2"),
             gateway: format!("10.200.{number}.1"),

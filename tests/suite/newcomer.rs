@@ -245,7 +245,9 @@ async fn a_newcomer_walks_from_the_first_run_link_to_a_live_site() {
         "the server to turn active on the open page",
         30,
         |url, src| {
-            url == server_page && src.contains("data-health") && !src.contains("data-setup-command")
+            url == server_page
+                && src.contains("data-health=\"\"")
+                && !src.contains("data-setup-command")
         },
     )
     .await;

@@ -187,7 +187,11 @@ async fn rotating_a_servers_key_switches_over_and_a_failed_rotation_rolls_back()
         .text()
         .await
         .unwrap();
-    assert!(health.contains("data-health"), "{health}");
+    // The numbers, not the "not available" fragment (whose attribute starts the same).
+    assert!(
+        health.contains("data-health>") && !health.contains("data-health-unavailable"),
+        "{health}"
+    );
     app.stop().await;
 }
 
@@ -369,4 +373,45 @@ async fn software_is_installed_upgraded_and_removed_through_jobs() {
         .await;
     assert_eq!(bad.status(), 422);
     app.stop().await;
+}
+
+/// Node numbers are claimed under a lock per number, so a number held by another process (a
+/// second test binary, a benchmark) is never given out: `node.sh start K` would stop its node.
+#[test]
+#[allow(clippy::incompatible_msrv)] // File::try_lock, as in `claim_node_number`
+fn a_node_number_another_process_holds_is_never_given_out() {
+    use crate::harness::{claim_node_number, node_locks};
+    let (a, first) = claim_node_number();
+    let (b, _second) = claim_node_number();
+    assert_ne!(a, b, "two claims in one process");
+    // Hand number `a` to another process: `flock` holds it while it sleeps.
+    drop(first);
+    let path = node_locks().join(format!("{a}.lock"));
+    let mut holder = std::process::Command::new("flock")
+        .arg("-x")
+        .arg(&path)
+        .args(["sleep", "60"])
+        .spawn()
+        .expect("flock(1) runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let probe = std::fs::File::open(&path).unwrap();
+        if probe.try_lock().is_err() {
+            break;
+        }
+        drop(probe);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "flock did not take the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let claims: Vec<_> = (0..5).map(|_| claim_node_number()).collect();
+    assert!(
+        claims.iter().all(|(n, _)| *n != a),
+        "number {a} was given out while another process held it: {:?}",
+        claims.iter().map(|(n, _)| n).collect::<Vec<_>>()
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
 }
