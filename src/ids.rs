@@ -118,6 +118,10 @@ ulid_id!(
     SetupTokenId,
     /// A message in the alert mail outbox.
     MailId,
+    /// An API token.
+    ApiTokenId,
+    /// One row of the panel's own audit log (who did what).
+    AuditEntryId,
 );
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //! parsed value types in [`domain`], and the HTTP layer in [`web`].
 
 pub mod account;
+pub mod api;
+pub mod api_tokens;
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod certificates;
 pub mod cli;

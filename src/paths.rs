@@ -83,6 +83,16 @@ pub const PASSKEY_DELETE: &str = "/settings/passkeys/:id/delete";
 pub const SESSION_REVOKE: &str = "/settings/sessions/:id/revoke";
 pub const PREFERENCES: &str = "/settings/preferences";
 pub const HEALTHZ: &str = "/healthz";
+/// The REST API (tokens, JSON, problem details); its own paths are in `api/`.
+pub const API: &str = "/api/v1";
+/// The API's OpenAPI document.
+pub const API_OPENAPI: &str = "/api/v1/openapi.json";
+pub const AUDIT: &str = "/audit";
+pub const AUDIT_EXPORT: &str = "/audit/export";
+pub const API_TOKENS: &str = "/settings/tokens";
+pub const API_TOKEN_REVOKE: &str = "/settings/tokens/:id/revoke";
+pub const USERS: &str = "/settings/users";
+pub const USER_ROLE: &str = "/settings/users/:id/role";
 /// Prefix of embedded static files (`/static/app.<hash>.css`).
 pub const STATIC: &str = "/static";
 pub const STATIC_ROUTE: &str = "/static/*path";

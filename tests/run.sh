@@ -15,9 +15,10 @@ log() { printf '\n== %s\n' "$*"; }
 # the DNS server wildcard certificates are proven through (RFC 2136); curl and
 # openssl read what a node serves over https; certutil (libnss3-tools) lets Chromium trust a test CA.
 # ansible-core runs the playbook the provisioning benchmark measures the panel's job against.
+# python3-venv and python3-pip hold Schemathesis (the API fuzzer) in its own environment.
 APT_PACKAGES=(sqlite3 openssh-client openssh-server shellcheck chromium chromium-driver debootstrap iproute2 auditd python3-dotenv php-cli php-mbstring php-vlucas-phpdotenv
   checkpolicy semodule-utils policycoreutils policycoreutils-python-utils setools selinux-utils selinux-policy-default selinux-policy-dev
-  pebble curl openssl testssl.sh libnss3-tools bind9 ansible-core)
+  pebble curl openssl testssl.sh libnss3-tools bind9 ansible-core python3-venv python3-pip)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -108,6 +109,19 @@ if ! command -v npm >/dev/null 2>&1; then
 fi
 log "static files match their sources"
 static/regenerate.sh --check
+
+# Schemathesis (PyPI, pinned) fuzzes the REST API against its OpenAPI document in the suite
+# (tests/suite/api.rs finds it through PANEL_SCHEMATHESIS). Its own virtual environment under
+# target/, made once.
+st_venv=target/schemathesis-venv
+if [[ ! -x $st_venv/bin/st ]] || ! "$st_venv/bin/st" --version 2>/dev/null | grep -q 4.32.5; then
+  log "installing schemathesis 4.32.5"
+  rm -rf "$st_venv"
+  python3 -m venv "$st_venv"
+  "$st_venv/bin/pip" install -q schemathesis==4.32.5
+fi
+PANEL_SCHEMATHESIS="$(pwd)/$st_venv/bin/st"
+export PANEL_SCHEMATHESIS
 
 log "shellcheck"
 shellcheck tests/run.sh tests/nodes/*.sh static/regenerate.sh .ci/run setup/*.sh

@@ -17,7 +17,7 @@ use super::ratelimit::{ACCOUNT_WINDOW, FAILURES_PER_ACCOUNT, RateLimiter};
 use super::{parse_display_name, parse_email, user_from_handle, user_handle};
 use crate::db::enrolment::EnrolmentToken;
 use crate::db::{self, Pool};
-use crate::domain::UserStatus;
+use crate::domain::{Role, UserStatus};
 use crate::error::FieldError;
 use crate::ids::{EnrolmentTokenId, UserId};
 
@@ -43,6 +43,14 @@ pub enum Ceremony {
 pub struct NewUser {
     pub email: String,
     pub name: String,
+    /// From the link: an invitation's role, owner for the first user.
+    #[serde(default = "least_role")]
+    pub role: Role,
+}
+
+/// A ceremony begun before roles existed makes the least powerful user.
+fn least_role() -> Role {
+    Role::Viewer
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +162,7 @@ pub async fn start_enrolment(
                     Some(NewUser {
                         email: email.clone(),
                         name: name.clone(),
+                        role: token.role.unwrap_or(Role::Viewer),
                     }),
                     email,
                     name,
@@ -280,17 +289,23 @@ pub async fn finish_registration(
         }
     }
     if let Some(new_user) = &new_user {
-        db::users::insert(&mut tx, user_id, &new_user.email, &new_user.name)
-            .await
-            .map_err(|e| match e.as_database_error().map(|d| d.kind()) {
-                Some(sqlx::error::ErrorKind::UniqueViolation) => {
-                    CeremonyError::Invalid(vec![FieldError::new(
-                        "email",
-                        "a user with this e-mail already exists",
-                    )])
-                }
-                _ => e.into(),
-            })?;
+        db::users::insert(
+            &mut tx,
+            user_id,
+            &new_user.email,
+            &new_user.name,
+            new_user.role,
+        )
+        .await
+        .map_err(|e| match e.as_database_error().map(|d| d.kind()) {
+            Some(sqlx::error::ErrorKind::UniqueViolation) => {
+                CeremonyError::Invalid(vec![FieldError::new(
+                    "email",
+                    "a user with this e-mail already exists",
+                )])
+            }
+            _ => e.into(),
+        })?;
     }
     db::credentials::insert(&mut tx, user_id, &cred_id, &passkey_name, &json).await?;
     tx.commit().await?;

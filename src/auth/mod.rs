@@ -12,12 +12,16 @@ use webauthn_rs::prelude::{Url, Uuid, Webauthn, WebauthnBuilder};
 use crate::config::Config;
 use crate::crypto::random;
 use crate::db::{self, Pool};
+use crate::domain::Role;
 use crate::ids::UserId;
 
 /// An enrolment link works this long.
 pub const ENROLMENT_TTL: Duration = Duration::from_secs(30 * 60);
 /// A session ends after this long without a request.
 pub const SESSION_IDLE: Duration = Duration::from_secs(12 * 60 * 60);
+/// Revealing a secret, adding a passkey, making a token and changing roles need a passkey check
+/// (the login, or a confirmation) no older than this.
+pub const FRESH_CHECK: Duration = Duration::from_secs(5 * 60);
 /// A session ends this long after login, whatever the activity.
 pub const SESSION_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// A pre-login session (CSRF token + ceremony) lives this long.
@@ -87,6 +91,7 @@ pub async fn issue_enrolment(
     email: Option<&str>,
     name: Option<&str>,
     user_id: Option<UserId>,
+    role: Option<Role>,
 ) -> sqlx::Result<String> {
     let token = random::token();
     let hash = hash_token(&token);
@@ -98,6 +103,7 @@ pub async fn issue_enrolment(
             email,
             name,
             user_id,
+            role,
             expires_at: after(ENROLMENT_TTL),
         },
     )
@@ -111,9 +117,17 @@ pub async fn first_run_link(pool: &Pool, config: &Config) -> sqlx::Result<Option
         return Ok(None);
     }
     db::enrolment::retire_first_run(pool).await?;
-    issue_enrolment(pool, config, Purpose::FirstRun, None, None, None)
-        .await
-        .map(Some)
+    issue_enrolment(
+        pool,
+        config,
+        Purpose::FirstRun,
+        None,
+        None,
+        None,
+        Some(Role::Owner),
+    )
+    .await
+    .map(Some)
 }
 
 /// A parsed e-mail address (the login identity shown in the UI; not used to log in).

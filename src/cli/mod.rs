@@ -6,6 +6,7 @@ mod dev;
 mod selinux;
 mod site;
 mod ssh_keys;
+mod tokens;
 mod users;
 
 use std::process::ExitCode;
@@ -21,6 +22,7 @@ pub use dev::DevCommand;
 pub use selinux::{OutputFormat, SelinuxCommand};
 pub use site::{PlanFormat, SiteCommand};
 pub use ssh_keys::{KeyTypeArg, SshKeyCommand};
+pub use tokens::TokenCommand;
 pub use users::UserCommand;
 
 #[derive(Debug, Parser)]
@@ -46,9 +48,12 @@ pub enum Command {
     /// The master key that encrypts every secret in the database.
     #[command(subcommand)]
     Key(KeyCommand),
-    /// Panel users (people who log in with passkeys).
+    /// Panel users (people who log in with passkeys) and their roles.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens for `/api/v1`.
+    #[command(subcommand, name = "api-token")]
+    ApiToken(TokenCommand),
     /// SELinux tools that work on audit logs.
     #[command(subcommand)]
     Selinux(SelinuxCommand),
@@ -91,6 +96,33 @@ impl Failure {
             code,
             message: message.into(),
         }
+    }
+}
+
+/// Record a command-line action in the audit log, as the host account that ran it. A failure
+/// to record is logged, not fatal: the action has happened (or not) already.
+async fn audit(state: &AppState, action: &str, target: Option<String>, ok: bool) {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into());
+    let entry = db::audit::NewEntry {
+        actor_kind: crate::domain::AuditActor::Cli,
+        actor_id: None,
+        actor_name: format!("{who} (command line)"),
+        action: action.to_owned(),
+        target_kind: action.split('.').next().map(str::to_owned),
+        target_id: target,
+        outcome: if ok {
+            crate::domain::AuditOutcome::Ok
+        } else {
+            crate::domain::AuditOutcome::Invalid
+        },
+        status: None,
+        via: crate::domain::AuditVia::Cli,
+        source: None,
+    };
+    if let Err(e) = db::audit::insert(&state.db, &entry).await {
+        tracing::warn!("could not record {action} in the audit log: {e}");
     }
 }
 
@@ -173,6 +205,9 @@ pub fn main() -> ExitCode {
             Command::Key(KeyCommand::Rotate) => rotate(&config).await,
             Command::User(cmd) => {
                 with_state(&config, |s| async move { users::run(cmd, &s).await }).await
+            }
+            Command::ApiToken(cmd) => {
+                with_state(&config, |s| async move { tokens::run(cmd, &s).await }).await
             }
             Command::Selinux(cmd) => selinux::run(cmd),
             Command::Site(cmd) => site::run(cmd),

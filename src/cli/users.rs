@@ -2,8 +2,9 @@
 
 use clap::Subcommand;
 
-use super::Failure;
+use super::{Failure, audit};
 use crate::db::{self};
+use crate::domain::Role;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -14,7 +15,12 @@ pub enum UserCommand {
         email: String,
         #[arg(long)]
         name: Option<String>,
+        /// What they may do: owner, admin, operator or viewer.
+        #[arg(long, default_value = "viewer")]
+        role: String,
     },
+    /// Give a user another role (owner, admin, operator, viewer).
+    Role { email: String, role: String },
     /// Print a one-time link that adds a new passkey to an existing user (lost passkey).
     Recover { email: String },
     /// List users.
@@ -27,9 +33,31 @@ pub enum UserCommand {
 
 pub(super) async fn run(cmd: UserCommand, state: &AppState) -> Result<(), Failure> {
     match cmd {
-        UserCommand::Invite { email, name } => {
-            let (email, link) = crate::users::invite(state, &email, name.as_deref()).await?;
-            println!("One-time enrolment link for {email} (valid 30 minutes):\n{link}");
+        UserCommand::Invite { email, name, role } => {
+            let role = parse_role(&role)?;
+            let done = crate::users::invite(state, &email, name.as_deref(), role).await;
+            audit(
+                state,
+                "users.invite",
+                done.as_ref().ok().map(|(e, _)| e.clone()),
+                done.is_ok(),
+            )
+            .await;
+            let (email, link) = done?;
+            println!("One-time enrolment link for {email}, as {role} (valid 30 minutes):\n{link}");
+        }
+        UserCommand::Role { email, role } => {
+            let role = parse_role(&role)?;
+            let done = crate::users::set_role(state, &email, role).await;
+            audit(
+                state,
+                "users.role",
+                done.as_ref().ok().map(|u| u.id.to_string()),
+                done.is_ok(),
+            )
+            .await;
+            let user = done?;
+            println!("{} is now {role}: {}.", user.email, role.describe());
         }
         UserCommand::Recover { email } => {
             let (user, link) = crate::users::recover(state, &email).await?;
@@ -46,14 +74,15 @@ pub(super) async fn run(cmd: UserCommand, state: &AppState) -> Result<(), Failur
                 );
             } else {
                 println!(
-                    "{:<32}  {:<24}  {:<8}  {:<8}  LAST LOGIN",
-                    "EMAIL", "NAME", "STATUS", "PASSKEYS"
+                    "{:<32}  {:<24}  {:<8}  {:<8}  {:<8}  LAST LOGIN",
+                    "EMAIL", "NAME", "ROLE", "STATUS", "PASSKEYS"
                 );
                 for u in users {
                     println!(
-                        "{:<32}  {:<24}  {:<8}  {:<8}  {}",
+                        "{:<32}  {:<24}  {:<8}  {:<8}  {:<8}  {}",
                         u.email,
                         u.name,
+                        u.role.as_str(),
                         u.status.as_str(),
                         u.passkeys,
                         u.last_login_at.as_deref().unwrap_or("never")
@@ -62,13 +91,35 @@ pub(super) async fn run(cmd: UserCommand, state: &AppState) -> Result<(), Failur
             }
         }
         UserCommand::Disable { email } => {
-            let (user, ended) = crate::users::disable(state, &email).await?;
+            let done = crate::users::disable(state, &email).await;
+            audit(
+                state,
+                "users.disable",
+                done.as_ref().ok().map(|(u, _)| u.id.to_string()),
+                done.is_ok(),
+            )
+            .await;
+            let (user, ended) = done?;
             println!("Disabled {}; ended {ended} session(s).", user.email);
         }
         UserCommand::Enable { email } => {
-            let user = crate::users::enable(state, &email).await?;
+            let done = crate::users::enable(state, &email).await;
+            audit(
+                state,
+                "users.enable",
+                done.as_ref().ok().map(|u| u.id.to_string()),
+                done.is_ok(),
+            )
+            .await;
+            let user = done?;
             println!("Enabled {}.", user.email);
         }
     }
     Ok(())
+}
+
+fn parse_role(text: &str) -> Result<Role, Failure> {
+    text.trim()
+        .parse()
+        .map_err(|_| Failure::new(2, "role: choose owner, admin, operator or viewer"))
 }

@@ -1,6 +1,7 @@
 //! `enrolment_tokens`: one-time links to register a passkey.
 
 use super::Pool;
+use crate::domain::Role;
 use crate::ids::{EnrolmentTokenId, UserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -10,6 +11,8 @@ pub struct EnrolmentToken {
     pub email: Option<String>,
     pub name: Option<String>,
     pub user_id: Option<UserId>,
+    /// The role a new user gets (invitations; the first user is an owner).
+    pub role: Option<Role>,
 }
 
 pub struct NewToken<'a> {
@@ -18,14 +21,15 @@ pub struct NewToken<'a> {
     pub email: Option<&'a str>,
     pub name: Option<&'a str>,
     pub user_id: Option<UserId>,
+    pub role: Option<Role>,
     pub expires_at: String,
 }
 
 pub async fn insert(pool: &Pool, t: &NewToken<'_>) -> sqlx::Result<EnrolmentTokenId> {
     let id = EnrolmentTokenId::generate();
     sqlx::query(
-        "INSERT INTO enrolment_tokens (id, token_hash, purpose, email, name, user_id, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO enrolment_tokens (id, token_hash, purpose, email, name, user_id, role, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(id)
     .bind(t.token_hash)
@@ -33,6 +37,7 @@ pub async fn insert(pool: &Pool, t: &NewToken<'_>) -> sqlx::Result<EnrolmentToke
     .bind(t.email)
     .bind(t.name)
     .bind(t.user_id)
+    .bind(t.role)
     .bind(&t.expires_at)
     .execute(pool)
     .await?;
@@ -42,7 +47,7 @@ pub async fn insert(pool: &Pool, t: &NewToken<'_>) -> sqlx::Result<EnrolmentToke
 /// The token if it exists, is unused and has not expired; `None` in every other case alike.
 pub async fn find_usable(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<EnrolmentToken>> {
     sqlx::query_as(
-        "SELECT id, purpose, email, name, user_id FROM enrolment_tokens
+        "SELECT id, purpose, email, name, user_id, role FROM enrolment_tokens
          WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
     )
     .bind(token_hash)

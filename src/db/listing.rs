@@ -79,6 +79,19 @@ impl Filters {
         self
     }
 
+    /// `AND (sql)` with `?` bound to the ids as a JSON array, when there are ids (an API token
+    /// limited to some servers): `sql` reads them with `json_each`.
+    pub fn within<T: ToString>(self, sql: &'static str, ids: Option<&[T]>) -> Self {
+        match ids {
+            Some(ids) => {
+                let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                let json = serde_json::to_string(&list).expect("strings serialize");
+                self.and(sql, [json])
+            }
+            None => self,
+        }
+    }
+
     /// `and` when there is a value.
     pub fn and_some<V: ToString>(self, sql: &'static str, value: Option<V>) -> Self {
         match value {

@@ -1,6 +1,7 @@
 //! The panel's own database: an SQLite file in the data dir, opened with tuned pragmas and
 //! migrated on start. All SQL lives in this module's children, one per table group.
 
+pub mod audit;
 pub mod certificates;
 pub mod credentials;
 pub mod dashboard;
@@ -18,6 +19,7 @@ pub mod sessions;
 pub mod sites;
 pub mod software;
 pub mod ssh_keys;
+pub mod tokens;
 pub mod users;
 
 use std::path::Path;

@@ -79,6 +79,17 @@ pub fn filters(status: Option<ServerStatus>) -> Filters {
     Filters::new().and_some("s.status = ?", status.map(|s| s.as_str()))
 }
 
+/// A page of servers among `within` (all when `None`): an API token limited to some.
+pub async fn page_within(
+    pool: &Pool,
+    q: &ListQuery<ServerSort>,
+    status: Option<ServerStatus>,
+    within: Option<&[ServerId]>,
+) -> sqlx::Result<Page<ServerSummary>> {
+    let f = filters(status).within("s.id IN (SELECT value FROM json_each(?))", within);
+    LISTING.fetch(pool, q, &f).await
+}
+
 /// A server by its exact name (when one server has it) or address: the SELinux filter's text.
 pub async fn find_by_name(pool: &Pool, text: &str) -> sqlx::Result<Vec<ServerId>> {
     sqlx::query_scalar(

@@ -11,6 +11,8 @@ pub struct SessionRow {
     pub ceremony: Option<String>,
     pub last_seen_at: String,
     pub expires_at: String,
+    /// When the user last proved presence with a passkey in this session.
+    pub verified_at: Option<String>,
 }
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -34,8 +36,11 @@ pub struct NewSession<'a> {
 pub async fn insert(pool: &Pool, s: &NewSession<'_>) -> sqlx::Result<SessionId> {
     let id = SessionId::generate();
     sqlx::query(
-        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, ip, user_agent, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        // A session with a user is made right after a passkey ceremony: that is its first
+        // proof of presence.
+        "INSERT INTO sessions (id, token_hash, user_id, csrf_token, ip, user_agent, expires_at,
+                               verified_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, CASE WHEN ? IS NULL THEN NULL ELSE ? END)",
     )
     .bind(id)
     .bind(s.token_hash)
@@ -44,6 +49,8 @@ pub async fn insert(pool: &Pool, s: &NewSession<'_>) -> sqlx::Result<SessionId> 
     .bind(s.ip)
     .bind(s.user_agent)
     .bind(&s.expires_at)
+    .bind(s.user_id)
+    .bind(super::now())
     .execute(pool)
     .await?;
     Ok(id)
@@ -51,7 +58,8 @@ pub async fn insert(pool: &Pool, s: &NewSession<'_>) -> sqlx::Result<SessionId> 
 
 pub async fn find(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as(
-        "SELECT id, user_id, csrf_token, ceremony, last_seen_at, expires_at FROM sessions WHERE token_hash = ?",
+        "SELECT id, user_id, csrf_token, ceremony, last_seen_at, expires_at, verified_at
+         FROM sessions WHERE token_hash = ?",
     )
     .bind(token_hash)
     .fetch_optional(pool)
@@ -142,4 +150,14 @@ pub async fn purge_expired(pool: &Pool, idle_cutoff: &str) -> sqlx::Result<u64> 
         .execute(pool)
         .await
         .map(|d| d.rows_affected())
+}
+
+/// The user just proved presence with a passkey again (a confirmation before a sensitive step).
+pub async fn mark_verified(pool: &Pool, id: SessionId) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sessions SET verified_at = ? WHERE id = ? AND user_id IS NOT NULL")
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
 }

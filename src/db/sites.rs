@@ -54,6 +54,19 @@ impl SiteFilter {
     }
 }
 
+/// A page of sites on servers among `within` (all when `None`): an API token limited to some.
+pub async fn page_within(
+    pool: &Pool,
+    q: &ListQuery<SiteSort>,
+    filter: &SiteFilter,
+    within: Option<&[ServerId]>,
+) -> sqlx::Result<Page<SiteSummary>> {
+    let f = filter
+        .filters()
+        .within("si.server_id IN (SELECT value FROM json_each(?))", within);
+    LISTING.fetch(pool, q, &f).await
+}
+
 /// One page of the sites list.
 pub async fn page(
     pool: &Pool,

@@ -1,7 +1,7 @@
 //! `users` and `user_preferences`.
 
 use super::Pool;
-use crate::domain::UserStatus;
+use crate::domain::{Role, UserStatus};
 use crate::ids::{PreferenceId, UserId};
 
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -10,6 +10,7 @@ pub struct User {
     pub email: String,
     pub name: String,
     pub status: UserStatus,
+    pub role: Role,
     pub created_at: String,
     pub last_login_at: Option<String>,
 }
@@ -20,11 +21,12 @@ pub struct UserListing {
     pub email: String,
     pub name: String,
     pub status: UserStatus,
+    pub role: Role,
     pub passkeys: i64,
     pub last_login_at: Option<String>,
 }
 
-const COLUMNS: &str = "id, email, name, status, created_at, last_login_at";
+const COLUMNS: &str = "id, email, name, status, role, created_at, last_login_at";
 
 pub async fn count(pool: &Pool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM users")
@@ -48,7 +50,7 @@ pub async fn find_by_email(pool: &Pool, email: &str) -> sqlx::Result<Option<User
 
 pub async fn list(pool: &Pool) -> sqlx::Result<Vec<UserListing>> {
     sqlx::query_as(
-        "SELECT u.id, u.email, u.name, u.status, u.last_login_at,
+        "SELECT u.id, u.email, u.name, u.status, u.role, u.last_login_at,
                 (SELECT count(*) FROM credentials c WHERE c.user_id = u.id) AS passkeys
          FROM users u ORDER BY u.email",
     )
@@ -62,11 +64,13 @@ pub async fn insert(
     id: UserId,
     email: &str,
     name: &str,
+    role: Role,
 ) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO users (id, email, name) VALUES (?, ?, ?)")
+    sqlx::query("INSERT INTO users (id, email, name, role) VALUES (?, ?, ?, ?)")
         .bind(id)
         .bind(email)
         .bind(name)
+        .bind(role)
         .execute(conn)
         .await
         .map(|_| ())
@@ -111,4 +115,21 @@ pub async fn set_preference(pool: &Pool, id: UserId, key: &str, value: &str) -> 
     .execute(pool)
     .await
     .map(|_| ())
+}
+
+pub async fn set_role(pool: &Pool, id: UserId, role: Role) -> sqlx::Result<()> {
+    sqlx::query("UPDATE users SET role = ?, updated_at = ? WHERE id = ?")
+        .bind(role)
+        .bind(super::now())
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ())
+}
+
+/// How many active owners there are.
+pub async fn owners(pool: &Pool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active'")
+        .fetch_one(pool)
+        .await
 }

@@ -286,6 +286,49 @@ text_enum!(
 );
 
 text_enum!(
+    /// What a user (or an API token) may do; see `domain::roles` for the table.
+    Role, "users.role" {
+        Owner = "owner",
+        Admin = "admin",
+        Operator = "operator",
+        Viewer = "viewer",
+    }
+);
+
+text_enum!(
+    /// Who did what an audit row records.
+    AuditActor, "audit_log.actor_kind" {
+        User = "user",
+        Token = "token",
+        Cli = "cli",
+        Webhook = "webhook",
+        Node = "node",
+        Anonymous = "anonymous",
+    }
+);
+
+text_enum!(
+    /// How an audited action ended: done, refused (not allowed), bad input, or failed.
+    AuditOutcome, "audit_log.outcome" {
+        Ok = "ok",
+        Refused = "refused",
+        Invalid = "invalid",
+        Failed = "failed",
+    }
+);
+
+text_enum!(
+    /// Which face an audited action came through.
+    AuditVia, "audit_log.via" {
+        Web = "web",
+        Api = "api",
+        Cli = "cli",
+        Webhook = "webhook",
+        Callback = "callback",
+    }
+);
+
+text_enum!(
     /// Where a site's certificate comes from.
     CertSource, "site_certificates.source" { Acme = "acme", Custom = "custom" }
 );
@@ -307,6 +350,16 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     }
     vec![
         (OsVersion::COLUMN, values(OsVersion::ALL, OsVersion::as_str)),
+        (Role::COLUMN, values(Role::ALL, Role::as_str)),
+        (
+            AuditActor::COLUMN,
+            values(AuditActor::ALL, AuditActor::as_str),
+        ),
+        (
+            AuditOutcome::COLUMN,
+            values(AuditOutcome::ALL, AuditOutcome::as_str),
+        ),
+        (AuditVia::COLUMN, values(AuditVia::ALL, AuditVia::as_str)),
         (
             CertSource::COLUMN,
             values(CertSource::ALL, CertSource::as_str),

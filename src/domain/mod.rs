@@ -11,6 +11,9 @@ pub fn untrusted_text(text: &str, max: usize) -> String {
 
 pub use enums::*;
 
+pub mod roles;
+pub use roles::{Perm, Principal};
+
 pub mod names;
 pub use names::KeyName;
 

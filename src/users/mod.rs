@@ -4,7 +4,7 @@
 
 use crate::auth::{self, Purpose};
 use crate::db::{self, users::User};
-use crate::domain::UserStatus;
+use crate::domain::{Role, UserStatus};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::state::AppState;
 
@@ -24,6 +24,7 @@ pub async fn invite(
     state: &AppState,
     email: &str,
     name: Option<&str>,
+    role: Role,
 ) -> AppResult<(String, String)> {
     let email = auth::parse_email(email).map_err(|m| invalid("email", m))?;
     let name = name
@@ -42,6 +43,7 @@ pub async fn invite(
         Some(&email),
         name.as_deref(),
         None,
+        Some(role),
     )
     .await?;
     Ok((email, link))
@@ -57,6 +59,7 @@ pub async fn recover(state: &AppState, email: &str) -> AppResult<(User, String)>
         None,
         None,
         Some(user.id),
+        None,
     )
     .await?;
     Ok((user, link))
@@ -76,4 +79,21 @@ pub async fn enable(state: &AppState, email: &str) -> AppResult<User> {
     let user = by_email(state, email).await?;
     db::users::set_status(&state.db, user.id, UserStatus::Active).await?;
     Ok(user)
+}
+
+/// Give a user another role. The last owner cannot be demoted (someone must be able to manage
+/// users); their sessions stay, and the next request already runs with the new role.
+pub async fn set_role(state: &AppState, email: &str, role: Role) -> AppResult<User> {
+    let user = by_email(state, email).await?;
+    if user.role == Role::Owner && role != Role::Owner && db::users::owners(&state.db).await? <= 1 {
+        return Err(invalid(
+            "role",
+            format!(
+                "{} is the only owner; make someone else an owner first",
+                user.email
+            ),
+        ));
+    }
+    db::users::set_role(&state.db, user.id, role).await?;
+    Ok(User { role, ..user })
 }

@@ -10,8 +10,14 @@ use std::sync::Arc;
 use super::AppState;
 use super::htmx::is_htmx;
 use super::session::{CurrentUser, SessionInfo};
+use crate::domain::{Perm, Principal, roles::authorize};
 use crate::error::{AppError, AppResult};
 use crate::paths;
+
+/// What a sensitive step says when the session's last passkey check is too old.
+pub const STALE_CHECK: &str = "This needs a passkey check from the last five minutes: log in \
+     again with your passkey, then try again. Revealing secrets, adding passkeys, making API \
+     tokens and changing roles ask for one.";
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,8 +28,9 @@ pub enum Access {
     /// Anyone with a (pre-login) session: login and enrolment. State-changing requests need
     /// the session's CSRF token and a same-origin `Origin`.
     Anonymous,
-    /// A logged-in user; state-changing requests need the CSRF token and a same-origin `Origin`.
-    User,
+    /// A logged-in user whose role has this permission (`domain::roles::authorize`);
+    /// state-changing requests need the CSRF token and a same-origin `Origin`.
+    User(Perm),
 }
 
 fn current_user(req: &Request) -> Option<CurrentUser> {
@@ -32,11 +39,23 @@ fn current_user(req: &Request) -> Option<CurrentUser> {
         .and_then(|s| s.user.clone())
 }
 
-/// Middleware for `Access::User` routes: refuse anonymous requests. Navigation is redirected to
-/// the login page; htmx and other requests get 401 (htmx follows `HX-Redirect`).
-pub async fn require_user<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response> {
+/// Middleware for `Access::User` routes: refuse anonymous requests, then ask the one
+/// authorization function whether the user's role has the route's permission, and for a
+/// sensitive one whether the last passkey check is fresh. Navigation without a session is
+/// redirected to the login page; htmx and other requests get 401 (htmx follows `HX-Redirect`).
+pub async fn require<E: Endpoint>(next: E, mut req: Request, perm: Perm) -> poem::Result<Response> {
     match current_user(&req) {
         Some(user) => {
+            authorize(&Principal::new(user.role), perm, None)?;
+            if perm.needs_fresh_check() {
+                let fresh = req
+                    .extensions()
+                    .get::<Arc<SessionInfo>>()
+                    .is_some_and(|s| s.freshly_verified());
+                if !fresh {
+                    return Err(AppError::Forbidden(STALE_CHECK.into()).into());
+                }
+            }
             req.extensions_mut().insert(user);
             Ok(next.call(req).await?.into_response())
         }

@@ -4,6 +4,7 @@
 //! `crate::state::AppState`, re-exported here for the handlers.
 
 pub mod assets;
+pub mod audit;
 pub mod components;
 pub mod errors;
 pub mod gate;
@@ -38,6 +39,8 @@ use poem::{Endpoint, EndpointExt, IntoEndpoint, Response, Route, RouteMethod};
 pub use crate::state::AppState;
 pub use gate::Access;
 
+use crate::domain::Perm;
+
 /// Largest request body the panel reads.
 pub const MAX_BODY: usize = 2 * 1024 * 1024;
 /// Largest body of a login or enrolment request (a WebAuthn response is a few kilobytes).
@@ -66,13 +69,13 @@ impl RouteSpec {
         }
     }
 
-    /// A page or action for logged-in users only.
-    pub fn user<E>(method: Method, path: &'static str, endpoint: E) -> Self
+    /// A page or action for logged-in users whose role has `perm` (`domain::roles`).
+    pub fn user<E>(perm: Perm, method: Method, path: &'static str, endpoint: E) -> Self
     where
         E: IntoEndpoint,
         E::Endpoint: 'static,
     {
-        Self::new(method, path, Access::User, endpoint)
+        Self::new(method, path, Access::User(perm), endpoint)
     }
 
     /// A login/enrolment route: pre-login session, CSRF-checked.
@@ -132,12 +135,16 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
                 .around(gate::limit_small_body)
                 .boxed(),
             // The user check runs first, so an anonymous request is refused before its body is read.
-            Access::User => spec
+            Access::User(perm) => spec
                 .endpoint
                 .around(gate::check_csrf)
-                .around(gate::require_user)
+                .around(move |next, req| gate::require(next, req, perm))
                 .boxed(),
         };
+        let pattern = spec.path;
+        let endpoint = endpoint
+            .around(move |next, req| audit::around_route(next, req, pattern))
+            .boxed();
         let entry = by_path.remove(spec.path).unwrap_or_default();
         by_path.insert(spec.path, entry.method(spec.method, endpoint));
     }
@@ -145,11 +152,16 @@ pub fn app(state: AppState) -> impl Endpoint<Output = Response> {
     for (path, methods) in by_path {
         route = route.at(path, methods);
     }
-    route
+    let pages = route
         // Inside the session's scope, so an error page keeps the navigation of a signed-in
         // user; the outer one below renders what fails around it (body limits).
         .around(errors::render_errors)
-        .around(session::load)
+        .around(session::load);
+    // The API takes tokens, never the session cookie (so no CSRF either), and answers every
+    // error itself as problem details.
+    Route::new()
+        .nest(crate::paths::API, crate::api::endpoint())
+        .nest("/", pages)
         .data(state)
         // Above the largest legitimate body (a 1 MB paste must reach the form and get a field
         // error); webhook routes set a tighter limit of their own.

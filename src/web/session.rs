@@ -8,13 +8,13 @@ use std::sync::Arc;
 use poem::http::header;
 use poem::{Endpoint, IntoResponse, Request, Response};
 
-use super::AppState;
 use crate::auth::{self, PRELOGIN_TTL, SESSION_ABSOLUTE, SESSION_IDLE};
 use crate::config::Config;
 use crate::crypto::random;
 use crate::db;
 use crate::domain::UserStatus;
 use crate::ids::{SessionId, UserId};
+use crate::state::AppState;
 
 pub const COOKIE: &str = "panel_session";
 /// Before any ceremony starts, the login and enrolment pages hand out a CSRF token in this
@@ -28,6 +28,7 @@ pub struct CurrentUser {
     pub id: UserId,
     pub email: String,
     pub name: String,
+    pub role: crate::domain::Role,
     /// `light` or `dark` from the user's preferences, if set.
     pub theme: Option<String>,
 }
@@ -38,6 +39,17 @@ pub struct SessionInfo {
     pub id: SessionId,
     pub user: Option<CurrentUser>,
     pub csrf: String,
+    /// When the user last proved presence with a passkey here (login or a confirmation).
+    pub verified_at: Option<String>,
+}
+
+impl SessionInfo {
+    /// Whether the last passkey check is recent enough for a sensitive step.
+    pub fn freshly_verified(&self) -> bool {
+        self.verified_at
+            .as_deref()
+            .is_some_and(|at| at > auth::before(auth::FRESH_CHECK).as_str())
+    }
 }
 
 tokio::task_local! {
@@ -191,6 +203,7 @@ async fn lookup(state: &AppState, token: &str) -> poem::Result<Option<Arc<Sessio
                     id: u.id,
                     email: u.email,
                     name: u.name,
+                    role: u.role,
                     theme: prefs
                         .into_iter()
                         .find(|(k, _)| k == "theme")
@@ -216,6 +229,7 @@ async fn lookup(state: &AppState, token: &str) -> poem::Result<Option<Arc<Sessio
         id: row.id,
         user,
         csrf: row.csrf_token,
+        verified_at: row.verified_at,
     })))
 }
 
@@ -278,6 +292,7 @@ pub async fn create(
             id,
             user: None,
             csrf,
+            verified_at: None,
         },
         cookie,
     ))

@@ -114,9 +114,15 @@ async fn main() {
         let pool = panel::db::open(dir.path()).await.unwrap();
         let user = panel::ids::UserId::generate();
         let mut conn = pool.acquire().await.unwrap();
-        panel::db::users::insert(&mut conn, user, "bench@example.com", "Bench")
-            .await
-            .unwrap();
+        panel::db::users::insert(
+            &mut conn,
+            user,
+            "bench@example.com",
+            "Bench",
+            panel::domain::Role::Owner,
+        )
+        .await
+        .unwrap();
         drop(conn);
         panel::db::sessions::insert(
             &pool,

@@ -18,6 +18,7 @@ async fn unknown_used_and_expired_links_get_the_same_answer() {
         Some("a@example.com"),
         None,
         None,
+        None,
     )
     .await
     .unwrap();
@@ -28,6 +29,7 @@ async fn unknown_used_and_expired_links_get_the_same_answer() {
         Some("b@example.com"),
         None,
         None,
+        None,
     )
     .await
     .unwrap();
@@ -36,6 +38,7 @@ async fn unknown_used_and_expired_links_get_the_same_answer() {
         &config,
         Purpose::Invite,
         Some("c@example.com"),
+        None,
         None,
         None,
     )

@@ -264,10 +264,22 @@ pub struct LoggedIn {
 }
 
 impl TestApp {
+    /// A new owner, logged in (a session as a passkey login makes it).
     pub async fn login_as(&self, email: &str, name: &str) -> LoggedIn {
+        self.login_with_role(email, name, panel::domain::Role::Owner)
+            .await
+    }
+
+    /// A new user with this role, logged in.
+    pub async fn login_with_role(
+        &self,
+        email: &str,
+        name: &str,
+        role: panel::domain::Role,
+    ) -> LoggedIn {
         let user_id = panel::ids::UserId::generate();
         let mut conn = self.db().acquire().await.unwrap();
-        panel::db::users::insert(&mut conn, user_id, email, name)
+        panel::db::users::insert(&mut conn, user_id, email, name, role)
             .await
             .unwrap();
         drop(conn);

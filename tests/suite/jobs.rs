@@ -376,6 +376,7 @@ async fn a_job_cut_short_by_sigkill_is_interrupted_and_its_retry_succeeds() {
         user,
         "ops@example.com",
         "Ops",
+        panel::domain::Role::Owner,
     )
     .await
     .unwrap();

@@ -3,6 +3,7 @@
 mod harness;
 
 mod alert_mail;
+mod api;
 mod audit_collect;
 mod auth;
 mod binary;

@@ -330,6 +330,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("cli/", 5),
     ("app.rs", 5),
     ("web/", 5),
+    ("api/", 5),
     // 4: the action floor, one folder per resource.
     ("servers/", 4),
     ("sites/", 4),
@@ -342,6 +343,8 @@ const FLOORS: &[(&str, u8)] = &[
     ("denials/", 4),
     ("certificates/", 4),
     ("panel_cert/", 4),
+    ("api_tokens/", 4),
+    ("audit/", 4),
     // 3: plans as data, the door to the nodes, durable jobs, the state actions share.
     ("provision/", 3),
     ("nodes/", 3),

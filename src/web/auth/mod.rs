@@ -7,6 +7,7 @@ mod views;
 use poem::http::Method;
 
 use super::RouteSpec;
+use crate::domain::Perm;
 use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
@@ -14,7 +15,7 @@ pub fn routes() -> Vec<RouteSpec> {
         RouteSpec::anonymous(Method::GET, paths::LOGIN, handlers::login_page),
         RouteSpec::anonymous(Method::POST, paths::LOGIN_OPTIONS, handlers::login_options),
         RouteSpec::anonymous(Method::POST, paths::LOGIN_FINISH, handlers::login_finish),
-        RouteSpec::user(Method::POST, paths::LOGOUT, handlers::logout),
+        RouteSpec::user(Perm::Own, Method::POST, paths::LOGOUT, handlers::logout),
         RouteSpec::anonymous(Method::GET, paths::ENROL, handlers::enrol_page),
         RouteSpec::anonymous(Method::POST, paths::ENROL_OPTIONS, handlers::enrol_options),
         RouteSpec::anonymous(Method::POST, paths::ENROL_FINISH, handlers::enrol_finish),

@@ -6,31 +6,41 @@ mod views;
 use poem::http::Method;
 
 use super::RouteSpec;
+use crate::domain::Perm;
 use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::user(Method::GET, paths::SETTINGS, handlers::index),
+        RouteSpec::user(Perm::View, Method::GET, paths::SETTINGS, handlers::index),
         RouteSpec::user(
+            Perm::Credentials,
             Method::POST,
             paths::PASSKEY_OPTIONS,
             handlers::passkey_options,
         ),
         RouteSpec::user(
+            Perm::Credentials,
             Method::POST,
             paths::PASSKEY_FINISH,
             handlers::passkey_finish,
         ),
         RouteSpec::user(
+            Perm::Credentials,
             Method::POST,
             paths::PASSKEY_DELETE,
             handlers::passkey_delete,
         ),
         RouteSpec::user(
+            Perm::Own,
             Method::POST,
             paths::SESSION_REVOKE,
             handlers::session_revoke,
         ),
-        RouteSpec::user(Method::POST, paths::PREFERENCES, handlers::preferences),
+        RouteSpec::user(
+            Perm::Own,
+            Method::POST,
+            paths::PREFERENCES,
+            handlers::preferences,
+        ),
     ]
 }

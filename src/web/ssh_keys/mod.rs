@@ -7,18 +7,35 @@ mod views;
 use poem::http::Method;
 
 use super::RouteSpec;
+use crate::domain::Perm;
 use crate::paths;
 
 pub fn routes() -> Vec<RouteSpec> {
     vec![
-        RouteSpec::user(Method::GET, paths::SSH_KEYS, handlers::index),
-        RouteSpec::user(Method::POST, paths::SSH_KEYS, handlers::generate),
-        RouteSpec::user(Method::POST, paths::SSH_KEYS_IMPORT, handlers::import),
+        RouteSpec::user(Perm::View, Method::GET, paths::SSH_KEYS, handlers::index),
         RouteSpec::user(
+            Perm::Manage,
+            Method::POST,
+            paths::SSH_KEYS,
+            handlers::generate,
+        ),
+        RouteSpec::user(
+            Perm::Manage,
+            Method::POST,
+            paths::SSH_KEYS_IMPORT,
+            handlers::import,
+        ),
+        RouteSpec::user(
+            Perm::View,
             Method::GET,
             paths::SSH_KEY_PUBLIC,
             handlers::download_public,
         ),
-        RouteSpec::user(Method::POST, paths::SSH_KEY_DELETE, handlers::delete),
+        RouteSpec::user(
+            Perm::Delete,
+            Method::POST,
+            paths::SSH_KEY_DELETE,
+            handlers::delete,
+        ),
     ]
 }
