@@ -564,3 +564,285 @@ async fn schemathesis_finds_no_server_error_schema_violation_or_accepted_invalid
     // It really exercised the operations.
     assert!(!text.contains("Tested: 0"), "{text}");
 }
+
+/// Follow a job over the API (the NDJSON stream) until it ends; its final status and its lines.
+async fn follow(app: &TestApp, token: &str, job: &str) -> (String, String) {
+    let resp = client()
+        .get(app.url(&format!("/api/v1/jobs/{job}/log/stream")))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "application/x-ndjson");
+    let text = tokio::time::timeout(Duration::from_secs(300), resp.text())
+        .await
+        .expect("the job ends")
+        .unwrap();
+    let last: serde_json::Value =
+        serde_json::from_str(text.lines().last().expect("a line")).unwrap();
+    let status = last["status"]
+        .as_str()
+        .expect("the last line is the status")
+        .to_owned();
+    (status, text)
+}
+
+/// Wait over the API until the deployment ends; its final JSON.
+async fn deployment_done(app: &TestApp, token: &str, id: &str) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(180);
+    loop {
+        let (status, d) = api(
+            app,
+            token,
+            reqwest::Method::GET,
+            &format!("/deployments/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200);
+        if matches!(d["status"].as_str(), Some("success" | "failed")) {
+            if let Some(job) = d["job_id"].as_str() {
+                let (job_status, log) = follow(app, token, job).await;
+                assert_eq!(d["status"], "success", "{log}");
+                assert_eq!(job_status, "success", "{log}");
+            }
+            return d;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "deployment stuck: {d}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+// Multi-threaded: the node's callbacks reach the panel while the test blocks on `ssh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_site_lifecycle_through_the_api_alone_each_action_audited_once() {
+    use crate::harness::{GitHost, IsolatedNode, onboard, panel_for, wait_for};
+    const DOMAIN: &str = "api.example.com";
+    let (node, app, _user, server, setup_url) = panel_for(IsolatedNode::start_web()).await;
+    let git = GitHost::start_for(&node);
+    onboard(&app, &node, server, &setup_url).await;
+    wait_for(&app, server, "active").await;
+    let admin = token(&app, "lifecycle", Role::Admin, vec![server]).await;
+    let operator = token(&app, "deployer", Role::Operator, vec![server]).await;
+    let (get, post, put, delete) = (
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    );
+
+    // Create → active, following the provisioning job over the API.
+    let (status, created) = api(
+        &app,
+        &admin,
+        post.clone(),
+        "/sites",
+        Some(serde_json::json!({
+            "server_id": server.to_string(),
+            "domain": DOMAIN,
+            "app_type": "generic",
+            "php_version": "8.2",
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let site = created["id"].as_str().unwrap().to_owned();
+    let (job_status, log) = follow(&app, &admin, created["job_id"].as_str().unwrap()).await;
+    assert_eq!(job_status, "success", "{log}");
+    let (_, shown) = api(&app, &admin, get.clone(), &format!("/sites/{site}"), None).await;
+    assert_eq!(shown["status"], "active", "{shown}");
+    assert_eq!(shown["domain"], DOMAIN);
+
+    // Connect the repository and trust the git host's key (scanned on the server, confirmed).
+    let (status, repo) = api(
+        &app,
+        &admin,
+        put.clone(),
+        &format!("/sites/{site}/repository"),
+        Some(serde_json::json!({
+            "url": git.url,
+            "branch": "main",
+            "keep_releases": 5,
+            "deploy_script": "test -f index.php",
+        })),
+    )
+    .await;
+    assert_eq!(status, 200, "{repo}");
+    git.authorize(repo["deploy_key_public"].as_str().unwrap());
+    let (status, scan) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &format!("/sites/{site}/git-host/scan"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{scan}");
+    let fingerprints: Vec<String> = scan["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["fingerprint"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        fingerprints.contains(&git.node.host_fingerprint()),
+        "{scan}"
+    );
+    let (status, _) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &format!("/sites/{site}/git-host/confirm"),
+        Some(serde_json::json!({ "fingerprints": fingerprints })),
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // Deploy (the operator may), deploy again, roll back to the first.
+    git.commit(&[("index.php", "<?php echo 'v1';\n")], "first");
+    let (status, queued) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("/sites/{site}/deployments"),
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    let first = queued["deployment_id"].as_str().unwrap().to_owned();
+    deployment_done(&app, &operator, &first).await;
+    assert_eq!(node.http(DOMAIN, "/").1.trim(), "v1");
+    git.commit(&[("index.php", "<?php echo 'v2';\n")], "second");
+    let (status, queued) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &format!("/sites/{site}/deployments"),
+        Some(serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(status, 202);
+    deployment_done(&app, &admin, queued["deployment_id"].as_str().unwrap()).await;
+    assert_eq!(node.http(DOMAIN, "/").1.trim(), "v2");
+    let (_, list) = api(
+        &app,
+        &admin,
+        get.clone(),
+        &format!("/sites/{site}/deployments"),
+        None,
+    )
+    .await;
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    let (status, queued) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("/deployments/{first}/rollback"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    let back = deployment_done(&app, &operator, queued["deployment_id"].as_str().unwrap()).await;
+    assert_eq!(back["action"], "rollback");
+    assert_eq!(node.http(DOMAIN, "/").1.trim(), "v1");
+
+    // The operator cannot delete; suspend → 503; resume → served again.
+    let (status, _) = api(
+        &app,
+        &operator,
+        delete.clone(),
+        &format!("/sites/{site}?confirm={DOMAIN}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    for (action, want, code) in [("suspend", "suspended", 503), ("resume", "active", 200)] {
+        let (status, queued) = api(
+            &app,
+            &operator,
+            post.clone(),
+            &format!("/sites/{site}/{action}"),
+            None,
+        )
+        .await;
+        assert_eq!(status, 202, "{action}: {queued}");
+        let (job_status, log) = follow(&app, &operator, queued["job_id"].as_str().unwrap()).await;
+        assert_eq!(job_status, "success", "{action}: {log}");
+        let (_, shown) = api(
+            &app,
+            &operator,
+            get.clone(),
+            &format!("/sites/{site}"),
+            None,
+        )
+        .await;
+        assert_eq!(shown["status"], want);
+        assert_eq!(node.http(DOMAIN, "/").0, code, "{action}");
+    }
+
+    // Delete: the domain typed again; the job removes it; then the site is gone.
+    let (status, problem) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("/sites/{site}?confirm=wrong.example.com"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "confirm");
+    let (status, queued) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("/sites/{site}?confirm={DOMAIN}&delete_files=true"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    let (job_status, log) = follow(&app, &admin, queued["job_id"].as_str().unwrap()).await;
+    assert_eq!(job_status, "success", "{log}");
+    let (status, _) = api(&app, &admin, get.clone(), &format!("/sites/{site}"), None).await;
+    assert_eq!(status, 404);
+
+    // The audit log: every state-changing call once, with the token's name, outcome and target.
+    let rows: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
+        "SELECT actor_name, action, outcome, target_id FROM audit_log WHERE via = 'api' ORDER BY id",
+    )
+    .fetch_all(app.db())
+    .await
+    .unwrap();
+    let got: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|(who, action, outcome, _)| (who.as_str(), action.as_str(), outcome.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("lifecycle", "sites.create", "ok"),
+            ("lifecycle", "sites.repository", "ok"),
+            ("lifecycle", "sites.git-host.scan", "ok"),
+            ("lifecycle", "sites.git-host.confirm", "ok"),
+            ("deployer", "sites.deployments", "ok"),
+            ("lifecycle", "sites.deployments", "ok"),
+            ("deployer", "deployments.rollback", "ok"),
+            ("deployer", "sites.delete", "refused"),
+            ("deployer", "sites.suspend", "ok"),
+            ("deployer", "sites.resume", "ok"),
+            ("lifecycle", "sites.delete", "invalid"),
+            ("lifecycle", "sites.delete", "ok"),
+        ]
+    );
+    let site_rows = rows
+        .iter()
+        .filter(|r| r.3.as_deref() == Some(site.as_str()))
+        .count();
+    assert_eq!(
+        site_rows, 10,
+        "every call on the site names it as the target"
+    );
+}
