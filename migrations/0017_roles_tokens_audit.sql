@@ -22,7 +22,10 @@ CREATE TABLE api_tokens (
     expires_at     TEXT,
     last_used_at   TEXT,
     last_used_from TEXT CHECK (last_used_from IS NULL OR length(last_used_from) <= 64),
-    revoked_at     TEXT
+    revoked_at     TEXT,
+    -- Limited to the servers in api_token_servers; when those are deleted it reaches none
+    -- (never "every server").
+    limited        INTEGER NOT NULL DEFAULT 0 CHECK (limited IN (0, 1))
 ) STRICT;
 
 -- A token limited to some servers sees and touches only them (no rows: every server).
@@ -69,9 +72,29 @@ BEGIN
 END;
 
 CREATE TRIGGER audit_log_only_retention BEFORE DELETE ON audit_log
-WHEN old.at >= (SELECT cutoff FROM audit_retention WHERE only_row = 1)
+WHEN old.at >= coalesce((SELECT cutoff FROM audit_retention WHERE only_row = 1), '')
 BEGIN
     SELECT RAISE(ABORT, 'audit log rows are removed only by retention');
+END;
+
+-- A row is written once, at the time it happens: no replacing a row by its id (INSERT OR
+-- REPLACE would pass the UPDATE trigger), no row dated in the past (into reach of retention).
+CREATE TRIGGER audit_log_insert_once BEFORE INSERT ON audit_log
+WHEN EXISTS (SELECT 1 FROM audit_log WHERE id = new.id)
+  OR new.at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-60 seconds')
+BEGIN
+    SELECT RAISE(ABORT, 'audit log rows are written once, when they happen');
+END;
+
+-- The retention row is never removed or replaced (a missing cutoff would let every row go).
+CREATE TRIGGER audit_retention_no_delete BEFORE DELETE ON audit_retention
+BEGIN
+    SELECT RAISE(ABORT, 'the audit retention cutoff cannot be removed');
+END;
+CREATE TRIGGER audit_retention_no_insert BEFORE INSERT ON audit_retention
+WHEN (SELECT count(*) FROM audit_retention) > 0
+BEGIN
+    SELECT RAISE(ABORT, 'the audit retention cutoff cannot be replaced');
 END;
 
 -- The cutoff only moves forward: retention cannot be turned back to delete newer rows later.

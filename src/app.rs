@@ -215,6 +215,13 @@ pub async fn housekeep_once(state: &AppState) {
         ),
         ("finished jobs", db::jobs::prune(pool, &before).await),
     ];
+    let audit_days = u64::from(state.config.retention.audit_log_days);
+    let audit_before = crate::auth::before(Duration::from_secs(audit_days * 24 * 3600));
+    match db::audit::prune(pool, &audit_before).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("removed {n} audit log rows older than {audit_days} days"),
+        Err(e) => tracing::warn!("removing old audit log rows failed: {e}"),
+    }
     for (what, result) in pruned {
         match result {
             Ok(0) => {}

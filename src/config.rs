@@ -208,6 +208,7 @@ struct RetentionFile {
     days: Option<u32>,
     audit_records_per_minute: Option<u32>,
     job_log_lines: Option<usize>,
+    audit_log_days: Option<u32>,
 }
 
 /// How much history is kept (defaults in `Retention::default`).
@@ -220,6 +221,8 @@ pub struct Retention {
     pub audit_records_per_minute: u32,
     /// Log lines kept per job: the first four fifths and the last fifth, with a marker between.
     pub job_log_lines: usize,
+    /// Rows of the panel's own audit log (who did what) older than this are removed.
+    pub audit_log_days: u32,
 }
 
 impl Default for Retention {
@@ -228,6 +231,7 @@ impl Default for Retention {
             days: 90,
             audit_records_per_minute: 1_000,
             job_log_lines: 20_000,
+            audit_log_days: 365,
         }
     }
 }
@@ -240,7 +244,11 @@ fn retention(f: RetentionFile) -> Result<Retention, ConfigError> {
             .audit_records_per_minute
             .unwrap_or(d.audit_records_per_minute),
         job_log_lines: f.job_log_lines.unwrap_or(d.job_log_lines),
+        audit_log_days: f.audit_log_days.unwrap_or(d.audit_log_days),
     };
+    if !(30..=3650).contains(&r.audit_log_days) {
+        return Err(ConfigError::Retention("audit_log_days: 30 to 3650".into()));
+    }
     if !(1..=3650).contains(&r.days) {
         return Err(ConfigError::Retention("days: 1 to 3650".into()));
     }

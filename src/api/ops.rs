@@ -71,16 +71,18 @@ pub(super) fn allow(
     server: Option<ServerId>,
 ) -> ApiResult<&TokenCaller> {
     let who = caller(req)?;
-    authorize(
-        &crate::domain::Principal::new(who.principal.role),
-        perm,
-        None,
-    )?;
+    // Reach first: a token limited elsewhere learns nothing, not even that the thing exists.
     if let Some(server) = server {
         if !who.principal.reaches(server) {
             return Err(ApiError::not_found());
         }
     }
+    authorize(
+        &crate::domain::Principal::new(who.principal.role),
+        perm,
+        None,
+    )?;
+    {}
     Ok(who)
 }
 
@@ -177,8 +179,8 @@ impl Api {
         body: Json<NewSite>,
     ) -> ApiResult<CreatedSite> {
         caller(req)?;
-        let server: Option<ServerId> = body.0.server_id.parse().ok();
-        let who = allow(req, Perm::Manage, server)?;
+        let server: ServerId = parse_id(&body.0.server_id)?;
+        let who = allow(req, Perm::Manage, Some(server))?;
         let id = crate::sites::create(&state, &body.0.form(), who.user_id).await?;
         let site = db::sites::get(&state.db, id).await?;
         Ok(CreatedSite::Created(Json(Created {
@@ -296,10 +298,11 @@ impl Api {
         ))
     }
 
-    /// The site's `.env` (it holds secrets: needs a role that may reveal them).
+    /// The site's `.env` (it holds secrets: needs a role that may reveal them; a POST, so the
+    /// audit log records every reveal).
     #[oai(
-        path = "/sites/:id/env",
-        method = "get",
+        path = "/sites/:id/env/reveal",
+        method = "post",
         tag = "Tag::Sites",
         operation_id = "sites.env.get"
     )]
@@ -344,10 +347,16 @@ impl Api {
         let mut errors = Vec::new();
         for (i, e) in body.0.entries.iter().enumerate() {
             // One entry is one line: a line break would smuggle in another key.
-            if e.value.contains(['\n', '\r']) || e.key.contains(['\n', '\r', '=']) {
+            if e.value.contains(['\n', '\r'])
+                || e.key.contains(['\n', '\r', '='])
+                || e.key.starts_with('#')
+            {
                 errors.push(crate::error::FieldError::new(
                     "entries",
-                    format!("entry {} holds a line break or `=` in its key", i + 1),
+                    format!(
+                        "entry {} holds a line break, an `=` in its key or a key that starts with #",
+                        i + 1
+                    ),
                 ));
             }
             text.push_str(&format!("{}={}\n", e.key, e.value));

@@ -212,7 +212,14 @@ impl PanelApi {
         req: &Request,
         _token: Token,
     ) -> ApiResult<Json<Vec<SshKey>>> {
-        allow(req, Perm::View, None)?;
+        let who = allow(req, Perm::View, None)?;
+        if who.principal.servers.is_some() {
+            // The panel's keys serve every server; a limited token does not list them.
+            return Err(ApiError::new(
+                poem::http::StatusCode::FORBIDDEN,
+                "A token limited to some servers cannot list the panel's SSH keys.",
+            ));
+        }
         let keys = db::ssh_keys::list(&state.db).await?;
         Ok(Json(
             keys.into_iter()

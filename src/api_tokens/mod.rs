@@ -253,7 +253,8 @@ pub async fn authenticate(
         user_id: row.user_id,
         principal: Principal {
             role,
-            servers: (!servers.is_empty()).then_some(servers),
+            // A limited token whose servers were all deleted reaches none.
+            servers: row.limited.then_some(servers),
         },
     }))
 }

@@ -55,7 +55,9 @@ pub(super) async fn run(
         },
         branch,
     )
-    .await?;
+    .await;
+    super::audit(state, "sites.deploy", Some(site.id.to_string()), id.is_ok()).await;
+    let id = id?;
     let page = format!(
         "{}{}",
         state.config.url.trim_end_matches('/'),

@@ -54,12 +54,18 @@ pub(super) async fn run(cmd: SshKeyCommand, state: &AppState) -> Result<(), Fail
     let pool = &state.db;
     match cmd {
         SshKeyCommand::Generate { name, key_type } => {
-            let key = ssh_keys::generate(state, &name, key_type.into(), None).await?;
+            let done = ssh_keys::generate(state, &name, key_type.into(), None).await;
+            let target = done.as_ref().ok().map(|k| k.id.to_string());
+            super::audit(state, "ssh-keys.create", target, done.is_ok()).await;
+            let key = done?;
             print_key("Generated", &key);
         }
         SshKeyCommand::Import { name, file } => {
             let text = read_limited(&file)?;
-            let key = ssh_keys::import(state, &name, &text, None).await?;
+            let done = ssh_keys::import(state, &name, &text, None).await;
+            let target = done.as_ref().ok().map(|k| k.id.to_string());
+            super::audit(state, "ssh-keys.import", target, done.is_ok()).await;
+            let key = done?;
             print_key("Imported", &key);
         }
         SshKeyCommand::List => {
@@ -89,7 +95,15 @@ pub(super) async fn run(cmd: SshKeyCommand, state: &AppState) -> Result<(), Fail
         }
         SshKeyCommand::Delete { key } => {
             let k = ssh_keys::resolve(state, &key).await?;
-            ssh_keys::delete(state, k.id).await?;
+            let done = ssh_keys::delete(state, k.id).await;
+            super::audit(
+                state,
+                "ssh-keys.delete",
+                Some(k.id.to_string()),
+                done.is_ok(),
+            )
+            .await;
+            done?;
             println!("Deleted key {} ({})", k.name, k.fingerprint);
         }
     }

@@ -60,7 +60,10 @@ pub(super) async fn run(cmd: UserCommand, state: &AppState) -> Result<(), Failur
             println!("{} is now {role}: {}.", user.email, role.describe());
         }
         UserCommand::Recover { email } => {
-            let (user, link) = crate::users::recover(state, &email).await?;
+            let done = crate::users::recover(state, &email).await;
+            let target = done.as_ref().ok().map(|(u, _)| u.id.to_string());
+            audit(state, "users.recover", target, done.is_ok()).await;
+            let (user, link) = done?;
             println!(
                 "One-time link to add a passkey for {} (valid 30 minutes):\n{link}",
                 user.email

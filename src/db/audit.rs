@@ -115,6 +115,13 @@ pub async fn page(
 /// Remove rows older than `cutoff` (a stored timestamp): the cutoff moves first (it only moves
 /// forward), so the triggers let exactly these rows go. Returns how many went.
 pub async fn prune(pool: &Pool, cutoff: &str) -> sqlx::Result<u64> {
+    // Never past now: a cutoff in the future would let rows yet to come be deleted.
+    let now = super::now();
+    let cutoff = if cutoff > now.as_str() {
+        now.as_str()
+    } else {
+        cutoff
+    };
     let mut tx = pool.begin().await?;
     sqlx::query("UPDATE audit_retention SET cutoff = ? WHERE only_row = 1 AND cutoff < ?")
         .bind(cutoff)

@@ -32,6 +32,8 @@ pub struct TokenOwner {
     pub expires_at: Option<String>,
     pub revoked_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// Limited to its `api_token_servers` rows (even when none are left).
+    pub limited: bool,
 }
 
 const COLUMNS: &str = "id, user_id, name, prefix, role, created_at, expires_at, last_used_at, \
@@ -52,8 +54,8 @@ pub struct NewToken<'a> {
 pub async fn insert(pool: &Pool, t: &NewToken<'_>) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, role, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO api_tokens (id, user_id, name, prefix, token_hash, role, expires_at, limited)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(t.id)
     .bind(t.user_id)
@@ -62,6 +64,7 @@ pub async fn insert(pool: &Pool, t: &NewToken<'_>) -> sqlx::Result<()> {
     .bind(t.token_hash)
     .bind(t.role)
     .bind(&t.expires_at)
+    .bind(!t.servers.is_empty())
     .execute(&mut *tx)
     .await?;
     for server in t.servers {
@@ -79,7 +82,7 @@ pub async fn find_by_hash(pool: &Pool, token_hash: &str) -> sqlx::Result<Option<
         // A command-line token has no user: the host's operator stands behind it as an owner.
         "SELECT t.id, t.name, t.role, t.user_id, coalesce(u.role, 'owner') AS user_role,
                 (t.user_id IS NULL OR u.status = 'active') AS user_active, t.expires_at,
-                t.revoked_at, t.last_used_at
+                t.revoked_at, t.last_used_at, t.limited
          FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
          WHERE t.token_hash = ?",
     )

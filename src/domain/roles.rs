@@ -102,6 +102,20 @@ impl Perm {
     }
 }
 
+impl super::JobKind {
+    /// What retrying a job of this kind takes: the same as starting it (an operator retries a
+    /// deploy or a provisioning, not a key rotation or a delete).
+    pub fn retry_perm(self) -> Perm {
+        use super::JobKind::*;
+        match self {
+            SiteProvision | SiteSuspend | SiteDeploy | SelinuxRelabel => Perm::Operate,
+            SiteDelete => Perm::Delete,
+            ServerOnboard | ServerRotateKey | ServerSoftware | SelinuxModule | SelinuxBoolean
+            | SelinuxEnforce | SiteRotatePassword | SiteWriteEnv | SiteCertificate => Perm::Manage,
+        }
+    }
+}
+
 /// Who is asking: a role, and (for an API token limited to some servers) which servers.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {

@@ -23,7 +23,7 @@ fn web_caller(req: &Request, pattern: &str) -> (Who, AuditVia) {
         };
         return (who, AuditVia::Webhook);
     }
-    if pattern.starts_with("/api/callbacks/") {
+    if pattern.starts_with("/api/callbacks/") || pattern == crate::paths::SETUP_SCRIPT {
         let who = Who {
             kind: AuditActor::Node,
             id: None,
@@ -56,7 +56,10 @@ pub async fn around_route<E: Endpoint>(
     req: Request,
     pattern: &'static str,
 ) -> poem::Result<Response> {
-    if !changes_state(req.method()) {
+    // Fetching a setup script is a GET that changes things: it spends the one-time token and
+    // hands out the server's callback secret.
+    let setup = pattern == crate::paths::SETUP_SCRIPT;
+    if !changes_state(req.method()) && !setup {
         return Ok(next.call(req).await?.into_response());
     }
     let Some(state) = req.data::<AppState>().cloned() else {
@@ -77,7 +80,11 @@ pub async fn around_route<E: Endpoint>(
     // Anyone can send a request that is refused before it does anything (a forged webhook, a
     // login without a passkey): those from nobody in particular are not actions, and writing a
     // row for each would let anyone fill the panel's disk. A user's refusals are kept.
-    if who.kind != AuditActor::User && outcome_of(status) != AuditOutcome::Ok {
+    // Starting a login or enrolment ceremony (`…/options`) changes nothing either; only its
+    // finish (with a passkey) is an action.
+    let noise = who.kind != AuditActor::User
+        && (outcome_of(status) != AuditOutcome::Ok || pattern.ends_with("/options"));
+    if noise {
         return answer;
     }
     record(&state, &asked, who, via, status).await;

@@ -17,11 +17,12 @@ pub enum Nav {
     SshKeys,
     Selinux,
     Jobs,
+    Audit,
     Settings,
 }
 
 impl Nav {
-    pub const ALL: [Nav; 9] = [
+    pub const ALL: [Nav; 10] = [
         Nav::Dashboard,
         Nav::Servers,
         Nav::Sites,
@@ -30,6 +31,7 @@ impl Nav {
         Nav::SshKeys,
         Nav::Selinux,
         Nav::Jobs,
+        Nav::Audit,
         Nav::Settings,
     ];
 
@@ -43,7 +45,23 @@ impl Nav {
             Nav::SshKeys => "SSH keys",
             Nav::Selinux => "SELinux",
             Nav::Jobs => "Jobs",
+            Nav::Audit => "Audit log",
             Nav::Settings => "Settings",
+        }
+    }
+
+    /// Whether a user of `role` sees the item (the audit log is an admin's and an owner's).
+    pub fn shown_to(self, role: Option<crate::domain::Role>) -> bool {
+        match self {
+            Nav::Audit => role.is_some_and(|r| {
+                crate::domain::roles::authorize(
+                    &crate::domain::Principal::new(r),
+                    crate::domain::Perm::Manage,
+                    None,
+                )
+                .is_ok()
+            }),
+            _ => true,
         }
     }
 
@@ -57,6 +75,7 @@ impl Nav {
             Nav::SshKeys => paths::SSH_KEYS,
             Nav::Selinux => paths::SELINUX,
             Nav::Jobs => paths::JOBS,
+            Nav::Audit => paths::AUDIT,
             Nav::Settings => paths::SETTINGS,
         }
     }
@@ -76,6 +95,7 @@ impl Nav {
             Nav::SshKeys => "M15 7a4 4 0 11-3.9 5H4v3h3v3h3v-3h1.1A4 4 0 0115 7z",
             Nav::Selinux => "M12 3l8 3v6c0 5-3.5 8-8 9-4.5-1-8-4-8-9V6z",
             Nav::Jobs => "M4 6h16M4 12h10M4 18h13",
+            Nav::Audit => "M9 5h10M9 12h10M9 19h10M4 5h.01M4 12h.01M4 19h.01",
             Nav::Settings => {
                 "M12 9a3 3 0 100 6 3 3 0 000-6zM4 12h2M18 12h2M12 4v2M12 18v2M6.3 6.3l1.4 1.4M16.3 16.3l1.4 1.4M6.3 17.7l1.4-1.4M16.3 7.7l1.4-1.4"
             }
@@ -181,7 +201,7 @@ impl Page {
                                     "Panel"
                                 }
                                 ul.menu.w-full."gap-1"."px-3" {
-                                    @for item in Nav::ALL {
+                                    @for item in Nav::ALL.into_iter().filter(|i| i.shown_to(user.as_ref().map(|u| u.role))) {
                                         li {
                                             a.menu-active[self.nav == Some(item)] href=(item.path())
                                                 aria-current=[(self.nav == Some(item)).then_some("page")] {
@@ -197,6 +217,7 @@ impl Page {
                                             div."min-w-0" {
                                                 div.font-semibold.truncate data-user-name { (u.name) }
                                                 div.text-xs."text-base-content/70".truncate { (u.email) }
+                                                div.text-xs."text-base-content/70" data-user-role { (u.role) }
                                             }
                                             form method="post" action=(paths::LOGOUT) {
                                                 (csrf_field())

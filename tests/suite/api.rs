@@ -330,7 +330,7 @@ async fn viewers_cannot_reveal_delete_or_deploy_operators_cannot_delete_and_limi
     let post = reqwest::Method::POST;
     for (method, path, body) in [
         (post.clone(), format!("/sites/{site}/database/reveal"), None),
-        (reqwest::Method::GET, format!("/sites/{site}/env"), None),
+        (post.clone(), format!("/sites/{site}/env/reveal"), None),
         (
             reqwest::Method::DELETE,
             format!("/sites/{site}?confirm=x"),
@@ -449,10 +449,7 @@ async fn viewers_cannot_reveal_delete_or_deploy_operators_cannot_delete_and_limi
     .fetch_one(app.db())
     .await
     .unwrap();
-    assert_eq!(
-        refused, 4,
-        "the viewer's four refused changes (the GET is not a change)"
-    );
+    assert_eq!(refused, 5, "each of the viewer's refused calls");
 }
 
 #[tokio::test]
@@ -845,4 +842,99 @@ async fn a_whole_site_lifecycle_through_the_api_alone_each_action_audited_once()
         site_rows, 10,
         "every call on the site names it as the target"
     );
+}
+
+#[tokio::test]
+async fn only_those_who_may_add_servers_see_a_setup_command() {
+    let app = TestApp::spawn().await;
+    let key = panel::ssh_keys::generate(app.state(), "k", panel::domain::KeyType::Ed25519, None)
+        .await
+        .unwrap();
+    let admin = app.login_with_role("a@example.com", "A", Role::Admin).await;
+    let resp = admin
+        .post_form(
+            "/servers",
+            &[
+                ("name", "web-1"),
+                ("ip_address", "127.0.0.9"),
+                ("hostname", "web1.example.com"),
+                ("os_version", "debian_12"),
+                ("ssh_port", "22"),
+                ("ssh_user", "panel"),
+                ("ssh_key_id", &key.id.to_string()),
+                ("php_versions", "8.2"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let page = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        admin.text(&page).await.contains("/setup/"),
+        "the admin sees it"
+    );
+    for role in [Role::Operator, Role::Viewer] {
+        let user = app
+            .login_with_role(&format!("{role}@example.com"), "U", role)
+            .await;
+        let html = user.text(&page).await;
+        assert!(html.contains("web-1"), "{role} sees the server");
+        assert!(!html.contains("/setup/"), "{role} sees no setup command");
+    }
+}
+
+#[tokio::test]
+async fn a_limited_token_whose_servers_are_gone_reaches_none_and_audit_rows_resist_rewrites() {
+    let app = TestApp::spawn().await;
+    let (servers, _) = seeded(&app).await;
+    let limited = token(&app, "limited", Role::Owner, vec![servers[0]]).await;
+    sqlx::query("DELETE FROM servers WHERE id = ?")
+        .bind(servers[0])
+        .execute(app.db())
+        .await
+        .unwrap();
+    let (status, list) = api(&app, &limited, reqwest::Method::GET, "/servers", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["items"].as_array().unwrap().len(), 0, "{list}");
+    let (status, _) = api(
+        &app,
+        &limited,
+        reqwest::Method::GET,
+        &format!("/servers/{}", servers[1]),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+
+    // A prune asked for the future stops at now.
+    panel::db::audit::prune(app.db(), "9999-01-01T00:00:00.000Z")
+        .await
+        .unwrap();
+    let cutoff: String = sqlx::query_scalar("SELECT cutoff FROM audit_retention")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert!(cutoff.as_str() < "3000", "{cutoff}");
+    // A recorded change, then every way around append-only is refused.
+    let (status, _) = api(
+        &app,
+        &limited,
+        reqwest::Method::POST,
+        &format!("/sites/{ID}/suspend"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 404);
+    let id: String = sqlx::query_scalar("SELECT id FROM audit_log LIMIT 1")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    for sql in [
+        format!("INSERT OR REPLACE INTO audit_log (id, actor_kind, actor_name, action, outcome, via) VALUES ('{id}', 'cli', 'x', 'x', 'ok', 'cli')"),
+        "INSERT INTO audit_log (id, at, actor_kind, actor_name, action, outcome, via) VALUES ('01JD000000000000000000000B', '2001-01-01T00:00:00.000Z', 'cli', 'x', 'x', 'ok', 'cli')".into(),
+        "DELETE FROM audit_retention".into(),
+        "INSERT OR REPLACE INTO audit_retention (only_row, cutoff) VALUES (1, '9999')".into(),
+        "UPDATE audit_retention SET cutoff = '2000-01-01'".into(),
+    ] {
+        assert!(sqlx::query(&sql).execute(app.db()).await.is_err(), "{sql}");
+    }
 }

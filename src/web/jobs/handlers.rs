@@ -175,6 +175,14 @@ pub async fn retry(
     let job = db::jobs::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    // The route lets operators in; a retry takes what starting that kind of job takes.
+    if let Some(user) = req.extensions().get::<crate::web::session::CurrentUser>() {
+        crate::domain::roles::authorize(
+            &crate::domain::Principal::new(user.role),
+            job.kind.retry_perm(),
+            None,
+        )?;
+    }
     let new = crate::servers::retry_job(&state, &job, session::actor(req)).await?;
     let to = crate::paths::with_id(crate::paths::JOB, new);
     Ok(crate::web::htmx::redirect(&to))

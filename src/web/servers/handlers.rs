@@ -124,8 +124,20 @@ pub async fn show(
         return Ok(card.into_response());
     }
     let installed = db::software::list(&state.db, id).await?;
+    // The setup command carries a one-time secret: shown only to those who may add servers.
+    let may_manage = req
+        .extensions()
+        .get::<crate::web::session::CurrentUser>()
+        .is_some_and(|u| {
+            crate::domain::roles::authorize(
+                &crate::domain::Principal::new(u.role),
+                crate::domain::Perm::Manage,
+                None,
+            )
+            .is_ok()
+        });
     let setup = match server.status {
-        ServerStatus::Pending | ServerStatus::Provisioning | ServerStatus::Error => {
+        ServerStatus::Pending | ServerStatus::Provisioning | ServerStatus::Error if may_manage => {
             servers::live_setup_url(&state, id).await?
         }
         _ => None,
