@@ -82,6 +82,10 @@ pub const PASSKEY_FINISH: &str = "/settings/passkeys/finish";
 pub const PASSKEY_DELETE: &str = "/settings/passkeys/:id/delete";
 pub const SESSION_REVOKE: &str = "/settings/sessions/:id/revoke";
 pub const PREFERENCES: &str = "/settings/preferences";
+/// Confirm it is you (a passkey check) before a sensitive step.
+pub const CONFIRM: &str = "/settings/confirm";
+pub const CONFIRM_OPTIONS: &str = "/settings/confirm/options";
+pub const CONFIRM_FINISH: &str = "/settings/confirm/finish";
 pub const HEALTHZ: &str = "/healthz";
 /// The REST API (tokens, JSON, problem details); its own paths are in `api/`.
 pub const API: &str = "/api/v1";
@@ -93,6 +97,7 @@ pub const API_TOKENS: &str = "/settings/tokens";
 pub const API_TOKEN_REVOKE: &str = "/settings/tokens/:id/revoke";
 pub const USERS: &str = "/settings/users";
 pub const USER_ROLE: &str = "/settings/users/:id/role";
+pub const USER_STATUS: &str = "/settings/users/:id/status";
 /// Prefix of embedded static files (`/static/app.<hash>.css`).
 pub const STATIC: &str = "/static";
 pub const STATIC_ROUTE: &str = "/static/*path";

@@ -451,6 +451,36 @@ mod tests {
         .await;
         n += check(
             &pool,
+            "audit log",
+            &db::audit::LISTING,
+            vec![
+                db::audit::AuditFilter::default().filters(),
+                db::audit::AuditFilter {
+                    actor: Some("a@example.com".into()),
+                    ..Default::default()
+                }
+                .filters(),
+                db::audit::AuditFilter {
+                    action: Some("sites.create".into()),
+                    ..Default::default()
+                }
+                .filters(),
+                db::audit::AuditFilter {
+                    target: Some(id().to_string()),
+                    ..Default::default()
+                }
+                .filters(),
+                db::audit::AuditFilter {
+                    outcome: Some(crate::domain::AuditOutcome::Refused),
+                    ..Default::default()
+                }
+                .filters(),
+            ],
+            &mut problems,
+        )
+        .await;
+        n += check(
+            &pool,
             "jobs",
             &db::jobs::LISTING,
             vec![

@@ -17,6 +17,9 @@ pub struct ApiToken {
     pub last_used_at: Option<String>,
     pub last_used_from: Option<String>,
     pub revoked_at: Option<String>,
+    /// Limited to some servers (their names below; none left: it reaches none).
+    pub limited: bool,
+    pub server_names: Option<String>,
 }
 
 /// A token found by its hash, with its creator's role and status (a token never does more than
@@ -37,7 +40,9 @@ pub struct TokenOwner {
 }
 
 const COLUMNS: &str = "id, user_id, name, prefix, role, created_at, expires_at, last_used_at, \
-                       last_used_from, revoked_at";
+     last_used_from, revoked_at, limited, \
+     (SELECT group_concat(s.name, ', ') FROM api_token_servers ts JOIN servers s ON s.id = ts.server_id \
+      WHERE ts.token_id = api_tokens.id) AS server_names";
 
 pub struct NewToken<'a> {
     pub id: ApiTokenId,

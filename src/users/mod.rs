@@ -19,6 +19,17 @@ pub async fn by_email(state: &AppState, email: &str) -> AppResult<User> {
         .ok_or_else(|| invalid("email", format!("no user with the e-mail {}", email.trim())))
 }
 
+/// Settings → Users' invitation form as posted.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub role: String,
+}
+
 /// A one-time link that creates a user with this e-mail (and name) and their first passkey.
 pub async fn invite(
     state: &AppState,
@@ -69,6 +80,18 @@ pub async fn recover(state: &AppState, email: &str) -> AppResult<(User, String)>
 /// and how many sessions ended.
 pub async fn disable(state: &AppState, email: &str) -> AppResult<(User, u64)> {
     let user = by_email(state, email).await?;
+    if user.role == Role::Owner
+        && user.status == UserStatus::Active
+        && db::users::owners(&state.db).await? <= 1
+    {
+        return Err(invalid(
+            "email",
+            format!(
+                "{} is the only owner; make someone else an owner first",
+                user.email
+            ),
+        ));
+    }
     db::users::set_status(&state.db, user.id, UserStatus::Disabled).await?;
     let ended = db::sessions::delete_for_user(&state.db, user.id).await?;
     Ok((user, ended))

@@ -15,9 +15,53 @@ use crate::error::{AppError, AppResult};
 use crate::paths;
 
 /// What a sensitive step says when the session's last passkey check is too old.
-pub const STALE_CHECK: &str = "This needs a passkey check from the last five minutes: log in \
-     again with your passkey, then try again. Revealing secrets, adding passkeys, making API \
-     tokens and changing roles ask for one.";
+pub const STALE_CHECK: &str = "This needs a passkey check from the last five minutes: confirm \
+     with your passkey (Settings → Confirm it is you), then try again. Revealing secrets, adding \
+     passkeys, making API tokens and changing roles ask for one.";
+
+/// The answer to a sensitive step without a fresh passkey check: a page navigation goes to the
+/// confirmation and comes back; a form or htmx request is refused with where to confirm.
+fn stale_check(req: &Request) -> Response {
+    let back = if req.method() == poem::http::Method::GET {
+        req.uri()
+            .path_and_query()
+            .map_or(paths::SETTINGS, |p| p.as_str())
+    } else {
+        req.header(header::REFERER)
+            .and_then(|r| r.find("://").map(|i| &r[i + 3..]))
+            .and_then(|r| r.find('/').map(|i| &r[i..]))
+            .and_then(local_path)
+            .unwrap_or(paths::SETTINGS)
+    };
+    let to = format!(
+        "{}?{}",
+        paths::CONFIRM,
+        serde_urlencoded::to_string([("next", back)]).unwrap_or_default()
+    );
+    if req.method() == poem::http::Method::GET && !is_htmx(req) {
+        return Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, to)
+            .finish();
+    }
+    let body = html! {
+        p { (STALE_CHECK) }
+        a.btn.btn-primary href=(to) { "Confirm with your passkey" }
+    };
+    let html = if is_htmx(req) {
+        body.into_string()
+    } else {
+        crate::web::layout::Page::new("Confirm it is you")
+            .body(body)
+            .render()
+            .into_string()
+    };
+    Response::builder()
+        .status(StatusCode::FORBIDDEN)
+        .header("HX-Redirect", to.as_str())
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,7 +97,7 @@ pub async fn require<E: Endpoint>(next: E, mut req: Request, perm: Perm) -> poem
                     .get::<Arc<SessionInfo>>()
                     .is_some_and(|s| s.freshly_verified());
                 if !fresh {
-                    return Err(AppError::Forbidden(STALE_CHECK.into()).into());
+                    return Ok(stale_check(&req));
                 }
             }
             req.extensions_mut().insert(user);

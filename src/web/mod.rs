@@ -15,6 +15,7 @@ pub mod session;
 pub mod sse;
 pub mod tls;
 
+mod audit_log;
 mod auth;
 mod callbacks;
 mod certificates;
@@ -29,6 +30,8 @@ mod servers;
 mod settings;
 mod sites;
 mod ssh_keys;
+mod tokens;
+mod users;
 
 use std::collections::BTreeMap;
 
@@ -114,6 +117,9 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(selinux::routes());
     all.extend(settings::routes());
     all.extend(jobs::routes());
+    all.extend(tokens::routes());
+    all.extend(users::routes());
+    all.extend(audit_log::routes());
     all.push(RouteSpec::public(
         Method::GET,
         crate::paths::STATIC_ROUTE,

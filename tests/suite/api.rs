@@ -38,7 +38,7 @@ fn least_role(method: &str, path: &str) -> Role {
         SERVER_SELINUX_RELABEL,
         SERVER_HOST_KEY_CHECK,
     ];
-    let owner = [USERS, USER_ROLE];
+    let owner = [USERS, USER_ROLE, USER_STATUS];
     if own.contains(&path) {
         return Role::Viewer;
     }
@@ -937,4 +937,160 @@ async fn a_limited_token_whose_servers_are_gone_reaches_none_and_audit_rows_resi
     ] {
         assert!(sqlx::query(&sql).execute(app.db()).await.is_err(), "{sql}");
     }
+}
+
+#[tokio::test]
+async fn settings_make_and_revoke_tokens_owners_manage_users_and_admins_read_the_audit_log() {
+    let app = TestApp::spawn().await;
+    let owner = app.login_as("owner@example.com", "Owner").await;
+    let op = app
+        .login_with_role("op@example.com", "Op", Role::Operator)
+        .await;
+
+    // An operator makes a token: never above its own role; shown once, not cached.
+    let resp = op
+        .post_form(
+            "/settings/tokens",
+            &[
+                ("name", "ci"),
+                ("role", "admin"),
+                ("servers", ""),
+                ("expires", "30d"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 422);
+    let html = resp.text().await.unwrap();
+    assert!(
+        html.contains("cannot make a token with the admin role"),
+        "{html}"
+    );
+    let resp = op
+        .post_form(
+            "/settings/tokens",
+            &[
+                ("name", "ci"),
+                ("role", "operator"),
+                ("servers", ""),
+                ("expires", "30d"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let html = resp.text().await.unwrap();
+    let start = html.find("pnl_").expect("the token is shown");
+    let token = html[start..start + 64].to_owned();
+    assert!(
+        !op.text("/settings/tokens").await.contains(&token),
+        "shown once"
+    );
+    let (status, _) = api(&app, &token, reqwest::Method::GET, "/servers", None).await;
+    assert_eq!(status, 200);
+    let row = panel::db::tokens::find_by_name(app.db(), "ci")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.user_id, Some(op.user_id));
+    // Nobody else revokes it; its owner does.
+    let path = format!("/settings/tokens/{}/revoke", row.id);
+    assert_eq!(owner.post_form(&path, &[]).await.status(), 422);
+    assert_eq!(op.post_form(&path, &[]).await.status(), 303);
+    let (status, _) = api(&app, &token, reqwest::Method::GET, "/servers", None).await;
+    assert_eq!(status, 401);
+
+    // Users: the owner invites with a role; the link is shown once; roles change; the last
+    // owner stays an owner.
+    let resp = owner
+        .post_form(
+            "/settings/users",
+            &[
+                ("email", "new@example.com"),
+                ("name", ""),
+                ("role", "operator"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("/enrol/"));
+    let role: Option<String> =
+        sqlx::query_scalar("SELECT role FROM enrolment_tokens WHERE email = 'new@example.com'")
+            .fetch_one(app.db())
+            .await
+            .unwrap();
+    assert_eq!(role.as_deref(), Some("operator"));
+    let resp = owner
+        .post_form(
+            &format!("/settings/users/{}/role", op.user_id),
+            &[("role", "admin")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let user = panel::db::users::get(app.db(), op.user_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.role, Role::Admin);
+    let resp = owner
+        .post_form(
+            &format!("/settings/users/{}/role", owner.user_id),
+            &[("role", "viewer")],
+        )
+        .await;
+    assert_eq!(resp.status(), 422, "the only owner");
+    let resp = owner
+        .post_form(
+            &format!("/settings/users/{}/status", owner.user_id),
+            &[("status", "disabled")],
+        )
+        .await;
+    assert_eq!(resp.status(), 422, "the only owner");
+
+    // The audit log: what happened, filtered, exported; an admin reads it (op is one now).
+    let html = op.text("/audit").await;
+    assert!(html.contains("settings.tokens"), "{html}");
+    assert!(html.contains("settings.users.role"), "{html}");
+    let html = op
+        .text("/audit?actor=owner%40example.com&status=invalid")
+        .await;
+    // The owner's three refusals: revoking another's token, demoting and disabling the only
+    // owner.
+    assert_eq!(html.matches("data-audit-row").count(), 3, "{html}");
+    let csv = op
+        .get("/audit/export?format=csv&actor=owner%40example.com")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("at,actor_kind,actor,action")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.len() >= 4, "{csv}");
+    assert!(
+        rows.iter().all(|r| r.contains("\"owner@example.com\"")),
+        "{csv}"
+    );
+    let json = op
+        .get("/audit/export?format=json")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for line in json.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(v["action"].is_string());
+    }
+    let viewer = app
+        .login_with_role("v@example.com", "V", Role::Viewer)
+        .await;
+    assert_eq!(viewer.get("/audit").await.status(), 403);
+    assert!(
+        !viewer.text("/settings").await.contains("href=\"/audit\""),
+        "no Audit link for a viewer"
+    );
 }

@@ -259,6 +259,34 @@ async fn enrol_log_out_and_log_in_with_a_passkey_in_chromium() {
     })
     .await;
 
+    // Five minutes after the login a sensitive step asks again: the confirmation page's passkey
+    // check marks the session fresh and goes back to where it was asked from.
+    let pool = panel::db::open(data.path()).await.unwrap();
+    sqlx::query("UPDATE sessions SET verified_at = '2020-01-01T00:00:00.000Z'")
+        .execute(&pool)
+        .await
+        .unwrap();
+    b.goto(&format!("{base}/settings/confirm?next=/settings/tokens"))
+        .await;
+    b.click("#confirm-passkey").await;
+    b.wait_for("back on the tokens page", |url, _| {
+        url == format!("{base}/settings/tokens")
+    })
+    .await;
+    let verified: String = sqlx::query_scalar(
+        "SELECT verified_at FROM sessions WHERE user_id IS NOT NULL ORDER BY last_seen_at DESC LIMIT 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(verified.as_str() > "2026", "{verified}");
+    pool.close().await;
+    // Now a token can be made in the browser, and it is shown once.
+    b.type_into("#name", "from the browser").await;
+    b.click("#new-token-form button[type=submit]").await;
+    b.wait_for("the new token", |_, src| src.contains("data-new-token"))
+        .await;
+
     // Without user verification the login fails, with a message that says why.
     b.set_user_verified(&authenticator, false).await;
     b.click("form[action='/logout'] button").await;

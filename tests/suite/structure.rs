@@ -363,7 +363,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("domain/", 1),
     ("ids.rs", 1),
     ("error.rs", 1),
-    ("config.rs", 1),
+    ("config/", 1),
     ("paths.rs", 1),
     ("telemetry.rs", 1),
 ];

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use maud::Markup;
 use poem::http::{StatusCode, header};
-use poem::web::{Data, Form, Json, Path};
+use poem::web::{Data, Form, Json, Path, Query};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 use webauthn_rs::prelude::RegisterPublicKeyCredential;
@@ -172,4 +172,60 @@ pub async fn preferences(
         StatusCode::OK,
     )
     .await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Next {
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go back to after a confirmation: a path on this panel, else the settings.
+fn back_to(next: &str) -> String {
+    crate::web::gate::local_path(next)
+        .unwrap_or(paths::SETTINGS)
+        .to_owned()
+}
+
+/// "Confirm it is you": one passkey check, then back to the page that asked.
+#[handler]
+pub async fn confirm_page(req: &Request, Query(next): Query<Next>) -> AppResult<Markup> {
+    let (s, _) = session(req)?;
+    Ok(views::confirm(&back_to(&next.next), s.freshly_verified()))
+}
+
+#[handler]
+pub async fn confirm_options(state: Data<&AppState>, req: &Request) -> AppResult<Response> {
+    let (s, _) = session(req)?;
+    let (rcr, ceremony) = ceremony::start_login(state.webauthn()?)?;
+    session::store_ceremony(&state, s.id, &ceremony).await?;
+    Ok(Json(rcr).into_response())
+}
+
+/// The assertion must be one of this user's passkeys (with user verification); then the
+/// session counts as freshly checked for five minutes.
+#[handler]
+pub async fn confirm_finish(
+    state: Data<&AppState>,
+    req: &Request,
+    Query(next): Query<Next>,
+    Json(response): Json<webauthn_rs::prelude::PublicKeyCredential>,
+) -> AppResult<Response> {
+    let (s, user) = session(req)?;
+    let ceremony = session::take_ceremony(&state, s.id).await?;
+    let who = ceremony::finish_login(
+        &state.db,
+        state.webauthn()?,
+        &state.limiter,
+        ceremony,
+        &response,
+    )
+    .await?;
+    if who != user.id {
+        return Err(AppError::Forbidden(
+            "That passkey is someone else's: confirm with one of yours.".into(),
+        ));
+    }
+    db::sessions::mark_verified(&state.db, s.id).await?;
+    Ok(Json(serde_json::json!({ "redirect": back_to(&next.next) })).into_response())
 }

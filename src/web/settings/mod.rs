@@ -42,5 +42,23 @@ pub fn routes() -> Vec<RouteSpec> {
             paths::PREFERENCES,
             handlers::preferences,
         ),
+        RouteSpec::user(
+            Perm::Own,
+            Method::GET,
+            paths::CONFIRM,
+            handlers::confirm_page,
+        ),
+        RouteSpec::user(
+            Perm::Own,
+            Method::POST,
+            paths::CONFIRM_OPTIONS,
+            handlers::confirm_options,
+        ),
+        RouteSpec::user(
+            Perm::Own,
+            Method::POST,
+            paths::CONFIRM_FINISH,
+            handlers::confirm_finish,
+        ),
     ]
 }

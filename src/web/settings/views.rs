@@ -55,6 +55,13 @@ pub fn index(v: &SettingsView<'_>) -> Markup {
                 @if let Some(n) = &v.notice {
                     div.alert.alert-success[n.ok].alert-error[!n.ok] role="alert" { span { (n.text) } }
                 }
+                nav.flex.flex-wrap."gap-2" aria-label="More settings" {
+                    a.btn.btn-outline.btn-sm href=(paths::API_TOKENS) { "API tokens" }
+                    @if v.user.role == crate::domain::Role::Owner {
+                        a.btn.btn-outline.btn-sm href=(paths::USERS) { "Users and roles" }
+                    }
+                    span.text-sm."text-base-content/70".self-center { "Your role: " strong data-role { (v.user.role) } " — " (v.user.role.describe()) }
+                }
                 (passkeys(v))
                 (sessions(v))
                 section.card."bg-base-100".shadow-sm {
@@ -192,4 +199,34 @@ fn sessions(v: &SettingsView<'_>) -> Markup {
             }
         }
     }
+}
+
+/// The passkey check before a sensitive step.
+pub fn confirm(next: &str, fresh: bool) -> Markup {
+    let finish = format!(
+        "{}?{}",
+        paths::CONFIRM_FINISH,
+        serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
+    );
+    Page::new("Confirm it is you")
+        .nav(Nav::Settings)
+        .script("passkey.js")
+        .body(html! {
+            section.card."bg-base-100".shadow-sm."max-w-xl" {
+                div.card-body {
+                    p {
+                        "Revealing secrets, adding passkeys, making API tokens and changing roles ask for a "
+                        "passkey check from the last five minutes."
+                    }
+                    @if fresh { p.text-success { "You confirmed a moment ago; you can go back." } }
+                    div.card-actions."gap-2" {
+                        button #confirm-passkey.btn.btn-primary type="button" data-passkey="login"
+                            data-options=(paths::CONFIRM_OPTIONS) data-finish=(finish) { "Confirm with your passkey" }
+                        a.btn.btn-ghost href=(next) { "Back" }
+                    }
+                    div #passkey-error.alert.alert-error role="alert" hidden {}
+                }
+            }
+        })
+        .render()
 }

@@ -1,6 +1,10 @@
 //! Settings from flags, environment and an optional TOML file, resolved once into a validated
 //! [`Config`]. Precedence: flag > environment variable > TOML file > built-in default.
 
+mod retention;
+pub use retention::Retention;
+use retention::{RetentionFile, retention};
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -199,70 +203,6 @@ pub fn parse_duration(text: &str) -> Option<std::time::Duration> {
         _ => return None,
     };
     Some(std::time::Duration::from_secs(seconds))
-}
-
-/// `[retention]`: how much history the panel keeps, so no node or tenant can fill its disk.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RetentionFile {
-    days: Option<u32>,
-    audit_records_per_minute: Option<u32>,
-    job_log_lines: Option<usize>,
-    audit_log_days: Option<u32>,
-}
-
-/// How much history is kept (defaults in `Retention::default`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retention {
-    /// Finished jobs (with their logs), server log lines and SELinux records older than this
-    /// are removed (hourly).
-    pub days: u32,
-    /// SELinux records stored per server per minute; the excess is counted, not stored.
-    pub audit_records_per_minute: u32,
-    /// Log lines kept per job: the first four fifths and the last fifth, with a marker between.
-    pub job_log_lines: usize,
-    /// Rows of the panel's own audit log (who did what) older than this are removed.
-    pub audit_log_days: u32,
-}
-
-impl Default for Retention {
-    fn default() -> Self {
-        Retention {
-            days: 90,
-            audit_records_per_minute: 1_000,
-            job_log_lines: 20_000,
-            audit_log_days: 365,
-        }
-    }
-}
-
-fn retention(f: RetentionFile) -> Result<Retention, ConfigError> {
-    let d = Retention::default();
-    let r = Retention {
-        days: f.days.unwrap_or(d.days),
-        audit_records_per_minute: f
-            .audit_records_per_minute
-            .unwrap_or(d.audit_records_per_minute),
-        job_log_lines: f.job_log_lines.unwrap_or(d.job_log_lines),
-        audit_log_days: f.audit_log_days.unwrap_or(d.audit_log_days),
-    };
-    if !(30..=3650).contains(&r.audit_log_days) {
-        return Err(ConfigError::Retention("audit_log_days: 30 to 3650".into()));
-    }
-    if !(1..=3650).contains(&r.days) {
-        return Err(ConfigError::Retention("days: 1 to 3650".into()));
-    }
-    if !(10..=1_000_000).contains(&r.audit_records_per_minute) {
-        return Err(ConfigError::Retention(
-            "audit_records_per_minute: 10 to 1000000".into(),
-        ));
-    }
-    if !(100..=10_000_000).contains(&r.job_log_lines) {
-        return Err(ConfigError::Retention(
-            "job_log_lines: 100 to 10000000".into(),
-        ));
-    }
-    Ok(r)
 }
 
 /// `[smtp]`: where SELinux alerts are mailed.
