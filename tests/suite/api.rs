@@ -26,6 +26,9 @@ fn least_role(method: &str, path: &str) -> Role {
         PASSKEY_DELETE,
         API_TOKENS,
         API_TOKEN_REVOKE,
+        CONFIRM,
+        CONFIRM_OPTIONS,
+        CONFIRM_FINISH,
     ];
     let operate = [
         SITE_SUSPEND,
