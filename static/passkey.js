@@ -33,6 +33,8 @@
     }).then(function (r) {
       return r.json().catch(function () { return { error: "The panel answered " + r.status + "." }; })
         .then(function (data) {
+          // A step that needs a fresh passkey check: the panel names the page that does it.
+          if (r.status === 403 && data.confirm) { window.location.assign(data.confirm); }
           if (!r.ok) { var e = new Error(data.error || ("The panel answered " + r.status + ".")); e.fields = data.fields || []; throw e; }
           return data;
         });

@@ -5,10 +5,13 @@
 //! (`domain::roles::authorize`). The OpenAPI document is generated from these types
 //! (poem-openapi) and served at `/api/v1/openapi.json`.
 
+mod certificates;
+mod manage;
 mod ops;
 mod panel;
 mod problem;
 mod repository;
+mod strict;
 mod types;
 
 use poem::http::{StatusCode, header};
@@ -24,9 +27,24 @@ use crate::paths;
 use crate::state::AppState;
 
 /// The service: its operations, described for the OpenAPI document.
-fn service() -> OpenApiService<(ops::Api, panel::PanelApi, repository::RepoApi), ()> {
+fn service() -> OpenApiService<
+    (
+        ops::Api,
+        panel::PanelApi,
+        repository::RepoApi,
+        manage::ManageApi,
+        certificates::CertApi,
+    ),
+    (),
+> {
     OpenApiService::new(
-        (ops::Api, panel::PanelApi, repository::RepoApi),
+        (
+            ops::Api,
+            panel::PanelApi,
+            repository::RepoApi,
+            manage::ManageApi,
+            certificates::CertApi,
+        ),
         "Panel API",
         env!("CARGO_PKG_VERSION"),
     )
@@ -107,6 +125,9 @@ async fn guard<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response>
         return Ok(problem::unauthorized());
     };
     req.extensions_mut().insert(caller.clone());
+    if let Err(problem) = strict_body(&mut req).await {
+        return Ok(problem);
+    }
     let changes = audit::changes_state(req.method());
     let asked = Asked {
         method: req.method().clone(),
@@ -135,13 +156,48 @@ async fn guard<E: Endpoint>(next: E, mut req: Request) -> poem::Result<Response>
     Ok(answer)
 }
 
+/// The served document, parsed once.
+fn document() -> &'static serde_json::Value {
+    static DOC: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| serde_json::from_str(&openapi_document()).expect("the document is JSON"))
+}
+
+/// A JSON body whose types are not the operation's is refused here (`strict`), before
+/// poem-openapi would read `5` as `"5"`; the body is put back for the operation.
+async fn strict_body(req: &mut Request) -> Result<(), Response> {
+    let json = req
+        .header(header::CONTENT_TYPE)
+        .is_some_and(|c| c.starts_with("application/json"));
+    let path = req.uri().path();
+    let path = path.strip_prefix(paths::API).unwrap_or(path).to_owned();
+    let Some(schema) = json
+        .then(|| strict::body_schema(document(), req.method().as_str(), &path))
+        .flatten()
+    else {
+        return Ok(());
+    };
+    let bytes = req
+        .take_body()
+        .into_bytes()
+        .await
+        .map_err(|e| problem::from_poem(&e.into(), None))?;
+    let outcome = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        // Not JSON at all: poem-openapi says so in its own words.
+        Err(_) => Ok(()),
+        Ok(value) => strict::check(document(), schema, &value, ""),
+    };
+    req.set_body(bytes);
+    outcome.map_err(|e| {
+        let (field, message) = e.split_once(": ").unwrap_or(("body", e.as_str()));
+        problem::invalid_types(field, message)
+    })
+}
+
 /// The methods the document gives a path (`GET, POST`), for a 405's `Allow`.
 fn allowed_methods(path: &str) -> Option<String> {
     static PATHS: std::sync::OnceLock<Vec<(Vec<String>, String)>> = std::sync::OnceLock::new();
     let paths = PATHS.get_or_init(|| {
-        let doc: serde_json::Value =
-            serde_json::from_str(&openapi_document()).expect("the document is JSON");
-        doc["paths"]
+        document()["paths"]
             .as_object()
             .map(|paths| {
                 paths
@@ -195,6 +251,19 @@ mod tests {
         assert!(!openapi_document().contains("\"nullable\""));
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 15, "{} paths", paths.len());
+        // Operations of one path in different groups must all reach the document.
+        for (path, methods) in [
+            ("/servers", &["get", "post"][..]),
+            ("/servers/{id}", &["get", "delete"][..]),
+            ("/servers/{id}/software", &["get", "post"][..]),
+            ("/ssh-keys", &["get", "post"][..]),
+            ("/sites/{id}", &["get", "delete"][..]),
+            ("/sites/{id}/certificate", &["get", "post", "delete"][..]),
+        ] {
+            for m in methods {
+                assert!(paths[path].get(*m).is_some(), "{m} {path} is missing");
+            }
+        }
         for (path, ops) in paths {
             for (method, op) in ops.as_object().unwrap() {
                 assert!(

@@ -50,7 +50,7 @@ enum CreatedSite {
 }
 
 #[derive(ApiResponse)]
-enum Accepted {
+pub(super) enum Accepted {
     /// Queued as a job; follow it at `/jobs/{job_id}`.
     #[oai(status = 202)]
     Queued(Json<Queued>),
@@ -119,7 +119,7 @@ pub(super) async fn site_on_reachable(
     Ok((site, who))
 }
 
-fn queued(job: JobId) -> Accepted {
+pub(super) fn queued(job: JobId) -> Accepted {
     Accepted::Queued(Json(Queued {
         job_id: job.to_string(),
     }))

@@ -10,7 +10,7 @@ use super::ops::{Tag, Token, allow, list_query, parse_id};
 use super::types::*;
 use super::{ApiError, ApiResult, caller};
 use crate::db;
-use crate::domain::{Perm, ServerSort, TimeSort};
+use crate::domain::{Perm, TimeSort};
 use crate::ids::{JobId, ServerId};
 use crate::state::AppState;
 
@@ -26,87 +26,6 @@ pub struct PanelApi;
 
 #[OpenApi]
 impl PanelApi {
-    /// Servers, a page at a time (by name).
-    #[oai(
-        path = "/servers",
-        method = "get",
-        tag = "Tag::Servers",
-        operation_id = "servers.list"
-    )]
-    async fn servers(
-        &self,
-        state: Data<&AppState>,
-        req: &Request,
-        _token: Token,
-        #[oai(validator(max_length = 200))] after: Query<Option<String>>,
-    ) -> ApiResult<Json<ServerPage>> {
-        let who = allow(req, Perm::View, None)?;
-        let q = list_query(after.0, ServerSort::Name)?;
-        let page =
-            db::servers::page_within(&state.db, &q, None, who.principal.servers.as_deref()).await?;
-        Ok(Json(ServerPage {
-            next: page.next.map(|c| c.encode()),
-            items: page.rows.into_iter().map(Server::from).collect(),
-        }))
-    }
-
-    /// One server.
-    #[oai(
-        path = "/servers/:id",
-        method = "get",
-        tag = "Tag::Servers",
-        operation_id = "servers.get"
-    )]
-    async fn server(
-        &self,
-        state: Data<&AppState>,
-        req: &Request,
-        _token: Token,
-        #[oai(validator(pattern = "^[0-9A-HJKMNP-TV-Z]{26}$"))] id: Path<String>,
-    ) -> ApiResult<Json<Server>> {
-        caller(req)?;
-        let server = db::servers::get(&state.db, parse_id(&id.0)?)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        allow(req, Perm::View, Some(server.id))?;
-        Ok(Json(server.into()))
-    }
-
-    /// The software installed on a server (PHP versions, databases, …).
-    #[oai(
-        path = "/servers/:id/software",
-        method = "get",
-        tag = "Tag::Servers",
-        operation_id = "servers.software"
-    )]
-    async fn software(
-        &self,
-        state: Data<&AppState>,
-        req: &Request,
-        _token: Token,
-        #[oai(validator(pattern = "^[0-9A-HJKMNP-TV-Z]{26}$"))] id: Path<String>,
-    ) -> ApiResult<Json<Vec<Software>>> {
-        caller(req)?;
-        let server: ServerId = parse_id(&id.0)?;
-        allow(req, Perm::View, Some(server))?;
-        db::servers::get(&state.db, server)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let rows = db::software::list(&state.db, server).await?;
-        Ok(Json(
-            rows.into_iter()
-                .map(|i| Software {
-                    id: i.id.to_string(),
-                    software: i.software.to_string(),
-                    version: i.version,
-                    status: i.status.to_string(),
-                    status_reason: i.status_reason,
-                    updated_at: i.updated_at,
-                })
-                .collect(),
-        ))
-    }
-
     /// One job.
     #[oai(
         path = "/jobs/:id",
@@ -197,42 +116,6 @@ impl PanelApi {
         Ok(LogStream::Lines(Binary(poem::Body::from_bytes_stream(
             lines,
         ))))
-    }
-
-    /// The SSH keys the panel logs in to servers with (public halves only).
-    #[oai(
-        path = "/ssh-keys",
-        method = "get",
-        tag = "Tag::Panel",
-        operation_id = "ssh_keys.list"
-    )]
-    async fn ssh_keys(
-        &self,
-        state: Data<&AppState>,
-        req: &Request,
-        _token: Token,
-    ) -> ApiResult<Json<Vec<SshKey>>> {
-        let who = allow(req, Perm::View, None)?;
-        if who.principal.servers.is_some() {
-            // The panel's keys serve every server; a limited token does not list them.
-            return Err(ApiError::new(
-                poem::http::StatusCode::FORBIDDEN,
-                "A token limited to some servers cannot list the panel's SSH keys.",
-            ));
-        }
-        let keys = db::ssh_keys::list(&state.db).await?;
-        Ok(Json(
-            keys.into_iter()
-                .map(|k| SshKey {
-                    id: k.id.to_string(),
-                    name: k.name,
-                    key_type: k.key_type.to_string(),
-                    fingerprint: k.fingerprint,
-                    has_private_key: k.has_private_key,
-                    created_at: k.created_at,
-                })
-                .collect(),
-        ))
     }
 
     /// SELinux records (denials and events) collected from servers, newest first.

@@ -235,3 +235,16 @@ pub fn unauthorized() -> Response {
     );
     resp
 }
+
+/// A body whose types are not the document's: 400, naming the field.
+pub fn invalid_types(field: &str, message: &str) -> Response {
+    ApiError::with_errors(
+        StatusCode::BAD_REQUEST,
+        "The body does not have the types the API document gives it.".into(),
+        vec![FieldProblem {
+            field: field.to_owned(),
+            message: message.to_owned(),
+        }],
+    )
+    .into_response()
+}

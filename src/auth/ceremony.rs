@@ -378,6 +378,53 @@ pub async fn finish_login(
     Ok(user_id)
 }
 
+/// Finish a confirmation ("it is me") of a logged-in user: the passkey must be one of
+/// `expect`'s, checked before anything is verified or recorded; its counter is updated, and the
+/// user's last login is left alone (this is no login).
+pub async fn finish_confirm(
+    pool: &Pool,
+    webauthn: &Webauthn,
+    limiter: &RateLimiter,
+    ceremony: Ceremony,
+    response: &PublicKeyCredential,
+    expect: UserId,
+) -> Result<(), CeremonyError> {
+    let Ceremony::Login { state } = ceremony else {
+        return Err(CeremonyError::NoCeremony);
+    };
+    let (handle, cred_id) = webauthn
+        .identify_discoverable_authentication(response)
+        .map_err(|_| CeremonyError::UnknownPasskey)?;
+    let stored = db::credentials::find(pool, &URL_SAFE_NO_PAD.encode(cred_id))
+        .await?
+        .ok_or(CeremonyError::UnknownPasskey)?;
+    if stored.user_id != expect || user_from_handle(handle) != expect {
+        return Err(CeremonyError::UnknownPasskey);
+    }
+    let account_key = format!("account:{expect}");
+    if limiter.exhausted(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW) {
+        return Err(CeremonyError::Locked);
+    }
+    let mut passkey: Passkey =
+        serde_json::from_str(&stored.passkey).map_err(|e| CeremonyError::Internal(e.into()))?;
+    let result = match webauthn.finish_discoverable_authentication_v2(response, state, &passkey) {
+        Ok(r) => r,
+        Err(e) => {
+            limiter.hit(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW);
+            tracing::info!(user = %expect, "passkey confirmation refused: {e}");
+            return Err(CeremonyError::Verification);
+        }
+    };
+    let updated = match passkey.update_credential(&result) {
+        Some(true) => {
+            Some(serde_json::to_string(&passkey).map_err(|e| CeremonyError::Internal(e.into()))?)
+        }
+        _ => None,
+    };
+    db::credentials::record_use(pool, stored.id, updated.as_deref()).await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

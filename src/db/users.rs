@@ -127,6 +127,37 @@ pub async fn set_role(pool: &Pool, id: UserId, role: Role) -> sqlx::Result<()> {
         .map(|_| ())
 }
 
+/// The condition that keeps one active owner: the row changes unless it is the last one.
+const NOT_LAST_OWNER: &str = "NOT (role = 'owner' AND status = 'active'
+     AND (SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active') <= 1)";
+
+/// Set a role unless that would leave no active owner (checked in the same statement, so two
+/// owners demoting each other at once cannot both succeed). False when refused.
+pub async fn set_role_keeping_an_owner(pool: &Pool, id: UserId, role: Role) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE users SET role = ?, updated_at = ? WHERE id = ? AND (? = 'owner' OR {NOT_LAST_OWNER})"
+    ))
+    .bind(role)
+    .bind(super::now())
+    .bind(id)
+    .bind(role)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Disable a user unless they are the last active owner (one statement). False when refused.
+pub async fn disable_keeping_an_owner(pool: &Pool, id: UserId) -> sqlx::Result<bool> {
+    let done = sqlx::query(&format!(
+        "UPDATE users SET status = 'disabled', updated_at = ? WHERE id = ? AND {NOT_LAST_OWNER}"
+    ))
+    .bind(super::now())
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// How many active owners there are.
 pub async fn owners(pool: &Pool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT count(*) FROM users WHERE role = 'owner' AND status = 'active'")

@@ -11,8 +11,9 @@ use crate::ids::ServerId;
 pub enum Perm {
     /// The caller's own account: preferences, their sessions, logging out.
     Own,
-    /// The caller's own credentials: adding or removing a passkey, making or revoking an API
-    /// token (never above the caller's own role). Needs a fresh passkey check.
+    /// The caller's own credentials: adding or removing a passkey, making an API token (never
+    /// above the caller's own role). Needs a fresh passkey check. (Revoking one's own token is
+    /// `Own`: taking power away needs no check.)
     Credentials,
     /// Read pages, lists, job logs and SELinux records; no secrets.
     View,

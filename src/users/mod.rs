@@ -80,10 +80,7 @@ pub async fn recover(state: &AppState, email: &str) -> AppResult<(User, String)>
 /// and how many sessions ended.
 pub async fn disable(state: &AppState, email: &str) -> AppResult<(User, u64)> {
     let user = by_email(state, email).await?;
-    if user.role == Role::Owner
-        && user.status == UserStatus::Active
-        && db::users::owners(&state.db).await? <= 1
-    {
+    if !db::users::disable_keeping_an_owner(&state.db, user.id).await? {
         return Err(invalid(
             "email",
             format!(
@@ -92,7 +89,6 @@ pub async fn disable(state: &AppState, email: &str) -> AppResult<(User, u64)> {
             ),
         ));
     }
-    db::users::set_status(&state.db, user.id, UserStatus::Disabled).await?;
     let ended = db::sessions::delete_for_user(&state.db, user.id).await?;
     Ok((user, ended))
 }
@@ -108,7 +104,7 @@ pub async fn enable(state: &AppState, email: &str) -> AppResult<User> {
 /// users); their sessions stay, and the next request already runs with the new role.
 pub async fn set_role(state: &AppState, email: &str, role: Role) -> AppResult<User> {
     let user = by_email(state, email).await?;
-    if user.role == Role::Owner && role != Role::Owner && db::users::owners(&state.db).await? <= 1 {
+    if !db::users::set_role_keeping_an_owner(&state.db, user.id, role).await? {
         return Err(invalid(
             "role",
             format!(
@@ -117,6 +113,5 @@ pub async fn set_role(state: &AppState, email: &str, role: Role) -> AppResult<Us
             ),
         ));
     }
-    db::users::set_role(&state.db, user.id, role).await?;
     Ok(User { role, ..user })
 }

@@ -58,7 +58,8 @@ pub async fn around_route<E: Endpoint>(
 ) -> poem::Result<Response> {
     // Fetching a setup script is a GET that changes things: it spends the one-time token and
     // hands out the server's callback secret.
-    let setup = pattern == crate::paths::SETUP_SCRIPT;
+    // So is exporting the audit log: the log records who took a copy of it.
+    let setup = pattern == crate::paths::SETUP_SCRIPT || pattern == crate::paths::AUDIT_EXPORT;
     if !changes_state(req.method()) && !setup {
         return Ok(next.call(req).await?.into_response());
     }

@@ -44,6 +44,17 @@ fn stale_check(req: &Request) -> Response {
             .header(header::LOCATION, to)
             .finish();
     }
+    // fetch() callers (the passkey script): the message, and where to confirm.
+    if req
+        .header(header::ACCEPT)
+        .is_some_and(|a| a.starts_with("application/json"))
+    {
+        let body = serde_json::json!({ "error": STALE_CHECK, "confirm": to });
+        return Response::builder()
+            .status(StatusCode::FORBIDDEN)
+            .content_type("application/json")
+            .body(body.to_string());
+    }
     let body = html! {
         p { (STALE_CHECK) }
         a.btn.btn-primary href=(to) { "Confirm with your passkey" }

@@ -345,6 +345,12 @@ async fn viewers_cannot_reveal_delete_or_deploy_operators_cannot_delete_and_limi
             Some(serde_json::json!({})),
         ),
         (post.clone(), format!("/sites/{site}/suspend"), None),
+        (post.clone(), format!("/sites/{site}/certificate"), None),
+        (
+            reqwest::Method::DELETE,
+            format!("/sites/{site}/certificate"),
+            None,
+        ),
     ] {
         let (status, problem) = api(&app, &viewer, method.clone(), &path, body).await;
         assert_eq!(status, 403, "viewer {method} {path}: {problem}");
@@ -452,7 +458,7 @@ async fn viewers_cannot_reveal_delete_or_deploy_operators_cannot_delete_and_limi
     .fetch_one(app.db())
     .await
     .unwrap();
-    assert_eq!(refused, 5, "each of the viewer's refused calls");
+    assert_eq!(refused, 7, "each of the viewer's refused calls");
 }
 
 #[tokio::test]
@@ -471,7 +477,29 @@ async fn a_sensitive_step_needs_a_passkey_check_from_the_last_five_minutes() {
         .unwrap();
     let resp = admin.post_form(&path, &[]).await;
     assert_eq!(resp.status(), 403);
-    assert!(resp.text().await.unwrap().contains("passkey check"));
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("passkey check"));
+    assert!(html.contains("/settings/confirm?next="), "{html}");
+    // The passkey script's fetch gets JSON naming the confirmation page.
+    let resp = client()
+        .post(app.url("/settings/passkeys/options"))
+        .header("Cookie", format!("panel_session={}", admin.cookie))
+        .header("Origin", app.state().config.origin())
+        .header("X-CSRF-Token", &admin.csrf)
+        .header("Accept", "application/json")
+        .json(&serde_json::json!({ "passkey_name": "another" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        body["confirm"]
+            .as_str()
+            .unwrap()
+            .starts_with("/settings/confirm"),
+        "{body}"
+    );
     // An operator's own preferences need no fresh check.
     let resp = admin
         .post_form("/settings/preferences", &[("theme", "dark")])
@@ -1096,4 +1124,192 @@ async fn settings_make_and_revoke_tokens_owners_manage_users_and_admins_read_the
         !viewer.text("/settings").await.contains("href=\"/audit\""),
         "no Audit link for a viewer"
     );
+}
+
+#[tokio::test]
+async fn servers_keys_software_and_selinux_through_the_api_with_their_roles() {
+    let app = TestApp::spawn().await;
+    let (servers, _) = seeded(&app).await;
+    let admin = token(&app, "admin", Role::Admin, vec![]).await;
+    let operator = token(&app, "operator", Role::Operator, vec![]).await;
+    let limited = token(&app, "limited", Role::Owner, vec![servers[0]]).await;
+    let (get, post, delete) = (
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::DELETE,
+    );
+
+    // SSH keys: made and imported by an admin, never by a limited token or an operator.
+    let key = serde_json::json!({ "name": "deploy", "key_type": "ed25519" });
+    let (status, _) = api(&app, &limited, post.clone(), "/ssh-keys", Some(key.clone())).await;
+    assert_eq!(status, 403);
+    let (status, _) = api(
+        &app,
+        &operator,
+        post.clone(),
+        "/ssh-keys",
+        Some(key.clone()),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, made) = api(&app, &admin, post.clone(), "/ssh-keys", Some(key.clone())).await;
+    assert_eq!(status, 201, "{made}");
+    assert!(made["fingerprint"].as_str().unwrap().starts_with("SHA256:"));
+    assert!(made["created_at"].as_str().unwrap().starts_with("20"));
+    let (status, problem) = api(&app, &admin, post.clone(), "/ssh-keys", Some(key)).await;
+    assert_eq!(status, 422, "a name in use: {problem}");
+    assert_eq!(problem["errors"][0]["field"], "name");
+
+    // A server: added (its setup command once), refused to a limited token, removed by name.
+    let new = serde_json::json!({
+        "name": "api-1", "ip_address": "127.0.0.77", "hostname": "api1.example.com",
+        "os_version": "debian_12", "ssh_key_id": made["id"], "php_versions": ["8.2"],
+    });
+    let (status, _) = api(&app, &limited, post.clone(), "/servers", Some(new.clone())).await;
+    assert_eq!(status, 403);
+    let (status, added) = api(&app, &admin, post.clone(), "/servers", Some(new)).await;
+    assert_eq!(status, 201, "{added}");
+    let command = added["setup_command"].as_str().unwrap();
+    assert!(
+        command.starts_with("curl -fsSL ")
+            && command.contains("/setup/")
+            && command.ends_with("| sudo bash"),
+        "{command}"
+    );
+    let id = added["id"].as_str().unwrap();
+    let (status, shown) = api(&app, &admin, get.clone(), &format!("/servers/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(shown["status"], "pending");
+    let (status, problem) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("/servers/{id}?confirm=wrong"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let (status, _) = api(
+        &app,
+        &operator,
+        delete.clone(),
+        &format!("/servers/{id}?confirm=api-1"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("/servers/{id}?confirm=api-1"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = api(&app, &admin, get.clone(), &format!("/servers/{id}"), None).await;
+    assert_eq!(status, 404);
+    // The key no server uses goes too.
+    let (status, _) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("/ssh-keys/{}", made["id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 204);
+
+    // Software and SELinux on a server: bad input is a field error; an operator may relabel but
+    // not install; the admin's install is queued as a job.
+    let server = servers[1];
+    let path = format!("/servers/{server}/software");
+    let (status, problem) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &path,
+        Some(serde_json::json!({"software": "php", "version": "5.6", "action": "install"})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "version");
+    let body = serde_json::json!({"software": "redis", "action": "install"});
+    let (status, _) = api(&app, &operator, post.clone(), &path, Some(body.clone())).await;
+    assert_eq!(status, 403);
+    let (status, queued) = api(&app, &admin, post.clone(), &path, Some(body)).await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, job) = api(
+        &app,
+        &admin,
+        get.clone(),
+        &format!("/jobs/{}", queued["job_id"].as_str().unwrap()),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(job["kind"], "server.software");
+    let (status, queued) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("/servers/{server}/selinux/relabel"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 202, "{queued}");
+    let (status, _) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("/servers/{server}/selinux/booleans"),
+        Some(serde_json::json!({"name": "httpd_can_network_connect", "value": true})),
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, problem) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &format!("/servers/{server}/selinux/booleans"),
+        Some(serde_json::json!({"name": "not_a_boolean_we_offer", "value": true})),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+}
+
+#[tokio::test]
+async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
+    let app = TestApp::spawn().await;
+    let a = app.login_as("a@example.com", "A").await;
+    let b = app.login_as("b@example.com", "B").await;
+    for _ in 0..5 {
+        let (x, y) = tokio::join!(
+            panel::users::set_role(app.state(), "a@example.com", Role::Viewer),
+            panel::users::set_role(app.state(), "b@example.com", Role::Viewer),
+        );
+        assert!(x.is_ok() != y.is_ok(), "exactly one demotion succeeds");
+        assert_eq!(panel::db::users::owners(app.db()).await.unwrap(), 1);
+        for email in ["a@example.com", "b@example.com"] {
+            panel::db::users::set_role(
+                app.db(),
+                panel::db::users::find_by_email(app.db(), email)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .id,
+                Role::Owner,
+            )
+            .await
+            .unwrap();
+        }
+    }
+    // Disabling the other owner and oneself at once: one stays.
+    let (x, y) = tokio::join!(
+        panel::users::disable(app.state(), "a@example.com"),
+        panel::users::disable(app.state(), "b@example.com"),
+    );
+    assert!(x.is_ok() != y.is_ok());
+    assert_eq!(panel::db::users::owners(app.db()).await.unwrap(), 1);
+    let _ = (a, b);
 }

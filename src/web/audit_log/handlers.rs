@@ -113,8 +113,17 @@ pub async fn export(
         move |(cursor, sent, done, header)| {
             let (pool, filter, start) = (pool.clone(), filter.clone(), start.clone());
             async move {
-                if done || sent >= EXPORT_MAX {
+                if done {
                     return None;
+                }
+                if sent >= EXPORT_MAX {
+                    // Said in the file itself: a partial export must not pass for a whole one.
+                    let note = if csv {
+                        format!("\"# cut at {EXPORT_MAX} rows: narrow the filters for the rest\"\n")
+                    } else {
+                        format!("{{\"truncated\":true,\"rows\":{EXPORT_MAX}}}\n")
+                    };
+                    return Some((Ok(note), (None, sent, true, false)));
                 }
                 let q = ListQuery {
                     after: cursor,

@@ -202,8 +202,8 @@ pub async fn confirm_options(state: Data<&AppState>, req: &Request) -> AppResult
     Ok(Json(rcr).into_response())
 }
 
-/// The assertion must be one of this user's passkeys (with user verification); then the
-/// session counts as freshly checked for five minutes.
+/// The assertion must be one of this user's passkeys (with user verification), checked before
+/// anything is recorded; then the session counts as freshly checked for five minutes.
 #[handler]
 pub async fn confirm_finish(
     state: Data<&AppState>,
@@ -213,19 +213,15 @@ pub async fn confirm_finish(
 ) -> AppResult<Response> {
     let (s, user) = session(req)?;
     let ceremony = session::take_ceremony(&state, s.id).await?;
-    let who = ceremony::finish_login(
+    ceremony::finish_confirm(
         &state.db,
         state.webauthn()?,
         &state.limiter,
         ceremony,
         &response,
+        user.id,
     )
     .await?;
-    if who != user.id {
-        return Err(AppError::Forbidden(
-            "That passkey is someone else's: confirm with one of yours.".into(),
-        ));
-    }
     db::sessions::mark_verified(&state.db, s.id).await?;
     Ok(Json(serde_json::json!({ "redirect": back_to(&next.next) })).into_response())
 }

@@ -57,6 +57,7 @@ pub fn index(v: &SettingsView<'_>) -> Markup {
                 }
                 nav.flex.flex-wrap."gap-2" aria-label="More settings" {
                     a.btn.btn-outline.btn-sm href=(paths::API_TOKENS) { "API tokens" }
+                    a.btn.btn-outline.btn-sm href=(paths::CONFIRM) { "Confirm it is you" }
                     @if v.user.role == crate::domain::Role::Owner {
                         a.btn.btn-outline.btn-sm href=(paths::USERS) { "Users and roles" }
                     }
