@@ -337,43 +337,7 @@ pub async fn finish_login(
     let Ceremony::Login { state } = ceremony else {
         return Err(CeremonyError::NoCeremony);
     };
-    let (handle, cred_id) = webauthn
-        .identify_discoverable_authentication(response)
-        .map_err(|_| CeremonyError::UnknownPasskey)?;
-    let stored = db::credentials::find(pool, &URL_SAFE_NO_PAD.encode(cred_id))
-        .await?
-        .ok_or(CeremonyError::UnknownPasskey)?;
-    let user_id = user_from_handle(handle);
-    if stored.user_id != user_id {
-        return Err(CeremonyError::UnknownPasskey);
-    }
-    let account_key = format!("account:{user_id}");
-    if limiter.exhausted(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW) {
-        return Err(CeremonyError::Locked);
-    }
-    let user = db::users::get(pool, user_id)
-        .await?
-        .ok_or(CeremonyError::UnknownPasskey)?;
-    if user.status != UserStatus::Active {
-        return Err(CeremonyError::Disabled);
-    }
-    let mut passkey: Passkey =
-        serde_json::from_str(&stored.passkey).map_err(|e| CeremonyError::Internal(e.into()))?;
-    let result = match webauthn.finish_discoverable_authentication_v2(response, state, &passkey) {
-        Ok(r) => r,
-        Err(e) => {
-            limiter.hit(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW);
-            tracing::info!(user = %user_id, "passkey login refused: {e}");
-            return Err(CeremonyError::Verification);
-        }
-    };
-    let updated = match passkey.update_credential(&result) {
-        Some(true) => {
-            Some(serde_json::to_string(&passkey).map_err(|e| CeremonyError::Internal(e.into()))?)
-        }
-        _ => None,
-    };
-    db::credentials::record_use(pool, stored.id, updated.as_deref()).await?;
+    let user_id = verify(pool, webauthn, limiter, state, response, None).await?;
     db::users::record_login(pool, user_id).await?;
     Ok(user_id)
 }
@@ -392,18 +356,41 @@ pub async fn finish_confirm(
     let Ceremony::Login { state } = ceremony else {
         return Err(CeremonyError::NoCeremony);
     };
+    verify(pool, webauthn, limiter, state, response, Some(expect)).await?;
+    Ok(())
+}
+
+/// The assertion checked, for a login and a confirmation alike: the passkey is known and is its
+/// user handle's (and `expect`'s, when given, before anything is verified), the account is not
+/// locked by failures and is active, the signature and user verification hold; then the
+/// passkey's counter is recorded. Returns the user.
+async fn verify(
+    pool: &Pool,
+    webauthn: &Webauthn,
+    limiter: &RateLimiter,
+    state: DiscoverableAuthentication,
+    response: &PublicKeyCredential,
+    expect: Option<UserId>,
+) -> Result<UserId, CeremonyError> {
     let (handle, cred_id) = webauthn
         .identify_discoverable_authentication(response)
         .map_err(|_| CeremonyError::UnknownPasskey)?;
     let stored = db::credentials::find(pool, &URL_SAFE_NO_PAD.encode(cred_id))
         .await?
         .ok_or(CeremonyError::UnknownPasskey)?;
-    if stored.user_id != expect || user_from_handle(handle) != expect {
+    let user_id = user_from_handle(handle);
+    if stored.user_id != user_id || expect.is_some_and(|e| e != user_id) {
         return Err(CeremonyError::UnknownPasskey);
     }
-    let account_key = format!("account:{expect}");
+    let account_key = format!("account:{user_id}");
     if limiter.exhausted(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW) {
         return Err(CeremonyError::Locked);
+    }
+    let user = db::users::get(pool, user_id)
+        .await?
+        .ok_or(CeremonyError::UnknownPasskey)?;
+    if user.status != UserStatus::Active {
+        return Err(CeremonyError::Disabled);
     }
     let mut passkey: Passkey =
         serde_json::from_str(&stored.passkey).map_err(|e| CeremonyError::Internal(e.into()))?;
@@ -411,7 +398,7 @@ pub async fn finish_confirm(
         Ok(r) => r,
         Err(e) => {
             limiter.hit(&account_key, FAILURES_PER_ACCOUNT, ACCOUNT_WINDOW);
-            tracing::info!(user = %expect, "passkey confirmation refused: {e}");
+            tracing::info!(user = %user_id, "passkey assertion refused: {e}");
             return Err(CeremonyError::Verification);
         }
     };
@@ -422,7 +409,7 @@ pub async fn finish_confirm(
         _ => None,
     };
     db::credentials::record_use(pool, stored.id, updated.as_deref()).await?;
-    Ok(())
+    Ok(user_id)
 }
 
 #[cfg(test)]
