@@ -98,6 +98,8 @@ ulid_id!(
     DatabaseId,
     /// One deployment of a site.
     DeploymentId,
+    /// One of a site's cron jobs.
+    CronJobId,
     /// One software package installed (or being installed) on a server.
     SoftwareInstallationId,
     /// A server log row.

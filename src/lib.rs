@@ -12,6 +12,7 @@ pub mod auth;
 pub mod certificates;
 pub mod cli;
 pub mod config;
+pub mod cron;
 pub mod crypto;
 pub mod db;
 pub mod denials;

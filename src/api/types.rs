@@ -216,6 +216,14 @@ pub struct NewSite {
     /// The database and database user's name (default: from the domain).
     #[oai(validator(max_length = 64))]
     pub db_name: Option<String>,
+    /// Run the app type's cron job: Laravel's scheduler every minute, WordPress's WP-Cron every
+    /// five minutes (with `DISABLE_WP_CRON` in its `.env`). On unless `false`.
+    #[oai(default = "on")]
+    pub scheduler: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 fn no_database() -> DatabaseKind {
@@ -244,6 +252,7 @@ impl NewSite {
             .into(),
             user: self.user.clone().unwrap_or_default(),
             db_name: self.db_name.clone().unwrap_or_default(),
+            scheduler: self.scheduler.then(|| "on".to_owned()),
         }
     }
 }

@@ -75,6 +75,7 @@ pub(super) fn run(cmd: SiteCommand) -> Result<(), Failure> {
         user: user.unwrap_or_default(),
         db_name: db_name.unwrap_or_default(),
         server_id: String::new(),
+        scheduler: None,
     };
     let mut errors: Vec<String> = Vec::new();
     let profile = crate::provision::Profile::parse(&os)

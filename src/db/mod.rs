@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod certificates;
 pub mod credentials;
+pub mod cron;
 pub mod dashboard;
 pub mod databases;
 pub mod deployments;

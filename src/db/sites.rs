@@ -114,6 +114,10 @@ pub struct Site {
     pub hsts: bool,
     /// A certificate is installed and served.
     pub tls: bool,
+    /// The site's PHP settings (JSON of `domain::PhpSettings`); None: PHP's defaults.
+    pub php_settings: Option<String>,
+    /// The site's redirects (JSON array, `sites::spec::StoredRedirect`); None: none.
+    pub redirects: Option<String>,
 }
 
 const SITE_SELECT: &str =
@@ -123,7 +127,8 @@ const SITE_SELECT: &str =
         d.id AS db_id, d.db_type, d.name AS db_name, d.username AS db_username,
         d.password_encrypted AS db_password_encrypted, si.https_redirect, si.hsts,
         EXISTS (SELECT 1 FROM site_certificates c
-                WHERE c.site_id = si.id AND c.status = 'active') AS tls
+                WHERE c.site_id = si.id AND c.status = 'active') AS tls, si.php_settings,
+        si.redirects
      FROM sites si
      JOIN servers se ON se.id = si.server_id
      LEFT JOIN system_users su ON su.id = si.system_user_id
@@ -295,6 +300,24 @@ pub async fn confirm(pool: &Pool, site: SiteId, server: ServerId) -> sqlx::Resul
         .execute(pool)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+pub async fn set_redirects(pool: &Pool, site: SiteId, json: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET redirects = ? WHERE id = ?")
+        .bind(json)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_php_settings(pool: &Pool, site: SiteId, json: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET php_settings = ? WHERE id = ?")
+        .bind(json)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_env(pool: &Pool, site: SiteId, sealed: &[u8]) -> sqlx::Result<()> {

@@ -282,6 +282,19 @@ text_enum!(
         SiteWriteEnv = "site.write_env",
         SiteDeploy = "site.deploy",
         SiteCertificate = "site.certificate",
+        SiteCron = "site.cron",
+        SiteCronRun = "site.cron_run",
+        SitePhp = "site.php",
+        SiteRedirects = "site.redirects",
+    }
+);
+
+text_enum!(
+    /// What made a cron job: a user, or a preset offered when the site was created.
+    CronOrigin, "site_cron_jobs.origin" {
+        User = "user",
+        Laravel = "laravel",
+        WordPress = "wordpress",
     }
 );
 
@@ -351,6 +364,10 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         (OsVersion::COLUMN, values(OsVersion::ALL, OsVersion::as_str)),
         (Role::COLUMN, values(Role::ALL, Role::as_str)),
+        (
+            CronOrigin::COLUMN,
+            values(CronOrigin::ALL, CronOrigin::as_str),
+        ),
         (
             AuditActor::COLUMN,
             values(AuditActor::ALL, AuditActor::as_str),

@@ -26,6 +26,15 @@ pub use server::{Hostname, ServerConnection, ServerIp, SshPort, SshUser};
 pub mod git;
 pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transport};
 
+pub mod cron;
+pub use cron::{CronCommand, CronSchedule};
+
+pub mod php_settings;
+pub use php_settings::{PhpSettings, Timezone};
+
+pub mod redirect;
+pub use redirect::Redirect;
+
 pub mod mcs;
 pub use mcs::McsPair;
 

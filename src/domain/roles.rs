@@ -109,10 +109,13 @@ impl super::JobKind {
     pub fn retry_perm(self) -> Perm {
         use super::JobKind::*;
         match self {
-            SiteProvision | SiteSuspend | SiteDeploy | SelinuxRelabel => Perm::Operate,
+            SiteProvision | SiteSuspend | SiteDeploy | SelinuxRelabel | SiteCronRun => {
+                Perm::Operate
+            }
             SiteDelete => Perm::Delete,
             ServerOnboard | ServerRotateKey | ServerSoftware | SelinuxModule | SelinuxBoolean
-            | SelinuxEnforce | SiteRotatePassword | SiteWriteEnv | SiteCertificate => Perm::Manage,
+            | SelinuxEnforce | SiteRotatePassword | SiteWriteEnv | SiteCertificate | SiteCron
+            | SitePhp | SiteRedirects => Perm::Manage,
         }
     }
 }

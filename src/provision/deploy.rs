@@ -436,6 +436,8 @@ mod tests {
             env: Vec::new(),
             mcs: McsPair::parse("s0:c100,c101").unwrap(),
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
         }
     }
 

@@ -5,7 +5,9 @@
 //! what it shows are one thing. Every command is built with the command builder; file contents
 //! and SQL travel on stdin, never in a command line.
 
+pub mod cron;
 pub mod deploy;
+pub mod php;
 pub mod profile;
 pub mod render;
 pub mod run;
@@ -41,6 +43,10 @@ pub struct SiteSpec {
     pub mcs: McsPair,
     /// HTTPS, when a certificate is installed: the vhost gains its TLS server.
     pub tls: Option<SiteTls>,
+    /// The site's own PHP settings (its pool's `php_admin_value`s, nginx's body limit).
+    pub php_ini: crate::domain::PhpSettings,
+    /// The site's redirects, answered by nginx before anything else of the site.
+    pub redirects: Vec<crate::domain::Redirect>,
 }
 
 /// How a site with a certificate serves HTTPS.

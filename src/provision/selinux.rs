@@ -278,6 +278,8 @@ mod tests {
             env: Vec::new(),
             mcs: McsPair::parse("s0:c100,c105").unwrap(),
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
         }
     }
 

@@ -198,6 +198,8 @@ mod tests {
             env: Vec::new(),
             mcs: McsPair::from_id(0).unwrap(),
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
         }
     }
 

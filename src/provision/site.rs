@@ -205,7 +205,7 @@ fn socket_dir_file() -> FileWrite {
 }
 
 /// Step 3: the site's PHP-FPM master and its one pool (and, under systemd, its unit).
-fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+pub(super) fn pool_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
     let user = site.user.as_str();
     let config = FileWrite::new(
         templates::fpm_config_path(user),
@@ -345,7 +345,7 @@ fn env_step(site: &SiteSpec, password: Option<&str>) -> Step {
 
 /// Step 8: (re)start the site's PHP-FPM, then ask nginx for the site (nginx was reloaded by
 /// the vhost step).
-fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
+pub(super) fn reload_step(profile: Profile, driver: Driver, site: &SiteSpec) -> Step {
     let mut step = Step::new("Start PHP-FPM and check the site answers");
     step.apply = vec![driver.reload_site_fpm(profile, site)];
     step.verify = serving(site);

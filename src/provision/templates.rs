@@ -61,9 +61,81 @@ php_admin_flag[allow_url_include] = off
 php_admin_flag[expose_php] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = {home}/logs/php-error.log
-",
+{settings}",
         domain = site.domain,
+        settings = settings_lines(site),
     )
+}
+
+/// The site's redirects, before its own locations: exact ones as `location =` (nginx's first
+/// pick), prefixes as regular expressions, longest first (the first that matches wins) and
+/// before the PHP location. Each source and target is a checked value with no quote, `$`, `;`,
+/// brace, backslash or space; the query string goes along unless the target has its own.
+fn redirect_locations(site: &SiteSpec) -> String {
+    use crate::domain::redirect::Match;
+    if site.redirects.is_empty() {
+        return String::new();
+    }
+    let mut rules: Vec<&crate::domain::Redirect> = site.redirects.iter().collect();
+    rules.sort_by_key(|r| {
+        (
+            r.kind == Match::Prefix,
+            std::cmp::Reverse(r.source.as_str().len()),
+        )
+    });
+    let mut out = "    # The site's redirects (its Redirects tab).\n".to_owned();
+    for r in rules {
+        let target = r.target.as_str();
+        let args = if target.contains(['?', '#']) {
+            ""
+        } else {
+            "$is_args$args"
+        };
+        match r.kind {
+            Match::Exact => out.push_str(&format!(
+                "    location = {} {{\n        return {} \"{target}{args}\";\n    }}\n",
+                r.source.as_str(),
+                r.status
+            )),
+            Match::Prefix => {
+                let base = r.source.as_str().trim_end_matches('/');
+                let pattern: String = base
+                    .chars()
+                    .flat_map(|c| match c {
+                        '.' | '+' => vec!['\\', c],
+                        c => vec![c],
+                    })
+                    .collect();
+                // The path itself, then what is below it (kept after the target).
+                out.push_str(&format!(
+                    "    location = {} {{\n        return {} \"{target}{args}\";\n    }}\n",
+                    if base.is_empty() { "/" } else { base },
+                    r.status
+                ));
+                out.push_str(&format!(
+                    "    location ~ ^{pattern}(?<panel_rest>/.*)$ {{\n        return {} \"{}$panel_rest{args}\";\n    }}\n",
+                    r.status,
+                    target.trim_end_matches('/')
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// The site's own PHP settings, after the panel's (each line a checked value: a number, on/off,
+/// a time zone name).
+fn settings_lines(site: &SiteSpec) -> String {
+    let lines = site.php_ini.pool_lines();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = "; The site's PHP settings (its PHP tab).\n".to_owned();
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
 }
 
 /// Where the site's master keeps its pid.
@@ -310,11 +382,13 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
     disable_symlinks if_not_owner;
     index index.php index.html;
     charset utf-8;
-    client_max_body_size 64m;
+    client_max_body_size {body}m;
     access_log /var/log/nginx/{domain}.access.log;
     error_log /var/log/nginx/{domain}.error.log;
 {header_lines}
-{acme}{DENY_DOTFILES}"
+{acme}{DENY_DOTFILES}{redirects}",
+        body = site.php_ini.body_limit_mb(),
+        redirects = redirect_locations(site),
     );
     let redirect = http_redirect(site);
     match site.app_type {

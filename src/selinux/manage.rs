@@ -205,6 +205,13 @@ pub fn install_module(profile: Profile, driver: Driver) -> Plan {
             .operand("/run/php-fpm")
             .operand("/var/log/panel"),
     ));
+    // The site job runner, which an older module left unlabelled (`-i` does not cover a path
+    // that is not there).
+    let runner = crate::provision::cron::RUNNER;
+    module.apply.push(Action::when(
+        Probe::ok(Command::new("test").flag("-e").value(runner)),
+        Action::run(Command::new("restorecon").sudo().flag("-F").operand(runner)),
+    ));
     module.apply.push(Action::Write(stamp.clone()));
     module.verify = files.iter().map(FileWrite::unchanged).collect();
     // Asked again for a few seconds: another semodule reading the store holds its lock.
@@ -569,7 +576,7 @@ mod tests {
 
     #[test]
     fn the_version_comes_from_the_module_source() {
-        assert_eq!(module_version(), "1.3.1");
+        assert_eq!(module_version(), "1.4.0");
     }
 
     #[test]
@@ -652,7 +659,7 @@ mod tests {
     #[test]
     fn enforcing_waits_for_a_quiet_observed_window() {
         let ready = Status::parse(
-            "mode=permissive\nmodule_version=1.3.1\nmodule_loaded=yes\n\
+            "mode=permissive\nmodule_version=1.4.0\nmodule_loaded=yes\n\
              nginx_context=system_u:system_r:laravel_nginx_t:s0-s0:c0.c1023\n",
         );
         let now: DateTime<Utc> = "2026-11-23T12:00:00Z".parse().unwrap();

@@ -33,6 +33,9 @@ pub struct SiteForm {
     /// Optional: the database and database-user name (default: from the domain).
     #[serde(default)]
     pub db_name: String,
+    /// The app type's cron job (Laravel's scheduler, WordPress's WP-Cron): present means on.
+    #[serde(default)]
+    pub scheduler: Option<String>,
 }
 
 /// A site as asked for, every field parsed.
@@ -145,6 +148,8 @@ impl SiteInput {
         SiteSpec {
             mcs,
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
             domain: self.domain.clone(),
             aliases: self.aliases.clone(),
             app_type: self.app_type,

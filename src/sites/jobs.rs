@@ -22,6 +22,9 @@ pub enum Work {
     Delete(DeleteScope),
     RotatePassword(String),
     WriteEnv,
+    PhpSettings,
+    /// Rewrite the vhost (its redirects changed).
+    Vhost,
 }
 
 impl Work {
@@ -32,6 +35,8 @@ impl Work {
             Work::Delete(_) => JobKind::SiteDelete,
             Work::RotatePassword(_) => JobKind::SiteRotatePassword,
             Work::WriteEnv => JobKind::SiteWriteEnv,
+            Work::PhpSettings => JobKind::SitePhp,
+            Work::Vhost => JobKind::SiteRedirects,
         }
     }
 
@@ -42,6 +47,8 @@ impl Work {
             Work::Delete(_) => format!("Delete {domain}"),
             Work::RotatePassword(_) => format!("Rotate the database password of {domain}"),
             Work::WriteEnv => format!("Write the .env of {domain}"),
+            Work::PhpSettings => format!("Apply the PHP settings of {domain}"),
+            Work::Vhost => format!("Apply the redirects of {domain}"),
         }
     }
 }
@@ -94,7 +101,7 @@ async fn perform(
     let profile = crate::nodes::profile(server);
     let driver = crate::nodes::driver(server);
     let mut redact: Vec<String> = password.iter().cloned().collect();
-    let plan: Plan = match work {
+    let mut plan: Plan = match work {
         Work::Provision => {
             let secret = crate::nodes::callbacks::secret(state, server.id)
                 .await
@@ -123,7 +130,10 @@ async fn perform(
             plans::rotate_password(&spec, new, profile, driver)
         }
         Work::WriteEnv => plans::write_env(&spec, password.as_deref(), profile, driver),
+        Work::PhpSettings => crate::provision::php::settings(profile, driver, &spec),
+        Work::Vhost => crate::provision::php::vhost(profile, driver, &spec),
     };
+    with_cron_jobs(state, &mut plan, site.id, &spec, work).await?;
     let session = crate::nodes::open_session(state, ctx, server).await?;
     let started = std::time::Instant::now();
     let result = crate::provision::run::Runner::new(ctx, &session)
@@ -161,6 +171,40 @@ async fn perform(
     Ok(())
 }
 
+/// The site's cron jobs follow it: written when it is provisioned or resumed (before the last
+/// step, whose output is the confirmation), stopped when it is suspended or deleted.
+async fn with_cron_jobs(
+    state: &AppState,
+    plan: &mut Plan,
+    site: crate::ids::SiteId,
+    spec: &crate::provision::SiteSpec,
+    work: &Work,
+) -> Result<(), JobFailure> {
+    use crate::provision::cron;
+    match work {
+        Work::Provision => {
+            let entries = crate::cron::entries(&state.db, site)
+                .await
+                .map_err(JobFailure::new)?;
+            // No job: only whatever an earlier one left goes (one `rm`, no runner to install).
+            let steps = if entries.is_empty() {
+                cron::remove_steps(plan.driver, spec)
+            } else {
+                cron::sync_steps(plan.profile, plan.driver, spec, &entries)
+            };
+            let at = plan.steps.len().saturating_sub(1);
+            plan.steps.splice(at..at, steps);
+        }
+        Work::Suspend => plan.steps.extend(cron::remove_steps(plan.driver, spec)),
+        Work::Delete(_) => {
+            let steps = cron::remove_steps(plan.driver, spec);
+            plan.steps.splice(0..0, steps);
+        }
+        Work::RotatePassword(_) | Work::WriteEnv | Work::PhpSettings | Work::Vhost => {}
+    }
+    Ok(())
+}
+
 /// Record a job's outcome: the site's status and a line in the server's log.
 async fn finish(
     pool: &Pool,
@@ -181,6 +225,10 @@ async fn finish(
         (Work::RotatePassword(_), Err(_)) => (None, "rotating the database password failed"),
         (Work::WriteEnv, Ok(())) => (None, ".env written"),
         (Work::WriteEnv, Err(_)) => (None, "writing the .env failed"),
+        (Work::PhpSettings, Ok(())) => (None, "PHP settings applied"),
+        (Work::PhpSettings, Err(_)) => (None, "applying the PHP settings failed"),
+        (Work::Vhost, Ok(())) => (None, "redirects applied"),
+        (Work::Vhost, Err(_)) => (None, "applying the redirects failed"),
     };
     let level = if result.is_ok() {
         LogLevel::Info

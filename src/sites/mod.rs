@@ -5,6 +5,8 @@
 
 pub mod forms;
 pub mod jobs;
+pub mod php;
+pub mod redirects;
 pub mod spec;
 
 use serde::Deserialize;
@@ -148,6 +150,18 @@ pub async fn create(state: &AppState, form: &SiteForm, actor: Option<UserId>) ->
         &serde_json::json!({ "site_id": site_id }),
     )
     .await?;
+    if form.scheduler.is_some() {
+        crate::cron::add_preset(state, site_id, input.app_type).await?;
+        if input.app_type == crate::domain::AppType::WordPress {
+            // WP-Cron runs from the timer, no longer on page views.
+            let json = serde_json::to_vec(&[("DISABLE_WP_CRON", "true")])
+                .map_err(|e| AppError::Internal(e.into()))?;
+            let sealed = state
+                .secrets
+                .seal(&json, env_secret_context(&site_id.to_string()));
+            db::sites::set_env(pool, site_id, &sealed).await?;
+        }
+    }
     provision(state, site_id, actor).await?;
     Ok(site_id)
 }

@@ -4,6 +4,8 @@
 
 use crate::crypto::{SecretBox, SecretContext, random};
 use crate::db::sites::Site;
+use crate::domain::Redirect;
+use crate::domain::redirect::{Match, RedirectSource, RedirectTarget};
 use crate::domain::{DbName, EnvKey, McsPair, SiteDomain, SiteUser};
 use crate::provision::{DbSpec, SiteSpec};
 
@@ -62,6 +64,8 @@ pub fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<Str
         _ => (None, None),
     };
     let env = env_of(site, secrets)?;
+    let php_ini = php_settings_of(site)?;
+    let redirects = redirects_of(site)?;
     let mcs = site
         .mcs_id
         .and_then(McsPair::from_id)
@@ -80,9 +84,66 @@ pub fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<Str
             user,
             database,
             env,
+            php_ini,
+            redirects,
         },
         password,
     ))
+}
+
+/// The site's PHP settings (stored as JSON, checked again as they are read).
+pub fn php_settings_of(site: &Site) -> Result<crate::domain::PhpSettings, String> {
+    match &site.php_settings {
+        None => Ok(crate::domain::PhpSettings::default()),
+        Some(json) => serde_json::from_str(json)
+            .map_err(|e| format!("the site's PHP settings cannot be read: {e}")),
+    }
+}
+
+/// A redirect as stored (the `sites.redirects` JSON array).
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct StoredRedirect {
+    pub source: String,
+    pub kind: String,
+    pub target: String,
+    pub status: u16,
+}
+
+impl StoredRedirect {
+    pub fn of(r: &Redirect) -> Self {
+        Self {
+            source: r.source.as_str().to_owned(),
+            kind: r.kind.as_str().to_owned(),
+            target: r.target.as_str().to_owned(),
+            status: r.status,
+        }
+    }
+
+    pub fn parse(&self) -> Result<Redirect, String> {
+        let status = self.status;
+        if !crate::domain::redirect::STATUSES.contains(&status) {
+            return Err(format!("{status} is not a redirect status"));
+        }
+        Ok(Redirect {
+            source: RedirectSource::parse(&self.source)?,
+            kind: Match::parse(&self.kind)?,
+            target: RedirectTarget::parse(&self.target)?,
+            status,
+        })
+    }
+}
+
+/// The site's redirects, each checked again as it is read.
+pub fn redirects_of(site: &Site) -> Result<Vec<Redirect>, String> {
+    let Some(json) = &site.redirects else {
+        return Ok(Vec::new());
+    };
+    let stored: Vec<StoredRedirect> = serde_json::from_str(json)
+        .map_err(|e| format!("the site's redirects cannot be read: {e}"))?;
+    stored
+        .iter()
+        .map(|r| r.parse().map_err(|e| format!("a stored redirect: {e}")))
+        .collect()
 }
 
 /// The site's own `.env` entries, decrypted.

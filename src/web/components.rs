@@ -315,12 +315,17 @@ pub fn duration(started: Option<&str>, finished: Option<&str>) -> Option<String>
 
 /// The tabs every site page shows.
 pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
-    use crate::paths::{SITE, SITE_DEPLOYMENTS, SITE_HTTPS, with_id};
+    use crate::paths::{
+        SITE, SITE_CRON, SITE_DEPLOYMENTS, SITE_HTTPS, SITE_PHP, SITE_REDIRECTS, with_id,
+    };
     html! {
         div.tabs.tabs-border role="tablist" {
             a.tab.tab-active[active == "overview"] role="tab" href=(with_id(SITE, site.id)) { "Overview" }
             a.tab.tab-active[active == "deployments"] role="tab" href=(with_id(SITE_DEPLOYMENTS, site.id)) { "Deployments" }
             a.tab.tab-active[active == "https"] role="tab" href=(with_id(SITE_HTTPS, site.id)) { "HTTPS" }
+            a.tab.tab-active[active == "php"] role="tab" href=(with_id(SITE_PHP, site.id)) { "PHP" }
+            a.tab.tab-active[active == "redirects"] role="tab" href=(with_id(SITE_REDIRECTS, site.id)) { "Redirects" }
+            a.tab.tab-active[active == "cron"] role="tab" href=(with_id(SITE_CRON, site.id)) { "Cron jobs" }
         }
     }
 }

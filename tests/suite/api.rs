@@ -40,6 +40,7 @@ fn least_role(method: &str, path: &str) -> Role {
         JOB_RETRY,
         SERVER_SELINUX_RELABEL,
         SERVER_HOST_KEY_CHECK,
+        SITE_CRON_RUN,
     ];
     let owner = [USERS, USER_ROLE, USER_STATUS];
     if own.contains(&path) {

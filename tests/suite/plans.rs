@@ -399,6 +399,8 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
             env: Vec::new(),
             mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
         };
         let profile = Profile::new(os);
         let script = DeployScript::parse(&panel::deployments::default_script(app)).unwrap();
@@ -537,6 +539,8 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                     env: Vec::new(),
                     mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
                     tls: None,
+                    php_ini: Default::default(),
+                    redirects: Vec::new(),
                 };
                 let secrets = PlanSecrets {
                     db_password: Some("pw".into()),
@@ -576,6 +580,22 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                     ),
                     panel::provision::tls::remove(profile, driver, &site, false),
                 ]);
+                // Cron jobs: root writes only its own files (/etc, units); runs are the user's.
+                let cron = panel::provision::cron::CronEntry {
+                    id: "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap(),
+                    schedule: panel::domain::CronSchedule::parse("*/5 * * * *").unwrap(),
+                    command: panel::domain::CronCommand::parse("php artisan schedule:run").unwrap(),
+                    enabled: true,
+                };
+                plans.push(panel::provision::cron::sync(
+                    profile,
+                    driver,
+                    &site,
+                    std::slice::from_ref(&cron),
+                ));
+                plans.push(panel::provision::cron::run_now(
+                    profile, driver, &site, &cron,
+                ));
                 for url in [
                     "git@github.com:acme/shop.git",
                     "https://github.com/acme/shop.git",
@@ -640,6 +660,8 @@ fn certificate_plans_match_snapshots_pass_shellcheck_and_never_show_the_key() {
             env: Vec::new(),
             mcs: panel::domain::McsPair::parse("s0:c100,c101").unwrap(),
             tls: None,
+            php_ini: Default::default(),
+            redirects: Vec::new(),
         };
         let key = "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
         let chain = "-----BEGIN CERTIFICATE-----\nCHAIN\n-----END CERTIFICATE-----\n";

@@ -187,6 +187,8 @@ fn the_installed_policy_has_the_seed_types_and_booleans_off_by_default() {
     for t in [
         "laravel_app_t",
         "laravel_php_fpm_t",
+        "laravel_site_job_t",
+        "laravel_site_job_exec_t",
         "laravel_nginx_t",
         "laravel_ssh_key_t",
         "site_content_t",
@@ -206,7 +208,23 @@ fn the_installed_policy_has_the_seed_types_and_booleans_off_by_default() {
                 .args(["-x", "-a", "mcs_constrained_type"]),
         );
     assert!(constrained.contains("laravel_php_fpm_t"), "{constrained}");
+    assert!(constrained.contains("laravel_site_job_t"), "{constrained}");
     assert!(!constrained.contains("laravel_nginx_t"), "{constrained}");
+    // Cron jobs run shells and programs; a site's PHP never may (its own domain stays without).
+    for (domain, allowed) in [("laravel_site_job_t", true), ("laravel_php_fpm_t", false)] {
+        let rules = stdout(Command::new("sesearch").arg(&policy).args([
+            "-A",
+            "-s",
+            domain,
+            "-t",
+            "shell_exec_t",
+            "-c",
+            "file",
+            "-p",
+            "execute",
+        ]));
+        assert_eq!(!rules.trim().is_empty(), allowed, "{domain}: {rules}");
+    }
     // Both services are Type=notify units under systemd: they may write its notify socket
     // (init_runtime_t; init_var_run_t is its alias). A quote mark in a comment inside the
     // template that grants it once dropped this rule without a word from the build.
@@ -314,6 +332,8 @@ fn site(n: u32, app_type: AppType, mcs: &str) -> SiteSpec {
         env: Vec::new(),
         mcs: McsPair::parse(mcs).unwrap(),
         tls: None,
+        php_ini: Default::default(),
+        redirects: Vec::new(),
     }
 }
 

@@ -566,6 +566,10 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     reader.abort();
+    // A cron job of A's runs in the job domain at A's categories, and the kernel keeps it out
+    // of B's files as it keeps A's PHP out (Unix permissions still wide open).
+    let cron = cron_in_the_sites_domain(&vm, &app, &user, a.id, &la, &lb, mark).await;
+    mark = vm.denials_since(mark).1;
     // Permissions back as the panel keeps them (the next provisioning rewrites the pool).
     vm.must("chmod 0750 /home/web1 /home/web2 && chmod 0755 /home/web2/public_html && rm -f /home/web1/public_html/probe.php");
     println!("isolation proven: {:?}", started.elapsed());
@@ -603,6 +607,27 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     // HTTPS: an uploaded certificate installed, its key labelled site_tls_t, and nginx serving
     // it enforcing.
     https_enforcing(&vm, &app, &user, a.id).await;
+
+    // A's cron job ran from its timer too (the minute passed during the deploys): a line per
+    // run, the run-now's included.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let lines = vm
+            .must("cat /home/web1/storage/cron-proof 2>/dev/null || true")
+            .lines()
+            .count();
+        if lines >= 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the timer never ran the job: {}",
+            vm.must(&format!(
+                "systemctl status --no-pager panel-cron-web1-{cron}.timer panel-cron-web1-{cron}.service 2>&1 || true"
+            ))
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 
     // Delete B with its files.
     let job = post_job(
@@ -686,6 +711,117 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
         vm.accel
     );
     app.stop().await;
+}
+
+/// A cron job on `site` (level `own`), run now: `ps -Z` shows it in laravel_site_job_t at the
+/// site's categories while it runs, its read of the other site's file (level `other`) is
+/// refused by the kernel, and the timer is active. Then it is changed to a harmless job (so the
+/// timer's later runs deny nothing); its id.
+async fn cron_in_the_sites_domain(
+    vm: &VmNode,
+    app: &TestApp,
+    user: &LoggedIn,
+    site: SiteId,
+    own: &str,
+    other: &str,
+    mark: u64,
+) -> String {
+    let started = Instant::now();
+    let job = post_job(
+        app,
+        user,
+        &format!("/sites/{site}/cron"),
+        &[
+            ("schedule", "* * * * *"),
+            (
+                "command",
+                "cat /home/web2/public_html/secret.txt; echo \"read=$?\"; date +%s >> ~/storage/cron-proof; sleep 6",
+            ),
+            ("enabled", "on"),
+        ],
+        "site.cron",
+    )
+    .await;
+    succeeded(app, &job).await;
+    let cron: String = sqlx::query_scalar("SELECT id FROM site_cron_jobs WHERE site_id = ?")
+        .bind(site)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(
+        vm.must(&format!("systemctl is-active panel-cron-web1-{cron}.timer"))
+            .trim(),
+        "active"
+    );
+    let label = vm.must(
+        "ls -Z /usr/local/libexec/panel-site-job; matchpathcon /usr/local/libexec/panel-site-job || true",
+    );
+    assert!(
+        label.contains(":object_r:laravel_site_job_exec_t:s0 /usr/local/libexec/panel-site-job"),
+        "the runner carries the entry type: {label}"
+    );
+    let after: String = sqlx::query_scalar("SELECT coalesce(max(id), '') FROM jobs")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let resp = user
+        .post_form(&format!("/sites/{site}/cron/{cron}/run"), &[])
+        .await;
+    assert_eq!(resp.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let running = loop {
+        let ps = vm.must("ps -e -o label=,args= | grep -F 'sleep 6' | grep -v grep || true");
+        if !ps.trim().is_empty() {
+            break ps;
+        }
+        assert!(Instant::now() < deadline, "the job never ran");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    for l in running.lines() {
+        assert!(
+            l.starts_with(&format!("system_u:system_r:laravel_site_job_t:{own} ")),
+            "the job runs in the job domain at the site's categories: {l}"
+        );
+    }
+    let run = finished_job(app, "site.cron_run", &after, Duration::from_secs(60)).await;
+    succeeded(app, &run).await;
+    let log = job_log(app, run.id).await;
+    assert!(
+        log.contains("Permission denied") && log.contains("read=1") && !log.contains("B-SECRET"),
+        "{log}"
+    );
+    let (denials, _) = vm.denials_since(mark);
+    assert!(
+        denials.contains(&format!(
+            "scontext=system_u:system_r:laravel_site_job_t:{own}"
+        )) && denials.contains(&format!(
+            "tcontext=system_u:object_r:site_content_t:{other}"
+        )),
+        "the kernel refused the job's cross-site read:\n{denials}"
+    );
+    // Only that denial: the runner itself needs nothing the domain does not have.
+    let others: Vec<&str> = denials
+        .lines()
+        .filter(|l| l.contains("avc:") && !l.contains(&format!("site_content_t:{other}")))
+        .collect();
+    assert!(others.is_empty(), "{}", others.join("\n"));
+    let job = post_job(
+        app,
+        user,
+        &format!("/sites/{site}/cron/{cron}"),
+        &[
+            ("schedule", "* * * * *"),
+            ("command", "date +%s >> ~/storage/cron-proof"),
+            ("enabled", "on"),
+        ],
+        "site.cron",
+    )
+    .await;
+    succeeded(app, &job).await;
+    // A timer run of the old command that began just before the change does its read first.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    println!("cron job in the site's domain: {:?}", started.elapsed());
+    cron
 }
 
 /// Upload a certificate for site A (a CA of the test's own) and serve it over HTTPS.

@@ -342,6 +342,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("server_selinux/", 4),
     ("denials/", 4),
     ("certificates/", 4),
+    ("cron/", 4),
     ("panel_cert/", 4),
     ("api_tokens/", 4),
     ("audit/", 4),

@@ -72,6 +72,7 @@ pub async fn new(state: Data<&AppState>) -> AppResult<Markup> {
             .first()
             .and_then(|s| s.php.last().cloned())
             .unwrap_or_default(),
+        scheduler: Some("on".into()),
         ..Default::default()
     };
     Ok(views::new(&servers, &form, &[]))

@@ -167,6 +167,15 @@ pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> 
                         }
                         (field_error(errors, "database"))
                     }
+                    fieldset.fieldset {
+                        label.label {
+                            input.checkbox.checkbox-sm type="checkbox" name="scheduler" value="on" checked[form.scheduler.is_some()];
+                            " Run the application's scheduled tasks"
+                        }
+                        p.label.text-xs.whitespace-normal {
+                            "Laravel: " code { "php artisan schedule:run" } " every minute. WordPress: WP-Cron every five minutes from a timer, with " code { "DISABLE_WP_CRON=\"true\"" } " in its .env (Bedrock reads it; a classic wp-config.php needs " code { "define('DISABLE_WP_CRON', true);" } " to stop page views running it too). Generic PHP: nothing. Change it later on the site's Cron jobs tab."
+                        }
+                    }
                     details.collapse.collapse-arrow."bg-base-200" open[errors.iter().any(|e| matches!(e.field, "user" | "db_name"))] {
                         summary.collapse-title.text-sm { "Advanced: user and database names" }
                         div.collapse-content {

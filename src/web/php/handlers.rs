@@ -1,0 +1,61 @@
+use maud::Markup;
+use poem::http::StatusCode;
+use poem::web::{Data, Form, Path, Query};
+use poem::{IntoResponse, Request, Response, handler};
+
+use super::views;
+use crate::db;
+use crate::domain::JobKind;
+use crate::error::{AppError, AppResult, FieldError};
+use crate::ids::SiteId;
+use crate::paths;
+use crate::sites::php::{self, PhpForm};
+use crate::web::AppState;
+use crate::web::session;
+
+fn site_id(id: &str) -> AppResult<SiteId> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn tab(
+    state: &AppState,
+    id: SiteId,
+    form: Option<&PhpForm>,
+    errors: &[FieldError],
+    job: Option<&str>,
+) -> AppResult<Markup> {
+    let site = db::sites::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let stored = crate::sites::spec::php_settings_of(&site).map_err(AppError::Conflict)?;
+    let form = form.cloned().unwrap_or_else(|| PhpForm::of(&stored));
+    let job = crate::web::jobs::of_site(state, job, id, &[JobKind::SitePhp]).await?;
+    Ok(views::tab(&site, &form, errors, job.as_ref()))
+}
+
+#[handler]
+pub async fn tab_page(
+    state: Data<&AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<crate::web::jobs::TabQuery>,
+) -> AppResult<Markup> {
+    tab(&state, site_id(&id)?, None, &[], q.job.as_deref()).await
+}
+
+#[handler]
+pub async fn update(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<String>,
+    Form(form): Form<PhpForm>,
+) -> AppResult<Response> {
+    let id = site_id(&id)?;
+    match php::update(&state, id, &form, session::actor(req)).await {
+        Ok(job) => Ok(crate::web::jobs::back_to(paths::SITE_PHP, id, job)),
+        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
+            .await?
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}
