@@ -118,6 +118,8 @@ pub struct Site {
     pub php_settings: Option<String>,
     /// The site's redirects (JSON array, `sites::spec::StoredRedirect`); None: none.
     pub redirects: Option<String>,
+    /// The site's custom nginx block (checked); None: none.
+    pub nginx_custom: Option<String>,
 }
 
 const SITE_SELECT: &str =
@@ -128,7 +130,7 @@ const SITE_SELECT: &str =
         d.password_encrypted AS db_password_encrypted, si.https_redirect, si.hsts,
         EXISTS (SELECT 1 FROM site_certificates c
                 WHERE c.site_id = si.id AND c.status = 'active') AS tls, si.php_settings,
-        si.redirects
+        si.redirects, si.nginx_custom
      FROM sites si
      JOIN servers se ON se.id = si.server_id
      LEFT JOIN system_users su ON su.id = si.system_user_id
@@ -300,6 +302,46 @@ pub async fn confirm(pool: &Pool, site: SiteId, server: ServerId) -> sqlx::Resul
         .execute(pool)
         .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// A part of the vhost a site's owner writes, stored on its row.
+#[derive(Clone, Copy, Debug)]
+pub enum VhostPart {
+    Redirects,
+    NginxCustom,
+}
+
+/// Put `previous` back as the site's `part` (nginx refused the new one), unless it was changed
+/// again since `new` was stored.
+pub async fn restore_vhost_part(
+    pool: &Pool,
+    site: SiteId,
+    part: VhostPart,
+    previous: Option<&str>,
+    new: Option<&str>,
+) -> sqlx::Result<()> {
+    let sql = match part {
+        VhostPart::Redirects => "UPDATE sites SET redirects = ? WHERE id = ? AND redirects IS ?",
+        VhostPart::NginxCustom => {
+            "UPDATE sites SET nginx_custom = ? WHERE id = ? AND nginx_custom IS ?"
+        }
+    };
+    sqlx::query(sql)
+        .bind(previous)
+        .bind(site)
+        .bind(new)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_nginx_custom(pool: &Pool, site: SiteId, block: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE sites SET nginx_custom = ? WHERE id = ?")
+        .bind(block)
+        .bind(site)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 pub async fn set_redirects(pool: &Pool, site: SiteId, json: &str) -> sqlx::Result<()> {

@@ -286,6 +286,7 @@ text_enum!(
         SiteCronRun = "site.cron_run",
         SitePhp = "site.php",
         SiteRedirects = "site.redirects",
+        SiteNginx = "site.nginx",
     }
 );
 

@@ -32,6 +32,9 @@ pub use cron::{CronCommand, CronSchedule};
 pub mod php_settings;
 pub use php_settings::{PhpSettings, Timezone};
 
+pub mod nginx_block;
+pub use nginx_block::NginxBlock;
+
 pub mod redirect;
 pub use redirect::Redirect;
 

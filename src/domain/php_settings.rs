@@ -29,9 +29,11 @@ pub struct PhpSettings {
     pub timezone: Option<Timezone>,
 }
 
-/// What each field accepts: (field, least, most) in its unit.
-pub const MEMORY_MB: (u32, u32) = (16, 16384);
-pub const UPLOAD_MB: (u32, u32) = (1, 10240);
+/// What each field accepts: (least, most) in its unit. The upper ends are per site but cost the
+/// whole server (five PHP workers at the memory limit; bodies held in nginx's shared temporary
+/// directory), so they stay at what a single application needs.
+pub const MEMORY_MB: (u32, u32) = (16, 4096);
+pub const UPLOAD_MB: (u32, u32) = (1, 2048);
 pub const EXECUTION_S: (u32, u32) = (0, 86400);
 pub const INPUT_VARS: (u32, u32) = (100, 1_000_000);
 

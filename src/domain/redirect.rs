@@ -57,9 +57,10 @@ impl RedirectSource {
         if t.len() > 300 {
             return Err("at most 300 characters".into());
         }
-        if let Some(c) = t.chars().find(|c| !path_char(*c)) {
+        // nginx matches the decoded path: a `%` escape would never match.
+        if let Some(c) = t.chars().find(|c| !path_char(*c) || *c == '%') {
             return Err(format!(
-                "`{}` cannot be in a redirect's path (letters, digits and / . _ ~ - % + @ ! , = : only; no query)",
+                "`{}` cannot be in a redirect's path (letters, digits and / . _ ~ - + @ ! , = : only; no query, no %-escapes)",
                 c.escape_debug()
             ));
         }
@@ -147,7 +148,11 @@ impl RedirectTarget {
                 Some(i) => (&rest[..i], &rest[i..]),
                 None => (rest, "/"),
             };
-            let host = authority.split(':').next()?.to_ascii_lowercase();
+            let host = authority
+                .split(':')
+                .next()?
+                .trim_end_matches('.')
+                .to_ascii_lowercase();
             if !names.contains(&host) {
                 return None;
             }

@@ -115,7 +115,7 @@ impl super::JobKind {
             SiteDelete => Perm::Delete,
             ServerOnboard | ServerRotateKey | ServerSoftware | SelinuxModule | SelinuxBoolean
             | SelinuxEnforce | SiteRotatePassword | SiteWriteEnv | SiteCertificate | SiteCron
-            | SitePhp | SiteRedirects => Perm::Manage,
+            | SitePhp | SiteRedirects | SiteNginx => Perm::Manage,
         }
     }
 }

@@ -438,6 +438,7 @@ mod tests {
             tls: None,
             php_ini: Default::default(),
             redirects: Vec::new(),
+            nginx_custom: None,
         }
     }
 

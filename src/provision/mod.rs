@@ -7,6 +7,7 @@
 
 pub mod cron;
 pub mod deploy;
+pub mod logs;
 pub mod php;
 pub mod profile;
 pub mod render;
@@ -47,6 +48,8 @@ pub struct SiteSpec {
     pub php_ini: crate::domain::PhpSettings,
     /// The site's redirects, answered by nginx before anything else of the site.
     pub redirects: Vec<crate::domain::Redirect>,
+    /// The site's own nginx directives, checked, inside its server block.
+    pub nginx_custom: Option<crate::domain::NginxBlock>,
 }
 
 /// How a site with a certificate serves HTTPS.

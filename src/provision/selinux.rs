@@ -280,6 +280,7 @@ mod tests {
             tls: None,
             php_ini: Default::default(),
             redirects: Vec::new(),
+            nginx_custom: None,
         }
     }
 

@@ -69,7 +69,8 @@ php_admin_value[error_log] = {home}/logs/php-error.log
 
 /// The site's redirects, before its own locations: exact ones as `location =` (nginx's first
 /// pick), prefixes as regular expressions, longest first (the first that matches wins) and
-/// before the PHP location. Each source and target is a checked value with no quote, `$`, `;`,
+/// before the PHP location; what the prefix keeps holds no line break (the decoded path could,
+/// and it goes into the Location header). Each source and target is a checked value with no quote, `$`, `;`,
 /// brace, backslash or space; the query string goes along unless the target has its own.
 fn redirect_locations(site: &SiteSpec) -> String {
     use crate::domain::redirect::Match;
@@ -113,7 +114,7 @@ fn redirect_locations(site: &SiteSpec) -> String {
                     r.status
                 ));
                 out.push_str(&format!(
-                    "    location ~ ^{pattern}(?<panel_rest>/.*)$ {{\n        return {} \"{}$panel_rest{args}\";\n    }}\n",
+                    "    location ~ ^{pattern}(?<panel_rest>/[^\\r\\n]*)$ {{\n        return {} \"{}$panel_rest{args}\";\n    }}\n",
                     r.status,
                     target.trim_end_matches('/')
                 ));
@@ -121,6 +122,19 @@ fn redirect_locations(site: &SiteSpec) -> String {
         }
     }
     out
+}
+
+/// The site's own nginx block (its Nginx tab), checked directive by directive, inside its
+/// server block; `nginx -t` runs before the vhost is loaded, and the previous file comes back
+/// when it fails.
+fn custom_block(site: &SiteSpec) -> String {
+    match &site.nginx_custom {
+        None => String::new(),
+        Some(block) => format!(
+            "    # The site's own directives (its Nginx tab).\n{}    # End of the site's own directives.\n",
+            indent(block.as_str(), "    ")
+        ),
+    }
 }
 
 /// The site's own PHP settings, after the panel's (each line a checked value: a number, on/off,
@@ -386,9 +400,10 @@ pub fn vhost(profile: Profile, site: &SiteSpec) -> String {
     access_log /var/log/nginx/{domain}.access.log;
     error_log /var/log/nginx/{domain}.error.log;
 {header_lines}
-{acme}{DENY_DOTFILES}{redirects}",
+{acme}{DENY_DOTFILES}{redirects}{custom}",
         body = site.php_ini.body_limit_mb(),
         redirects = redirect_locations(site),
+        custom = custom_block(site),
     );
     let redirect = http_redirect(site);
     match site.app_type {

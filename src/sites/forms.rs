@@ -150,6 +150,7 @@ impl SiteInput {
             tls: None,
             php_ini: Default::default(),
             redirects: Vec::new(),
+            nginx_custom: None,
             domain: self.domain.clone(),
             aliases: self.aliases.clone(),
             app_type: self.app_type,

@@ -23,8 +23,17 @@ pub enum Work {
     RotatePassword(String),
     WriteEnv,
     PhpSettings,
-    /// Rewrite the vhost (its redirects changed).
-    Vhost,
+    /// Rewrite the vhost with new redirects; when nginx refuses it, `previous` is stored again.
+    Vhost {
+        previous: Option<String>,
+        new: Option<String>,
+    },
+    /// Rewrite the vhost with a new custom block; when nginx refuses it, `previous` is stored
+    /// again.
+    CustomBlock {
+        previous: Option<String>,
+        new: Option<String>,
+    },
 }
 
 impl Work {
@@ -36,7 +45,8 @@ impl Work {
             Work::RotatePassword(_) => JobKind::SiteRotatePassword,
             Work::WriteEnv => JobKind::SiteWriteEnv,
             Work::PhpSettings => JobKind::SitePhp,
-            Work::Vhost => JobKind::SiteRedirects,
+            Work::Vhost { .. } => JobKind::SiteRedirects,
+            Work::CustomBlock { .. } => JobKind::SiteNginx,
         }
     }
 
@@ -48,7 +58,8 @@ impl Work {
             Work::RotatePassword(_) => format!("Rotate the database password of {domain}"),
             Work::WriteEnv => format!("Write the .env of {domain}"),
             Work::PhpSettings => format!("Apply the PHP settings of {domain}"),
-            Work::Vhost => format!("Apply the redirects of {domain}"),
+            Work::Vhost { .. } => format!("Apply the redirects of {domain}"),
+            Work::CustomBlock { .. } => format!("Apply the custom nginx block of {domain}"),
         }
     }
 }
@@ -131,9 +142,11 @@ async fn perform(
         }
         Work::WriteEnv => plans::write_env(&spec, password.as_deref(), profile, driver),
         Work::PhpSettings => crate::provision::php::settings(profile, driver, &spec),
-        Work::Vhost => crate::provision::php::vhost(profile, driver, &spec),
+        Work::Vhost { .. } | Work::CustomBlock { .. } => {
+            crate::provision::php::vhost(profile, driver, &spec)
+        }
     };
-    with_cron_jobs(state, &mut plan, site.id, &spec, work).await?;
+    with_site_extras(state, &mut plan, site.id, &spec, work).await?;
     let session = crate::nodes::open_session(state, ctx, server).await?;
     let started = std::time::Instant::now();
     let result = crate::provision::run::Runner::new(ctx, &session)
@@ -172,8 +185,9 @@ async fn perform(
 }
 
 /// The site's cron jobs follow it: written when it is provisioned or resumed (before the last
-/// step, whose output is the confirmation), stopped when it is suspended or deleted.
-async fn with_cron_jobs(
+/// step, whose output is the confirmation), stopped when it is suspended or deleted; so does
+/// the rotation of its logs (written when provisioned, removed when deleted).
+async fn with_site_extras(
     state: &AppState,
     plan: &mut Plan,
     site: crate::ids::SiteId,
@@ -194,13 +208,21 @@ async fn with_cron_jobs(
             };
             let at = plan.steps.len().saturating_sub(1);
             plan.steps.splice(at..at, steps);
+            let at = plan.steps.len().saturating_sub(1);
+            plan.steps
+                .insert(at, crate::provision::logs::rotate_step(spec));
         }
         Work::Suspend => plan.steps.extend(cron::remove_steps(plan.driver, spec)),
         Work::Delete(_) => {
             let steps = cron::remove_steps(plan.driver, spec);
             plan.steps.splice(0..0, steps);
+            plan.steps.push(crate::provision::logs::unrotate_step(spec));
         }
-        Work::RotatePassword(_) | Work::WriteEnv | Work::PhpSettings | Work::Vhost => {}
+        Work::RotatePassword(_)
+        | Work::WriteEnv
+        | Work::PhpSettings
+        | Work::Vhost { .. }
+        | Work::CustomBlock { .. } => {}
     }
     Ok(())
 }
@@ -227,8 +249,16 @@ async fn finish(
         (Work::WriteEnv, Err(_)) => (None, "writing the .env failed"),
         (Work::PhpSettings, Ok(())) => (None, "PHP settings applied"),
         (Work::PhpSettings, Err(_)) => (None, "applying the PHP settings failed"),
-        (Work::Vhost, Ok(())) => (None, "redirects applied"),
-        (Work::Vhost, Err(_)) => (None, "applying the redirects failed"),
+        (Work::Vhost { .. }, Ok(())) => (None, "redirects applied"),
+        (Work::Vhost { .. }, Err(_)) => (
+            None,
+            "the redirects were refused by nginx; the previous ones are back",
+        ),
+        (Work::CustomBlock { .. }, Ok(())) => (None, "custom nginx block applied"),
+        (Work::CustomBlock { .. }, Err(_)) => (
+            None,
+            "the custom nginx block was refused by nginx; the previous one is back",
+        ),
     };
     let level = if result.is_ok() {
         LogLevel::Info
@@ -243,6 +273,21 @@ async fn finish(
         &serde_json::json!({ "site_id": site.id, "reason": reason }),
     )
     .await?;
+    // The vhost job has one step, the tested write: its failure is nginx refusing the change,
+    // which is then not served; what is stored follows (unless changed again meanwhile).
+    match (work, result) {
+        (Work::CustomBlock { previous, new }, Err(_)) => {
+            let part = db::sites::VhostPart::NginxCustom;
+            db::sites::restore_vhost_part(pool, site.id, part, previous.as_deref(), new.as_deref())
+                .await?;
+        }
+        (Work::Vhost { previous, new }, Err(_)) => {
+            let part = db::sites::VhostPart::Redirects;
+            db::sites::restore_vhost_part(pool, site.id, part, previous.as_deref(), new.as_deref())
+                .await?;
+        }
+        _ => {}
+    }
     if let (Work::Delete(scope), Ok(())) = (work, result) {
         return db::sites::delete(pool, site, !scope.files).await;
     }

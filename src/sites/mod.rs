@@ -5,6 +5,8 @@
 
 pub mod forms;
 pub mod jobs;
+pub mod logs;
+pub mod nginx;
 pub mod php;
 pub mod redirects;
 pub mod spec;

@@ -81,6 +81,7 @@ fn claimed(r: &Redirect) -> &str {
 async fn store_and_apply(
     state: &AppState,
     id: SiteId,
+    previous: Option<String>,
     rules: &[Redirect],
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
@@ -91,9 +92,11 @@ async fn store_and_apply(
     if site.status != SiteStatus::Active {
         return Ok(None);
     }
-    jobs::submit(state, &site, Work::Vhost, actor)
-        .await
-        .map(Some)
+    let work = Work::Vhost {
+        previous,
+        new: Some(json),
+    };
+    jobs::submit(state, &site, work, actor).await.map(Some)
 }
 
 pub async fn add(
@@ -110,6 +113,13 @@ pub async fn add(
         return Err(AppError::Conflict(format!(
             "A site has at most {MAX} redirects; remove one first."
         )));
+    }
+    // Exact locations the vhost templates have already (a second would fail `nginx -t`).
+    if ["/index.php"].contains(&claimed(&new)) {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "source",
+            format!("{} is the site's own front controller", claimed(&new)),
+        )]));
     }
     if rules.iter().any(|r| claimed(r) == claimed(&new)) {
         return Err(AppError::Invalid(vec![FieldError::new(
@@ -128,7 +138,7 @@ pub async fn add(
             format!("this would send browsers round in a loop: {path}"),
         )]));
     }
-    store_and_apply(state, id, &rules, actor).await
+    store_and_apply(state, id, site.redirects.clone(), &rules, actor).await
 }
 
 /// Remove the redirect answering for `source` (as shown in the list).
@@ -146,7 +156,7 @@ pub async fn remove(
     if rules.len() == before {
         return Err(AppError::NotFound);
     }
-    store_and_apply(state, id, &rules, actor).await
+    store_and_apply(state, id, site.redirects.clone(), &rules, actor).await
 }
 
 #[cfg(test)]

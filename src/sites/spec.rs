@@ -66,6 +66,11 @@ pub fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<Str
     let env = env_of(site, secrets)?;
     let php_ini = php_settings_of(site)?;
     let redirects = redirects_of(site)?;
+    let nginx_custom = match &site.nginx_custom {
+        None => None,
+        Some(text) => crate::domain::NginxBlock::parse(text, &user.home())
+            .map_err(|e| format!("the site's custom nginx block: {e}"))?,
+    };
     let mcs = site
         .mcs_id
         .and_then(McsPair::from_id)
@@ -86,6 +91,7 @@ pub fn spec_of(site: &Site, secrets: &SecretBox) -> Result<(SiteSpec, Option<Str
             env,
             php_ini,
             redirects,
+            nginx_custom,
         },
         password,
     ))

@@ -316,7 +316,8 @@ pub fn duration(started: Option<&str>, finished: Option<&str>) -> Option<String>
 /// The tabs every site page shows.
 pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
     use crate::paths::{
-        SITE, SITE_CRON, SITE_DEPLOYMENTS, SITE_HTTPS, SITE_PHP, SITE_REDIRECTS, with_id,
+        SITE, SITE_CRON, SITE_DEPLOYMENTS, SITE_HTTPS, SITE_LOGS, SITE_NGINX, SITE_PHP,
+        SITE_REDIRECTS, with_id,
     };
     html! {
         div.tabs.tabs-border role="tablist" {
@@ -325,7 +326,9 @@ pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
             a.tab.tab-active[active == "https"] role="tab" href=(with_id(SITE_HTTPS, site.id)) { "HTTPS" }
             a.tab.tab-active[active == "php"] role="tab" href=(with_id(SITE_PHP, site.id)) { "PHP" }
             a.tab.tab-active[active == "redirects"] role="tab" href=(with_id(SITE_REDIRECTS, site.id)) { "Redirects" }
+            a.tab.tab-active[active == "nginx"] role="tab" href=(with_id(SITE_NGINX, site.id)) { "Nginx" }
             a.tab.tab-active[active == "cron"] role="tab" href=(with_id(SITE_CRON, site.id)) { "Cron jobs" }
+            a.tab.tab-active[active == "logs"] role="tab" href=(with_id(SITE_LOGS, site.id)) { "Logs" }
         }
     }
 }

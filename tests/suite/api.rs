@@ -53,6 +53,9 @@ fn least_role(method: &str, path: &str) -> Role {
         return match path {
             p if p == SERVER_NEW || p == SITE_NEW => Role::Admin,
             p if p == AUDIT || p == AUDIT_EXPORT => Role::Admin,
+            p if p == SITE_LOGS || p == SITE_LOGS_STREAM || p == SITE_LOGS_DOWNLOAD => {
+                Role::Operator
+            }
             _ => Role::Viewer,
         };
     }

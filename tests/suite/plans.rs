@@ -401,6 +401,7 @@ fn deploy_plans_match_snapshots_and_pass_shellcheck() {
             tls: None,
             php_ini: Default::default(),
             redirects: Vec::new(),
+            nginx_custom: None,
         };
         let profile = Profile::new(os);
         let script = DeployScript::parse(&panel::deployments::default_script(app)).unwrap();
@@ -541,6 +542,7 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                     tls: None,
                     php_ini: Default::default(),
                     redirects: Vec::new(),
+                    nginx_custom: None,
                 };
                 let secrets = PlanSecrets {
                     db_password: Some("pw".into()),
@@ -596,6 +598,17 @@ fn no_plan_lets_root_act_where_the_site_user_can_plant_a_link() {
                 plans.push(panel::provision::cron::run_now(
                     profile, driver, &site, &cron,
                 ));
+                plans.push(panel::provision::php::settings(profile, driver, &site));
+                plans.push(panel::provision::php::vhost(profile, driver, &site));
+                plans.push(panel::provision::Plan {
+                    title: "log rotation".into(),
+                    profile,
+                    driver,
+                    steps: vec![
+                        panel::provision::logs::rotate_step(&site),
+                        panel::provision::logs::unrotate_step(&site),
+                    ],
+                });
                 for url in [
                     "git@github.com:acme/shop.git",
                     "https://github.com/acme/shop.git",
@@ -662,6 +675,7 @@ fn certificate_plans_match_snapshots_pass_shellcheck_and_never_show_the_key() {
             tls: None,
             php_ini: Default::default(),
             redirects: Vec::new(),
+            nginx_custom: None,
         };
         let key = "-----BEGIN PRIVATE KEY-----\nSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n";
         let chain = "-----BEGIN CERTIFICATE-----\nCHAIN\n-----END CERTIFICATE-----\n";

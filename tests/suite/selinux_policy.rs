@@ -334,6 +334,7 @@ fn site(n: u32, app_type: AppType, mcs: &str) -> SiteSpec {
         tls: None,
         php_ini: Default::default(),
         redirects: Vec::new(),
+        nginx_custom: None,
     }
 }
 

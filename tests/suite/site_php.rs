@@ -1,6 +1,8 @@
-//! A site's PHP settings through the UI on an isolated node: what is saved is what the site's
-//! PHP reports (its pool's `php_admin_value`s, reloaded), nginx lets bodies of the new size
-//! through, and a form typed wrong is answered field by field with nothing stored or written.
+//! A site's PHP settings, redirects and logs through the UI on an isolated node: what is saved
+//! is what the site's PHP reports (its pool's `php_admin_value`s, reloaded), nginx lets bodies
+//! of the new size through, a form typed wrong is answered field by field with nothing stored
+//! or written; redirects answer as set, loops and hostile parts refused; the log viewer follows
+//! a request live, escaped, and never shows another site's.
 
 use panel::domain::SiteStatus;
 
@@ -121,7 +123,194 @@ async fn php_settings_saved_in_the_ui_are_what_the_sites_php_reports() {
     );
 
     redirects(&node, &app, &user, site.id).await;
+    custom_block(&node, &app, &user, site.id).await;
+    logs(&node, &app, &user, server, site.id, &web).await;
     app.stop().await;
+}
+
+/// A custom nginx block: served once applied; a hostile one refused with the reason (nothing
+/// stored); one that passes the panel's checks but not nginx's is rolled back, the previous
+/// block stored again and still served.
+async fn custom_block(
+    node: &IsolatedNode,
+    app: &crate::harness::TestApp,
+    user: &crate::harness::LoggedIn,
+    site: panel::ids::SiteId,
+) {
+    let path = format!("/sites/{site}/nginx");
+    let good = "location = /custom-probe {\n    default_type text/plain;\n    return 200 \"custom-ok\";\n}";
+    applied(app, user.post_form(&path, &[("block", good)]).await).await;
+    assert_eq!(
+        node.http("php.example.com", "/custom-probe"),
+        (200, "custom-ok".to_owned())
+    );
+    let stored = || async {
+        panel::db::sites::get(app.db(), site)
+            .await
+            .unwrap()
+            .unwrap()
+            .nginx_custom
+    };
+    for (hostile, reason) in [
+        ("root /;", "`root` is refused"),
+        (
+            "include /etc/nginx/nginx.conf;",
+            "reads files from outside the site",
+        ),
+        (
+            "location /x {\n    alias /home/other/;\n}",
+            "line 2: `alias` is refused",
+        ),
+    ] {
+        let resp = user.post_form(&path, &[("block", hostile)]).await;
+        assert_eq!(resp.status(), 422, "{hostile}");
+        let body = resp.text().await.unwrap();
+        assert!(body.contains(reason), "{hostile}: {body}");
+        assert_eq!(stored().await.as_deref(), Some(good));
+    }
+    // Past the panel's checks, refused by `nginx -t`: rolled back.
+    let resp = user
+        .post_form(&path, &[("block", "add_header X-Only-One;")])
+        .await;
+    assert_eq!(resp.status(), 303);
+    let job = resp.headers()["location"]
+        .to_str()
+        .unwrap()
+        .split_once("?job=")
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    let job = wait_job(app, job).await;
+    assert_eq!(job.status.as_str(), "failed", "{job:?}");
+    assert_eq!(stored().await.as_deref(), Some(good));
+    assert_eq!(
+        node.http("php.example.com", "/custom-probe"),
+        (200, "custom-ok".to_owned())
+    );
+    let vhost = node.root("cat /etc/nginx/sites-available/php.example.com.conf", "");
+    assert!(!String::from_utf8_lossy(&vhost.stdout).contains("X-Only-One"));
+}
+
+/// The log viewer: a request shows up in the live view within a second, its hostile request
+/// line escaped; search and download find it; PHP's own errors are read; another site's
+/// requests never appear.
+async fn logs(
+    node: &IsolatedNode,
+    app: &crate::harness::TestApp,
+    user: &crate::harness::LoggedIn,
+    server: panel::ids::ServerId,
+    site: panel::ids::SiteId,
+    web: &str,
+) {
+    use futures_util::StreamExt;
+    let other = create_site(
+        app,
+        user,
+        server,
+        &[
+            ("domain", "other.example.com"),
+            ("app_type", "generic"),
+            ("php_version", "8.2"),
+            ("database", "none"),
+        ],
+    )
+    .await;
+    wait_site(app, other, SiteStatus::Active).await;
+    let page = user.get(&format!("/sites/{site}/logs")).await;
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let stream_url = page
+        .split("sse-connect=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let events = user.get(&stream_url).await;
+    assert_eq!(events.status(), 200);
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = seen.clone();
+    let reader = tokio::spawn(async move {
+        let mut body = events.bytes_stream();
+        while let Some(Ok(chunk)) = body.next().await {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&chunk));
+        }
+    });
+    // Another site's request first, then this site's (with a hostile request line).
+    node.root(
+        "curl -s -o /dev/null -H 'Host: other.example.com' 'http://127.0.0.1/other-site-probe'",
+        "",
+    );
+    let asked = std::time::Instant::now();
+    node.root(
+        "curl -s -o /dev/null -H 'Host: php.example.com' 'http://127.0.0.1/<script>alert(1)</script>?probe=live-7'",
+        "",
+    );
+    loop {
+        if seen.lock().unwrap().contains("probe=live-7") {
+            break;
+        }
+        assert!(
+            asked.elapsed() < std::time::Duration::from_secs(1),
+            "the request was not shown within a second: {}",
+            seen.lock().unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    println!("request shown in the live log after {:?}", asked.elapsed());
+    reader.abort();
+    let text = seen.lock().unwrap().clone();
+    assert!(
+        text.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !text.contains("<script>alert"),
+        "{text}"
+    );
+    assert!(!text.contains("other-site-probe"), "{text}");
+
+    // Search and download find it; the other site's log has nothing of this site's.
+    let found = user
+        .get(&format!("/sites/{site}/logs?log=access&q=probe%3Dlive-7"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(found.contains("data-log-found=\"1\""), "{found}");
+    let file = user
+        .get(&format!("/sites/{site}/logs/download?log=access"))
+        .await;
+    assert!(
+        file.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let file = file.text().await.unwrap();
+    assert!(file.contains("probe=live-7") && !file.contains("other-site-probe"));
+    let theirs = user
+        .get(&format!("/sites/{other}/logs?log=access"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(theirs.contains("other-site-probe") && !theirs.contains("probe=live-7"));
+
+    // PHP's own errors, from the site's home (read as the site's user).
+    node.root(
+        &format!("install -m 0644 -o {web} -g {web} /dev/stdin /home/{web}/public_html/err.php"),
+        "<?php error_log('PHPLOG-MARK from the test');",
+    );
+    node.http("php.example.com", "/err.php");
+    let php = user
+        .get(&format!("/sites/{site}/logs?log=php"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(php.contains("PHPLOG-MARK from the test"), "{php}");
+    // A search typed wrong is answered under its field.
+    let resp = user.get(&format!("/sites/{site}/logs?q=a%0Ab")).await;
+    assert_eq!(resp.status(), 422);
 }
 
 /// What nginx answers for `path` on the site: "STATUS LOCATION".

@@ -673,6 +673,7 @@ async fn a_hostile_site_user_never_makes_root_change_anything_outside_its_home()
         "/etc/panel/php-fpm/web1.conf",
         "/etc/panel/made/user-web1",
         "/etc/panel/made/mariadb-app_example_com",
+        "/etc/logrotate.d/panel-site-web1",
         "/etc/passwd",
         "/etc/group",
         "/etc/shadow",

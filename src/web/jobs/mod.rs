@@ -66,3 +66,22 @@ pub(crate) fn back_to(
         None => crate::web::htmx::redirect(&tab),
     }
 }
+
+/// A site tab's form answered: back to the tab (with the job the change started), or, when a
+/// field was typed wrong, the tab again with the form and its errors (422).
+pub(crate) async fn answer_form(
+    result: crate::error::AppResult<Option<crate::ids::JobId>>,
+    pattern: &str,
+    site: crate::ids::SiteId,
+    again: impl AsyncFnOnce(Vec<crate::error::FieldError>) -> crate::error::AppResult<maud::Markup>,
+) -> crate::error::AppResult<poem::Response> {
+    use poem::IntoResponse;
+    match result {
+        Ok(job) => Ok(back_to(pattern, site, job)),
+        Err(crate::error::AppError::Invalid(errors)) => Ok(again(errors)
+            .await?
+            .with_status(poem::http::StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+        Err(e) => Err(e),
+    }
+}

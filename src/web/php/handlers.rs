@@ -1,7 +1,6 @@
 use maud::Markup;
-use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
-use poem::{IntoResponse, Request, Response, handler};
+use poem::{Request, Response, handler};
 
 use super::views;
 use crate::db;
@@ -50,12 +49,9 @@ pub async fn update(
     Form(form): Form<PhpForm>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    match php::update(&state, id, &form, session::actor(req)).await {
-        Ok(job) => Ok(crate::web::jobs::back_to(paths::SITE_PHP, id, job)),
-        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
-            .await?
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response()),
-        Err(e) => Err(e),
-    }
+    let result = php::update(&state, id, &form, session::actor(req)).await;
+    crate::web::jobs::answer_form(result, paths::SITE_PHP, id, async |errors| {
+        tab(&state, id, Some(&form), &errors, None).await
+    })
+    .await
 }

@@ -71,10 +71,10 @@ pub fn tab(
                 (csrf_field())
                 (error_summary(errors))
                 div.grid."gap-4"."md:grid-cols-2" {
-                    (input("memory_limit", "memory_limit", &form.memory_limit, errors, "Megabytes (16M–16384M), e.g. 256M or 1G", "128M"))
+                    (input("memory_limit", "memory_limit", &form.memory_limit, errors, "Megabytes (16M–4096M), e.g. 256M or 1G", "128M"))
                     (input("max_execution_time", "max_execution_time", &form.max_execution_time, errors, "Seconds (0–86400; 0: no limit)", "30"))
-                    (input("upload_max_filesize", "upload_max_filesize", &form.upload_max_filesize, errors, "Megabytes (1M–10240M); post_max_size must be at least as large", "2M"))
-                    (input("post_max_size", "post_max_size", &form.post_max_size, errors, "Megabytes (1M–10240M)", "8M"))
+                    (input("upload_max_filesize", "upload_max_filesize", &form.upload_max_filesize, errors, "Megabytes (1M–2048M); post_max_size must be at least as large", "2M"))
+                    (input("post_max_size", "post_max_size", &form.post_max_size, errors, "Megabytes (1M–2048M)", "8M"))
                     (input("max_input_vars", "max_input_vars", &form.max_input_vars, errors, "100–1000000", "1000"))
                     (input("date.timezone", "timezone", &form.timezone, errors, "A tz database name: UTC, Europe/Berlin, America/New_York", "UTC"))
                     (switch("display_errors", "display_errors", &form.display_errors, errors))

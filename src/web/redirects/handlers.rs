@@ -1,7 +1,6 @@
 use maud::Markup;
-use poem::http::StatusCode;
 use poem::web::{Data, Form, Path, Query};
-use poem::{IntoResponse, Request, Response, handler};
+use poem::{Request, Response, handler};
 use serde::Deserialize;
 
 use super::views;
@@ -50,14 +49,11 @@ pub async fn add(
     Form(form): Form<RedirectForm>,
 ) -> AppResult<Response> {
     let id = site_id(&id)?;
-    match redirects::add(&state, id, &form, session::actor(req)).await {
-        Ok(job) => Ok(crate::web::jobs::back_to(paths::SITE_REDIRECTS, id, job)),
-        Err(AppError::Invalid(errors)) => Ok(tab(&state, id, Some(&form), &errors, None)
-            .await?
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response()),
-        Err(e) => Err(e),
-    }
+    let result = redirects::add(&state, id, &form, session::actor(req)).await;
+    crate::web::jobs::answer_form(result, paths::SITE_REDIRECTS, id, async |errors| {
+        tab(&state, id, Some(&form), &errors, None).await
+    })
+    .await
 }
 
 #[derive(Deserialize)]

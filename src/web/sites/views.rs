@@ -168,12 +168,12 @@ pub fn new(servers: &[ServerChoice], form: &SiteForm, errors: &[FieldError]) -> 
                         (field_error(errors, "database"))
                     }
                     fieldset.fieldset {
-                        label.label {
+                        label.label.whitespace-normal {
                             input.checkbox.checkbox-sm type="checkbox" name="scheduler" value="on" checked[form.scheduler.is_some()];
                             " Run the application's scheduled tasks"
                         }
                         p.label.text-xs.whitespace-normal {
-                            "Laravel: " code { "php artisan schedule:run" } " every minute. WordPress: WP-Cron every five minutes from a timer, with " code { "DISABLE_WP_CRON=\"true\"" } " in its .env (Bedrock reads it; a classic wp-config.php needs " code { "define('DISABLE_WP_CRON', true);" } " to stop page views running it too). Generic PHP: nothing. Change it later on the site's Cron jobs tab."
+                            "Laravel: its scheduler, every minute. WordPress: WP-Cron every five minutes from a timer, with DISABLE_WP_CRON set in its .env (Bedrock reads it; a classic wp-config.php defines it itself). Generic PHP: nothing. Change it later on the site's Cron jobs tab."
                         }
                     }
                     details.collapse.collapse-arrow."bg-base-200" open[errors.iter().any(|e| matches!(e.field, "user" | "db_name"))] {
