@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 
 use crate::db::servers::Server;
 use crate::db::sites::Site;
-use crate::domain::SiteUser;
 use crate::error::{AppError, AppResult};
 use crate::ids::CronJobId;
 use crate::ssh::Command;
@@ -47,9 +46,7 @@ pub async fn last_runs(
         return Ok(Vec::new());
     }
     let user = site
-        .username
-        .as_deref()
-        .and_then(|u| SiteUser::parse(u).ok())
+        .user()
         .ok_or_else(|| AppError::Conflict("The site has no user yet.".into()))?;
     let command = Command::new("bash")
         .sudo_as_site(&user)

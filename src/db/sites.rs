@@ -122,6 +122,15 @@ pub struct Site {
     pub nginx_custom: Option<String>,
 }
 
+impl Site {
+    /// The site's Unix user, parsed again from its stored name (none before it is made).
+    pub fn user(&self) -> Option<crate::domain::SiteUser> {
+        self.username
+            .as_deref()
+            .and_then(|u| crate::domain::SiteUser::parse(u).ok())
+    }
+}
+
 const SITE_SELECT: &str =
     "SELECT si.id, si.server_id, se.name AS server_name, si.domain, si.aliases,
         si.app_type, si.php_version, si.status, si.status_reason, su.username, su.uid,

@@ -95,9 +95,7 @@ pub struct Piece {
 }
 
 fn user_of(site: &Site) -> AppResult<SiteUser> {
-    site.username
-        .as_deref()
-        .and_then(|u| SiteUser::parse(u).ok())
+    site.user()
         .ok_or_else(|| AppError::Conflict("The site has no user yet.".into()))
 }
 

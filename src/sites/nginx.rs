@@ -27,9 +27,8 @@ pub async fn update(
 ) -> AppResult<Option<JobId>> {
     let site = super::load(state, id).await?;
     let home = site
-        .username
-        .as_deref()
-        .map(|u| format!("/home/{u}"))
+        .user()
+        .map(|u| u.home())
         .ok_or_else(|| AppError::Conflict("The site has no user yet.".into()))?;
     let block = NginxBlock::parse(&form.block, &home)
         .map_err(|m| AppError::Invalid(vec![FieldError::new("block", m)]))?;

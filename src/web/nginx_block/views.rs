@@ -14,11 +14,7 @@ pub fn tab(
     errors: &[FieldError],
     job: Option<&(Vec<Step>, Vec<LogLine>, Job)>,
 ) -> Markup {
-    let home = site
-        .username
-        .as_deref()
-        .map(|u| format!("/home/{u}"))
-        .unwrap_or_default();
+    let home = site.user().map(|u| u.home()).unwrap_or_default();
     let body = html! {
         (crate::web::components::site_tabs(site, "nginx"))
         @if site.status != SiteStatus::Active {
