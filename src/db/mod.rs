@@ -132,10 +132,23 @@ pub async fn close(pool: &Pool) {
         pool.close().await;
     }
     // A background task may have written between that checkpoint and the pool's close (CI saw
-    // a WAL left after SIGTERM): one last connection of our own, alone now, checkpoints again;
-    // closing it as the last one removes the WAL.
+    // a WAL left after SIGTERM): one last connection of our own checkpoints again; closing it as
+    // the last one removes the WAL. A task aborted mid-query can still be finishing its statement
+    // on sqlx's worker thread (cancelling the future does not stop it) and hold its connection
+    // open a moment longer, so look at the file and try again for up to two seconds.
     use sqlx::{ConnectOptions, Connection};
-    if let Ok(mut conn) = pool.connect_options().connect().await {
+    let wal = {
+        let mut name = pool.connect_options().get_filename().as_os_str().to_owned();
+        name.push("-wal");
+        std::path::PathBuf::from(name)
+    };
+    for attempt in 0..100 {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let Ok(mut conn) = pool.connect_options().connect().await else {
+            continue;
+        };
         if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
             .execute(&mut conn)
             .await
@@ -143,7 +156,12 @@ pub async fn close(pool: &Pool) {
             tracing::warn!("final WAL checkpoint at shutdown failed: {e}");
         }
         let _ = conn.close().await;
+        let left = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
+        if left == 0 {
+            return;
+        }
     }
+    tracing::warn!("the WAL is still in use at shutdown; SQLite replays it at the next start");
 }
 
 /// The data dir holds the database and the master key: owner-only.
