@@ -100,6 +100,8 @@ ulid_id!(
     DeploymentId,
     /// One of a site's cron jobs.
     CronJobId,
+    /// One of a site's workers (long-running processes).
+    WorkerId,
     /// One software package installed (or being installed) on a server.
     SoftwareInstallationId,
     /// A server log row.

@@ -38,3 +38,4 @@ pub mod telemetry;
 pub mod tls;
 pub mod users;
 pub mod web;
+pub mod workers;

@@ -10,9 +10,9 @@ use crate::db::servers::Server;
 use crate::db::sites::Site;
 use crate::db::{self};
 use crate::domain::{CertChallenge, CertSource, JobKind, LogLevel, SiteStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::{JobId, SiteId, UserId};
-use crate::jobs::{JobContext, JobFailure, JobSpec};
+use crate::jobs::{JobContext, JobFailure};
 use crate::provision::run::Runner;
 use crate::provision::{Plan, SiteSpec, SiteTls, tls as plans};
 use crate::sites::spec_of;
@@ -62,28 +62,22 @@ pub async fn submit(
     work: Work,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    let server = db::servers::get(&state.db, site.server_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let spec = JobSpec {
-        server_id: Some(server.id),
-        actor_id: actor,
+    let spec = crate::sites::lane::LaneJob {
         kind: JobKind::SiteCertificate,
-        args: serde_json::json!({ "server_id": server.id, "site_id": site.id }),
         title: work.title(&site.domain),
-        lane: Some(site.id.to_string()),
+        args: Default::default(),
+        failure_log: None,
     };
-    let job_state = state.clone();
-    let site_id = site.id;
-    let job = state
-        .jobs
-        .submit(spec, move |ctx| async move {
-            let state = job_state;
-            let site = db::sites::get(&state.db, site_id)
-                .await?
-                .ok_or_else(|| JobFailure::new("the site no longer exists"))?;
-            perform(&ctx, &state, &server, &site, work).await
-        })
+    let job =
+        crate::sites::lane::submit(
+            state,
+            site,
+            spec,
+            actor,
+            move |ctx, state, server, site| async move {
+                perform(&ctx, &state, &server, &site, work).await
+            },
+        )
         .await?;
     if db::certificates::get(&state.db, site.id).await?.is_some() {
         db::certificates::set_job(&state.db, site.id, job).await?;

@@ -3,12 +3,12 @@
 
 use crate::db::servers::Server;
 use crate::db::sites::Site;
-use crate::db::{self};
-use crate::domain::{JobKind, LogLevel, SiteStatus};
-use crate::error::{AppError, AppResult};
+use crate::domain::{JobKind, SiteStatus};
+use crate::error::AppResult;
 use crate::ids::{CronJobId, JobId, UserId};
-use crate::jobs::{JobContext, JobFailure, JobSpec};
+use crate::jobs::{JobContext, JobFailure};
 use crate::provision::cron as plans;
+use crate::sites::lane::LaneJob;
 use crate::sites::spec_of;
 use crate::state::AppState;
 
@@ -34,49 +34,24 @@ pub async fn submit(
     work: Work,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    let server = db::servers::get(&state.db, site.server_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let mut args = serde_json::Map::new();
     let title = match work {
         Work::Sync => format!("Write the cron jobs of {}", site.domain),
-        Work::Run(_) => format!("Run a cron job of {}", site.domain),
+        Work::Run(id) => {
+            args.insert("cron_job_id".into(), serde_json::json!(id));
+            format!("Run a cron job of {}", site.domain)
+        }
     };
-    let mut args = serde_json::json!({ "server_id": server.id, "site_id": site.id });
-    if let Work::Run(id) = work {
-        args["cron_job_id"] = serde_json::json!(id);
-    }
-    let spec = JobSpec {
-        server_id: Some(server.id),
-        actor_id: actor,
+    let job = LaneJob {
         kind: work.kind(),
-        args,
         title,
-        lane: Some(site.id.to_string()),
+        args,
+        failure_log: matches!(work, Work::Sync).then(|| "writing the cron jobs failed".into()),
     };
-    let job_state = state.clone();
-    let site_id = site.id;
-    let job = state
-        .jobs
-        .submit(spec, move |ctx| async move {
-            let state = job_state;
-            let site = db::sites::get(&state.db, site_id)
-                .await?
-                .ok_or_else(|| JobFailure::new("the site no longer exists"))?;
-            let result = perform(&ctx, &state, &server, &site, work).await;
-            if let (Work::Sync, Err(e)) = (work, &result) {
-                db::servers::log(
-                    &state.db,
-                    server.id,
-                    LogLevel::Error,
-                    &format!("{}: writing the cron jobs failed", site.domain),
-                    &serde_json::json!({ "site_id": site.id, "reason": e.message }),
-                )
-                .await?;
-            }
-            result
-        })
-        .await?;
-    Ok(job)
+    crate::sites::lane::submit(state, site, job, actor, move |ctx, state, server, site| async move {
+        perform(&ctx, &state, &server, &site, work).await
+    })
+    .await
 }
 
 async fn perform(

@@ -115,12 +115,32 @@ fn status_of(status: &str, output: &str) -> Option<LastRun> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(output.trim())
         .unwrap_or_default();
-    run.output = String::from_utf8_lossy(&bytes)
+    run.output = printable(&String::from_utf8_lossy(whole_lines(&bytes, SHOWN_OUTPUT)))
         .chars()
-        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !bidi(*c))
         .take(SHOWN_OUTPUT)
         .collect();
     Some(run)
+}
+
+/// The tail of a file as read (`cap` bytes at most): when it was cut, its first line is only
+/// the end of one and goes (so a secret cut in two is not shown in part where blanking a whole
+/// one would not find it).
+pub fn whole_lines(bytes: &[u8], cap: usize) -> &[u8] {
+    if bytes.len() < cap {
+        return bytes;
+    }
+    match bytes.iter().position(|b| *b == b'\n') {
+        Some(i) => &bytes[i + 1..],
+        None => &[],
+    }
+}
+
+/// Output from a site's process as text to show: lines and tabs kept, other control characters
+/// (escapes, `\r` overwrites) and reordering marks dropped.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .filter(|c| (!c.is_control() || *c == '\n' || *c == '\t') && !bidi(*c))
+        .collect()
 }
 
 /// Characters that reorder how text reads (a line that shows one thing and is another).
@@ -149,6 +169,10 @@ mod tests {
         assert!(first.ended.unwrap() > first.started.unwrap());
         assert!(runs[1].as_ref().unwrap().running);
         assert_eq!(runs[2], None);
+        // A tail that was cut starts at its first whole line.
+        assert_eq!(whole_lines(b"ret-123\nnext\n", 13), b"next\n");
+        assert_eq!(whole_lines(b"short\n", 13), b"short\n");
+        assert_eq!(whole_lines(b"no-newline-at-all", 5), b"");
         // More lines than ids, or lines for other ids, change nothing.
         let runs = parse(&format!("@{c} 1 1 1 |\n@{a} 3 1 1 |\n"), &[a]);
         assert_eq!(runs, vec![None]);

@@ -15,6 +15,7 @@ use crate::domain::{AppType, CronCommand, CronOrigin, CronSchedule, SiteStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CronJobId, JobId, SiteId, UserId};
 use crate::provision::cron::CronEntry;
+use crate::sites::lane::refuse_while_deleting;
 use crate::state::AppState;
 
 use forms::CronForm;
@@ -112,28 +113,17 @@ async fn load_job(state: &AppState, site: SiteId, id: CronJobId) -> AppResult<Cr
         .ok_or(AppError::NotFound)
 }
 
-/// After a change is stored: a job when the site runs (or is being provisioned: the job waits
-/// in its lane); none while it is suspended, failed or not made yet (resuming or retrying
-/// writes every job).
+/// After a change is stored: a job now, or none until the site runs again.
 async fn apply_change(
     state: &AppState,
     site: &Site,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    match site.status {
-        SiteStatus::Active | SiteStatus::Provisioning => {
-            jobs::submit(state, site, Work::Sync, actor).await.map(Some)
-        }
-        SiteStatus::Suspended | SiteStatus::Error | SiteStatus::Creating => Ok(None),
-        SiteStatus::Deleting => Err(AppError::Conflict("The site is being deleted.".into())),
+    if crate::sites::lane::write_now(site)? {
+        jobs::submit(state, site, Work::Sync, actor).await.map(Some)
+    } else {
+        Ok(None)
     }
-}
-
-fn refuse_while_deleting(site: &Site) -> AppResult<()> {
-    if site.status == SiteStatus::Deleting {
-        return Err(AppError::Conflict("The site is being deleted.".into()));
-    }
-    Ok(())
 }
 
 pub async fn create(

@@ -22,6 +22,7 @@ pub mod software;
 pub mod ssh_keys;
 pub mod tokens;
 pub mod users;
+pub mod workers;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -287,6 +287,28 @@ text_enum!(
         SitePhp = "site.php",
         SiteRedirects = "site.redirects",
         SiteNginx = "site.nginx",
+        SiteWorkers = "site.workers",
+    }
+);
+
+text_enum!(
+    /// When a site's worker process is started again after it ends by itself.
+    WorkerRestart, "site_workers.restart" {
+        Always = "always",
+        OnFailure = "on-failure",
+        Never = "never",
+    }
+);
+
+text_enum!(
+    /// The signal a worker process is asked to stop with (it is killed after its stop timeout).
+    WorkerSignal, "site_workers.stop_signal" {
+        Term = "TERM",
+        Int = "INT",
+        Quit = "QUIT",
+        Hup = "HUP",
+        Usr1 = "USR1",
+        Usr2 = "USR2",
     }
 );
 
@@ -368,6 +390,14 @@ pub fn all_enum_columns() -> Vec<(&'static str, Vec<&'static str>)> {
         (
             CronOrigin::COLUMN,
             values(CronOrigin::ALL, CronOrigin::as_str),
+        ),
+        (
+            WorkerRestart::COLUMN,
+            values(WorkerRestart::ALL, WorkerRestart::as_str),
+        ),
+        (
+            WorkerSignal::COLUMN,
+            values(WorkerSignal::ALL, WorkerSignal::as_str),
         ),
         (
             AuditActor::COLUMN,

@@ -29,6 +29,9 @@ pub use git::{CommitHash, DeployScript, GitBranch, KeepReleases, RepoUrl, Transp
 pub mod cron;
 pub use cron::{CronCommand, CronSchedule};
 
+pub mod worker;
+pub use worker::{StopTimeout, WorkerProcesses};
+
 pub mod php_settings;
 pub use php_settings::{PhpSettings, Timezone};
 

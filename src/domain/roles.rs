@@ -109,9 +109,8 @@ impl super::JobKind {
     pub fn retry_perm(self) -> Perm {
         use super::JobKind::*;
         match self {
-            SiteProvision | SiteSuspend | SiteDeploy | SelinuxRelabel | SiteCronRun => {
-                Perm::Operate
-            }
+            SiteProvision | SiteSuspend | SiteDeploy | SelinuxRelabel | SiteCronRun
+            | SiteWorkers => Perm::Operate,
             SiteDelete => Perm::Delete,
             ServerOnboard | ServerRotateKey | ServerSoftware | SelinuxModule | SelinuxBoolean
             | SelinuxEnforce | SiteRotatePassword | SiteWriteEnv | SiteCertificate | SiteCron

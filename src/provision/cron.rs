@@ -84,8 +84,8 @@ pub fn sync_steps(
     steps
 }
 
-/// The runner script and the site's PHP as `php`.
-fn runner_step(profile: Profile, site: &SiteSpec) -> Step {
+/// The runner script and the site's PHP as `php` (cron jobs and workers share both).
+pub(super) fn runner_step(profile: Profile, site: &SiteSpec) -> Step {
     let script = FileWrite::new(RUNNER.to_owned(), "0755", "root", RUNNER_SCRIPT.to_owned());
     let link = php_link(site);
     let target = profile.php_cli(site.php);
@@ -146,27 +146,38 @@ fn job_files(site: &SiteSpec, jobs: &[CronEntry]) -> Vec<FileWrite> {
 
 /// The site's job files, exactly: a removed job's files go with the directory.
 fn files_step(site: &SiteSpec, jobs: &[CronEntry]) -> Step {
-    let dir = site_dir(site);
+    exact_files_step(
+        format!("Write the cron jobs of {}", site.domain),
+        &site_dir(site),
+        site,
+        job_files(site, jobs),
+    )
+}
+
+/// A root-owned directory readable by the site's group holding exactly `files` (what else was
+/// there goes: it is made again from nothing when anything differs).
+pub(super) fn exact_files_step(
+    title: String,
+    dir: &str,
+    site: &SiteSpec,
+    files: Vec<FileWrite>,
+) -> Step {
     let user = site.user.as_str();
-    let files = job_files(site, jobs);
     let mut names: Vec<String> = files
         .iter()
         .map(|f| f.path.rsplit('/').next().unwrap_or_default().to_owned())
         .collect();
     names.sort();
-    let mut step = Step::new(format!("Write the cron jobs of {}", site.domain));
+    let mut step = Step::new(title);
     let mut check = vec![
         Probe::output(
             Command::new("stat")
                 .flag("-c")
                 .flag("%U %G %a")
-                .operand(&dir),
+                .operand(dir),
             format!("root {user} 750"),
         ),
-        Probe::output(
-            Command::new("ls").flag("-A").operand(&dir),
-            names.join("\n"),
-        ),
+        Probe::output(Command::new("ls").flag("-A").operand(dir), names.join("\n")),
     ];
     if !files.is_empty() {
         let refs: Vec<&FileWrite> = files.iter().collect();
@@ -174,8 +185,8 @@ fn files_step(site: &SiteSpec, jobs: &[CronEntry]) -> Step {
     }
     step.check = check.clone();
     step.apply = vec![
-        Action::run(Command::new("rm").sudo().flag("-rf").operand(&dir)),
-        mkdir("0750", "root", user, std::slice::from_ref(&dir)),
+        Action::run(Command::new("rm").sudo().flag("-rf").operand(dir)),
+        mkdir("0750", "root", user, &[dir.to_owned()]),
     ];
     step.apply.extend(files.into_iter().map(Action::Write));
     step.verify = check;
@@ -379,23 +390,10 @@ pub fn run_now(profile: Profile, driver: Driver, site: &SiteSpec, job: &CronEntr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AppType, McsPair, PhpVersion, SiteDomain, SiteUser};
+    use crate::domain::AppType;
 
     fn site() -> SiteSpec {
-        SiteSpec {
-            domain: SiteDomain::parse("a.example.com").unwrap(),
-            aliases: Vec::new(),
-            app_type: AppType::Laravel,
-            php: PhpVersion::V82,
-            user: SiteUser::numbered(3),
-            database: None,
-            env: Vec::new(),
-            mcs: McsPair::from_id(0).unwrap(),
-            tls: None,
-            php_ini: Default::default(),
-            redirects: Vec::new(),
-            nginx_custom: None,
-        }
+        super::super::test_site(AppType::Laravel)
     }
 
     fn entry(schedule: &str, command: &str, enabled: bool) -> CronEntry {

@@ -322,6 +322,7 @@ pub fn deploy(profile: Profile, driver: Driver, d: &DeploySpec<'_>) -> DeployPla
         selinux::label_release_step(d.site, &[l.deploy.clone(), shared]),
         switch_step(d.site, &l, d.release),
         reload_step(profile, driver, d.site),
+        super::workers::deploy_restart_step(driver, d.site),
         prune,
     ];
     DeployPlan {
@@ -336,7 +337,7 @@ pub fn deploy(profile: Profile, driver: Driver, d: &DeploySpec<'_>) -> DeployPla
         },
         fetch: 1,
         switch: 5,
-        prune: 7,
+        prune: 8,
     }
 }
 
@@ -353,6 +354,7 @@ pub fn rollback(profile: Profile, driver: Driver, site: &SiteSpec, release: Depl
             check,
             switch_step(site, &l, release),
             reload_step(profile, driver, site),
+            super::workers::deploy_restart_step(driver, site),
         ],
     }
 }

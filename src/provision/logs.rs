@@ -29,7 +29,7 @@ pub fn site_rotation(site: &SiteSpec) -> String {
     let user = site.user.as_str();
     format!(
         "# Managed by Panel: the logs in {domain}'s home, rotated as its own user.
-{home}/logs/*.log {{
+{home}/logs/*.log {home}/logs/workers/*.log {{
     su {user} {user}
 {POLICY}}}
 ",
@@ -85,28 +85,17 @@ pub fn unrotate_step(site: &SiteSpec) -> Step {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AppType, McsPair, PhpVersion, SiteDomain, SiteUser};
+    use crate::domain::AppType;
 
     #[test]
     fn a_sites_logs_rotate_as_its_own_user() {
-        let site = SiteSpec {
-            domain: SiteDomain::parse("a.example.com").unwrap(),
-            aliases: Vec::new(),
-            app_type: AppType::Generic,
-            php: PhpVersion::V82,
-            user: SiteUser::numbered(3),
-            database: None,
-            env: Vec::new(),
-            mcs: McsPair::from_id(0).unwrap(),
-            tls: None,
-            php_ini: Default::default(),
-            redirects: Vec::new(),
-            nginx_custom: None,
-        };
+        let site = super::super::test_site(AppType::Generic);
         let text = site_rotation(&site);
         assert!(text.starts_with("# Managed by Panel"));
         assert!(
-            text.contains("/home/web3/logs/*.log {\n    su web3 web3\n"),
+            text.contains(
+                "/home/web3/logs/*.log /home/web3/logs/workers/*.log {\n    su web3 web3\n"
+            ),
             "{text}"
         );
         assert_eq!(rotate_step(&site).apply.len(), 2);

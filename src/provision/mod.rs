@@ -21,6 +21,7 @@ pub mod templates;
 pub mod tenant;
 pub mod tls;
 pub mod vhost;
+pub mod workers;
 
 use crate::domain::McsPair;
 use crate::domain::{AppType, DatabaseType, DbName, EnvKey, PhpVersion, SiteDomain, SiteUser};
@@ -521,5 +522,26 @@ impl Plan {
     /// put them through the real programs.
     pub fn commands(&self) -> Vec<Command> {
         tenant::commands(self)
+    }
+}
+
+/// A site as the plans' unit tests take it: `a.example.com`, user `web3`, PHP 8.2, the first
+/// categories, nothing else.
+#[cfg(test)]
+pub(crate) fn test_site(app_type: crate::domain::AppType) -> SiteSpec {
+    use crate::domain::{McsPair, PhpVersion, SiteDomain, SiteUser};
+    SiteSpec {
+        domain: SiteDomain::parse("a.example.com").unwrap(),
+        aliases: Vec::new(),
+        app_type,
+        php: PhpVersion::V82,
+        user: SiteUser::numbered(3),
+        database: None,
+        env: Vec::new(),
+        mcs: McsPair::from_id(0).unwrap(),
+        tls: None,
+        php_ini: Default::default(),
+        redirects: Vec::new(),
+        nginx_custom: None,
     }
 }

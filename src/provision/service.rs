@@ -184,23 +184,12 @@ pub fn test_site_fpm(profile: Profile, site: &SiteSpec) -> Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::McsPair;
-    use crate::domain::{AppType, PhpVersion, SiteDomain, SiteUser};
+    use crate::domain::{AppType, PhpVersion};
 
     fn site(php: PhpVersion) -> SiteSpec {
         SiteSpec {
-            domain: SiteDomain::parse("a.example.com").unwrap(),
-            aliases: Vec::new(),
-            app_type: AppType::Generic,
             php,
-            user: SiteUser::numbered(3),
-            database: None,
-            env: Vec::new(),
-            mcs: McsPair::from_id(0).unwrap(),
-            tls: None,
-            php_ini: Default::default(),
-            redirects: Vec::new(),
-            nginx_custom: None,
+            ..super::super::test_site(AppType::Generic)
         }
     }
 

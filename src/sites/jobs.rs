@@ -184,8 +184,9 @@ async fn perform(
     Ok(())
 }
 
-/// The site's cron jobs follow it: written when it is provisioned or resumed (before the last
-/// step, whose output is the confirmation), stopped when it is suspended or deleted; so does
+/// The site's cron jobs and workers follow it: written (and started) when it is provisioned or
+/// resumed (before the last step, whose output is the confirmation), stopped when it is
+/// suspended or deleted; so does
 /// the rotation of its logs (written when provisioned, removed when deleted).
 async fn with_site_extras(
     state: &AppState,
@@ -194,27 +195,46 @@ async fn with_site_extras(
     spec: &crate::provision::SiteSpec,
     work: &Work,
 ) -> Result<(), JobFailure> {
-    use crate::provision::cron;
+    use crate::provision::{cron, workers};
     match work {
         Work::Provision => {
             let entries = crate::cron::entries(&state.db, site)
                 .await
                 .map_err(JobFailure::new)?;
             // No job: only whatever an earlier one left goes (one `rm`, no runner to install).
-            let steps = if entries.is_empty() {
+            let mut steps = if entries.is_empty() {
                 cron::remove_steps(plan.driver, spec)
             } else {
                 cron::sync_steps(plan.profile, plan.driver, spec, &entries)
             };
+            // No worker: whatever an earlier one left stops (the runner does nothing when
+            // nothing of the site's is there, as for a new site).
+            let running = crate::workers::entries(&state.db, site)
+                .await
+                .map_err(JobFailure::new)?;
+            if running.is_empty() {
+                steps.extend(workers::remove_steps(plan.driver, spec));
+            } else {
+                steps.extend(workers::sync_steps(
+                    plan.profile,
+                    plan.driver,
+                    spec,
+                    &running,
+                ));
+            }
             let at = plan.steps.len().saturating_sub(1);
             plan.steps.splice(at..at, steps);
             let at = plan.steps.len().saturating_sub(1);
             plan.steps
                 .insert(at, crate::provision::logs::rotate_step(spec));
         }
-        Work::Suspend => plan.steps.extend(cron::remove_steps(plan.driver, spec)),
+        Work::Suspend => {
+            plan.steps.extend(cron::remove_steps(plan.driver, spec));
+            plan.steps.extend(workers::remove_steps(plan.driver, spec));
+        }
         Work::Delete(_) => {
-            let steps = cron::remove_steps(plan.driver, spec);
+            let mut steps = cron::remove_steps(plan.driver, spec);
+            steps.extend(workers::remove_steps(plan.driver, spec));
             plan.steps.splice(0..0, steps);
             plan.steps.push(crate::provision::logs::unrotate_step(spec));
         }

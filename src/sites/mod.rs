@@ -5,6 +5,7 @@
 
 pub mod forms;
 pub mod jobs;
+pub mod lane;
 pub mod logs;
 pub mod nginx;
 pub mod php;

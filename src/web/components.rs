@@ -317,7 +317,7 @@ pub fn duration(started: Option<&str>, finished: Option<&str>) -> Option<String>
 pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
     use crate::paths::{
         SITE, SITE_CRON, SITE_DEPLOYMENTS, SITE_HTTPS, SITE_LOGS, SITE_NGINX, SITE_PHP,
-        SITE_REDIRECTS, with_id,
+        SITE_REDIRECTS, SITE_WORKERS, with_id,
     };
     html! {
         div.tabs.tabs-border role="tablist" {
@@ -328,6 +328,7 @@ pub fn site_tabs(site: &crate::db::sites::Site, active: &str) -> Markup {
             a.tab.tab-active[active == "redirects"] role="tab" href=(with_id(SITE_REDIRECTS, site.id)) { "Redirects" }
             a.tab.tab-active[active == "nginx"] role="tab" href=(with_id(SITE_NGINX, site.id)) { "Nginx" }
             a.tab.tab-active[active == "cron"] role="tab" href=(with_id(SITE_CRON, site.id)) { "Cron jobs" }
+            a.tab.tab-active[active == "workers"] role="tab" href=(with_id(SITE_WORKERS, site.id)) { "Workers" }
             a.tab.tab-active[active == "logs"] role="tab" href=(with_id(SITE_LOGS, site.id)) { "Logs" }
         }
     }

@@ -37,6 +37,7 @@ mod sites;
 mod ssh_keys;
 mod tokens;
 mod users;
+mod workers;
 
 use std::collections::BTreeMap;
 
@@ -119,6 +120,7 @@ pub fn routes() -> Vec<RouteSpec> {
     all.extend(deployments::routes());
     all.extend(certificates::routes());
     all.extend(cron::routes());
+    all.extend(workers::routes());
     all.extend(php::routes());
     all.extend(redirects::routes());
     all.extend(nginx_block::routes());

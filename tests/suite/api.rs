@@ -41,6 +41,7 @@ fn least_role(method: &str, path: &str) -> Role {
         SERVER_SELINUX_RELABEL,
         SERVER_HOST_KEY_CHECK,
         SITE_CRON_RUN,
+        SITE_WORKERS_RESTART,
     ];
     let owner = [USERS, USER_ROLE, USER_STATUS];
     if own.contains(&path) {

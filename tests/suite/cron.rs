@@ -6,42 +6,12 @@
 use std::time::{Duration, Instant};
 
 use panel::domain::SiteStatus;
-use panel::ids::{JobId, SiteId};
+use panel::ids::SiteId;
 
 use crate::harness::{
-    IsolatedNode, LoggedIn, TestApp, create_site, onboard, panel_for, wait_for, wait_job, wait_site,
+    IsolatedNode, LoggedIn, create_site, delete_site, job_succeeded, onboard, panel_for,
+    started_job, wait_for, wait_job, wait_site,
 };
-
-/// The job a change started, from the tab address it answers with (`…/cron?job=ID`).
-async fn started_job(resp: reqwest::Response) -> JobId {
-    let status = resp.status();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|l| l.to_str().unwrap().to_owned());
-    let body = resp.text().await.unwrap();
-    assert_eq!(status, 303, "{body}");
-    let location = location.unwrap();
-    location
-        .split_once("?job=")
-        .unwrap_or_else(|| panic!("no job in {location}"))
-        .1
-        .parse()
-        .unwrap()
-}
-
-async fn succeeded(app: &TestApp, job: JobId) -> String {
-    let j = wait_job(app, job).await;
-    let log = panel::db::jobs::log_since(app.db(), job, 0)
-        .await
-        .unwrap()
-        .iter()
-        .map(|l| l.line.clone())
-        .collect::<Vec<_>>()
-        .join("\n");
-    assert_eq!(j.status.as_str(), "success", "{j:?}\n{log}");
-    log
-}
 
 fn lines(node: &IsolatedNode, path: &str) -> usize {
     let out = node.root(&format!("cat {path} 2>/dev/null || true"), "");
@@ -177,7 +147,7 @@ async fn a_cron_job_runs_each_minute_as_the_site_user_and_stops_when_disabled() 
             ],
         )
         .await;
-    let log = succeeded(&app, started_job(resp).await).await;
+    let log = job_succeeded(&app, started_job(resp).await.unwrap()).await;
     assert!(log.contains("Start the site job runner"), "{log}");
     let page = tab(&user, site.id, "").await;
     assert!(page.contains("every minute"), "{page}");
@@ -229,7 +199,7 @@ async fn a_cron_job_runs_each_minute_as_the_site_user_and_stops_when_disabled() 
     let resp = user
         .post_form(&format!("/sites/{}/cron/{cron_id}/toggle", site.id), &[])
         .await;
-    succeeded(&app, started_job(resp).await).await;
+    job_succeeded(&app, started_job(resp).await.unwrap()).await;
     // A run started at this very minute may still be writing its line.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let before = lines(&node, &proof);
@@ -241,7 +211,7 @@ async fn a_cron_job_runs_each_minute_as_the_site_user_and_stops_when_disabled() 
     let resp = user
         .post_form(&format!("/sites/{}/cron/{cron_id}/run", site.id), &[])
         .await;
-    let log = succeeded(&app, started_job(resp).await).await;
+    let log = job_succeeded(&app, started_job(resp).await.unwrap()).await;
     assert_eq!(lines(&node, &proof), before + 1);
     assert!(
         log.contains(&site_user) && log.contains("url=http://cron.example.com"),
@@ -255,11 +225,11 @@ async fn a_cron_job_runs_each_minute_as_the_site_user_and_stops_when_disabled() 
             &[("schedule", "@daily"), ("command", "echo broken; exit 3")],
         )
         .await;
-    succeeded(&app, started_job(resp).await).await;
+    job_succeeded(&app, started_job(resp).await.unwrap()).await;
     let resp = user
         .post_form(&format!("/sites/{}/cron/{cron_id}/run", site.id), &[])
         .await;
-    let failed = wait_job(&app, started_job(resp).await).await;
+    let failed = wait_job(&app, started_job(resp).await.unwrap()).await;
     assert_eq!(failed.status.as_str(), "failed");
     let runs = tab(&user, site.id, "/runs").await;
     assert!(
@@ -268,22 +238,7 @@ async fn a_cron_job_runs_each_minute_as_the_site_user_and_stops_when_disabled() 
     );
 
     // Deleting the site takes its jobs off the server.
-    let resp = user
-        .post_form(
-            &format!("/sites/{}/delete", site.id),
-            &[("confirm", "cron.example.com"), ("delete_files", "1")],
-        )
-        .await;
-    assert_eq!(resp.status(), 303);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while panel::db::sites::get(app.db(), site.id)
-        .await
-        .unwrap()
-        .is_some()
-    {
-        assert!(Instant::now() < deadline, "the site was not deleted");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    delete_site(&app, &user, site.id, "cron.example.com").await;
     let gone = node.root(&format!("test -e /etc/panel/site-jobs/{site_user}"), "");
     assert!(!gone.status.success(), "the site's job files are gone");
     app.stop().await;

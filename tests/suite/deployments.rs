@@ -46,7 +46,7 @@ fn env_sum(node: &IsolatedNode) -> String {
 }
 
 /// Wait until the deployment ends; its row. Panics with the job's log if it does not.
-async fn wait_deployment(app: &TestApp, id: DeploymentId) -> Deployment {
+pub(crate) async fn wait_deployment(app: &TestApp, id: DeploymentId) -> Deployment {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let d = panel::db::deployments::get(app.db(), id)
@@ -81,7 +81,7 @@ async fn wait_deployment(app: &TestApp, id: DeploymentId) -> Deployment {
     }
 }
 
-async fn job_log(app: &TestApp, job: panel::ids::JobId) -> String {
+pub(crate) async fn job_log(app: &TestApp, job: panel::ids::JobId) -> String {
     panel::db::jobs::log_since(app.db(), job, 0)
         .await
         .unwrap()
@@ -91,7 +91,7 @@ async fn job_log(app: &TestApp, job: panel::ids::JobId) -> String {
         .join("\n")
 }
 
-async fn succeeded(app: &TestApp, id: DeploymentId) -> Deployment {
+pub(crate) async fn succeeded(app: &TestApp, id: DeploymentId) -> Deployment {
     let d = wait_deployment(app, id).await;
     if d.status != DeploymentStatus::Success {
         panic!(
@@ -104,18 +104,24 @@ async fn succeeded(app: &TestApp, id: DeploymentId) -> Deployment {
 }
 
 /// The deployment a POST redirected to.
-fn redirected(resp: &reqwest::Response) -> DeploymentId {
+pub(crate) fn redirected(resp: &reqwest::Response) -> DeploymentId {
     let to = resp.headers()["location"].to_str().unwrap();
     to.strip_prefix("/deployments/").unwrap().parse().unwrap()
 }
 
-async fn deploy_from_ui(user: &LoggedIn, site: SiteId) -> DeploymentId {
+pub(crate) async fn deploy_from_ui(user: &LoggedIn, site: SiteId) -> DeploymentId {
     let resp = user.post_form(&format!("/sites/{site}/deploy"), &[]).await;
     assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
     redirected(&resp)
 }
 
-async fn save_settings(user: &LoggedIn, site: SiteId, url: &str, keep: &str, script: &str) {
+pub(crate) async fn save_settings(
+    user: &LoggedIn,
+    site: SiteId,
+    url: &str,
+    keep: &str,
+    script: &str,
+) {
     let resp = user
         .post_form(
             &format!("/sites/{site}/repository"),
@@ -131,16 +137,37 @@ async fn save_settings(user: &LoggedIn, site: SiteId, url: &str, keep: &str, scr
 }
 
 /// The `value` of the first element after `marker`.
-fn attr_value(html: &str, marker: &str) -> String {
+pub(crate) fn attr_value(html: &str, marker: &str) -> String {
     let rest = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker}"))..];
     let rest = &rest[rest.find("value=\"").unwrap() + 7..];
     rest[..rest.find('"').unwrap()].to_owned()
 }
 
-fn attr<'a>(html: &'a str, marker: &str) -> &'a str {
+pub(crate) fn attr<'a>(html: &'a str, marker: &str) -> &'a str {
     let rest = &html[html.find(marker).unwrap_or_else(|| panic!("no {marker}"))..];
     let rest = &rest[rest.find('>').unwrap() + 1..];
     &rest[..rest.find('<').unwrap()]
+}
+
+/// Connect `site` to the git host's repository and trust the host's key, as its page does:
+/// settings saved, the deploy key authorized, the host's key scanned and confirmed.
+pub(crate) async fn connect_repository(user: &LoggedIn, site: SiteId, git: &GitHost, script: &str) {
+    save_settings(user, site, &git.url, "5", script).await;
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
+    git.authorize(attr(&tab, "data-deploy-key").trim());
+    let resp = user
+        .post_form(&format!("/sites/{site}/git-host/scan"), &[])
+        .await;
+    assert_eq!(resp.status(), 303, "{}", resp.text().await.unwrap());
+    let tab = user.text(&format!("/sites/{site}/deployments")).await;
+    let shown = attr_value(&tab, "name=\"fingerprints\"");
+    let resp = user
+        .post_form(
+            &format!("/sites/{site}/git-host/confirm"),
+            &[("fingerprints", shown.as_str())],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
 }
 
 fn releases(node: &IsolatedNode) -> Vec<String> {

@@ -1052,3 +1052,68 @@ pub async fn wait_first_audit_read(app: &TestApp) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// The job a change started, from the address it answers with (`…?job=ID`, a 303); `None`
+/// when it started none (the change waits for the site to run again).
+pub async fn started_job(resp: reqwest::Response) -> Option<panel::ids::JobId> {
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 303, "{body}");
+    location?
+        .split_once("?job=")
+        .map(|(_, j)| j.parse().unwrap())
+}
+
+/// Wait for `job` to end and insist it succeeded; its log.
+pub async fn job_succeeded(app: &TestApp, job: panel::ids::JobId) -> String {
+    let j = wait_job(app, job).await;
+    let log = panel::db::jobs::log_since(app.db(), job, 0)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.line.clone())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(j.status.as_str(), "success", "{j:?}\n{log}");
+    log
+}
+
+/// Post a form typed wrong: insist on a 422 that says every one of `messages`; the answer.
+pub async fn refused_with(
+    user: &LoggedIn,
+    path: &str,
+    fields: &[(&str, &str)],
+    messages: &[&str],
+) -> String {
+    let resp = user.post_form(path, fields).await;
+    assert_eq!(resp.status(), 422);
+    let body = resp.text().await.unwrap();
+    for message in messages {
+        assert!(body.contains(message), "{message}: {body}");
+    }
+    body
+}
+
+/// Delete a site through the UI, its files too, and wait until it is gone.
+pub async fn delete_site(app: &TestApp, user: &LoggedIn, site: panel::ids::SiteId, domain: &str) {
+    let resp = user
+        .post_form(
+            &format!("/sites/{site}/delete"),
+            &[("confirm", domain), ("delete_files", "1")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while panel::db::sites::get(app.db(), site)
+        .await
+        .unwrap()
+        .is_some()
+    {
+        assert!(Instant::now() < deadline, "the site was not deleted");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

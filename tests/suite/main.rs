@@ -36,3 +36,4 @@ mod structure;
 mod tenant;
 mod ux;
 mod webhooks;
+mod workers;

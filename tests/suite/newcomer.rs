@@ -323,6 +323,7 @@ async fn a_newcomer_walks_from_the_first_run_link_to_a_live_site() {
         ("15c-site-redirects", format!("/sites/{site}/redirects")),
         ("15d-site-nginx", format!("/sites/{site}/nginx")),
         ("15e-site-cron", format!("/sites/{site}/cron")),
+        ("15e2-site-workers", format!("/sites/{site}/workers")),
         ("15f-site-logs", format!("/sites/{site}/logs")),
         ("16-certificates", "/certificates".to_owned()),
         ("17-databases", "/databases".to_owned()),

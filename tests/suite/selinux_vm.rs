@@ -570,6 +570,8 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     // of B's files as it keeps A's PHP out (Unix permissions still wide open).
     let cron = cron_in_the_sites_domain(&vm, &app, &user, a.id, &la, &lb, mark).await;
     mark = vm.denials_since(mark).1;
+    // A worker of A's: two processes as systemd units in the job domain at A's categories.
+    let (worker, pids) = worker_in_the_sites_domain(&vm, &app, &user, a.id, &la).await;
     // Permissions back as the panel keeps them (the next provisioning rewrites the pool).
     vm.must("chmod 0750 /home/web1 /home/web2 && chmod 0755 /home/web2/public_html && rm -f /home/web1/public_html/probe.php");
     println!("isolation proven: {:?}", started.elapsed());
@@ -585,6 +587,16 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     .await;
     succeeded(&app, &job).await;
     assert_eq!(vm.http("a.example.com", "/").0, 503);
+    for k in 1..=2 {
+        assert_ne!(
+            vm.must(&format!(
+                "systemctl is-active panel-worker-web1-{worker}@{k}.service || true"
+            ))
+            .trim(),
+            "active",
+            "suspending stops the workers"
+        );
+    }
     let job = post_job(
         &app,
         &user,
@@ -600,9 +612,17 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
             .contains("open_basedir")
     );
 
+    // Resuming starts the workers again; deploys restart them (new processes each time).
+    let resumed = worker_pids(&vm, &worker, &pids).await;
     // Deploy twice and roll back, from a repository on the node itself (over ssh, its host key
     // confirmed like any git host's).
     deploy_and_roll_back(&vm, &app, &user, a.id).await;
+    worker_pids(&vm, &worker, &resumed).await;
+    let log = vm.must(&format!("cat /home/web1/logs/workers/{worker}.log"));
+    assert!(
+        log.matches("worker ready").count() >= 8 && log.matches("stopping on TERM").count() >= 6,
+        "each stop was a TERM the worker handled, each start a new process: {log}"
+    );
 
     // HTTPS: an uploaded certificate installed, its key labelled site_tls_t, and nginx serving
     // it enforcing.
@@ -822,6 +842,86 @@ async fn cron_in_the_sites_domain(
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("cron job in the site's domain: {:?}", started.elapsed());
     cron
+}
+
+/// The main pids of a worker's two processes once both run and none is one of `not`.
+async fn worker_pids(vm: &VmNode, worker: &str, not: &[u32]) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let pids: Vec<u32> = (1..=2)
+            .filter_map(|k| {
+                vm.must(&format!(
+                    "systemctl show -p MainPID --value panel-worker-web1-{worker}@{k}.service"
+                ))
+                .trim()
+                .parse()
+                .ok()
+                .filter(|p| *p > 0 && !not.contains(p))
+            })
+            .collect();
+        if pids.len() == 2 {
+            return pids;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker's processes did not (re)start: {}",
+            vm.must(&format!(
+                "systemctl status --no-pager 'panel-worker-web1-{worker}@*' 2>&1 || true"
+            ))
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A worker on `site` (level `own`) with two processes: each a systemd instance whose process
+/// `ps -Z` shows in laravel_site_job_t at the site's categories, as the tab shows them; its id
+/// and pids.
+async fn worker_in_the_sites_domain(
+    vm: &VmNode,
+    app: &TestApp,
+    user: &LoggedIn,
+    site: SiteId,
+    own: &str,
+) -> (String, Vec<u32>) {
+    let started = Instant::now();
+    let job = post_job(
+        app,
+        user,
+        &format!("/sites/{site}/workers"),
+        &[
+            (
+                "command",
+                "trap 'echo stopping on TERM; exit 0' TERM; echo worker ready; while :; do sleep 1 & wait $!; done",
+            ),
+            ("processes", "2"),
+            ("restart", "always"),
+            ("stop_signal", "TERM"),
+            ("stop_timeout", "10"),
+        ],
+        "site.workers",
+    )
+    .await;
+    succeeded(app, &job).await;
+    let worker: String = sqlx::query_scalar("SELECT id FROM site_workers WHERE site_id = ?")
+        .bind(site)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let pids = worker_pids(vm, &worker, &[]).await;
+    for pid in &pids {
+        let label = vm.must(&format!("ps -o label=,user= -p {pid}"));
+        assert!(
+            label.starts_with(&format!("system_u:system_r:laravel_site_job_t:{own} "))
+                && label.trim_end().ends_with("web1"),
+            "the worker runs as the site user in the job domain at the site's categories: {label}"
+        );
+    }
+    let html = user.text(&format!("/sites/{site}/workers/status")).await;
+    for pid in &pids {
+        assert!(html.contains(&format!("data-pid=\"{pid}\"")), "{html}");
+    }
+    println!("worker in the site's domain: {:?}", started.elapsed());
+    (worker, pids)
 }
 
 /// Upload a certificate for site A (a CA of the test's own) and serve it over HTTPS.

@@ -343,6 +343,7 @@ const FLOORS: &[(&str, u8)] = &[
     ("denials/", 4),
     ("certificates/", 4),
     ("cron/", 4),
+    ("workers/", 4),
     ("panel_cert/", 4),
     ("api_tokens/", 4),
     ("audit/", 4),

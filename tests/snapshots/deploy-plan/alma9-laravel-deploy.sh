@@ -35,8 +35,8 @@ panel_http_status() (
   printf '%s' "${code:-000}"
 )
 
-# --- 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
-echo '==> 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
+# --- 1/9 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
+echo '==> 1/9 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
 if ! 'test' '-L' '/home/web1/deploy'; then
 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
 fi
@@ -65,8 +65,8 @@ web1 500
 web1 400
 web1 400' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script /run/panel-deploy/web1/key /run/panel-deplo'"; it printed: $('stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts' 2>&1 | head -c 200)"
 
-# --- 2/8 Fetch main from git@github.com:acme/shop.git
-echo '==> 2/8 Fetch main from git@github.com:acme/shop.git'
+# --- 2/9 Fetch main from git@github.com:acme/shop.git
+echo '==> 2/9 Fetch main from git@github.com:acme/shop.git'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -212,8 +212,8 @@ esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'git@github.com:acme/shop.git' 'main' '/run/panel-deploy/web1/key' '/run/panel-deploy/web1/known_hosts'
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
-# --- 3/8 Link the shared .env and storage
-echo '==> 3/8 Link the shared .env and storage'
+# --- 3/9 Link the shared .env and storage
+echo '==> 3/9 Link the shared .env and storage'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -359,8 +359,8 @@ esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'laravel'
 [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
 
-# --- 4/8 Run the deploy script
-echo '==> 4/8 Run the deploy script'
+# --- 4/9 Run the deploy script
+echo '==> 4/9 Run the deploy script'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -505,8 +505,8 @@ case "$phase" in
 esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'build' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/run/panel-deploy/web1/deploy-script' 'main' 'example.com' 'web1' '/home/web1' 'laravel' '/opt/remi/php83/root/usr/bin/php' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 
-# --- 5/8 Label the release for SELinux (s0:c100,c101)
-echo '==> 5/8 Label the release for SELinux (s0:c100,c101)'
+# --- 5/9 Label the release for SELinux (s0:c100,c101)
+echo '==> 5/9 Label the release for SELinux (s0:c100,c101)'
 if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
@@ -536,8 +536,8 @@ fi
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/storage' </dev/null
 fi
 
-# --- 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
-echo '==> 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
+# --- 6/9 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
+echo '==> 6/9 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -694,8 +694,8 @@ fi
 [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
-# --- 7/8 Reload PHP-FPM
-echo '==> 7/8 Reload PHP-FPM'
+# --- 7/9 Reload PHP-FPM
+echo '==> 7/9 Reload PHP-FPM'
 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
@@ -711,8 +711,14 @@ if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>
   panel_fail 'step 7: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
 fi
 
-# --- 8/8 Keep the last 5 releases
-echo '==> 8/8 Keep the last 5 releases'
+# --- 8/9 Restart the site's workers
+echo '==> 8/9 Restart the site'\''s workers'
+if 'test' '-d' '/etc/panel/site-workers/web1'; then
+'/usr/local/libexec/panel-site-job' '--' 'workers' 'web1' 'systemd' || 'echo' 'warning: the workers did not all restart; the Workers tab shows them, and restarting them there tries again'
+fi
+
+# --- 9/9 Keep the last 5 releases
+echo '==> 9/9 Keep the last 5 releases'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #

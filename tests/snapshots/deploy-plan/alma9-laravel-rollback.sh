@@ -35,13 +35,13 @@ panel_http_status() (
   printf '%s' "${code:-000}"
 )
 
-# --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
-echo '==> 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
+# --- 1/4 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
+echo '==> 1/4 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
 
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 </dev/null || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
 
-# --- 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
-echo '==> 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
+# --- 2/4 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
+echo '==> 2/4 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -198,8 +198,8 @@ fi
 [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 2: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
-# --- 3/3 Reload PHP-FPM
-echo '==> 3/3 Reload PHP-FPM'
+# --- 3/4 Reload PHP-FPM
+echo '==> 3/4 Reload PHP-FPM'
 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
@@ -213,6 +213,12 @@ if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
+fi
+
+# --- 4/4 Restart the site's workers
+echo '==> 4/4 Restart the site'\''s workers'
+if 'test' '-d' '/etc/panel/site-workers/web1'; then
+'/usr/local/libexec/panel-site-job' '--' 'workers' 'web1' 'systemd' || 'echo' 'warning: the workers did not all restart; the Workers tab shows them, and restarting them there tries again'
 fi
 
 echo 'done'

@@ -35,8 +35,8 @@ panel_http_status() (
   printf '%s' "${code:-000}"
 )
 
-# --- 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
-echo '==> 1/8 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
+# --- 1/9 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV
+echo '==> 1/9 Prepare release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
 if ! 'test' '-L' '/home/web1/deploy'; then
 'install' '-d' '-Z' '-m' '0755' '-o' 'web1' '-g' 'web1' '--' '/home/web1/deploy'
 fi
@@ -51,8 +51,8 @@ printf '%s' '# Runs as the site user in the new release ($RELEASE_DIR) before it
 [ "$('stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>/dev/null)" = 'root 750
 web1 500' ] || panel_fail 'step 1: verify: stat -c %U %a -- /run/panel-deploy/web1 /run/panel-deploy/web1/deploy-script'"; it printed: $('stat' '-c' '%U %a' '--' '/run/panel-deploy/web1' '/run/panel-deploy/web1/deploy-script' 2>&1 | head -c 200)"
 
-# --- 2/8 Fetch main from https://github.com/acme/blog.git
-echo '==> 2/8 Fetch main from https://github.com/acme/blog.git'
+# --- 2/9 Fetch main from https://github.com/acme/blog.git
+echo '==> 2/9 Fetch main from https://github.com/acme/blog.git'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -198,8 +198,8 @@ esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'fetch' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' 'https://github.com/acme/blog.git' 'main' '' '/run/panel-deploy/web1/known_hosts'
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git' >/dev/null 2>&1 </dev/null || panel_fail 'step 2: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.git'
 
-# --- 3/8 Link the shared .env and storage
-echo '==> 3/8 Link the shared .env and storage'
+# --- 3/9 Link the shared .env and storage
+echo '==> 3/9 Link the shared .env and storage'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -345,8 +345,8 @@ esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'link' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/home/web1' 'wordpress'
 [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' 2>/dev/null </dev/null)" = '/home/web1/.env' ] || panel_fail 'step 3: verify: readlink -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'readlink' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV/.env' </dev/null 2>&1 | head -c 200)"
 
-# --- 4/8 Run the deploy script
-echo '==> 4/8 Run the deploy script'
+# --- 4/9 Run the deploy script
+echo '==> 4/9 Run the deploy script'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -491,8 +491,8 @@ case "$phase" in
 esac
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-s' '--' 'build' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAV' '/run/panel-deploy/web1/deploy-script' 'main' 'example.com' 'web1' '/home/web1' 'wordpress' '/usr/bin/php8.2' '01ARZ3NDEKTSV4RRFFQ69G5FAV'
 
-# --- 5/8 Label the release for SELinux (s0:c100,c101)
-echo '==> 5/8 Label the release for SELinux (s0:c100,c101)'
+# --- 5/9 Label the release for SELinux (s0:c100,c101)
+echo '==> 5/9 Label the release for SELinux (s0:c100,c101)'
 if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
@@ -518,8 +518,8 @@ fi
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'restorecon' '-R' '-F' '-x' '--' '/home/web1/deploy' '/home/web1/uploads' </dev/null
 fi
 
-# --- 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
-echo '==> 6/8 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
+# --- 6/9 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV
+echo '==> 6/9 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAV'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -676,8 +676,8 @@ fi
 [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 6: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 6: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
-# --- 7/8 Reload PHP-FPM
-echo '==> 7/8 Reload PHP-FPM'
+# --- 7/9 Reload PHP-FPM
+echo '==> 7/9 Reload PHP-FPM'
 'panel_signal' 'USR2' '/run/php-fpm/web1.pid' 'php-fpm' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
 'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
@@ -694,8 +694,14 @@ if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>
   panel_fail 'step 7: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
 fi
 
-# --- 8/8 Keep the last 5 releases
-echo '==> 8/8 Keep the last 5 releases'
+# --- 8/9 Restart the site's workers
+echo '==> 8/9 Restart the site'\''s workers'
+if 'test' '-d' '/etc/panel/site-workers/web1'; then
+'/usr/local/libexec/panel-site-job' '--' 'workers' 'web1' 'direct' || 'echo' 'warning: the workers did not all restart; the Workers tab shows them, and restarting them there tries again'
+fi
+
+# --- 9/9 Keep the last 5 releases
+echo '==> 9/9 Keep the last 5 releases'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #

@@ -35,13 +35,13 @@ panel_http_status() (
   printf '%s' "${code:-000}"
 )
 
-# --- 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
-echo '==> 1/3 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
+# --- 1/4 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server
+echo '==> 1/4 Find release 01ARZ3NDEKTSV4RRFFQ69G5FAA on the server'
 
 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-c' '%n' '--' '/home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA' >/dev/null 2>&1 </dev/null || panel_fail 'step 1: verify: stat -c %n -- /home/web1/deploy/releases/01ARZ3NDEKTSV4RRFFQ69G5FAA'
 
-# --- 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
-echo '==> 2/3 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
+# --- 2/4 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA
+echo '==> 2/4 Switch to release 01ARZ3NDEKTSV4RRFFQ69G5FAA'
 printf '%s' '#!/usr/bin/env bash
 # Panel deploy phases, run on the node as the site'\''s own user:
 #
@@ -198,8 +198,8 @@ fi
 [ "$('readlink' '--' '/home/web1/public_html' 2>/dev/null)" = 'deploy/current' ] || panel_fail 'step 2: verify: readlink -- /home/web1/public_html'"; it printed: $('readlink' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 [ "$('stat' '-c' '%U' '--' '/home/web1/public_html' 2>/dev/null)" = 'web1' ] || panel_fail 'step 2: verify: stat -c %U -- /home/web1/public_html'"; it printed: $('stat' '-c' '%U' '--' '/home/web1/public_html' 2>&1 | head -c 200)"
 
-# --- 3/3 Reload PHP-FPM
-echo '==> 3/3 Reload PHP-FPM'
+# --- 3/4 Reload PHP-FPM
+echo '==> 3/4 Reload PHP-FPM'
 'panel_signal' 'USR2' '/run/php-fpm/web1.pid' 'php-fpm' || '/usr/sbin/php-fpm8.2' '--daemonize' '--fpm-config' '/etc/panel/php-fpm/web1.conf'
 'rm' '-rf' '--' '/var/cache/nginx/panel/web1'
 'install' '-d' '-Z' '-m' '0700' '-o' 'www-data' '-g' 'root' '--' '/var/cache/nginx/panel/web1'
@@ -214,6 +214,12 @@ if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>
   'pgrep' '-a' '--' 'nginx' >&2 2>&1 || true
   'cat' '--' '/run/nginx.pid' >&2 2>&1 || true
   panel_fail 'step 3: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
+fi
+
+# --- 4/4 Restart the site's workers
+echo '==> 4/4 Restart the site'\''s workers'
+if 'test' '-d' '/etc/panel/site-workers/web1'; then
+'/usr/local/libexec/panel-site-job' '--' 'workers' 'web1' 'direct' || 'echo' 'warning: the workers did not all restart; the Workers tab shows them, and restarting them there tries again'
 fi
 
 echo 'done'
