@@ -84,7 +84,7 @@ load_env() {
         value=${rest:1}
       done
       value=$out$value
-    elif [[ ${#value} -ge 2 && $value == \'*\' ]]; then
+    elif [[ ${#value} -ge 2 && $value == "'"*"'" ]]; then
       value=${value:1:${#value}-2}
     fi
     ENV_VARS+=("$key=$value")

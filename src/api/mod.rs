@@ -11,6 +11,7 @@ mod ops;
 mod panel;
 mod problem;
 mod repository;
+mod site_extras;
 mod strict;
 mod types;
 
@@ -34,6 +35,7 @@ fn service() -> OpenApiService<
         repository::RepoApi,
         manage::ManageApi,
         certificates::CertApi,
+        site_extras::ExtrasApi,
     ),
     (),
 > {
@@ -44,6 +46,7 @@ fn service() -> OpenApiService<
             repository::RepoApi,
             manage::ManageApi,
             certificates::CertApi,
+            site_extras::ExtrasApi,
         ),
         "Panel API",
         env!("CARGO_PKG_VERSION"),

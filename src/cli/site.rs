@@ -1,4 +1,5 @@
-//! `panel site plan`: the exact provisioning plan for a site, printed without touching anything.
+//! `panel site plan`: the exact provisioning plan for a site (as its job runs it: with its
+//! scheduler when asked, and its logs' rotation), printed without touching anything.
 
 use clap::{Subcommand, ValueEnum};
 
@@ -40,6 +41,10 @@ pub enum SiteCommand {
         /// The site's SELinux categories (the panel gives each site its own pair).
         #[arg(long, default_value = "s0:c100,c101", allow_hyphen_values = true)]
         mcs: String,
+        /// Leave out the scheduler a new site is offered (Laravel's schedule:run, WordPress's
+        /// WP-Cron with DISABLE_WP_CRON in its .env), as unticking it at creation does.
+        #[arg(long = "no-scheduler")]
+        no_scheduler: bool,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
@@ -63,6 +68,7 @@ pub(super) fn run(cmd: SiteCommand) -> Result<(), Failure> {
         db_name,
         driver,
         mcs,
+        no_scheduler,
         format,
     } = cmd;
     let form = crate::sites::SiteForm {
@@ -144,14 +150,22 @@ pub(super) fn run(cmd: SiteCommand) -> Result<(), Failure> {
         .user
         .clone()
         .unwrap_or_else(|| crate::domain::SiteUser::numbered(1));
-    let spec = input.spec(user, mcs);
+    let mut spec = input.spec(user, mcs);
+    let preset = crate::cron::preset(spec.app_type).filter(|_| !no_scheduler);
+    if preset.is_some() && spec.app_type == crate::domain::AppType::WordPress {
+        // As creation stores it: WP-Cron runs from the timer, no longer on page views.
+        spec.env.push((
+            crate::domain::EnvKey::parse("DISABLE_WP_CRON").expect("a valid name"),
+            "true".to_owned(),
+        ));
+    }
     let password = input.database.as_ref().map(|_| {
         std::env::var("PANEL_PLAN_DB_PASSWORD")
             .ok()
             .filter(|p| !p.is_empty())
             .unwrap_or_else(crate::sites::generate_password)
     });
-    let plan = crate::provision::site::provision(
+    let mut plan = crate::provision::site::provision(
         profile,
         driver,
         &spec,
@@ -160,6 +174,18 @@ pub(super) fn run(cmd: SiteCommand) -> Result<(), Failure> {
         },
         None,
     );
+    // What the provisioning job adds from the site's stored cron jobs and workers: a new site
+    // has at most its scheduler (here with a fixed id, so the plan reads the same each time).
+    let cron: Vec<crate::provision::cron::CronEntry> = preset
+        .map(|(_, schedule, command)| crate::provision::cron::CronEntry {
+            id: "00000000000000000000000001".parse().expect("a valid id"),
+            schedule,
+            command,
+            enabled: true,
+        })
+        .into_iter()
+        .collect();
+    crate::sites::jobs::provision_extras(&mut plan, &spec, &cron, &[]);
     let out = match format {
         PlanFormat::Text => crate::provision::render::text(&plan),
         PlanFormat::Script => crate::provision::render::script(&plan),

@@ -154,6 +154,9 @@ fn files_step(site: &SiteSpec, jobs: &[CronEntry]) -> Step {
     )
 }
 
+/// The names in a directory, one a line, in byte order (what `names.sort()` gives).
+const LIST: &str = "LC_ALL=C; shopt -s nullglob dotglob; cd -- \"$1\" || exit 1; for f in *; do printf '%s\\n' \"$f\"; done";
+
 /// A root-owned directory readable by the site's group holding exactly `files` (what else was
 /// there goes: it is made again from nothing when anything differs).
 pub(super) fn exact_files_step(
@@ -177,7 +180,10 @@ pub(super) fn exact_files_step(
                 .operand(dir),
             format!("root {user} 750"),
         ),
-        Probe::output(Command::new("ls").flag("-A").operand(dir), names.join("\n")),
+        Probe::output(
+            Command::new("bash").flag("-c").value(LIST).operand(dir),
+            names.join("\n"),
+        ),
     ];
     if !files.is_empty() {
         let refs: Vec<&FileWrite> = files.iter().collect();

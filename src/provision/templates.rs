@@ -61,6 +61,10 @@ php_admin_flag[allow_url_include] = off
 php_admin_flag[expose_php] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = {home}/logs/php-error.log
+; A request still running after five seconds has its PHP backtrace written by the master
+; (root's file, beside the master's own log: never one in the site's home).
+request_slowlog_timeout = 5s
+slowlog = {FPM_LOG_DIR}/{user}.slow.log
 {settings}",
         domain = site.domain,
         settings = settings_lines(site),

@@ -576,7 +576,7 @@ mod tests {
 
     #[test]
     fn the_version_comes_from_the_module_source() {
-        assert_eq!(module_version(), "1.4.0");
+        assert_eq!(module_version(), "1.5.0");
     }
 
     #[test]
@@ -659,7 +659,7 @@ mod tests {
     #[test]
     fn enforcing_waits_for_a_quiet_observed_window() {
         let ready = Status::parse(
-            "mode=permissive\nmodule_version=1.4.0\nmodule_loaded=yes\n\
+            "mode=permissive\nmodule_version=1.5.0\nmodule_loaded=yes\n\
              nginx_context=system_u:system_r:laravel_nginx_t:s0-s0:c0.c1023\n",
         );
         let now: DateTime<Utc> = "2026-11-23T12:00:00Z".parse().unwrap();

@@ -185,9 +185,8 @@ async fn perform(
 }
 
 /// The site's cron jobs and workers follow it: written (and started) when it is provisioned or
-/// resumed (before the last step, whose output is the confirmation), stopped when it is
-/// suspended or deleted; so does
-/// the rotation of its logs (written when provisioned, removed when deleted).
+/// resumed, stopped when it is suspended or deleted; so does the rotation of its logs
+/// (written when provisioned, removed when deleted).
 async fn with_site_extras(
     state: &AppState,
     plan: &mut Plan,
@@ -198,35 +197,13 @@ async fn with_site_extras(
     use crate::provision::{cron, workers};
     match work {
         Work::Provision => {
-            let entries = crate::cron::entries(&state.db, site)
+            let cron = crate::cron::entries(&state.db, site)
                 .await
                 .map_err(JobFailure::new)?;
-            // No job: only whatever an earlier one left goes (one `rm`, no runner to install).
-            let mut steps = if entries.is_empty() {
-                cron::remove_steps(plan.driver, spec)
-            } else {
-                cron::sync_steps(plan.profile, plan.driver, spec, &entries)
-            };
-            // No worker: whatever an earlier one left stops (the runner does nothing when
-            // nothing of the site's is there, as for a new site).
-            let running = crate::workers::entries(&state.db, site)
+            let workers = crate::workers::entries(&state.db, site)
                 .await
                 .map_err(JobFailure::new)?;
-            if running.is_empty() {
-                steps.extend(workers::remove_steps(plan.driver, spec));
-            } else {
-                steps.extend(workers::sync_steps(
-                    plan.profile,
-                    plan.driver,
-                    spec,
-                    &running,
-                ));
-            }
-            let at = plan.steps.len().saturating_sub(1);
-            plan.steps.splice(at..at, steps);
-            let at = plan.steps.len().saturating_sub(1);
-            plan.steps
-                .insert(at, crate::provision::logs::rotate_step(spec));
+            provision_extras(plan, spec, &cron, &workers);
         }
         Work::Suspend => {
             plan.steps.extend(cron::remove_steps(plan.driver, spec));
@@ -245,6 +222,37 @@ async fn with_site_extras(
         | Work::CustomBlock { .. } => {}
     }
     Ok(())
+}
+
+/// What provisioning (or resuming) a site runs beyond the site itself, before the last step
+/// (whose output is the confirmation): its cron jobs and workers as stored (none: whatever an
+/// earlier run left is stopped; the runner does nothing when nothing is there) and the rotation
+/// of its logs. `panel site plan` prints the same steps.
+pub fn provision_extras(
+    plan: &mut Plan,
+    spec: &crate::provision::SiteSpec,
+    cron: &[crate::provision::cron::CronEntry],
+    workers: &[crate::provision::workers::WorkerEntry],
+) {
+    use crate::provision::{cron as cron_plans, workers as worker_plans};
+    let mut steps = if cron.is_empty() {
+        cron_plans::remove_steps(plan.driver, spec)
+    } else {
+        cron_plans::sync_steps(plan.profile, plan.driver, spec, cron)
+    };
+    if workers.is_empty() {
+        steps.extend(worker_plans::remove_steps(plan.driver, spec));
+    } else {
+        steps.extend(worker_plans::sync_steps(
+            plan.profile,
+            plan.driver,
+            spec,
+            workers,
+        ));
+    }
+    steps.push(crate::provision::logs::rotate_step(spec));
+    let at = plan.steps.len().saturating_sub(1);
+    plan.steps.splice(at..at, steps);
 }
 
 /// Record a job's outcome: the site's status and a line in the server's log.

@@ -44,22 +44,37 @@ pub enum LogKind {
     Access,
     Error,
     Php,
+    Slow,
     Fpm,
+    /// A worker's output (its processes', in the site's `logs/workers/`).
+    Worker(crate::ids::WorkerId),
 }
 
 impl LogKind {
-    pub const ALL: [LogKind; 4] = [LogKind::Access, LogKind::Error, LogKind::Php, LogKind::Fpm];
+    pub const ALL: [LogKind; 5] = [
+        LogKind::Access,
+        LogKind::Error,
+        LogKind::Php,
+        LogKind::Slow,
+        LogKind::Fpm,
+    ];
 
+    /// The names the page's links use: the fixed ones, or `worker-ID`.
     pub fn parse(text: &str) -> Option<Self> {
+        if let Some(id) = text.strip_prefix("worker-") {
+            return id.parse().ok().map(LogKind::Worker);
+        }
         Self::ALL.into_iter().find(|k| k.name() == text)
     }
 
-    pub fn name(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            LogKind::Access => "access",
-            LogKind::Error => "error",
-            LogKind::Php => "php",
-            LogKind::Fpm => "fpm",
+            LogKind::Access => "access".into(),
+            LogKind::Error => "error".into(),
+            LogKind::Php => "php".into(),
+            LogKind::Slow => "slow".into(),
+            LogKind::Fpm => "fpm".into(),
+            LogKind::Worker(id) => format!("worker-{id}"),
         }
     }
 
@@ -68,7 +83,9 @@ impl LogKind {
             LogKind::Access => "nginx access",
             LogKind::Error => "nginx errors",
             LogKind::Php => "PHP errors",
+            LogKind::Slow => "PHP slow requests",
             LogKind::Fpm => "PHP-FPM master",
+            LogKind::Worker(_) => "worker output",
         }
     }
 
@@ -78,10 +95,19 @@ impl LogKind {
             LogKind::Access => (format!("/var/log/nginx/{domain}.access.log"), false),
             LogKind::Error => (format!("/var/log/nginx/{domain}.error.log"), false),
             LogKind::Php => (format!("{}/logs/php-error.log", user.home()), true),
+            LogKind::Slow => (
+                format!(
+                    "{}/{user}.slow.log",
+                    crate::provision::templates::FPM_LOG_DIR
+                ),
+                false,
+            ),
             LogKind::Fpm => (
                 format!("{}/{user}.log", crate::provision::templates::FPM_LOG_DIR),
                 false,
             ),
+            // Read as the site's user from its own home (any id names a file there at most).
+            LogKind::Worker(id) => (format!("{}/logs/workers/{id}.log", user.home()), true),
         }
     }
 }
@@ -146,6 +172,21 @@ fn reorders(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// What no line of a site's log may show: its database password and its secret-named `.env`
+/// values (a worker's or PHP's output can print them; seeing a secret takes more than the Logs
+/// tab's role). Blanked in the text as read, before it is cut into lines.
+fn blanked(state: &AppState, site: &Site, text: &str) -> AppResult<String> {
+    let (spec, password) =
+        crate::sites::spec_of(site, &state.secrets).map_err(AppError::Conflict)?;
+    let mut out = text.to_owned();
+    for secret in crate::cron::secrets_of(&spec, password) {
+        if out.contains(secret.as_str()) {
+            out = out.replace(secret.as_str(), "[hidden]");
+        }
+    }
+    Ok(out)
+}
+
 /// The piece from `offset` (None: the end of the log), at most `PIECE` bytes.
 pub async fn read(
     state: &AppState,
@@ -177,6 +218,7 @@ pub async fn read(
         None if rest.len() as u64 >= PIECE => rest,
         None => "",
     };
+    let shown = blanked(state, site, if offset.is_some() { complete } else { rest })?;
     Ok(Piece {
         size: if offset.is_some() {
             start + complete.len() as u64
@@ -184,7 +226,7 @@ pub async fn read(
             size
         },
         start,
-        lines: lines_of(if offset.is_some() { complete } else { rest }),
+        lines: lines_of(&shown),
     })
 }
 
@@ -197,7 +239,13 @@ pub async fn search(
     query: &str,
 ) -> AppResult<Vec<String>> {
     let out = run(state, server, site, kind, SEARCH, &[query.to_owned()]).await?;
-    Ok(lines_of(&out))
+    // Matched on the node, kept only if they still match once blanked: a search is no way to
+    // guess a secret a character at a time.
+    let wanted = query.to_lowercase();
+    Ok(lines_of(&blanked(state, site, &out)?)
+        .into_iter()
+        .filter(|l| l.to_lowercase().contains(&wanted))
+        .collect())
 }
 
 /// The end of the log, for a download.
@@ -216,11 +264,11 @@ pub async fn download(
         &["-1".to_owned(), DOWNLOAD_BYTES.to_string()],
     )
     .await?;
-    Ok(out
-        .split_once('\n')
-        .map(|(_, r)| r)
-        .unwrap_or("")
-        .to_owned())
+    blanked(
+        state,
+        site,
+        out.split_once('\n').map(|(_, r)| r).unwrap_or(""),
+    )
 }
 
 /// A search as typed: one line, at most 200 characters.
@@ -249,5 +297,11 @@ mod tests {
         assert!(parse_query("a\nb").is_err());
         assert_eq!(LogKind::parse("php"), Some(LogKind::Php));
         assert_eq!(LogKind::parse("../etc"), None);
+        let id: crate::ids::WorkerId = "01ARZ3NDEKTSV4RRFFQ69G5FAV".parse().unwrap();
+        assert_eq!(
+            LogKind::parse("worker-01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            Some(LogKind::Worker(id))
+        );
+        assert_eq!(LogKind::parse("worker-../../etc/passwd"), None);
     }
 }

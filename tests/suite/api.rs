@@ -567,7 +567,11 @@ async fn schemathesis_finds_no_server_error_schema_violation_or_accepted_invalid
     seeded(&app).await;
     let owner = token(&app, "schemathesis", Role::Owner, vec![]).await;
     let url = app.url("/api/v1/openapi.json");
+    // Its cache (found crashes, the schema's address) goes to a directory of its own, not
+    // into the checkout.
+    let cwd = tempfile::tempdir().unwrap();
     let out = tokio::process::Command::new(&st)
+        .current_dir(cwd.path())
         .args(["run", &url, "--header"])
         .arg(format!("Authorization: Bearer {owner}"))
         // Every check but "a request valid by the schema is accepted": an id of the right shape
@@ -1317,4 +1321,189 @@ async fn two_owners_demoting_each_other_at_once_leave_one_owner() {
     assert!(x.is_ok() != y.is_ok());
     assert_eq!(panel::db::users::owners(app.db()).await.unwrap(), 1);
     let _ = (a, b);
+}
+
+#[tokio::test]
+async fn cron_jobs_and_workers_over_the_api_take_the_uis_checks_and_roles() {
+    let app = TestApp::spawn().await;
+    let (_, sites) = seeded(&app).await;
+    let site = &sites[0];
+    // Suspended: changes are stored and wait for the site (no job, so no server is asked).
+    sqlx::query("UPDATE sites SET status = 'suspended' WHERE id = ?")
+        .bind(site)
+        .execute(app.db())
+        .await
+        .unwrap();
+    let admin = token(&app, "admin", Role::Admin, vec![]).await;
+    let viewer = token(&app, "viewer", Role::Viewer, vec![]).await;
+    let operator = token(&app, "operator", Role::Operator, vec![]).await;
+    let (get, post, put, delete) = (
+        reqwest::Method::GET,
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    );
+    let cron = format!("/sites/{site}/cron-jobs");
+
+    // The UI's checks, field by field; nothing stored.
+    let (status, problem) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &cron,
+        Some(serde_json::json!({ "schedule": "61 * * * *", "command": "a\u{7}b" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["schedule", "command"], "{problem}");
+    let (_, list) = api(&app, &viewer, get.clone(), &cron, None).await;
+    assert_eq!(list, serde_json::json!([]));
+    // A viewer may look, not add; an admin adds (stored, no job while suspended).
+    let body = serde_json::json!({ "schedule": "*/15 * * * *", "command": "php artisan inspire" });
+    let (status, _) = api(&app, &viewer, post.clone(), &cron, Some(body.clone())).await;
+    assert_eq!(status, 403);
+    let (status, created) = api(&app, &admin, post.clone(), &cron, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.get("job_id").is_none(), "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, list) = api(&app, &viewer, get.clone(), &cron, None).await;
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["described"], "every 15 minutes");
+    assert_eq!(list[0]["next_runs"].as_array().unwrap().len(), 5);
+    assert_eq!(list[0]["origin"], "user");
+    let (status, _) = api(
+        &app,
+        &admin,
+        put.clone(),
+        &format!("{cron}/{id}"),
+        Some(serde_json::json!({ "schedule": "@daily", "command": "true", "enabled": false })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, list) = api(&app, &viewer, get.clone(), &cron, None).await;
+    assert_eq!(list[0]["schedule"], "0 0 * * *");
+    assert_eq!(list[0]["enabled"], false);
+    assert_eq!(list[0]["next_runs"], serde_json::json!([]));
+    // Run now: an operator's, and only while the site runs.
+    let (status, _) = api(
+        &app,
+        &viewer,
+        post.clone(),
+        &format!("{cron}/{id}/run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, problem) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("{cron}/{id}/run"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "{problem}");
+    let (status, _) = api(
+        &app,
+        &operator,
+        delete.clone(),
+        &format!("{cron}/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = api(&app, &admin, delete.clone(), &format!("{cron}/{id}"), None).await;
+    assert_eq!(status, 200);
+    let (_, list) = api(&app, &viewer, get.clone(), &cron, None).await;
+    assert_eq!(list, serde_json::json!([]));
+
+    // Workers: the document's bounds, then the same actions.
+    let workers = format!("/sites/{site}/workers");
+    for bad in [
+        serde_json::json!({ "command": "x", "processes": 0 }),
+        serde_json::json!({ "command": "x", "stop_signal": "KILL" }),
+        serde_json::json!({ "command": "x", "stop_timeout": 601 }),
+        serde_json::json!({ "command": "x", "restart": "sometimes" }),
+        serde_json::json!({ "command": "" }),
+    ] {
+        let (status, problem) = api(&app, &admin, post.clone(), &workers, Some(bad.clone())).await;
+        assert!(status == 400 || status == 422, "{bad}: {status} {problem}");
+    }
+    let (status, problem) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &workers,
+        Some(serde_json::json!({ "command": "one\ntwo" })),
+    )
+    .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["errors"][0]["field"], "command", "{problem}");
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM site_workers")
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+    let (status, created) = api(
+        &app,
+        &admin,
+        post.clone(),
+        &workers,
+        Some(serde_json::json!({ "command": "php artisan queue:work", "processes": 3 })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let (_, list) = api(&app, &viewer, get.clone(), &workers, None).await;
+    assert_eq!(list[0]["processes"], 3);
+    assert_eq!(list[0]["restart"], "always");
+    assert_eq!(list[0]["stop_signal"], "TERM");
+    assert_eq!(list[0]["stop_timeout"], 60);
+    let (status, _) = api(
+        &app,
+        &admin,
+        put.clone(),
+        &format!("{workers}/{id}"),
+        Some(serde_json::json!({ "command": "php artisan horizon", "stop_signal": "INT", "stop_timeout": 600 })),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, list) = api(&app, &viewer, get.clone(), &workers, None).await;
+    assert_eq!(list[0]["command"], "php artisan horizon");
+    assert_eq!(list[0]["processes"], 1);
+    let (status, _) = api(
+        &app,
+        &viewer,
+        post.clone(),
+        &format!("{workers}/restart"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    let (status, _) = api(
+        &app,
+        &operator,
+        post.clone(),
+        &format!("{workers}/restart"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 409, "the site is suspended");
+    let (status, _) = api(
+        &app,
+        &admin,
+        delete.clone(),
+        &format!("{workers}/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, list) = api(&app, &viewer, get, &workers, None).await;
+    assert_eq!(list, serde_json::json!([]));
 }

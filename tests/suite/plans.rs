@@ -168,10 +168,10 @@ fn the_text_plan_never_shows_the_password() {
         "mariadb",
     ]));
     assert!(
-        out.contains("1/9 Create the system user web1"),
+        out.contains("1/14 Create the system user web1"),
         "{out}{err}"
     );
-    assert!(out.contains("9/9 Confirm with the panel"));
+    assert!(out.contains("14/14 Confirm with the panel"));
     assert!(out.contains("holding a secret"));
     assert!(!out.contains(PASSWORD), "{out}");
 }

@@ -572,8 +572,19 @@ async fn an_enforcing_kernel_confines_each_site_and_the_panel_runs_without_denia
     mark = vm.denials_since(mark).1;
     // A worker of A's: two processes as systemd units in the job domain at A's categories.
     let (worker, pids) = worker_in_the_sites_domain(&vm, &app, &user, a.id, &la).await;
+    // A slow request: the master writes its backtrace (ptrace of its own worker), enforcing.
+    vm.root(
+        "install -Z -o web1 -g web1 -m 0644 /dev/stdin /home/web1/public_html/slow.php",
+        "<?php function slow_marker_fn() { sleep(7); } slow_marker_fn(); echo 'done';",
+    );
+    assert_eq!(vm.http("a.example.com", "/slow.php").1.trim(), "done");
+    let slow = vm.must("cat /var/log/panel/php-fpm/web1.slow.log");
+    assert!(
+        slow.contains("slow_marker_fn()"),
+        "the slow log has the backtrace: {slow}"
+    );
     // Permissions back as the panel keeps them (the next provisioning rewrites the pool).
-    vm.must("chmod 0750 /home/web1 /home/web2 && chmod 0755 /home/web2/public_html && rm -f /home/web1/public_html/probe.php");
+    vm.must("chmod 0750 /home/web1 /home/web2 && chmod 0755 /home/web2/public_html && rm -f /home/web1/public_html/probe.php /home/web1/public_html/slow.php");
     println!("isolation proven: {:?}", started.elapsed());
 
     // The lifecycle on the enforcing node, without one denial of the panel's own operations.

@@ -56,7 +56,7 @@ async fn the_selinux_tab_tells_the_truth_about_a_node_without_selinux() {
     assert!(status.contains("data-selinux-status"), "{status}");
     assert!(status.contains("SELinux is off on this server"), "{status}");
     assert!(
-        status.contains("Not installed. The panel carries version 1.4.0"),
+        status.contains("Not installed. The panel carries version 1.5.0"),
         "{status}"
     );
     assert_eq!(status.matches("not available").count(), 2, "{status}");
@@ -136,7 +136,7 @@ async fn the_selinux_tab_tells_the_truth_about_a_node_without_selinux() {
     assert!(
         !logs
             .iter()
-            .any(|l| l.message.contains("module 1.4.0 installed")),
+            .any(|l| l.message.contains("module 1.5.0 installed")),
         "no window starts on a node without SELinux"
     );
     app.stop().await;

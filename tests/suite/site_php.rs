@@ -304,6 +304,29 @@ async fn logs(
         .await
         .unwrap();
     assert!(php.contains("PHPLOG-MARK from the test"), "{php}");
+    // A request still running after five seconds: its backtrace in the slow log (root's file,
+    // written by the master).
+    node.root(
+        &format!("install -m 0644 -o {web} -g {web} /dev/stdin /home/{web}/public_html/slow.php"),
+        "<?php function slow_marker_fn() { sleep(7); } slow_marker_fn(); echo 'done';",
+    );
+    let (code, body) = node.http("php.example.com", "/slow.php");
+    assert_eq!(
+        (code, body.as_str()),
+        (200, "done"),
+        "a slow request still answers"
+    );
+    let slow = user
+        .get(&format!("/sites/{site}/logs?log=slow"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        slow.contains("slow_marker_fn()")
+            && slow.contains(&format!("/home/{web}/public_html/slow.php")),
+        "{slow}"
+    );
     // A search typed wrong is answered under its field.
     let resp = user.get(&format!("/sites/{site}/logs?q=a%0Ab")).await;
     assert_eq!(resp.status(), 422);

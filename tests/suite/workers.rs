@@ -19,7 +19,7 @@ use crate::harness::{
 /// A queue worker on files: claims a job by moving it (one process gets it), takes a moment
 /// over it, records which process did it, and on TERM (or QUIT) finishes the job in hand, then
 /// stops.
-const CONSUMER: &str = "trap 'stop=1' TERM QUIT; stop=0; q=~/storage/queue; mkdir -p $q/new $q/work $q/done; echo \"ready pid $$ url=$APP_URL\"; while [ $stop = 0 ]; do for f in $q/new/*.job; do [ $stop = 0 ] || break; [ -e \"$f\" ] || continue; n=${f##*/}; mv \"$f\" $q/work/$n.$$ 2>/dev/null || continue; sleep 0.3; echo $$ > $q/done/$n; rm -f $q/work/$n.$$; done; sleep 0.1; done; echo \"stopped pid $$\"";
+const CONSUMER: &str = "trap 'stop=1' TERM QUIT; stop=0; q=~/storage/queue; mkdir -p $q/new $q/work $q/done; echo \"ready pid $$ url=$APP_URL key=$QUEUE_SECRET\"; while [ $stop = 0 ]; do for f in $q/new/*.job; do [ $stop = 0 ] || break; [ -e \"$f\" ] || continue; n=${f##*/}; mv \"$f\" $q/work/$n.$$ 2>/dev/null || continue; sleep 0.3; echo $$ > $q/done/$n; rm -f $q/work/$n.$$; done; sleep 0.1; done; echo \"stopped pid $$\"";
 
 /// The pids of the site's running worker processes, as the tab shows them.
 async fn shown_pids(user: &LoggedIn, site: SiteId) -> (Vec<u32>, String) {
@@ -161,6 +161,24 @@ async fn workers_run_restart_after_a_deploy_without_losing_a_job_and_stop_with_t
         .unwrap();
     assert_eq!(stored, 0);
 
+    // A secret in its .env, which the worker's output will print.
+    let resp = user
+        .post_form(
+            &format!("/sites/{}/env", site.id),
+            &[("env", "QUEUE_SECRET=s3cr3t-Queue-Value-77")],
+        )
+        .await;
+    assert_eq!(resp.status(), 303);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !node
+        .root(&format!("grep -q QUEUE_SECRET /home/{site_user}/.env"), "")
+        .status
+        .success()
+    {
+        assert!(Instant::now() < deadline, "the .env was not written");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
     // Two processes of a queue worker, as the site's user.
     let resp = user
         .post_form(
@@ -188,7 +206,43 @@ async fn workers_run_restart_after_a_deploy_without_losing_a_job_and_stop_with_t
         html.contains("ready pid") && html.contains("url=http://queue.example.com"),
         "its output, with its .env: {html}"
     );
+    assert!(
+        html.contains("key=[hidden]") && !html.contains("s3cr3t-Queue"),
+        "secrets blanked: {html}"
+    );
 
+    // The whole log in the Logs tab (followed, searched, downloaded like the others).
+    let id: String = sqlx::query_scalar("SELECT id FROM site_workers WHERE site_id = ?")
+        .bind(site.id)
+        .fetch_one(app.db())
+        .await
+        .unwrap();
+    let full = user
+        .text(&format!("/sites/{}/logs?log=worker-{id}&q=ready", site.id))
+        .await;
+    assert!(full.contains("data-log-found=\"2\""), "{full}");
+    let tail = user
+        .text(&format!("/sites/{}/logs?log=worker-{id}", site.id))
+        .await;
+    assert!(
+        tail.contains("key=[hidden]") && !tail.contains("s3cr3t-Queue"),
+        "{tail}"
+    );
+    // Neither a search (no guessing it a character at a time) nor a download shows it.
+    let guess = user
+        .text(&format!(
+            "/sites/{}/logs?log=worker-{id}&q=key%3Ds3c",
+            site.id
+        ))
+        .await;
+    assert!(guess.contains("data-log-found=\"0\""), "{guess}");
+    let file = user
+        .text(&format!("/sites/{}/logs/download?log=worker-{id}", site.id))
+        .await;
+    assert!(
+        file.contains("ready pid") && !file.contains("s3cr3t-Queue"),
+        "{file}"
+    );
     // A process that dies is started again (restart: always).
     node.must(&format!("kill -KILL {}", first[0]), "");
     let second = running(&user, site.id, 2, &[first[0]], &node).await;
@@ -258,11 +312,6 @@ async fn workers_run_restart_after_a_deploy_without_losing_a_job_and_stop_with_t
     }
 
     // Fewer processes: one runs.
-    let id: String = sqlx::query_scalar("SELECT id FROM site_workers WHERE site_id = ?")
-        .bind(site.id)
-        .fetch_one(app.db())
-        .await
-        .unwrap();
     let resp = user
         .post_form(
             &format!("/sites/{}/workers/{id}", site.id),

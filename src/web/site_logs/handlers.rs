@@ -59,12 +59,14 @@ pub async fn tab(
 ) -> AppResult<Response> {
     let (site, server) = load(&state, &id).await?;
     let kind = kind_of(&q)?;
+    let workers = db::workers::for_site(&state.db, site.id).await?;
     let query = match logs::parse_query(q.q.as_deref().unwrap_or("")) {
         Ok(query) => query,
         Err(m) => {
             let errors = [FieldError::new("q", m)];
             let page = views::tab(
                 &site,
+                &workers,
                 kind,
                 q.q.as_deref().unwrap_or(""),
                 views::Shown::Refused(&errors),
@@ -84,7 +86,7 @@ pub async fn tab(
             Err(e) => views::Shown::Unreachable(e.to_string()),
         },
     };
-    Ok(views::tab(&site, kind, query.as_deref().unwrap_or(""), shown).into_response())
+    Ok(views::tab(&site, &workers, kind, query.as_deref().unwrap_or(""), shown).into_response())
 }
 
 /// New lines as they are written: the node is asked four times a second for what was added

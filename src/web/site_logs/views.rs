@@ -22,7 +22,13 @@ pub fn line(text: &str) -> Markup {
     html! { div.whitespace-pre-wrap.break-all { (text) } }
 }
 
-pub fn tab(site: &Site, kind: LogKind, query: &str, shown: Shown<'_>) -> Markup {
+pub fn tab(
+    site: &Site,
+    workers: &[crate::db::workers::Worker],
+    kind: LogKind,
+    query: &str,
+    shown: Shown<'_>,
+) -> Markup {
     let base = with_id(paths::SITE_LOGS, site.id);
     let errors: &[FieldError] = match &shown {
         Shown::Refused(e) => e,
@@ -33,6 +39,10 @@ pub fn tab(site: &Site, kind: LogKind, query: &str, shown: Shown<'_>) -> Markup 
         div.tabs.tabs-box.w-fit role="tablist" aria-label="Which log" {
             @for k in LogKind::ALL {
                 a.tab.tab-active[k == kind] role="tab" href={ (base) "?log=" (k.name()) } { (k.label()) }
+            }
+            @for (i, w) in workers.iter().enumerate() {
+                @let k = LogKind::Worker(w.id);
+                a.tab.tab-active[k == kind] role="tab" href={ (base) "?log=" (k.name()) } title=(w.command) { "worker " (i + 1) }
             }
         }
         section.card."bg-base-100".shadow-sm {

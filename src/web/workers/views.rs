@@ -248,6 +248,7 @@ pub fn status(list: &[Worker], read: Result<Vec<WorkerStatus>, String>) -> Marku
                     @if !s.output.is_empty() {
                         pre.text-xs."bg-base-200".p-2.rounded.overflow-x-auto."max-h-48".mt-1 data-worker-output { (s.output) }
                     }
+                    a.link.text-xs href={ (with_id(paths::SITE_LOGS, w.site_id)) "?log=" (crate::sites::logs::LogKind::Worker(w.id).name()) } { "The whole log (operators and up): follow, search, download" }
                 }
             }
         }

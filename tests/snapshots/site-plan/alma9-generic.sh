@@ -35,8 +35,8 @@ panel_http_status() (
   printf '%s' "${code:-000}"
 )
 
-# --- 1/9 Create the system user web1
-echo '==> 1/9 Create the system user web1'
+# --- 1/12 Create the system user web1
+echo '==> 1/12 Create the system user web1'
 if 'id' '-u' '--' 'web1' >/dev/null 2>&1 && ! 'grep' '-qxF' '-e' 'web1 of example.com' '--' '/etc/panel/made/user-web1' >/dev/null 2>&1; then
   panel_fail 'step 1: an account named web1 already exists on this server and was not made by the panel for example.com: nothing was changed; choose another user name for the site'
 fi
@@ -62,8 +62,8 @@ fi
 'id' '-u' '--' 'web1' >/dev/null 2>&1 || panel_fail 'step 1: verify: id -u -- web1'
 [ "$('stat' '-c' '%U %G %a' '--' '/home/web1' 2>/dev/null)" = 'root web1 750' ] || panel_fail 'step 1: verify: stat -c %U %G %a -- /home/web1'"; it printed: $('stat' '-c' '%U %G %a' '--' '/home/web1' 2>&1 | head -c 200)"
 
-# --- 2/9 Create the site's directories and .env
-echo '==> 2/9 Create the site'\''s directories and .env'
+# --- 2/12 Create the site's directories and .env
+echo '==> 2/12 Create the site'\''s directories and .env'
 if [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' 2>/dev/null </dev/null)" = 'web1 755
 web1 700
 web1 700
@@ -102,8 +102,8 @@ web1 700
 web1 700
 web1 600' ] || panel_fail 'step 2: verify: stat -L -c %U %a -- /home/web1/public_html /home/web1/storage /home/web1/tmp /home/web1/logs /home/web1/.env'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'stat' '-L' '-c' '%U %a' '--' '/home/web1/public_html' '/home/web1/storage' '/home/web1/tmp' '/home/web1/logs' '/home/web1/.env' </dev/null 2>&1 | head -c 200)"
 
-# --- 3/9 Label the site's files for SELinux (s0:c100,c101)
-echo '==> 3/9 Label the site'\''s files for SELinux (s0:c100,c101)'
+# --- 3/12 Label the site's files for SELinux (s0:c100,c101)
+echo '==> 3/12 Label the site'\''s files for SELinux (s0:c100,c101)'
 if ! 'selinuxenabled' >/dev/null 2>&1; then
   echo 'skipped: SELinux disabled'
 else
@@ -139,9 +139,9 @@ fi
 [ "$('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' 2>/dev/null </dev/null)" = '' ] || panel_fail 'step 3: verify: bash -c shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec re'"; it printed: $('setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'bash' '-c' 'shopt -s dotglob nullglob; entries=("$1"/*); ((${#entries[@]})) || exit 0; if [ "${2:-}" = check ]; then exec restorecon -R -F -x -n -v -- "${entries[@]}"; fi; exec restorecon -R -F -x -- "${entries[@]}"' '--' '/home/web1' 'check' </dev/null 2>&1 | head -c 200)"
 fi
 
-# --- 4/9 Configure the PHP 8.3 FPM pool
-echo '==> 4/9 Configure the PHP 8.3 FPM pool'
-if printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
+# --- 4/12 Configure the PHP 8.3 FPM pool
+echo '==> 4/12 Configure the PHP 8.3 FPM pool'
+if printf '%s' '3c034f0374fe03306c4c8aa176448052db1a2763609aa87a4740cedc7bf8c15d  /etc/panel/php-fpm/web1.conf
 ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /etc/systemd/system/panel-php-fpm-web1.service
@@ -191,6 +191,10 @@ php_admin_flag[allow_url_include] = off
 php_admin_flag[expose_php] = off
 php_admin_flag[log_errors] = on
 php_admin_value[error_log] = /home/web1/logs/php-error.log
+; A request still running after five seconds has its PHP backtrace written by the master
+; (root'\''s file, beside the master'\''s own log: never one in the site'\''s home).
+request_slowlog_timeout = 5s
+slowlog = /var/log/panel/php-fpm/web1.slow.log
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/panel/php-fpm/web1.conf'
 if ! '/opt/remi/php83/root/usr/sbin/php-fpm' '-t' '--fpm-config' '/etc/panel/php-fpm/web1.conf'; then
   if 'test' '-e' '/etc/panel/php-fpm/web1.conf.panel-prev'; then 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/etc/panel/php-fpm/web1.conf.panel-prev' '/etc/panel/php-fpm/web1.conf'; else 'rm' '-f' '--' '/etc/panel/php-fpm/web1.conf'; fi
@@ -217,14 +221,14 @@ WantedBy=multi-user.target
 ' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/systemd/system/panel-php-fpm-web1.service'
 'systemctl' 'daemon-reload'
 fi
-printf '%s' '1a018356aa265e630e13e82eb212f2d070d811dcc67cb6b5e9a127b765090f8c  /etc/panel/php-fpm/web1.conf
+printf '%s' '3c034f0374fe03306c4c8aa176448052db1a2763609aa87a4740cedc7bf8c15d  /etc/panel/php-fpm/web1.conf
 ba10936668e0c3b5f28745c7354764ee0d67f516491ee3d26f72bfe9e071705a  /etc/tmpfiles.d/panel-php-fpm.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
 printf '%s' '2e9e29d65c2a61ae4d58a7feb22cbbc2e135b222559e595316f0b87dc0e4e1c1  /etc/systemd/system/panel-php-fpm-web1.service
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 4: verify: sha256sum --check --status --strict'
 
-# --- 5/9 Configure the nginx vhost for example.com
-echo '==> 5/9 Configure the nginx vhost for example.com'
+# --- 5/12 Configure the nginx vhost for example.com
+echo '==> 5/12 Configure the nginx vhost for example.com'
 if printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /etc/nginx/conf.d/00-panel-default.conf
 d1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
@@ -299,12 +303,12 @@ printf '%s' '3d4d81f91bcb52a7d736e7d5f94efa96525b3bde970784774f0c5d1c48b06775  /
 d1433361fc61db60628af5aeed1a93acc4e370e844953ac886715f7b10ab7e06  /etc/nginx/conf.d/example.com.conf
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 5: verify: sha256sum --check --status --strict'
 
-# --- 6/9 Create the database
-echo '==> 6/9 Create the database'
+# --- 6/12 Create the database
+echo '==> 6/12 Create the database'
 echo 'skipped: no database chosen'
 
-# --- 7/9 Write the .env
-echo '==> 7/9 Write the .env'
+# --- 7/12 Write the .env
+echo '==> 7/12 Write the .env'
 if printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
   echo 'skipped: already done'
@@ -319,8 +323,8 @@ fi
 printf '%s' '34483a3c9125fafa712623e2d772608ef4f2cd111a3a735ddb7f2698edb658a8  /home/web1/.env
 ' | 'setpriv' '--reuid=web1' '--regid=web1' '--init-groups' '--' 'env' '-i' 'HOME=/home/web1' 'USER=web1' 'LOGNAME=web1' 'SHELL=/usr/sbin/nologin' 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 7: verify: sha256sum --check --status --strict'
 
-# --- 8/9 Start PHP-FPM and check the site answers
-echo '==> 8/9 Start PHP-FPM and check the site answers'
+# --- 8/12 Start PHP-FPM and check the site answers
+echo '==> 8/12 Start PHP-FPM and check the site answers'
 'systemctl' 'enable' '--quiet' '--' 'panel-php-fpm-web1.service'
 'systemctl' 'reload-or-restart' '--' 'panel-php-fpm-web1.service'
 if ! { panel_tries=0; until 'test' '-S' '/run/php-fpm/web1.sock'; do panel_tries=$((panel_tries + 1)); [ "$panel_tries" -lt 500 ] || break; sleep 0.02; done; [ "$panel_tries" -lt 500 ]; }; then
@@ -336,8 +340,63 @@ if ! { panel_tries=0; until panel_one_of "$('panel_http_status' 'example.com' 2>
   panel_fail 'step 8: verify: panel_http_status example.com'"; it printed: $('panel_http_status' 'example.com' 2>&1 | head -c 200)"
 fi
 
-# --- 9/9 Confirm with the panel
-echo '==> 9/9 Confirm with the panel'
+# --- 9/12 Stop the cron jobs of example.com
+echo '==> 9/12 Stop the cron jobs of example.com'
+'rm' '-rf' '--' '/etc/panel/site-jobs/web1'
+if 'test' '-x' '/usr/local/libexec/panel-site-job'; then
+'/usr/local/libexec/panel-site-job' '--' 'prune' 'web1'
+fi
+
+# --- 10/12 Stop the workers of example.com
+echo '==> 10/12 Stop the workers of example.com'
+'rm' '-rf' '--' '/etc/panel/site-workers/web1'
+if 'test' '-x' '/usr/local/libexec/panel-site-job'; then
+'/usr/local/libexec/panel-site-job' '--' 'workers' 'web1' 'systemd'
+fi
+
+# --- 11/12 Rotate the logs of example.com
+echo '==> 11/12 Rotate the logs of example.com'
+if ! 'test' '-d' '/etc/logrotate.d'; then
+  echo 'skipped: logrotate is not installed'
+else
+if printf '%s' '1fda9ba3c498f1d0d2af9926ad3067d54767791975cb2072dad5950d568fca30  /etc/logrotate.d/panel-site-web1
+b940f024477785da719096ae0f0ce45a7f9237f126aaa63b8af36a8fe37880fd  /etc/logrotate.d/panel-php-fpm
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1; then
+  echo 'skipped: already done'
+else
+printf '%s' '# Managed by Panel: the logs in example.com'\''s home, rotated as its own user.
+/home/web1/logs/*.log /home/web1/logs/workers/*.log {
+    su web1 web1
+    weekly
+    maxsize 50M
+    rotate 8
+    compress
+    delaycompress
+    missingok
+    notifempty
+    copytruncate
+}
+' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/logrotate.d/panel-site-web1'
+printf '%s' '# Managed by Panel: the sites'\'' PHP-FPM masters'\'' own logs.
+/var/log/panel/php-fpm/*.log {
+    weekly
+    maxsize 50M
+    rotate 8
+    compress
+    delaycompress
+    missingok
+    notifempty
+    copytruncate
+}
+' | 'install' '-Z' '-m' '0644' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/etc/logrotate.d/panel-php-fpm'
+fi
+printf '%s' '1fda9ba3c498f1d0d2af9926ad3067d54767791975cb2072dad5950d568fca30  /etc/logrotate.d/panel-site-web1
+b940f024477785da719096ae0f0ce45a7f9237f126aaa63b8af36a8fe37880fd  /etc/logrotate.d/panel-php-fpm
+' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 11: verify: sha256sum --check --status --strict'
+fi
+
+# --- 12/12 Confirm with the panel
+echo '==> 12/12 Confirm with the panel'
 echo 'skipped: no panel to report to (a plan printed by `panel site plan`)'
 
 echo 'done'
