@@ -311,6 +311,21 @@ supervise() {
   rm -f -- "$run/$id-$n.child" "$run/$id-$n.pid"
 }
 
+# USER's workers as their files say, `ID PROCESSES` a line (a file that does not check out is
+# passed over).
+worker_specs() {
+  local file id n
+  for file in "$WORKERS/$1"/*.worker; do
+    [[ -f $file ]] || continue
+    id=${file##*/}
+    id=${id%.worker}
+    id_ok "$id" || continue
+    n=$(job_field "$file" processes) || continue
+    n_ok "$n" || continue
+    printf '%s %s\n' "$id" "$n"
+  done
+}
+
 workers_direct() {
   local user=$1 run=$WORKER_RUN/$1 file pid id n k waited uid
   local pids=()
@@ -338,18 +353,12 @@ workers_direct() {
   # Readable by the site's user (its status), by no other site.
   install -d -m 0750 -o root -g "$uid" -- "$run"
   local started=0
-  for file in "$WORKERS/$user"/*.worker; do
-    [[ -f $file ]] || continue
-    id=${file##*/}
-    id=${id%.worker}
-    id_ok "$id" || continue
-    n=$(job_field "$file" processes) || continue
-    n_ok "$n" || continue
+  while read -r id n; do
     for ((k = 1; k <= n; k++)); do
       setsid -f "$0" supervise "$user" "$id" "$k" </dev/null >/dev/null 2>&1
       ((started += 1))
     done
-  done
+  done < <(worker_specs "$user")
   # Each supervisor writes its pid file first thing: a stop right after this finds them all.
   for ((waited = 0; waited < 50; waited++)); do
     n=$(find "$run" -maxdepth 1 -name '*.pid' | wc -l)
@@ -394,15 +403,9 @@ workers_systemd() {
     [[ -f $WORKERS/$user/$id.worker ]] || rm -f -- "$unit"
   done
   systemctl daemon-reload
-  for file in "$WORKERS/$user"/*.worker; do
-    [[ -f $file ]] || continue
-    id=${file##*/}
-    id=${id%.worker}
-    id_ok "$id" || continue
-    n=$(job_field "$file" processes) || continue
-    n_ok "$n" || continue
+  while read -r id n; do
     for ((k = 1; k <= n; k++)); do start+=("panel-worker-$user-$id@$k.service"); done
-  done
+  done < <(worker_specs "$user")
   if ((${#start[@]})); then
     systemctl enable --quiet "${start[@]}" || return 1
     # One restart for them all: systemd stops them side by side, each with its signal and

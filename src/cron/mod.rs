@@ -15,7 +15,7 @@ use crate::domain::{AppType, CronCommand, CronOrigin, CronSchedule, SiteStatus};
 use crate::error::{AppError, AppResult};
 use crate::ids::{CronJobId, JobId, SiteId, UserId};
 use crate::provision::cron::CronEntry;
-use crate::sites::lane::refuse_while_deleting;
+use crate::sites::lane::{load_site, refuse_while_deleting};
 use crate::state::AppState;
 
 use forms::CronForm;
@@ -101,12 +101,6 @@ pub async fn add_preset(state: &AppState, site: SiteId, app: AppType) -> AppResu
     Ok(())
 }
 
-async fn load(state: &AppState, id: SiteId) -> AppResult<Site> {
-    db::sites::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 async fn load_job(state: &AppState, site: SiteId, id: CronJobId) -> AppResult<CronJob> {
     db::cron::get(&state.db, site, id)
         .await?
@@ -132,7 +126,7 @@ pub async fn create(
     form: &CronForm,
     actor: Option<UserId>,
 ) -> AppResult<(CronJobId, Option<JobId>)> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     let input = forms::parse(form).map_err(AppError::Invalid)?;
     refuse_while_deleting(&site)?;
     let id = CronJobId::generate();
@@ -161,7 +155,7 @@ pub async fn update(
     form: &CronForm,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_job(state, site_id, id).await?;
     let input = forms::parse(form).map_err(AppError::Invalid)?;
     refuse_while_deleting(&site)?;
@@ -184,7 +178,7 @@ pub async fn set_enabled(
     enabled: bool,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_job(state, site_id, id).await?;
     refuse_while_deleting(&site)?;
     db::cron::set_enabled(&state.db, site_id, id, enabled).await?;
@@ -197,7 +191,7 @@ pub async fn delete(
     id: CronJobId,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_job(state, site_id, id).await?;
     refuse_while_deleting(&site)?;
     db::cron::delete(&state.db, site_id, id).await?;
@@ -206,7 +200,7 @@ pub async fn delete(
 
 /// Write the site's jobs to its node again (after a failed change).
 pub async fn apply(state: &AppState, site_id: SiteId, actor: Option<UserId>) -> AppResult<JobId> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     if site.status != SiteStatus::Active {
         return Err(AppError::Conflict(
             "Cron jobs are written to the server while the site is active.".into(),
@@ -222,7 +216,7 @@ pub async fn run_now(
     id: CronJobId,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_job(state, site_id, id).await?;
     if site.status != SiteStatus::Active {
         return Err(AppError::Conflict(

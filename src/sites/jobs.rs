@@ -6,9 +6,9 @@ use crate::db::servers::Server;
 use crate::db::sites::Site;
 use crate::db::{self, Pool};
 use crate::domain::{JobKind, LogLevel, SiteStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::ids::{JobId, UserId};
-use crate::jobs::{JobContext, JobFailure, JobSpec};
+use crate::jobs::{JobContext, JobFailure};
 use crate::provision::Plan;
 use crate::provision::site::{self as plans, Confirm, DeleteScope, PlanSecrets};
 use crate::state::AppState;
@@ -71,31 +71,25 @@ pub async fn submit(
     work: Work,
     actor: Option<UserId>,
 ) -> AppResult<JobId> {
-    let server = db::servers::get(&state.db, site.server_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let spec = JobSpec {
-        server_id: Some(server.id),
-        actor_id: actor,
+    let spec = crate::sites::lane::LaneJob {
         kind: work.kind(),
-        args: serde_json::json!({ "server_id": server.id, "site_id": site.id }),
         title: work.title(&site.domain),
-        lane: Some(site.id.to_string()),
+        args: Default::default(),
+        // `finish` writes the server's log line itself, failure or not.
+        failure_log: None,
     };
-    let job_state = state.clone();
-    let site_id = site.id;
-    let job = state
-        .jobs
-        .submit(spec, move |ctx| async move {
-            let state = job_state;
-            let site = db::sites::get(&state.db, site_id)
-                .await?
-                .ok_or_else(|| JobFailure::new("the site no longer exists"))?;
+    let job = crate::sites::lane::submit(
+        state,
+        site,
+        spec,
+        actor,
+        move |ctx, state, server, site| async move {
             let result = perform(&ctx, &state, &server, &site, &work).await;
             finish(&state.db, &server, &site, &work, &result).await?;
             result
-        })
-        .await?;
+        },
+    )
+    .await?;
     db::sites::set_last_job(&state.db, site.id, job).await?;
     Ok(job)
 }

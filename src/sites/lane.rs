@@ -5,6 +5,13 @@ use crate::db::sites::Site;
 use crate::domain::SiteStatus;
 use crate::error::{AppError, AppResult};
 
+/// A site by id, or not found (what every site action starts from).
+pub async fn load_site(state: &crate::state::AppState, id: crate::ids::SiteId) -> AppResult<Site> {
+    crate::db::sites::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
 /// Whether a job should write the change now: yes while the site is active or being
 /// provisioned (the job waits behind it in the lane); no while it is suspended, failed or not
 /// made yet (resuming or retrying writes everything); refused while it is being deleted.

@@ -15,7 +15,7 @@ use crate::domain::{CronCommand, SiteStatus, StopTimeout, WorkerProcesses};
 use crate::error::{AppError, AppResult};
 use crate::ids::{JobId, SiteId, UserId, WorkerId};
 use crate::provision::workers::WorkerEntry;
-use crate::sites::lane::refuse_while_deleting;
+use crate::sites::lane::{load_site, refuse_while_deleting};
 use crate::state::AppState;
 
 use forms::WorkerForm;
@@ -43,12 +43,6 @@ fn entry(row: &Worker) -> Result<WorkerEntry, String> {
     })
 }
 
-async fn load(state: &AppState, id: SiteId) -> AppResult<Site> {
-    db::sites::get(&state.db, id)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
 async fn load_worker(state: &AppState, site: SiteId, id: WorkerId) -> AppResult<Worker> {
     db::workers::get(&state.db, site, id)
         .await?
@@ -74,7 +68,7 @@ pub async fn create(
     form: &WorkerForm,
     actor: Option<UserId>,
 ) -> AppResult<(WorkerId, Option<JobId>)> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     let input = forms::parse(form).map_err(AppError::Invalid)?;
     refuse_while_deleting(&site)?;
     let id = WorkerId::generate();
@@ -93,7 +87,7 @@ pub async fn update(
     form: &WorkerForm,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_worker(state, site_id, id).await?;
     let input = forms::parse(form).map_err(AppError::Invalid)?;
     refuse_while_deleting(&site)?;
@@ -107,7 +101,7 @@ pub async fn delete(
     id: WorkerId,
     actor: Option<UserId>,
 ) -> AppResult<Option<JobId>> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     load_worker(state, site_id, id).await?;
     refuse_while_deleting(&site)?;
     db::workers::delete(&state.db, site_id, id).await?;
@@ -116,7 +110,7 @@ pub async fn delete(
 
 /// Restart every worker of the site (and write them again, after a failed change).
 pub async fn restart(state: &AppState, site_id: SiteId, actor: Option<UserId>) -> AppResult<JobId> {
-    let site = load(state, site_id).await?;
+    let site = load_site(state, site_id).await?;
     if site.status != SiteStatus::Active {
         return Err(AppError::Conflict(
             "Workers run while the site is active.".into(),

@@ -406,7 +406,7 @@ fi
 
 # --- 9/14 Install the site job runner
 echo '==> 9/14 Install the site job runner'
-if printf '%s' '21e65fada3b7e098754a48ce43f78817c7a5ca694a1634277b67fb2b41e1e758  /usr/local/libexec/panel-site-job
+if printf '%s' 'f3603bf0198c00dc0fb0aa40e2f3d6a3c6b8a950fd45f9b5a3bce74e5ce54744  /usr/local/libexec/panel-site-job
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 &&
   [ "$('readlink' '--' '/usr/local/libexec/panel-php/8.3/php' 2>/dev/null)" = '/opt/remi/php83/root/usr/bin/php' ]; then
   echo 'skipped: already done'
@@ -725,6 +725,21 @@ supervise() {
   rm -f -- "$run/$id-$n.child" "$run/$id-$n.pid"
 }
 
+# USER'\''s workers as their files say, `ID PROCESSES` a line (a file that does not check out is
+# passed over).
+worker_specs() {
+  local file id n
+  for file in "$WORKERS/$1"/*.worker; do
+    [[ -f $file ]] || continue
+    id=${file##*/}
+    id=${id%.worker}
+    id_ok "$id" || continue
+    n=$(job_field "$file" processes) || continue
+    n_ok "$n" || continue
+    printf '\''%s %s\n'\'' "$id" "$n"
+  done
+}
+
 workers_direct() {
   local user=$1 run=$WORKER_RUN/$1 file pid id n k waited uid
   local pids=()
@@ -752,18 +767,12 @@ workers_direct() {
   # Readable by the site'\''s user (its status), by no other site.
   install -d -m 0750 -o root -g "$uid" -- "$run"
   local started=0
-  for file in "$WORKERS/$user"/*.worker; do
-    [[ -f $file ]] || continue
-    id=${file##*/}
-    id=${id%.worker}
-    id_ok "$id" || continue
-    n=$(job_field "$file" processes) || continue
-    n_ok "$n" || continue
+  while read -r id n; do
     for ((k = 1; k <= n; k++)); do
       setsid -f "$0" supervise "$user" "$id" "$k" </dev/null >/dev/null 2>&1
       ((started += 1))
     done
-  done
+  done < <(worker_specs "$user")
   # Each supervisor writes its pid file first thing: a stop right after this finds them all.
   for ((waited = 0; waited < 50; waited++)); do
     n=$(find "$run" -maxdepth 1 -name '\''*.pid'\'' | wc -l)
@@ -808,15 +817,9 @@ workers_systemd() {
     [[ -f $WORKERS/$user/$id.worker ]] || rm -f -- "$unit"
   done
   systemctl daemon-reload
-  for file in "$WORKERS/$user"/*.worker; do
-    [[ -f $file ]] || continue
-    id=${file##*/}
-    id=${id%.worker}
-    id_ok "$id" || continue
-    n=$(job_field "$file" processes) || continue
-    n_ok "$n" || continue
+  while read -r id n; do
     for ((k = 1; k <= n; k++)); do start+=("panel-worker-$user-$id@$k.service"); done
-  done
+  done < <(worker_specs "$user")
   if ((${#start[@]})); then
     systemctl enable --quiet "${start[@]}" || return 1
     # One restart for them all: systemd stops them side by side, each with its signal and
@@ -949,7 +952,7 @@ esac
 ' | 'install' '-Z' '-m' '0755' '-o' 'root' '-g' 'root' '--' '/dev/stdin' '/usr/local/libexec/panel-site-job'
 'ln' '-sfn' '--' '/opt/remi/php83/root/usr/bin/php' '/usr/local/libexec/panel-php/8.3/php'
 fi
-printf '%s' '21e65fada3b7e098754a48ce43f78817c7a5ca694a1634277b67fb2b41e1e758  /usr/local/libexec/panel-site-job
+printf '%s' 'f3603bf0198c00dc0fb0aa40e2f3d6a3c6b8a950fd45f9b5a3bce74e5ce54744  /usr/local/libexec/panel-site-job
 ' | 'sha256sum' '--check' '--status' '--strict' >/dev/null 2>&1 || panel_fail 'step 9: verify: sha256sum --check --status --strict'
 [ "$('readlink' '--' '/usr/local/libexec/panel-php/8.3/php' 2>/dev/null)" = '/opt/remi/php83/root/usr/bin/php' ] || panel_fail 'step 9: verify: readlink -- /usr/local/libexec/panel-php/8.3/php'"; it printed: $('readlink' '--' '/usr/local/libexec/panel-php/8.3/php' 2>&1 | head -c 200)"
 
