@@ -31,12 +31,16 @@ pub struct Pebble {
     _dir: TempDir,
 }
 
-fn wait_port(addr: &str) {
+/// Whether something listens at `addr` within 20 s.
+fn port_opens(addr: &str) -> bool {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(addr).is_err() {
-        assert!(Instant::now() < deadline, "{addr} did not open");
+        if Instant::now() >= deadline {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
+    true
 }
 
 impl Pebble {
@@ -71,51 +75,68 @@ impl Pebble {
         std::fs::write(&ca_root, ca_cert.pem()).unwrap();
         std::fs::write(dir.path().join("cert.pem"), leaf.pem()).unwrap();
         std::fs::write(dir.path().join("key.pem"), leaf_key.serialize_pem()).unwrap();
-        let (port, mport, dns, dns_mgmt) = (free_port(), free_port(), free_port(), free_port());
-        let config = serde_json::json!({ "pebble": {
-            "listenAddress": format!("{host}:{port}"),
-            "managementListenAddress": format!("{host}:{mport}"),
-            "certificate": dir.path().join("cert.pem"),
-            "privateKey": dir.path().join("key.pem"),
-            "httpPort": 80,
-            "tlsPort": 443,
-            "ocspResponderURL": "",
-            "externalAccountBindingRequired": false,
-            "certificateValidityPeriod": validity,
-        }});
-        let config_path = dir.path().join("pebble.json");
-        std::fs::write(&config_path, config.to_string()).unwrap();
-        let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
-        let dns_server = Command::new("pebble-challtestsrv")
-            .args(["-defaultIPv4", target, "-defaultIPv6", ""])
-            .args(["-dns01", &format!("{host}:{dns}")])
-            .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
-            .args(["-management", &format!("{host}:{dns_mgmt}")])
-            .stdout(log("challtestsrv.log"))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pebble-challtestsrv (tests/run.sh installs Debian's pebble)");
-        let pebble = Command::new("pebble")
-            .arg("-config")
-            .arg(&config_path)
-            .args([
-                "-dnsserver",
-                &resolver
-                    .map(str::to_owned)
-                    .unwrap_or(format!("{host}:{dns}")),
-            ])
-            .env("PEBBLE_VA_NOSLEEP", "1")
-            .env("PEBBLE_WFE_NONCEREJECT", "0")
-            // Every order is validated afresh: a renewal whose challenge cannot be reached
-            // must fail, not ride on an earlier authorization.
-            .env("PEBBLE_AUTHZREUSE", "0")
-            .stdout(log("pebble.log"))
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("pebble");
-        wait_port(&format!("{host}:{port}"));
-        wait_port(&format!("{host}:{mport}"));
-        wait_port(&format!("{host}:{dns_mgmt}"));
+        // Up to three tries, each on ports picked afresh.
+        let mut attempt = 0;
+        let (port, mport, dns_mgmt, dns_server, pebble) = loop {
+            attempt += 1;
+            let (port, mport, dns, dns_mgmt) = (free_port(), free_port(), free_port(), free_port());
+            let config = serde_json::json!({ "pebble": {
+                "listenAddress": format!("{host}:{port}"),
+                "managementListenAddress": format!("{host}:{mport}"),
+                "certificate": dir.path().join("cert.pem"),
+                "privateKey": dir.path().join("key.pem"),
+                "httpPort": 80,
+                "tlsPort": 443,
+                "ocspResponderURL": "",
+                "externalAccountBindingRequired": false,
+                "certificateValidityPeriod": validity,
+            }});
+            let config_path = dir.path().join("pebble.json");
+            std::fs::write(&config_path, config.to_string()).unwrap();
+            let log = |name: &str| std::fs::File::create(dir.path().join(name)).unwrap();
+            let dns_server = Command::new("pebble-challtestsrv")
+                .args(["-defaultIPv4", target, "-defaultIPv6", ""])
+                .args(["-dns01", &format!("{host}:{dns}")])
+                .args(["-http01", "", "-https01", "", "-tlsalpn01", ""])
+                .args(["-management", &format!("{host}:{dns_mgmt}")])
+                .stdout(log("challtestsrv.log"))
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("pebble-challtestsrv (tests/run.sh installs Debian's pebble)");
+            let pebble = Command::new("pebble")
+                .arg("-config")
+                .arg(&config_path)
+                .args([
+                    "-dnsserver",
+                    &resolver
+                        .map(str::to_owned)
+                        .unwrap_or(format!("{host}:{dns}")),
+                ])
+                .env("PEBBLE_VA_NOSLEEP", "1")
+                .env("PEBBLE_WFE_NONCEREJECT", "0")
+                // Every order is validated afresh: a renewal whose challenge cannot be reached
+                // must fail, not ride on an earlier authorization.
+                .env("PEBBLE_AUTHZREUSE", "0")
+                .stdout(log("pebble.log"))
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("pebble");
+            let addrs = [
+                format!("{host}:{port}"),
+                format!("{host}:{mport}"),
+                format!("{host}:{dns_mgmt}"),
+            ];
+            if addrs.iter().all(|a| port_opens(a)) {
+                break (port, mport, dns_mgmt, dns_server, pebble);
+            }
+            // A port picked free was taken before pebble bound it (other tests pick theirs
+            // at the same time): stop both and start again on other ports.
+            for mut child in [dns_server, pebble] {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+            assert!(attempt < 3, "pebble did not open {addrs:?} in three tries");
+        };
         let mut p = Pebble {
             directory: format!("https://{host}:{port}/dir"),
             ca_root,
